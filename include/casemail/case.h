@@ -1,0 +1,121 @@
+/*
+ * case.h - the case model: what a valid case is and how it may change.
+ *
+ * These functions apply one change to one case and record it in the audit
+ * trail.  They do not open transactions: the caller wraps one or more of
+ * them in store_begin()/store_commit() (casectl does one command per
+ * transaction; the ingest path does one message per transaction), and rolls
+ * back on any error, so a refused change leaves nothing behind.
+ */
+#ifndef CASEMAIL_CASE_H
+#define CASEMAIL_CASE_H
+
+#include <stdint.h>
+
+#include "casemail/casenum.h"
+#include "casemail/config.h"
+#include "casemail/error.h"
+#include "casemail/store.h"
+
+/* Who is acting, and when.  All borrowed. */
+struct case_ctx {
+	struct store *store;
+	const struct config *cfg;
+	const char *actor;   /* an address or an agent name; NULL: "unknown" */
+	int64_t now;
+};
+
+/* Longest accepted subject, shipment reference and CRM number. */
+#define CASE_SUBJECT_MAX 998
+#define CASE_REF_MAX 128
+/* Longest internal note (1 MiB): a note is typed, not a file dump. */
+#define CASE_NOTE_MAX ((size_t)1024 * 1024)
+
+/* Fields to set; NULL leaves a field as it is, "" clears an optional one. */
+struct case_fields {
+	const char *subject;
+	const char *type;
+	const char *priority;
+	const char *kind;
+	const char *source;
+	const char *shipment;
+	const char *crm_shipper;
+	const char *crm_carrier;
+	int set_follow_up;   /* nonzero: follow_up applies */
+	int64_t follow_up;   /* 0 clears */
+};
+
+/* Parse "CV123" / "cv000123" into the case id; CM_EUSAGE otherwise. */
+int case_parse_number(const struct config *cfg, const char *text,
+		      int64_t *id_r, struct cm_error *err);
+
+/* Format a case id as its number ("CV000123") into buf. */
+void case_format_number(const struct config *cfg, int64_t id, char *buf,
+			size_t size);
+
+/*
+ * Check every non-NULL field against the rules (type in the configured
+ * list, known priority/kind/source, lengths, no control characters).
+ * Returns CM_EUSAGE naming the field and the allowed values.
+ */
+int case_check_fields(const struct config *cfg, const struct case_fields *f,
+		      struct cm_error *err);
+
+/*
+ * Copy checked fields in to out with canonical spellings ("HIGH" becomes
+ * "high", "Damaged" the configured "damaged"); the strings in out are
+ * borrowed from in, the configuration or constant tables.
+ */
+void case_canonical(const struct config *cfg, const struct case_fields *in,
+		    struct case_fields *out);
+
+/*
+ * Create a case from f (subject required; defaults: type "other" or the
+ * first configured type, priority normal, kind client, source user).
+ * Returns its id in *id_r.
+ */
+int case_create(const struct case_ctx *ctx, const struct case_fields *f,
+		int64_t *id_r, struct cm_error *err);
+
+/* Apply f to case id, one audit event per changed field; *changed_r
+ * counts the changes (0 is not an error). */
+int case_set(const struct case_ctx *ctx, int64_t id,
+	     const struct case_fields *f, int *changed_r,
+	     struct cm_error *err);
+
+/* Solve (records solved_at) or reopen (audited); CM_EREFUSED if the case
+ * is already in that state. */
+int case_solve(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
+int case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
+
+/*
+ * Make address the owner of one side ("shipper"/"carrier").  side NULL:
+ * the person's recorded side.  A side that has another owner is refused
+ * (CM_EREFUSED): at most one owner per side, two in all.  *side_r (may be
+ * NULL) receives the side used, a constant string.
+ */
+int case_assign(const struct case_ctx *ctx, int64_t id, const char *address,
+		const char *side, const char **side_r, struct cm_error *err);
+
+/* Remove the owner given by address, or else by side.  CM_ENOTFOUND if
+ * there is no such owner. */
+int case_unassign(const struct case_ctx *ctx, int64_t id,
+		  const char *address, const char *side,
+		  struct cm_error *err);
+
+/* Add or remove a watcher; *changed_r is 0 when nothing changed. */
+int case_watch(const struct case_ctx *ctx, int64_t id, const char *address,
+	       int *changed_r, struct cm_error *err);
+int case_unwatch(const struct case_ctx *ctx, int64_t id, const char *address,
+		 int *changed_r, struct cm_error *err);
+
+/* Add a subscribed participant (display name may be NULL). */
+int case_add_participant(const struct case_ctx *ctx, int64_t id,
+			 const char *address, const char *name,
+			 int *changed_r, struct cm_error *err);
+
+/* Add an internal note (stored as an internal message, searchable). */
+int case_note(const struct case_ctx *ctx, int64_t id, const char *text,
+	      struct cm_error *err);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * config.h - casemail.conf, an INI file read with GLib's GKeyFile.
+ *
+ * Every key is declared in one table in config.c with its type, default and
+ * bounds; unknown groups or keys, bad values and missing files are errors that
+ * name the file, the group and the key.  Relative paths resolve against the
+ * directory of the configuration file.
+ */
+#ifndef CASEMAIL_CONFIG_H
+#define CASEMAIL_CONFIG_H
+
+#include "casemail/error.h"
+
+#define CONFIG_DEFAULT_PATH CASEMAIL_SYSCONFDIR "/casemail/casemail.conf"
+
+struct config {
+	char *path;               /* the file that was read (absolute) */
+
+	/* [case] */
+	char *case_prefix;        /* "CV" */
+	int case_digits;          /* zero-padded width of the sequence */
+	char *case_address;       /* the case mailbox, may be NULL */
+	char **org_domains;       /* NULL-terminated, lower case */
+	char **case_types;        /* NULL-terminated, the fixed type list */
+
+	char *case_reply_to_solved;   /* reopen | new | note */
+	char *case_accept_from;       /* participants | anyone */
+	int case_max_messages_per_hour;
+
+	/* [store] */
+	char *store_database;     /* absolute path */
+	char *store_attachments;  /* absolute path */
+	int store_busy_timeout_ms;
+	int store_max_attachment_bytes;
+	int store_max_message_bytes;
+
+	/* [imap] (host NULL: no IMAP configured) */
+	char *imap_host;
+	int imap_port;            /* 0: 993 for imaps, else 143 */
+	char *imap_tls;           /* imaps | starttls | none */
+	int imap_tls_verify;
+	char *imap_ca_file;       /* NULL: system trust */
+	char *imap_user;
+	char *imap_password_file;
+	char *imap_mailbox;
+	char *imap_processed_mailbox;
+	char *imap_review_mailbox;
+	int imap_idle;
+	int imap_poll_interval_secs;
+	int imap_timeout_secs;
+	int imap_batch;           /* messages per FETCH and per commit */
+};
+
+/*
+ * Choose the configuration file: explicit (from -c) if non-NULL, else
+ * $CASEMAIL_CONFIG if set and non-empty, else CONFIG_DEFAULT_PATH.
+ * Returns a borrowed string (explicit, the environment or a constant).
+ */
+const char *config_choose_path(const char *explicit_path);
+
+/*
+ * Read and check path.  On success *cfg_r is a new config the caller frees
+ * with config_free().  On failure returns CM_ECONFIG with err naming the
+ * file, group and key.
+ */
+int config_load(const char *path, struct config **cfg_r, struct cm_error *err);
+
+/* Free a config; accepts NULL and clears the pointer. */
+void config_free(struct config **cfg);
+
+/* Nonzero if type is in the configured list (exact match). */
+int config_has_type(const struct config *cfg, const char *type);
+
+/*
+ * Nonzero if the domain part of address is one of our organisation's domains
+ * or a subdomain of one (case-insensitive).
+ */
+int config_is_org_address(const struct config *cfg, const char *address);
+
+/*
+ * Read a one-line secret (password) from path into *secret_r (caller
+ * g_free()s).  A file that group or others may access is refused.
+ */
+int config_read_secret(const char *path, char **secret_r,
+		       struct cm_error *err);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * store.h - the case store: the only module that speaks SQL.
+ *
+ * One SQLite file in WAL mode with foreign keys on, synchronous=FULL (a
+ * commit is durable before we tell anyone, including an IMAP server, that
+ * it happened) and a busy timeout.  The schema is created and upgraded by
+ * numbered migrations recorded in PRAGMA user_version; a file written by a
+ * newer casemail is refused rather than guessed at.
+ *
+ * Every statement is prepared and every value bound.  Records returned by
+ * store_*_get() are owned by the caller and freed with their _free().
+ * Writers wrap their calls in store_begin()/store_commit(); on any error
+ * they call store_rollback(), so nothing half-written is ever left.
+ */
+#ifndef CASEMAIL_STORE_H
+#define CASEMAIL_STORE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "casemail/config.h"
+#include "casemail/error.h"
+
+/* The schema version this binary writes (see migrations in store.c). */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_options {
+	int busy_timeout_ms;
+	/* For the "recent" view: which addresses are ours (borrowed; may
+	 * be NULL, then no address is ours). */
+	const struct config *cfg;
+};
+
+/*
+ * Open (creating if needed) the store at path and bring its schema up to
+ * date.  The directory must exist.  Returns CM_ESTORE for a missing
+ * directory, a read-only, damaged or too-new file, CM_ETEMP when locked.
+ */
+int store_open(const char *path, const struct store_options *opt,
+	       struct store **store_r, struct cm_error *err);
+
+/* Close; accepts NULL and clears the pointer. Rolls back an open transaction. */
+void store_close(struct store **store);
+
+/* BEGIN IMMEDIATE: takes the write lock now, so a busy database fails
+ * here (CM_ETEMP) rather than halfway through a change. */
+int store_begin(struct store *s, struct cm_error *err);
+int store_commit(struct store *s, struct cm_error *err);
+/* Roll back if a transaction is open; safe to call at any time. */
+void store_rollback(struct store *s);
+
+/* The schema version of the open file. */
+int store_schema_version(struct store *s);
+
+/* ---- people ------------------------------------------------------------ */
+
+struct store_person {
+	int64_t id;
+	char *address;   /* lower case */
+	char *name;      /* display name or NULL */
+	char *side;      /* "shipper", "carrier", "internal" or NULL */
+	int subscribed;  /* participants only */
+};
+
+void store_person_free(struct store_person *p);
+
+/*
+ * Find the person with address, creating them if new.  A non-NULL name
+ * fills in a missing display name.  Returns the id in *id_r.
+ */
+int store_person_ensure(struct store *s, const char *address,
+			const char *name, int64_t *id_r, struct cm_error *err);
+
+/* Look a person up; CM_ENOTFOUND if unknown.  *p_r is caller-owned. */
+int store_person_get(struct store *s, const char *address,
+		     struct store_person **p_r, struct cm_error *err);
+
+/* Record which side a person is on (shipper, carrier, internal). */
+int store_person_set_side(struct store *s, int64_t person_id,
+			  const char *side, struct cm_error *err);
+
+/* ---- cases ------------------------------------------------------------- */
+
+struct store_case {
+	int64_t id;             /* the sequence behind the case number */
+	char *kind;             /* client | driver */
+	char *type;
+	char *subject;
+	char *status;           /* active | solved */
+	char *priority;         /* low | normal | high | urgent */
+	char *shipment;         /* NULL if none */
+	char *crm_shipper;
+	char *crm_carrier;
+	char *source;           /* email | user | api | rule */
+	char *creator;          /* address or agent name, NULL if unknown */
+	int64_t follow_up;      /* 0: none */
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t solved_at;      /* 0: not solved */
+	int64_t last_message_at;   /* 0: no message yet */
+	char *last_message_from;   /* author address of the latest message */
+	GPtrArray *owners;       /* struct store_person *, side set */
+	GPtrArray *watchers;
+	GPtrArray *participants; /* subscribed set */
+};
+
+/* A new, empty record (role arrays allocated). */
+struct store_case *store_case_new(void);
+/* Free; accepts NULL and clears the pointer. */
+void store_case_free(struct store_case **c);
+
+/* Insert c (id ignored); the store allocates the next, never reused,
+ * sequence and returns it in *id_r. */
+int store_case_insert(struct store *s, const struct store_case *c,
+		      int64_t *id_r, struct cm_error *err);
+
+/* Write back every scalar field of c (roles are separate). */
+int store_case_update(struct store *s, const struct store_case *c,
+		      struct cm_error *err);
+
+/* Load a case with its roles.  CM_ENOTFOUND if there is no such case. */
+int store_case_get(struct store *s, int64_t id, struct store_case **c_r,
+		   struct cm_error *err);
+
+/* ---- roles ------------------------------------------------------------- */
+
+/*
+ * Give person a role on a case: "owner" (side "shipper" or "carrier"),
+ * "watcher" or "participant" (subscribed).  Adding a role the person
+ * already has sets *added_r to 0 and changes nothing.  A second owner on
+ * one side is refused with CM_EREFUSED.
+ */
+int store_role_add(struct store *s, int64_t case_id, int64_t person_id,
+		   const char *role, const char *side, int *added_r,
+		   struct cm_error *err);
+
+/* Remove a role; *removed_r says whether there was one. */
+int store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
+		      const char *role, int *removed_r, struct cm_error *err);
+
+/* ---- events (the audit trail) ------------------------------------------ */
+
+struct store_event {
+	int64_t id;
+	int64_t case_id;
+	int64_t at;
+	char *actor;
+	char *what;      /* created, status, owner, watcher, type, note, ... */
+	char *old_value; /* NULL when not applicable */
+	char *new_value;
+	char *detail;
+};
+
+void store_event_free(struct store_event *e);
+
+/* Append an event at time at. */
+int store_event_add(struct store *s, int64_t case_id, int64_t at,
+		    const char *actor, const char *what, const char *old_value,
+		    const char *new_value, const char *detail,
+		    struct cm_error *err);
+
+/* All events of a case, oldest first: a GPtrArray of struct store_event *
+ * that frees its elements. */
+int store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
+		     struct cm_error *err);
+
+/* ---- messages ---------------------------------------------------------- */
+
+struct store_address {
+	char *name;    /* NULL if none */
+	char *address;
+};
+
+struct store_attachment {
+	char *filename;
+	char *content_type;
+	int64_t size;
+	char *sha256;      /* NULL when the data was skipped */
+	char *content_id;
+	int inline_part;
+	char *skipped;     /* why the data was not stored, or NULL */
+};
+
+struct store_message {
+	int64_t id;
+	int64_t case_id;        /* 0 while held for review */
+	char *message_id;       /* unique across the store */
+	char *direction;        /* in | out | internal */
+	char *state;            /* stored | held | rejected | failed */
+	char *reason;           /* why held or failed, or NULL */
+	struct store_address from;
+	GPtrArray *to;          /* struct store_address * */
+	GPtrArray *cc;
+	char *subject;
+	int64_t date;           /* the Date header, 0 if none */
+	int64_t received_at;
+	char *in_reply_to;
+	char *references;
+	char *body;             /* visible text */
+	char *body_full;        /* everything */
+	char *raw_sha256;       /* the kept raw message, NULL for notes */
+	GPtrArray *attachments; /* struct store_attachment * */
+	char *decision;         /* one line: how it was threaded or why held */
+	int64_t size;           /* raw size in bytes */
+	char *mailbox;          /* where it was fetched from, or NULL */
+	int64_t uidvalidity;
+	int64_t uid;
+};
+
+struct store_message *store_message_new(void);
+void store_message_free(struct store_message **m);
+
+/*
+ * Insert a message with its addresses and attachments, and keep the case's
+ * latest-message fields current.  A Message-ID already stored gives
+ * CM_EREFUSED (the idempotency key).
+ */
+int store_message_insert(struct store *s, const struct store_message *m,
+			 int64_t *id_r, struct cm_error *err);
+
+/* The messages of a case in order of arrival (GPtrArray frees them). */
+int store_messages_get(struct store *s, int64_t case_id, GPtrArray **msgs_r,
+		       struct cm_error *err);
+
+/*
+ * Load one message (any state) by Message-ID, or by row id when message_id
+ * is NULL.  CM_ENOTFOUND if there is none.
+ */
+int store_message_get(struct store *s, const char *message_id, int64_t id,
+		      struct store_message **m_r, struct cm_error *err);
+
+/* Messages waiting for an agent (held or failed), oldest first. */
+int store_messages_review(struct store *s, GPtrArray **msgs_r,
+			  struct cm_error *err);
+
+/* Change a message's state, reason, case (0: none) and decision line. */
+int store_message_set_state(struct store *s, int64_t id, const char *state,
+			    const char *reason, int64_t case_id,
+			    const char *decision, struct cm_error *err);
+
+/* Delete a message that is not stored on a case (for a re-run). */
+int store_message_delete(struct store *s, int64_t id, struct cm_error *err);
+
+/* The case of the first stored/outgoing message among ids (0: none). */
+int store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
+			      int64_t *case_id_r, struct cm_error *err);
+
+/* How many messages address sent since t (for the flood limit). */
+int store_sender_count_since(struct store *s, const char *address,
+			     int64_t since, int64_t *n_r, struct cm_error *err);
+
+/* Whether address holds any role on the case, and whether any person on
+ * the case has an address in domain. */
+int store_case_knows(struct store *s, int64_t case_id, const char *address,
+		     int *person_r, int *domain_r, struct cm_error *err);
+
+/* Mark an address as bouncing (no more notifications to it). */
+int store_person_set_bouncing(struct store *s, const char *address,
+			      struct cm_error *err);
+
+/* ---- blobs and mailboxes (ingest) ------------------------------------- */
+
+/* Record a content-addressed file; an existing blob is fine. */
+int store_blob_add(struct store *s, const char *sha256, int64_t size,
+		   struct cm_error *err);
+
+/* UIDVALIDITY and last processed UID of a mailbox (0, 0 if unknown). */
+int store_mailbox_get(struct store *s, const char *mailbox,
+		      int64_t *uidvalidity_r, int64_t *last_uid_r,
+		      struct cm_error *err);
+int store_mailbox_set(struct store *s, const char *mailbox,
+		      int64_t uidvalidity, int64_t last_uid,
+		      struct cm_error *err);
+
+/* ---- savepoints: one message's changes inside a batch transaction ----- */
+
+int store_savepoint(struct store *s, struct cm_error *err);
+int store_savepoint_release(struct store *s, struct cm_error *err);
+/* Undo everything since store_savepoint() and end the savepoint. */
+void store_savepoint_rollback(struct store *s);
+
+/* ---- listing and search ------------------------------------------------ */
+
+enum store_view {
+	STORE_VIEW_ALL,
+	STORE_VIEW_ACTIVE,
+	STORE_VIEW_RECENT,   /* latest message from outside our domains */
+	STORE_VIEW_MINE,     /* owned by filter.as */
+	STORE_VIEW_WATCHED,  /* watched by filter.as */
+	STORE_VIEW_NEW,      /* active, no owner on filter.as's side */
+	STORE_VIEW_OVERDUE,  /* active, follow-up before filter.now */
+};
+
+/* A filter; NULL strings and STORE_TIME_UNSET times do not filter. */
+#define STORE_TIME_UNSET INT64_MIN
+
+struct store_filter {
+	enum store_view view;
+	const char *as;          /* acting person for mine/watched/new */
+	const char *as_side;     /* their side for "new", or NULL */
+	int64_t now;
+	const char *status, *type, *kind, *owner, *watcher, *source;
+	const char *priority, *shipment, *crm;
+	int64_t created_since, created_until;
+	int64_t solved_since, solved_until;
+	int64_t latest_since;
+	const char *text;        /* full-text search words, or NULL */
+	int64_t text_case_id;    /* a case number found in text, or 0 */
+	int limit;               /* 0: no limit */
+};
+
+/* A filter that matches everything (all times unset, view ALL). */
+void store_filter_init(struct store_filter *f, int64_t now);
+
+/*
+ * Case ids matching f, newest activity first, as a GArray of int64_t the
+ * caller frees with g_array_unref().
+ */
+int store_case_list(struct store *s, const struct store_filter *f,
+		    GArray **ids_r, struct cm_error *err);
+
+#endif

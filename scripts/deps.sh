@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install every Debian package casemail's build and tests need.
+# Idempotent and non-interactive; run as root (or with sudo available).
+set -eu
+
+PACKAGES="build-essential cmake pkg-config libetpan-dev libgmime-3.0-dev
+libsqlite3-dev libcurl4-gnutls-dev libgnutls28-dev libcmocka-dev
+libsystemd-dev libjson-glib-dev libxml2-dev libytnef0-dev dovecot-imapd
+python3-aiosmtpd openssl sqlite3 valgrind man-db"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

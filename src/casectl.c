@@ -1,0 +1,160 @@
+/*
+ * casectl - the agents' command-line tool for cases.
+ *
+ * Global options may come before the command; every command also takes
+ * them itself.  Exit status: 0 ok, 1 not found or refused, 2 usage,
+ * 65 bad data, 74 store unusable, 75 temporary failure (busy), 78
+ * configuration error (see docs/casectl.1).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "casemail/log.h"
+#include "casemail/timeutil.h"
+#include "cli.h"
+
+static const struct cli_cmd cli_cmds[] = {
+	{ "create", cli_cmd_create, "--subject TEXT [FIELD OPTIONS] "
+	  "[--participant EMAIL]...",
+	  "Open a new case and print its number.\n\n"
+	  "Field options (also for 'set'):\n"
+	  "  --subject TEXT        what the case is about\n"
+	  "  --type TYPE           a type from [case] types (default: other)\n"
+	  "  --priority P          low, normal (default), high, urgent\n"
+	  "  --kind K              client (default) or driver\n"
+	  "  --source S            email, user (default), api, rule\n"
+	  "  --follow-up WHEN      2026-12-01, 2026-12-01T09:30, +3d, +4h, "
+	  "tomorrow; 'none' clears\n"
+	  "  --shipment REF        shipment (order tracking) reference; '' "
+	  "clears\n"
+	  "  --crm-shipper NUM     the shipper side's CRM case number\n"
+	  "  --crm-carrier NUM     the carrier side's CRM case number\n"
+	  "  --participant EMAIL   add a subscribed participant (repeatable)" },
+	{ "show", cli_cmd_show, "CASE [--full]",
+	  "Show a case, its people and its messages (visible text; --full\n"
+	  "for whole messages).  --json adds \"messages\" and \"events\"." },
+	{ "list", cli_cmd_list, "[--view VIEW] [FILTERS]",
+	  "List cases, newest activity first.\n\n"
+	  "  --view VIEW           active (default), recent, mine, watched, "
+	  "new, overdue, all\n"
+	  "                        mine/watched/new are relative to --as;\n"
+	  "                        mine and watched hold Active cases unless\n"
+	  "                        --status is given\n"
+	  "  --status S            active or solved\n"
+	  "  --type T, --kind K, --source S, --priority P\n"
+	  "  --owner EMAIL, --watcher EMAIL\n"
+	  "  --shipment REF, --crm NUM (either side)\n"
+	  "  --created-since/--created-until WHEN\n"
+	  "  --solved-since/--solved-until WHEN\n"
+	  "  --latest-since WHEN   latest message at or after WHEN\n"
+	  "  --limit N             at most N cases (default 100, 0: all)" },
+	{ "search", cli_cmd_search, "WORDS... [FILTERS]",
+	  "Full-text search over subjects, message text, shipment references\n"
+	  "and CRM numbers; every word must match (as a prefix).  Takes the\n"
+	  "same views and filters as 'list' (default view: all)." },
+	{ "assign", cli_cmd_assign, "CASE --owner EMAIL [--side shipper|carrier]",
+	  "Make EMAIL the owner of one side of the case.  A case has at most\n"
+	  "one shipper owner and one carrier owner.  Without --side, the\n"
+	  "person's known side is used." },
+	{ "unassign", cli_cmd_unassign, "CASE (--owner EMAIL | --side shipper|carrier)",
+	  "Remove an owner from the case." },
+	{ "watch", cli_cmd_watch, "CASE [--user EMAIL]",
+	  "Watch a case (default: the acting agent, --as)." },
+	{ "unwatch", cli_cmd_unwatch, "CASE [--user EMAIL]",
+	  "Stop watching a case (default: the acting agent, --as)." },
+	{ "note", cli_cmd_note, "CASE TEXT...",
+	  "Add an internal note (never mailed to anyone)." },
+	{ "solve", cli_cmd_solve, "CASE", "Mark the case Solved." },
+	{ "reopen", cli_cmd_reopen, "CASE", "Make a Solved case Active again." },
+	{ "set", cli_cmd_set, "CASE [FIELD OPTIONS]",
+	  "Change fields of a case (see 'create --help' for the options)." },
+	{ "history", cli_cmd_history, "CASE",
+	  "Print the audit trail of the case, oldest first." },
+};
+
+const struct cli_cmd *
+cli_find_cmd(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(cli_cmds); i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: casectl [-c FILE] [--json] [--as EMAIL] COMMAND "
+		"[ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(cli_cmds); i++)
+		fprintf(f, "  %-9s %s\n", cli_cmds[i].name, cli_cmds[i].usage);
+	fprintf(f, "\n'casectl COMMAND --help' describes a command; see "
+		"casectl(1).\n");
+}
+
+/* Global options: only up to the command name. */
+static int
+parse_globals(struct cli *cli, int argc, char **argv, int *cmd_index)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case CLI_OPT_CONFIG: cli->config_path = optarg; break;
+		case CLI_OPT_JSON: cli->json = 1; break;
+		case CLI_OPT_AS: cli->as = optarg; break;
+		case CLI_OPT_HELP: usage(stdout); return 1;
+		case 'V': printf("casectl %s\n", CASEMAIL_VERSION); return 1;
+		default:
+			fprintf(stderr, "casectl: bad option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return CM_EUSAGE;
+		}
+	}
+	*cmd_index = optind;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+	const struct cli_cmd *cmd;
+	int rc, idx;
+
+	memset(&cli, 0, sizeof(cli));
+	log_init("casectl");
+	cli.as = getenv("CASEMAIL_USER");
+	cli.now = time_now();
+	rc = parse_globals(&cli, argc, argv, &idx);
+	if (rc != 0)
+		return rc > 0 ? 0 : cm_exit_code(rc);
+	if (idx >= argc) {
+		usage(stderr);
+		return cm_exit_code(CM_EUSAGE);
+	}
+	if (strcmp(argv[idx], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	cmd = cli_find_cmd(argv[idx]);
+	if (cmd == NULL) {
+		fprintf(stderr, "casectl: unknown command '%s'\n", argv[idx]);
+		usage(stderr);
+		return cm_exit_code(CM_EUSAGE);
+	}
+	rc = cmd->run(&cli, argc - idx, argv + idx);
+	/* cli_usage() printed its own message with the synopsis. */
+	if (rc != 0 && !cli.usage_printed)
+		log_errx("%s", cli.err.msg[0] != '\0' ? cli.err.msg
+						      : cm_status_str(rc));
+	cli_close(&cli);
+	return cm_exit_code(rc);
+}

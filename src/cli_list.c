@@ -1,0 +1,293 @@
+/*
+ * cli_list.c - casectl list and search: views and filters over cases.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "casemail/addr.h"
+#include "casemail/casenum.h"
+#include "casemail/timeutil.h"
+
+enum {
+	OPT_VIEW = 0x400, OPT_STATUS, OPT_TYPE, OPT_KIND, OPT_OWNER,
+	OPT_WATCHER, OPT_SOURCE, OPT_PRIORITY, OPT_SHIPMENT, OPT_CRM,
+	OPT_CREATED_SINCE, OPT_CREATED_UNTIL, OPT_SOLVED_SINCE,
+	OPT_SOLVED_UNTIL, OPT_LATEST_SINCE, OPT_LIMIT,
+};
+
+/* Default page size: a screenful that is still cheap over 100k cases. */
+#define LIST_DEFAULT_LIMIT 100
+
+static const struct option list_opts[] = {
+	CLI_COMMON_OPTIONS,
+	{ "view", required_argument, NULL, OPT_VIEW },
+	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "owner", required_argument, NULL, OPT_OWNER },
+	{ "watcher", required_argument, NULL, OPT_WATCHER },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
+	{ "shipment", required_argument, NULL, OPT_SHIPMENT },
+	{ "crm", required_argument, NULL, OPT_CRM },
+	{ "created-since", required_argument, NULL, OPT_CREATED_SINCE },
+	{ "created-until", required_argument, NULL, OPT_CREATED_UNTIL },
+	{ "solved-since", required_argument, NULL, OPT_SOLVED_SINCE },
+	{ "solved-until", required_argument, NULL, OPT_SOLVED_UNTIL },
+	{ "latest-since", required_argument, NULL, OPT_LATEST_SINCE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct {
+	const char *name;
+	enum store_view view;
+} list_views[] = {
+	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
+	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
+	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
+	{ "overdue", STORE_VIEW_OVERDUE },
+};
+
+struct list_opts {
+	struct store_filter f;
+	const char *view_name;
+	struct case_fields check;   /* enumerations, checked after config */
+	char *owner, *watcher;      /* normalised copies */
+	const char *status;
+};
+
+static int
+list_time(struct cli *cli, const char *arg, int64_t *t_r)
+{
+	return time_parse(arg, cli->now, t_r, &cli->err);
+}
+
+static int
+list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(list_views); i++) {
+		if (strcmp(list_views[i].name, arg) == 0) {
+			lo->f.view = list_views[i].view;
+			lo->view_name = list_views[i].name;
+			return 0;
+		}
+	}
+	return cm_error_set(&cli->err, CM_EUSAGE,
+			    "unknown view '%s' (one of: active, recent, mine, "
+			    "watched, new, overdue, all)", arg);
+}
+
+static int
+list_limit_opt(struct cli *cli, struct list_opts *lo, const char *arg)
+{
+	char *end = NULL;
+	long v = strtol(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 0 || v > 1000000000)
+		return cm_error_set(&cli->err, CM_EUSAGE,
+				    "--limit wants a number (0: no limit)");
+	lo->f.limit = (int)v;
+	return 0;
+}
+
+static int
+list_opt(struct cli *cli, int opt, const char *arg, void *data)
+{
+	struct list_opts *lo = data;
+
+	switch (opt) {
+	case OPT_VIEW: return list_view_opt(cli, lo, arg);
+	case OPT_STATUS: lo->status = arg; return 0;
+	case OPT_TYPE: lo->check.type = lo->f.type = arg; return 0;
+	case OPT_KIND: lo->check.kind = arg; return 0;
+	case OPT_SOURCE: lo->check.source = arg; return 0;
+	case OPT_PRIORITY: lo->check.priority = arg; return 0;
+	case OPT_SHIPMENT: lo->f.shipment = arg; return 0;
+	case OPT_CRM: lo->f.crm = arg; return 0;
+	case OPT_OWNER:
+		g_free(lo->owner);
+		return addr_normalize(arg, &lo->owner, &cli->err);
+	case OPT_WATCHER:
+		g_free(lo->watcher);
+		return addr_normalize(arg, &lo->watcher, &cli->err);
+	case OPT_CREATED_SINCE: return list_time(cli, arg, &lo->f.created_since);
+	case OPT_CREATED_UNTIL: return list_time(cli, arg, &lo->f.created_until);
+	case OPT_SOLVED_SINCE: return list_time(cli, arg, &lo->f.solved_since);
+	case OPT_SOLVED_UNTIL: return list_time(cli, arg, &lo->f.solved_until);
+	case OPT_LATEST_SINCE: return list_time(cli, arg, &lo->f.latest_since);
+	case OPT_LIMIT: return list_limit_opt(cli, lo, arg);
+	}
+	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
+}
+
+/* Enumerated filters use the stored (lower-case) spelling. */
+static int
+list_check(struct cli *cli, struct list_opts *lo)
+{
+	struct case_fields canon;
+	int rc = case_check_fields(cli->cfg, &lo->check, &cli->err);
+
+	if (rc != 0)
+		return rc;
+	/* Filters compare stored (canonical) spellings. */
+	case_canonical(cli->cfg, &lo->check, &canon);
+	lo->f.type = canon.type;
+	if (lo->status != NULL) {
+		if (g_ascii_strcasecmp(lo->status, "active") == 0)
+			lo->f.status = "active";
+		else if (g_ascii_strcasecmp(lo->status, "solved") == 0)
+			lo->f.status = "solved";
+		else
+			return cm_error_set(&cli->err, CM_EUSAGE,
+					    "unknown status '%s' (one of: "
+					    "active, solved)", lo->status);
+	}
+	lo->f.kind = canon.kind;
+	lo->f.source = canon.source;
+	lo->f.priority = canon.priority;
+	lo->f.owner = lo->owner;
+	lo->f.watcher = lo->watcher;
+	return 0;
+}
+
+/* mine, watched and new are relative to the acting agent. */
+static int
+list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
+		char **side_r)
+{
+	struct store_person *p = NULL;
+	int rc;
+
+	if (lo->f.view != STORE_VIEW_MINE && lo->f.view != STORE_VIEW_WATCHED &&
+	    lo->f.view != STORE_VIEW_NEW)
+		return 0;
+	if ((rc = cli_as_address(cli, as_r)) != 0) {
+		cm_error_prefix(&cli->err, "--view %s", lo->view_name);
+		return rc;
+	}
+	lo->f.as = *as_r;
+	/* "new" = no owner on my side; someone with no side sees cases with
+	 * no owner at all. */
+	if (store_person_get(cli->store, *as_r, &p, NULL) == 0 &&
+	    p->side != NULL && strcmp(p->side, "internal") != 0) {
+		*side_r = g_strdup(p->side);
+		lo->f.as_side = *side_r;
+	}
+	store_person_free(p);
+	return 0;
+}
+
+static void
+list_line(const struct config *cfg, const struct store_case *c)
+{
+	char num[CASENUM_BUF_SIZE], when[TIME_ISO_SIZE];
+
+	case_format_number(cfg, c->id, num, sizeof(num));
+	time_format_iso(c->updated_at, when, sizeof(when));
+	printf("%-10s %-6s %-6s %-18s %s  ", num, c->status, c->priority,
+	       c->type, when);
+	cli_print_safe(c->subject);
+	putchar('\n');
+}
+
+static int
+list_print(struct cli *cli, GArray *ids)
+{
+	JsonArray *arr = cli->json ? json_array_sized_new(ids->len) : NULL;
+	int rc = 0;
+
+	for (guint i = 0; rc == 0 && i < ids->len; i++) {
+		struct store_case *c = NULL;
+
+		rc = store_case_get(cli->store, g_array_index(ids, int64_t, i),
+				    &c, &cli->err);
+		if (rc != 0)
+			break;
+		if (arr != NULL)
+			json_array_add_element(arr, cli_json_case(cli->cfg, c));
+		else
+			list_line(cli->cfg, c);
+		store_case_free(&c);
+	}
+	if (arr != NULL) {
+		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+		json_node_take_array(n, arr);
+		if (rc == 0)
+			cli_json_print(n);
+		else
+			json_node_unref(n);
+	}
+	return rc;
+}
+
+/* search: the words, and a case number among them (matched directly). */
+static int
+list_text(struct cli *cli, struct list_opts *lo, int argc, char **argv,
+	  char **text_r)
+{
+	*text_r = g_strjoinv(" ", argv);
+	lo->f.text = *text_r;
+	for (int i = 0; i < argc; i++) {
+		int64_t id;
+
+		if (case_parse_number(cli->cfg, argv[i], &id, NULL) == 0)
+			lo->f.text_case_id = id;
+	}
+	return 0;
+}
+
+static int
+list_run(struct cli *cli, int argc, char **argv, int search)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
+	struct list_opts lo = { 0 };
+	char *as = NULL, *side = NULL, *text = NULL;
+	GArray *ids = NULL;
+	int first, rc;
+
+	store_filter_init(&lo.f, cli->now);
+	lo.f.view = search ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE;
+	lo.view_name = search ? "all" : "active";
+	lo.f.limit = LIST_DEFAULT_LIMIT;
+	rc = cli_getopt(cli, cmd, argc, argv, list_opts, list_opt, &lo, &first);
+	if (rc == 0 && search && first == argc)
+		rc = cli_usage(cli, cmd, "search for what? give some words");
+	if (rc == 0 && !search && first != argc)
+		rc = cli_usage(cli, cmd, "unexpected argument '%s'", argv[first]);
+	if (rc == 0)
+		rc = cli_open(cli);
+	if (rc == 0)
+		rc = list_check(cli, &lo);
+	if (rc == 0)
+		rc = list_resolve_as(cli, &lo, &as, &side);
+	if (rc == 0 && search)
+		rc = list_text(cli, &lo, argc - first, argv + first, &text);
+	if (rc == 0)
+		rc = store_case_list(cli->store, &lo.f, &ids, &cli->err);
+	if (rc == 0)
+		rc = list_print(cli, ids);
+	if (ids != NULL)
+		g_array_unref(ids);
+	g_free(lo.owner);
+	g_free(lo.watcher);
+	g_free(as);
+	g_free(side);
+	g_free(text);
+	return rc > 0 ? 0 : rc;
+}
+
+int
+cli_cmd_list(struct cli *cli, int argc, char **argv)
+{
+	return list_run(cli, argc, argv, 0);
+}
+
+int
+cli_cmd_search(struct cli *cli, int argc, char **argv)
+{
+	return list_run(cli, argc, argv, 1);
+}

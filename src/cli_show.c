@@ -1,0 +1,243 @@
+/*
+ * cli_show.c - read-only views of one case: show and history.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+#include "casemail/casenum.h"
+#include "casemail/timeutil.h"
+
+enum { OPT_FULL = 0x300 };
+
+static void
+show_time(const char *label, int64_t t)
+{
+	char buf[TIME_ISO_SIZE];
+
+	if (t == 0) {
+		printf("%-14s -\n", label);
+		return;
+	}
+	time_format_iso(t, buf, sizeof(buf));
+	printf("%-14s %s\n", label, buf);
+}
+
+static void
+show_field(const char *label, const char *v)
+{
+	printf("%-14s ", label);
+	cli_print_safe(v != NULL ? v : "-");
+	putchar('\n');
+}
+
+static void
+show_people(const char *label, GPtrArray *people)
+{
+	printf("%-14s ", label);
+	if (people->len == 0)
+		fputs("-", stdout);
+	for (guint i = 0; i < people->len; i++) {
+		const struct store_person *p = people->pdata[i];
+
+		if (i > 0)
+			fputs(", ", stdout);
+		if (p->side != NULL && strcmp(label, "owners:") == 0)
+			printf("%s: ", p->side);
+		if (p->name != NULL) {
+			cli_print_safe(p->name);
+			fputs(" <", stdout);
+			cli_print_safe(p->address);
+			fputs(">", stdout);
+		} else {
+			cli_print_safe(p->address);
+		}
+	}
+	putchar('\n');
+}
+
+static void
+show_case_text(const struct config *cfg, const struct store_case *c)
+{
+	char num[CASENUM_BUF_SIZE];
+
+	case_format_number(cfg, c->id, num, sizeof(num));
+	printf("%s  ", num);
+	cli_print_safe(c->subject);
+	printf("\n");
+	show_field("status:", c->status);
+	show_field("priority:", c->priority);
+	show_field("kind:", c->kind);
+	show_field("type:", c->type);
+	show_field("source:", c->source);
+	show_field("creator:", c->creator);
+	show_field("shipment:", c->shipment);
+	show_field("crm shipper:", c->crm_shipper);
+	show_field("crm carrier:", c->crm_carrier);
+	show_time("follow-up:", c->follow_up);
+	show_time("created:", c->created_at);
+	show_time("updated:", c->updated_at);
+	show_time("solved:", c->solved_at);
+	show_people("owners:", c->owners);
+	show_people("watchers:", c->watchers);
+	show_people("participants:", c->participants);
+}
+
+static void
+show_message_text(const struct store_message *m, int full)
+{
+	char when[TIME_ISO_SIZE];
+
+	time_format_iso(m->received_at, when, sizeof(when));
+	printf("\n--- %s %s from ", when,
+	       strcmp(m->direction, "internal") == 0 ? "note" :
+	       strcmp(m->direction, "in") == 0 ? "mail" : "reply");
+	cli_print_safe(m->from.name != NULL ? m->from.name : m->from.address);
+	if (m->from.name != NULL && m->from.address != NULL) {
+		fputs(" <", stdout);
+		cli_print_safe(m->from.address);
+		fputs(">", stdout);
+	}
+	fputs("\n", stdout);
+	cli_print_safe(full ? m->body_full : m->body);
+	fputs("\n", stdout);
+	for (guint i = 0; i < m->attachments->len; i++) {
+		const struct store_attachment *a = m->attachments->pdata[i];
+
+		fputs("[attachment: ", stdout);
+		cli_print_safe(a->filename != NULL ? a->filename : "(no name)");
+		printf(", %s, %lld bytes%s]\n", a->content_type,
+		       (long long)a->size, a->skipped != NULL ? ", not stored" : "");
+	}
+}
+
+static int
+show_text(struct cli *cli, int64_t id, int full)
+{
+	struct store_case *c = NULL;
+	GPtrArray *msgs = NULL;
+	int rc;
+
+	if ((rc = store_case_get(cli->store, id, &c, &cli->err)) != 0)
+		return rc;
+	rc = store_messages_get(cli->store, id, &msgs, &cli->err);
+	if (rc == 0) {
+		show_case_text(cli->cfg, c);
+		for (guint i = 0; i < msgs->len; i++)
+			show_message_text(msgs->pdata[i], full);
+		g_ptr_array_unref(msgs);
+	}
+	store_case_free(&c);
+	return rc;
+}
+
+static int
+show_opt(struct cli *cli, int opt, const char *arg, void *data)
+{
+	(void)arg;
+	if (opt == OPT_FULL) {
+		*(int *)data = 1;
+		return 0;
+	}
+	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
+}
+
+/* Parse options and the one case-number operand; open the store. */
+static int
+one_case_args(struct cli *cli, int argc, char **argv,
+	      const struct option *opts, void *data, int64_t *id_r)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
+	struct store_case *c = NULL;
+	int first, rc;
+
+	rc = cli_getopt(cli, cmd, argc, argv, opts,
+			data != NULL ? show_opt : NULL, data, &first);
+	if (rc != 0)
+		return rc;
+	if (argc - first != 1)
+		return cli_usage(cli, cmd, "give exactly one case number");
+	if ((rc = cli_open(cli)) != 0)
+		return rc;
+	if ((rc = cli_case_id(cli, argv[first], id_r)) != 0)
+		return rc;
+	rc = store_case_get(cli->store, *id_r, &c, &cli->err);
+	store_case_free(&c);
+	if (rc == CM_ENOTFOUND)
+		return cm_error_set(&cli->err, CM_ENOTFOUND, "no case %s",
+				    argv[first]);
+	return rc;
+}
+
+int
+cli_cmd_show(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ NULL, 0, NULL, 0 }
+	};
+	int full = 0, rc;
+	int64_t id = 0;
+
+	rc = one_case_args(cli, argc, argv, opts, &full, &id);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	if (cli->json)
+		return cli_print_case_json(cli, id, 1);
+	return show_text(cli, id, full);
+}
+
+static void
+history_line(const struct store_event *e)
+{
+	char when[TIME_ISO_SIZE];
+
+	time_format_iso(e->at, when, sizeof(when));
+	printf("%s  ", when);
+	cli_print_safe(e->actor);
+	printf("  %s", e->what);
+	if (e->old_value != NULL || e->new_value != NULL) {
+		fputs(": ", stdout);
+		cli_print_safe(e->old_value != NULL ? e->old_value : "-");
+		fputs(" -> ", stdout);
+		cli_print_safe(e->new_value != NULL ? e->new_value : "-");
+	}
+	if (e->detail != NULL) {
+		fputs(" (", stdout);
+		cli_print_safe(e->detail);
+		fputs(")", stdout);
+	}
+	putchar('\n');
+}
+
+int
+cli_cmd_history(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
+	};
+	GPtrArray *events = NULL;
+	int64_t id = 0;
+	int rc;
+
+	rc = one_case_args(cli, argc, argv, opts, NULL, &id);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	if ((rc = store_events_get(cli->store, id, &events, &cli->err)) != 0)
+		return rc;
+	if (cli->json) {
+		JsonArray *a = json_array_sized_new(events->len);
+		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+		for (guint i = 0; i < events->len; i++)
+			json_array_add_element(a, cli_json_event(events->pdata[i]));
+		json_node_take_array(n, a);
+		cli_json_print(n);
+	} else {
+		for (guint i = 0; i < events->len; i++)
+			history_line(events->pdata[i]);
+	}
+	g_ptr_array_unref(events);
+	return 0;
+}

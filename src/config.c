@@ -1,0 +1,494 @@
+/*
+ * config.c - casemail.conf through a typed key table.
+ *
+ * Modelled on Postfix's typed parameter tables: each key has a type, a
+ * default, and bounds, so checking is uniform and the error names the key.
+ */
+#include "casemail/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum config_type {
+	CONFIG_STR,   /* any non-empty string */
+	CONFIG_IDENT, /* letters only: a case-number prefix */
+	CONFIG_INT,
+	CONFIG_PATH,  /* resolved against the config file's directory */
+	CONFIG_LIST,  /* comma-separated, trimmed, non-empty items */
+	CONFIG_EMAIL,
+	CONFIG_BOOL,  /* yes/no, true/false, on/off, 1/0 */
+	CONFIG_ENUM,  /* one of the '|'-separated words in def_choices */
+};
+
+struct config_key {
+	const char *group;
+	const char *key;
+	enum config_type type;
+	const char *def;     /* NULL: no default (optional key) */
+	long min, max;       /* CONFIG_INT bounds; CONFIG_STR/IDENT length */
+	size_t offset;       /* into struct config */
+	const char *choices; /* CONFIG_ENUM: "a|b|c" */
+};
+
+#define OFF(field) offsetof(struct config, field), NULL
+#define OFFC(field, choices) offsetof(struct config, field), choices
+
+static const struct config_key config_keys[] = {
+	{ "case", "prefix", CONFIG_IDENT, "CV", 1, 8, OFF(case_prefix) },
+	/* 12 digits still fit comfortably in an int64 sequence. */
+	{ "case", "digits", CONFIG_INT, "6", 1, 12, OFF(case_digits) },
+	{ "case", "address", CONFIG_EMAIL, NULL, 0, 0, OFF(case_address) },
+	{ "case", "organization_domains", CONFIG_LIST, "", 0, 0,
+	  OFF(org_domains) },
+	{ "case", "types", CONFIG_LIST,
+	  "damaged, delayed, lost, wismo, delivery-exception, address-issue, "
+	  "reschedule, refused, driver-issue, billing, other", 0, 0,
+	  OFF(case_types) },
+	{ "store", "database", CONFIG_PATH, "casemail.db", 0, 0,
+	  OFF(store_database) },
+	{ "case", "reply_to_solved", CONFIG_ENUM, "reopen", 0, 0,
+	  OFFC(case_reply_to_solved, "reopen|new|note") },
+	{ "case", "accept_from", CONFIG_ENUM, "participants", 0, 0,
+	  OFFC(case_accept_from, "participants|anyone") },
+	/* A loop or a flood from one sender is held for review past this. */
+	{ "case", "max_messages_per_hour", CONFIG_INT, "30", 1, 100000,
+	  OFF(case_max_messages_per_hour) },
+	{ "store", "attachments", CONFIG_PATH, "attachments", 0, 0,
+	  OFF(store_attachments) },
+	{ "store", "max_attachment_bytes", CONFIG_INT, "26214400", 0,
+	  1073741824, OFF(store_max_attachment_bytes) },
+	{ "store", "max_message_bytes", CONFIG_INT, "52428800", 1024,
+	  1073741824, OFF(store_max_message_bytes) },
+	{ "imap", "host", CONFIG_STR, NULL, 1, 255, OFF(imap_host) },
+	{ "imap", "port", CONFIG_INT, "0", 0, 65535, OFF(imap_port) },
+	{ "imap", "tls", CONFIG_ENUM, "imaps", 0, 0, OFFC(imap_tls, "imaps|starttls|none") },
+	{ "imap", "tls_verify", CONFIG_BOOL, "yes", 0, 0, OFF(imap_tls_verify) },
+	{ "imap", "ca_file", CONFIG_PATH, NULL, 0, 0, OFF(imap_ca_file) },
+	{ "imap", "user", CONFIG_STR, NULL, 1, 255, OFF(imap_user) },
+	{ "imap", "password_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(imap_password_file) },
+	{ "imap", "mailbox", CONFIG_STR, "INBOX", 1, 255, OFF(imap_mailbox) },
+	{ "imap", "processed_mailbox", CONFIG_STR, "Processed", 1, 255,
+	  OFF(imap_processed_mailbox) },
+	{ "imap", "review_mailbox", CONFIG_STR, "Review", 1, 255,
+	  OFF(imap_review_mailbox) },
+	{ "imap", "idle", CONFIG_BOOL, "yes", 0, 0, OFF(imap_idle) },
+	{ "imap", "poll_interval", CONFIG_INT, "60", 1, 86400,
+	  OFF(imap_poll_interval_secs) },
+	/* Servers may drop a silent connection after 30 min (RFC 9051). */
+	{ "imap", "timeout", CONFIG_INT, "60", 1, 3600, OFF(imap_timeout_secs) },
+	{ "imap", "batch", CONFIG_INT, "500", 1, 10000, OFF(imap_batch) },
+	/* Long enough to ride out the daemon's batch commit, short enough
+	 * that an agent at a prompt is not left waiting. */
+	{ "store", "busy_timeout_ms", CONFIG_INT, "5000", 0, 600000,
+	  OFF(store_busy_timeout_ms) },
+};
+
+#undef OFF
+#undef OFFC
+
+const char *
+config_choose_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	env = getenv("CASEMAIL_CONFIG");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+static int
+config_bad(struct cm_error *err, const struct config *cfg,
+	   const struct config_key *k, const char *why)
+{
+	return cm_error_set(err, CM_ECONFIG, "%s: [%s] %s: %s", cfg->path,
+			    k->group, k->key, why);
+}
+
+static int
+config_valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return 0;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    *p == ',' || *p == '"' || (unsigned char)*p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+config_set_list(struct config *cfg, const struct config_key *k,
+		const char *value, struct cm_error *err)
+{
+	char **items = g_strsplit(value, ",", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = items; *p != NULL; p++) {
+		char *item = g_strstrip(*p);
+		if (item[0] == '\0')
+			continue;
+		if (strcmp(k->key, "organization_domains") == 0) {
+			char *low = g_ascii_strdown(item, -1);
+			g_ptr_array_add(out, low);
+		} else {
+			g_ptr_array_add(out, g_strdup(item));
+		}
+	}
+	g_strfreev(items);
+	if (strcmp(k->key, "types") == 0 && out->len == 0) {
+		g_ptr_array_free(out, TRUE);
+		return config_bad(err, cfg, k, "the list must not be empty");
+	}
+	g_ptr_array_add(out, NULL);
+	*(char ***)((char *)cfg + k->offset) =
+		(char **)g_ptr_array_free(out, FALSE);
+	return 0;
+}
+
+static int
+config_set_int(struct config *cfg, const struct config_key *k,
+	       const char *value, struct cm_error *err)
+{
+	char *end = NULL;
+	long v;
+	char why[160];
+
+	v = strtol(value, &end, 10);
+	if (end == value || *end != '\0' || v < k->min || v > k->max) {
+		snprintf(why, sizeof(why),
+			 "'%s' is not an integer between %ld and %ld", value,
+			 k->min, k->max);
+		return config_bad(err, cfg, k, why);
+	}
+	*(int *)((char *)cfg + k->offset) = (int)v;
+	return 0;
+}
+
+static int
+config_set_bool(struct config *cfg, const struct config_key *k,
+		const char *value, struct cm_error *err)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	int *slot = (int *)((char *)cfg + k->offset);
+
+	for (int i = 0; yes[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(value, yes[i]) == 0) {
+			*slot = 1;
+			return 0;
+		}
+		if (g_ascii_strcasecmp(value, no[i]) == 0) {
+			*slot = 0;
+			return 0;
+		}
+	}
+	return config_bad(err, cfg, k, "expected yes or no");
+}
+
+static int
+config_set_enum(struct config *cfg, const struct config_key *k,
+		const char *value, struct cm_error *err)
+{
+	char **words = g_strsplit(k->choices, "|", -1);
+	char why[200];
+	int found = 0;
+
+	for (char **w = words; *w != NULL; w++)
+		if (g_ascii_strcasecmp(*w, value) == 0) {
+			*(char **)((char *)cfg + k->offset) = g_strdup(*w);
+			found = 1;
+		}
+	g_strfreev(words);
+	if (found)
+		return 0;
+	snprintf(why, sizeof(why), "'%s' is not one of %s", value, k->choices);
+	return config_bad(err, cfg, k, why);
+}
+
+static int
+config_set_value(struct config *cfg, const struct config_key *k,
+		 const char *value, struct cm_error *err)
+{
+	char **slot = (char **)((char *)cfg + k->offset);
+	char *dir;
+
+	switch (k->type) {
+	case CONFIG_INT:
+		return config_set_int(cfg, k, value, err);
+	case CONFIG_LIST:
+		return config_set_list(cfg, k, value, err);
+	case CONFIG_IDENT:
+		for (const char *p = value; *p != '\0'; p++)
+			if (!isalpha((unsigned char)*p))
+				return config_bad(err, cfg, k,
+						  "only letters are allowed");
+		if ((long)strlen(value) < k->min || (long)strlen(value) > k->max)
+			return config_bad(err, cfg, k,
+					  "must be 1 to 8 letters");
+		*slot = g_ascii_strup(value, -1);
+		return 0;
+	case CONFIG_EMAIL:
+		if (!config_valid_email(value))
+			return config_bad(err, cfg, k,
+					  "not a plain mail address (user@domain)");
+		*slot = g_strdup(value);
+		return 0;
+	case CONFIG_PATH:
+		if (value[0] == '\0')
+			return config_bad(err, cfg, k, "empty path");
+		if (g_path_is_absolute(value)) {
+			*slot = g_strdup(value);
+		} else {
+			dir = g_path_get_dirname(cfg->path);
+			*slot = g_build_filename(dir, value, NULL);
+			g_free(dir);
+		}
+		return 0;
+	case CONFIG_STR:
+		if ((long)strlen(value) < k->min || (long)strlen(value) > k->max)
+			return config_bad(err, cfg, k, value[0] == '\0' ?
+					  "empty value" : "value too long");
+		/* These go into protocol commands (host, IMAP mailbox names). */
+		for (const char *p = value; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return config_bad(err, cfg, k,
+						  "control characters are not allowed");
+		*slot = g_strdup(value);
+		return 0;
+	case CONFIG_BOOL:
+		return config_set_bool(cfg, k, value, err);
+	case CONFIG_ENUM:
+		return config_set_enum(cfg, k, value, err);
+	}
+	return cm_error_set(err, CM_EINTERNAL, "config: bad key type");
+}
+
+static const struct config_key *
+config_find_key(const char *group, const char *key)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(config_keys); i++)
+		if (strcmp(config_keys[i].group, group) == 0 &&
+		    strcmp(config_keys[i].key, key) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static int
+config_group_known(const char *group)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(config_keys); i++)
+		if (strcmp(config_keys[i].group, group) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reject any group or key we do not know: a typo must not pass silently. */
+static int
+config_check_unknown(struct config *cfg, GKeyFile *kf, struct cm_error *err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	int rc = 0;
+
+	for (char **g = groups; rc == 0 && *g != NULL; g++) {
+		char **keys;
+
+		if (!config_group_known(*g)) {
+			rc = cm_error_set(err, CM_ECONFIG,
+					  "%s: [%s]: unknown group", cfg->path,
+					  *g);
+			break;
+		}
+		keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **k = keys; k != NULL && *k != NULL; k++) {
+			if (config_find_key(*g, *k) == NULL) {
+				rc = cm_error_set(err, CM_ECONFIG,
+						  "%s: [%s] %s: unknown key",
+						  cfg->path, *g, *k);
+				break;
+			}
+		}
+		g_strfreev(keys);
+	}
+	g_strfreev(groups);
+	return rc;
+}
+
+static int
+config_read_file(struct config *cfg, GKeyFile *kf, struct cm_error *err)
+{
+	GError *gerr = NULL;
+
+	if (!g_key_file_load_from_file(kf, cfg->path, G_KEY_FILE_NONE, &gerr)) {
+		cm_error_set(err, CM_ECONFIG, "%s: %s", cfg->path,
+			     gerr->message);
+		g_error_free(gerr);
+		return CM_ECONFIG;
+	}
+	return 0;
+}
+
+static char *
+config_absolute(const char *path)
+{
+	char *cwd, *abs;
+
+	if (g_path_is_absolute(path))
+		return g_strdup(path);
+	cwd = g_get_current_dir();
+	abs = g_build_filename(cwd, path, NULL);
+	g_free(cwd);
+	return abs;
+}
+
+int
+config_load(const char *path, struct config **cfg_r, struct cm_error *err)
+{
+	struct config *cfg = g_new0(struct config, 1);
+	GKeyFile *kf = g_key_file_new();
+	int rc;
+
+	*cfg_r = NULL;
+	cfg->path = config_absolute(path);
+	rc = config_read_file(cfg, kf, err);
+	if (rc == 0)
+		rc = config_check_unknown(cfg, kf, err);
+	for (size_t i = 0; rc == 0 && i < G_N_ELEMENTS(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		GError *gerr = NULL;
+		char *v = g_key_file_get_string(kf, k->group, k->key, &gerr);
+
+		/* A present key that GLib cannot read (a bad escape) is an
+		 * error, not an absent key falling back to its default. */
+		if (gerr != NULL &&
+		    gerr->code != G_KEY_FILE_ERROR_KEY_NOT_FOUND &&
+		    gerr->code != G_KEY_FILE_ERROR_GROUP_NOT_FOUND)
+			rc = config_bad(err, cfg, k, gerr->message);
+		g_clear_error(&gerr);
+		if (rc != 0) {
+			g_free(v);
+			break;
+		}
+		if (v != NULL)
+			g_strstrip(v);
+		if (v != NULL || k->def != NULL)
+			rc = config_set_value(cfg, k, v != NULL ? v : k->def,
+					      err);
+		g_free(v);
+	}
+	g_key_file_free(kf);
+	if (rc != 0) {
+		config_free(&cfg);
+		return rc;
+	}
+	*cfg_r = cfg;
+	return 0;
+}
+
+void
+config_free(struct config **cfgp)
+{
+	struct config *cfg;
+
+	if (cfgp == NULL || *cfgp == NULL)
+		return;
+	cfg = *cfgp;
+	g_free(cfg->path);
+	g_free(cfg->case_prefix);
+	g_free(cfg->case_address);
+	g_strfreev(cfg->org_domains);
+	g_strfreev(cfg->case_types);
+	g_free(cfg->store_database);
+	g_free(cfg->store_attachments);
+	g_free(cfg->case_reply_to_solved);
+	g_free(cfg->case_accept_from);
+	g_free(cfg->imap_host);
+	g_free(cfg->imap_tls);
+	g_free(cfg->imap_ca_file);
+	g_free(cfg->imap_user);
+	g_free(cfg->imap_password_file);
+	g_free(cfg->imap_mailbox);
+	g_free(cfg->imap_processed_mailbox);
+	g_free(cfg->imap_review_mailbox);
+	g_free(cfg);
+	*cfgp = NULL;
+}
+
+int
+config_has_type(const struct config *cfg, const char *type)
+{
+	for (char **t = cfg->case_types; t != NULL && *t != NULL; t++)
+		if (strcmp(*t, type) == 0)
+			return 1;
+	return 0;
+}
+
+int
+config_is_org_address(const struct config *cfg, const char *address)
+{
+	const char *at;
+	size_t dlen;
+
+	if (address == NULL || (at = strrchr(address, '@')) == NULL)
+		return 0;
+	at++;
+	dlen = strlen(at);
+	for (char **d = cfg->org_domains; d != NULL && *d != NULL; d++) {
+		size_t olen = strlen(*d);
+
+		if (g_ascii_strcasecmp(at, *d) == 0)
+			return 1;
+		/* a subdomain: "mail.example.com" for "example.com" */
+		if (dlen > olen && at[dlen - olen - 1] == '.' &&
+		    g_ascii_strcasecmp(at + dlen - olen, *d) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+config_read_secret(const char *path, char **secret_r, struct cm_error *err)
+{
+	struct stat st;
+	char *text = NULL;
+	GError *gerr = NULL;
+	int fd;
+
+	*secret_r = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		cm_error_set(err, CM_ECONFIG, "%s: %s", path, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CM_ECONFIG;
+	}
+	close(fd);
+	/* A password others can read is a password others have. */
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || !S_ISREG(st.st_mode))
+		return cm_error_set(err, CM_ECONFIG,
+				    "%s: refusing a password file that group "
+				    "or others can access (mode %04o): chmod "
+				    "600 it", path, (unsigned)(st.st_mode & 07777));
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		cm_error_set(err, CM_ECONFIG, "%s: %s", path, gerr->message);
+		g_error_free(gerr);
+		return CM_ECONFIG;
+	}
+	/* One line; the trailing newline editors add is not part of it. */
+	text[strcspn(text, "\r\n")] = '\0';
+	*secret_r = text;
+	return 0;
+}

@@ -1,0 +1,431 @@
+/*
+ * store_case.c - people, cases, roles and the audit trail.
+ */
+#include "store_private.h"
+
+#include <string.h>
+
+/* ---- people ------------------------------------------------------------ */
+
+void
+store_person_free(struct store_person *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->address);
+	g_free(p->name);
+	g_free(p->side);
+	g_free(p);
+}
+
+int
+store_person_ensure(struct store *s, const char *address, const char *name,
+		    int64_t *id_r, struct cm_error *err)
+{
+	static const char ins[] =
+		"INSERT INTO people(address, name, created_at)"
+		" VALUES (?1, ?2, strftime('%s','now'))"
+		" ON CONFLICT(address) DO UPDATE"
+		"  SET name = coalesce(people.name, excluded.name)";
+	static const char sel[] = "SELECT id FROM people WHERE address = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, ins, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	store_bind_text(st, 2, name != NULL && name[0] != '\0' ? name : NULL);
+	if ((rc = store_step_done(s, st, "add person", err)) != 0)
+		return rc;
+	if ((rc = store_stmt(s, sel, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "find person", err);
+	*id_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_person_get(struct store *s, const char *address,
+		 struct store_person **p_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT id, address, name, side FROM people WHERE address = ?1";
+	sqlite3_stmt *st;
+	struct store_person *p;
+	int rc;
+
+	*p_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return cm_error_set(err, CM_ENOTFOUND, "no person %s", address);
+	}
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "find person", err);
+	p = g_new0(struct store_person, 1);
+	p->id = sqlite3_column_int64(st, 0);
+	p->address = store_col_text(st, 1);
+	p->name = store_col_text(st, 2);
+	p->side = store_col_text(st, 3);
+	sqlite3_reset(st);
+	*p_r = p;
+	return 0;
+}
+
+int
+store_person_set_side(struct store *s, int64_t person_id, const char *side,
+		      struct cm_error *err)
+{
+	static const char sql[] = "UPDATE people SET side = ?2 WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, person_id);
+	store_bind_text(st, 2, side);
+	return store_step_done(s, st, "set side", err);
+}
+
+/* ---- cases ------------------------------------------------------------- */
+
+static void
+store_person_ptr_free(gpointer p)
+{
+	store_person_free(p);
+}
+
+struct store_case *
+store_case_new(void)
+{
+	struct store_case *c = g_new0(struct store_case, 1);
+
+	c->owners = g_ptr_array_new_with_free_func(store_person_ptr_free);
+	c->watchers = g_ptr_array_new_with_free_func(store_person_ptr_free);
+	c->participants = g_ptr_array_new_with_free_func(store_person_ptr_free);
+	return c;
+}
+
+void
+store_case_free(struct store_case **cp)
+{
+	struct store_case *c;
+
+	if (cp == NULL || *cp == NULL)
+		return;
+	c = *cp;
+	g_free(c->kind);
+	g_free(c->type);
+	g_free(c->subject);
+	g_free(c->status);
+	g_free(c->priority);
+	g_free(c->shipment);
+	g_free(c->crm_shipper);
+	g_free(c->crm_carrier);
+	g_free(c->source);
+	g_free(c->creator);
+	g_free(c->last_message_from);
+	g_ptr_array_unref(c->owners);
+	g_ptr_array_unref(c->watchers);
+	g_ptr_array_unref(c->participants);
+	g_free(c);
+	*cp = NULL;
+}
+
+/* Columns 1..14 in the order shared by INSERT and UPDATE below. */
+static void
+store_case_bind(sqlite3_stmt *st, const struct store_case *c)
+{
+	store_bind_text(st, 1, c->kind);
+	store_bind_text(st, 2, c->type);
+	store_bind_text(st, 3, c->subject);
+	store_bind_text(st, 4, c->status);
+	store_bind_text(st, 5, c->priority);
+	store_bind_opt_time(st, 6, c->follow_up);
+	store_bind_text(st, 7, c->shipment);
+	store_bind_text(st, 8, c->crm_shipper);
+	store_bind_text(st, 9, c->crm_carrier);
+	store_bind_text(st, 10, c->source);
+	store_bind_text(st, 11, c->creator);
+	sqlite3_bind_int64(st, 12, c->created_at);
+	sqlite3_bind_int64(st, 13, c->updated_at);
+	store_bind_opt_time(st, 14, c->solved_at);
+}
+
+int
+store_case_insert(struct store *s, const struct store_case *c, int64_t *id_r,
+		  struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO cases(kind, type, subject, status, priority,"
+		" follow_up, shipment, crm_shipper, crm_carrier, source,"
+		" creator, created_at, updated_at, solved_at)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_case_bind(st, c);
+	if ((rc = store_step_done(s, st, "create case", err)) != 0)
+		return rc;
+	*id_r = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_case_update(struct store *s, const struct store_case *c,
+		  struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE cases SET kind = ?1, type = ?2, subject = ?3,"
+		" status = ?4, priority = ?5, follow_up = ?6, shipment = ?7,"
+		" crm_shipper = ?8, crm_carrier = ?9, source = ?10,"
+		" creator = ?11, created_at = ?12, updated_at = ?13,"
+		" solved_at = ?14 WHERE id = ?15";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_case_bind(st, c);
+	sqlite3_bind_int64(st, 15, c->id);
+	if ((rc = store_step_done(s, st, "update case", err)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return cm_error_set(err, CM_ENOTFOUND, "no case %lld",
+				    (long long)c->id);
+	return 0;
+}
+
+static int
+store_case_load_roles(struct store *s, struct store_case *c,
+		      struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT p.id, p.address, p.name, r.role, r.side, r.subscribed"
+		" FROM case_roles r JOIN people p ON p.id = r.person_id"
+		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_person *p = g_new0(struct store_person, 1);
+		const char *role = (const char *)sqlite3_column_text(st, 3);
+
+		p->id = sqlite3_column_int64(st, 0);
+		p->address = store_col_text(st, 1);
+		p->name = store_col_text(st, 2);
+		p->side = store_col_text(st, 4);
+		p->subscribed = sqlite3_column_int(st, 5);
+		if (strcmp(role, "owner") == 0)
+			g_ptr_array_add(c->owners, p);
+		else if (strcmp(role, "watcher") == 0)
+			g_ptr_array_add(c->watchers, p);
+		else
+			g_ptr_array_add(c->participants, p);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load roles", err);
+}
+
+int
+store_case_get(struct store *s, int64_t id, struct store_case **c_r,
+	       struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT kind, type, subject, status, priority, follow_up,"
+		" shipment, crm_shipper, crm_carrier, source, creator,"
+		" created_at, updated_at, solved_at, last_message_at,"
+		" last_message_from FROM cases WHERE id = ?1";
+	sqlite3_stmt *st;
+	struct store_case *c;
+	int rc;
+
+	*c_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return cm_error_set(err, CM_ENOTFOUND, "no such case");
+	}
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "load case", err);
+	c = store_case_new();
+	c->id = id;
+	c->kind = store_col_text(st, 0);
+	c->type = store_col_text(st, 1);
+	c->subject = store_col_text(st, 2);
+	c->status = store_col_text(st, 3);
+	c->priority = store_col_text(st, 4);
+	c->follow_up = sqlite3_column_int64(st, 5);
+	c->shipment = store_col_text(st, 6);
+	c->crm_shipper = store_col_text(st, 7);
+	c->crm_carrier = store_col_text(st, 8);
+	c->source = store_col_text(st, 9);
+	c->creator = store_col_text(st, 10);
+	c->created_at = sqlite3_column_int64(st, 11);
+	c->updated_at = sqlite3_column_int64(st, 12);
+	c->solved_at = sqlite3_column_int64(st, 13);
+	c->last_message_at = sqlite3_column_int64(st, 14);
+	c->last_message_from = store_col_text(st, 15);
+	sqlite3_reset(st);
+	rc = store_case_load_roles(s, c, err);
+	if (rc != 0) {
+		store_case_free(&c);
+		return rc;
+	}
+	*c_r = c;
+	return 0;
+}
+
+/* ---- roles ------------------------------------------------------------- */
+
+int
+store_role_add(struct store *s, int64_t case_id, int64_t person_id,
+	       const char *role, const char *side, int *added_r,
+	       struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO case_roles(case_id, person_id, role, side,"
+		" subscribed, added_at)"
+		" VALUES (?1, ?2, ?3, ?4, 1, strftime('%s','now'))"
+		" ON CONFLICT(case_id, person_id, role) DO NOTHING";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	store_bind_text(st, 3, role);
+	store_bind_text(st, 4, side);
+	rc = store_step_done(s, st, "add role", err);
+	if (rc == CM_EREFUSED)
+		/* The only constraint left after ON CONFLICT is the
+		 * one-owner-per-side index. */
+		return cm_error_set(err, CM_EREFUSED,
+				    "the case already has a %s owner",
+				    side != NULL ? side : "");
+	if (rc != 0)
+		return rc;
+	*added_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+int
+store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
+		  const char *role, int *removed_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"DELETE FROM case_roles WHERE case_id = ?1 AND person_id = ?2"
+		" AND role = ?3";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, person_id);
+	store_bind_text(st, 3, role);
+	if ((rc = store_step_done(s, st, "remove role", err)) != 0)
+		return rc;
+	*removed_r = sqlite3_changes(s->db) > 0;
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+void
+store_event_free(struct store_event *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->actor);
+	g_free(e->what);
+	g_free(e->old_value);
+	g_free(e->new_value);
+	g_free(e->detail);
+	g_free(e);
+}
+
+int
+store_event_add(struct store *s, int64_t case_id, int64_t at,
+		const char *actor, const char *what, const char *old_value,
+		const char *new_value, const char *detail,
+		struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO events(case_id, at, actor, what, old_value,"
+		" new_value, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, at);
+	store_bind_text(st, 3, actor);
+	store_bind_text(st, 4, what);
+	store_bind_text(st, 5, old_value);
+	store_bind_text(st, 6, new_value);
+	store_bind_text(st, 7, detail);
+	return store_step_done(s, st, "add event", err);
+}
+
+static void
+store_event_ptr_free(gpointer e)
+{
+	store_event_free(e);
+}
+
+int
+store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
+		 struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT id, at, actor, what, old_value, new_value, detail"
+		" FROM events WHERE case_id = ?1 ORDER BY id";
+	GPtrArray *out = g_ptr_array_new_with_free_func(store_event_ptr_free);
+	sqlite3_stmt *st;
+	int rc;
+
+	*events_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0) {
+		g_ptr_array_unref(out);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, case_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event *e = g_new0(struct store_event, 1);
+
+		e->id = sqlite3_column_int64(st, 0);
+		e->case_id = case_id;
+		e->at = sqlite3_column_int64(st, 1);
+		e->actor = store_col_text(st, 2);
+		e->what = store_col_text(st, 3);
+		e->old_value = store_col_text(st, 4);
+		e->new_value = store_col_text(st, 5);
+		e->detail = store_col_text(st, 6);
+		g_ptr_array_add(out, e);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(out);
+		return store_sql_err(s, rc, "load events", err);
+	}
+	*events_r = out;
+	return 0;
+}

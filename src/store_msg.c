@@ -1,0 +1,635 @@
+/*
+ * store_msg.c - messages on cases, their addresses and attachments.
+ *
+ * The tables are shaped for the inbound gateway: Message-ID unique (the
+ * idempotency key), the raw message kept as a content-addressed blob, and
+ * attachments pointing at blobs by SHA-256 so identical files are stored once.
+ */
+#include "store_private.h"
+
+#include <string.h>
+
+static void
+store_address_free(gpointer p)
+{
+	struct store_address *a = p;
+
+	g_free(a->name);
+	g_free(a->address);
+	g_free(a);
+}
+
+static void
+store_attachment_free(gpointer p)
+{
+	struct store_attachment *a = p;
+
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->sha256);
+	g_free(a->content_id);
+	g_free(a->skipped);
+	g_free(a);
+}
+
+struct store_message *
+store_message_new(void)
+{
+	struct store_message *m = g_new0(struct store_message, 1);
+
+	m->to = g_ptr_array_new_with_free_func(store_address_free);
+	m->cc = g_ptr_array_new_with_free_func(store_address_free);
+	m->attachments = g_ptr_array_new_with_free_func(store_attachment_free);
+	return m;
+}
+
+void
+store_message_free(struct store_message **mp)
+{
+	struct store_message *m;
+
+	if (mp == NULL || *mp == NULL)
+		return;
+	m = *mp;
+	g_free(m->message_id);
+	g_free(m->direction);
+	g_free(m->state);
+	g_free(m->reason);
+	g_free(m->from.name);
+	g_free(m->from.address);
+	g_ptr_array_unref(m->to);
+	g_ptr_array_unref(m->cc);
+	g_free(m->subject);
+	g_free(m->in_reply_to);
+	g_free(m->references);
+	g_free(m->body);
+	g_free(m->body_full);
+	g_free(m->raw_sha256);
+	g_ptr_array_unref(m->attachments);
+	g_free(m->decision);
+	g_free(m->mailbox);
+	g_free(m);
+	*mp = NULL;
+}
+
+static int
+store_message_addrs_insert(struct store *s, int64_t msg_id, const char *field,
+			   GPtrArray *addrs, struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO message_addresses(message_id, field, position,"
+		" name, address) VALUES (?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *st;
+	int rc;
+
+	for (guint i = 0; i < addrs->len; i++) {
+		const struct store_address *a = addrs->pdata[i];
+
+		if ((rc = store_stmt(s, sql, &st, err)) != 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, msg_id);
+		store_bind_text(st, 2, field);
+		sqlite3_bind_int(st, 3, (int)i);
+		store_bind_text(st, 4, a->name);
+		store_bind_text(st, 5, a->address);
+		if ((rc = store_step_done(s, st, "add address", err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+store_message_atts_insert(struct store *s, int64_t msg_id, GPtrArray *atts,
+			  struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO attachments(message_id, position, filename,"
+		" content_type, size, sha256, content_id, inline, skipped)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+	sqlite3_stmt *st;
+	int rc;
+
+	for (guint i = 0; i < atts->len; i++) {
+		const struct store_attachment *a = atts->pdata[i];
+
+		if ((rc = store_stmt(s, sql, &st, err)) != 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, msg_id);
+		sqlite3_bind_int(st, 2, (int)i);
+		store_bind_text(st, 3, a->filename);
+		store_bind_text(st, 4, a->content_type);
+		sqlite3_bind_int64(st, 5, a->size);
+		store_bind_text(st, 6, a->sha256);
+		store_bind_text(st, 7, a->content_id);
+		sqlite3_bind_int(st, 8, a->inline_part);
+		store_bind_text(st, 9, a->skipped);
+		if ((rc = store_step_done(s, st, "add attachment", err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A stored message is the case's latest activity. */
+static int
+store_message_touch_case(struct store *s, const struct store_message *m,
+			 struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE cases SET last_message_at = ?2, last_message_from = ?3,"
+		" updated_at = max(updated_at, ?2) WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, m->case_id);
+	sqlite3_bind_int64(st, 2, m->received_at);
+	store_bind_text(st, 3, m->from.address);
+	return store_step_done(s, st, "touch case", err);
+}
+
+static int
+store_message_row_insert(struct store *s, const struct store_message *m,
+			 struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO messages(case_id, message_id, direction, state,"
+		" reason, from_name, from_address, subject, date, received_at,"
+		" in_reply_to, refs, body, body_full, raw_sha256, decision,"
+		" size, mailbox, uidvalidity, uid)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+		" ?16,?17,?18,?19,?20)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	if (m->case_id != 0)
+		sqlite3_bind_int64(st, 1, m->case_id);
+	store_bind_text(st, 2, m->message_id);
+	store_bind_text(st, 3, m->direction);
+	store_bind_text(st, 4, m->state != NULL ? m->state : "stored");
+	store_bind_text(st, 5, m->reason);
+	store_bind_text(st, 6, m->from.name);
+	store_bind_text(st, 7, m->from.address);
+	store_bind_text(st, 8, m->subject);
+	store_bind_opt_time(st, 9, m->date);
+	sqlite3_bind_int64(st, 10, m->received_at);
+	store_bind_text(st, 11, m->in_reply_to);
+	store_bind_text(st, 12, m->references);
+	store_bind_text(st, 13, m->body);
+	store_bind_text(st, 14, m->body_full);
+	store_bind_text(st, 15, m->raw_sha256);
+	store_bind_text(st, 16, m->decision);
+	sqlite3_bind_int64(st, 17, m->size);
+	store_bind_text(st, 18, m->mailbox);
+	store_bind_opt_time(st, 19, m->uidvalidity);
+	store_bind_opt_time(st, 20, m->uid);
+	rc = store_step_done(s, st, "add message", err);
+	if (rc == CM_EREFUSED)
+		return cm_error_set(err, CM_EREFUSED,
+				    "message %s is already stored",
+				    m->message_id);
+	return rc;
+}
+
+int
+store_message_insert(struct store *s, const struct store_message *m,
+		     int64_t *id_r, struct cm_error *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = store_message_row_insert(s, m, err)) != 0)
+		return rc;
+	id = sqlite3_last_insert_rowid(s->db);
+	rc = store_message_addrs_insert(s, id, "to", m->to, err);
+	if (rc == 0)
+		rc = store_message_addrs_insert(s, id, "cc", m->cc, err);
+	if (rc == 0)
+		rc = store_message_atts_insert(s, id, m->attachments, err);
+	/* An internal note is not a response: it must not move a case into
+	 * or out of the "recent" view. */
+	if (rc == 0 && m->case_id != 0 &&
+	    (m->state == NULL || strcmp(m->state, "stored") == 0) &&
+	    g_strcmp0(m->direction, "internal") != 0)
+		rc = store_message_touch_case(s, m, err);
+	if (rc == 0 && id_r != NULL)
+		*id_r = id;
+	return rc;
+}
+
+static int
+store_message_load_addrs(struct store *s, struct store_message *m,
+			 struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT field, name, address FROM message_addresses"
+		" WHERE message_id = ?1 ORDER BY field, position";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, m->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = (const char *)sqlite3_column_text(st, 0);
+		struct store_address *a = g_new0(struct store_address, 1);
+
+		a->name = store_col_text(st, 1);
+		a->address = store_col_text(st, 2);
+		if (strcmp(field, "to") == 0)
+			g_ptr_array_add(m->to, a);
+		else if (strcmp(field, "cc") == 0)
+			g_ptr_array_add(m->cc, a);
+		else
+			store_address_free(a);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load addresses", err);
+}
+
+static int
+store_message_load_atts(struct store *s, struct store_message *m,
+			struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT filename, content_type, size, sha256, content_id,"
+		" inline, skipped FROM attachments WHERE message_id = ?1"
+		" ORDER BY position";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, m->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_attachment *a = g_new0(struct store_attachment, 1);
+
+		a->filename = store_col_text(st, 0);
+		a->content_type = store_col_text(st, 1);
+		a->size = sqlite3_column_int64(st, 2);
+		a->sha256 = store_col_text(st, 3);
+		a->content_id = store_col_text(st, 4);
+		a->inline_part = sqlite3_column_int(st, 5);
+		a->skipped = store_col_text(st, 6);
+		g_ptr_array_add(m->attachments, a);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load attachments", err);
+}
+
+/* The columns store_message_from_row() reads, in its order. */
+#define STORE_MESSAGE_COLUMNS                                           \
+	"id, message_id, direction, state, reason, from_name,"          \
+	" from_address, subject, date, received_at, in_reply_to, refs," \
+	" body, body_full, raw_sha256, decision, size, mailbox,"        \
+	" uidvalidity, uid, case_id"
+
+static void
+store_message_ptr_free(gpointer p)
+{
+	struct store_message *m = p;
+
+	store_message_free(&m);
+}
+
+static struct store_message *
+store_message_from_row(sqlite3_stmt *st, int64_t case_id)
+{
+	struct store_message *m = store_message_new();
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->case_id = case_id;
+	m->message_id = store_col_text(st, 1);
+	m->direction = store_col_text(st, 2);
+	m->state = store_col_text(st, 3);
+	m->reason = store_col_text(st, 4);
+	m->from.name = store_col_text(st, 5);
+	m->from.address = store_col_text(st, 6);
+	m->subject = store_col_text(st, 7);
+	m->date = sqlite3_column_int64(st, 8);
+	m->received_at = sqlite3_column_int64(st, 9);
+	m->in_reply_to = store_col_text(st, 10);
+	m->references = store_col_text(st, 11);
+	m->body = store_col_text(st, 12);
+	m->body_full = store_col_text(st, 13);
+	m->raw_sha256 = store_col_text(st, 14);
+	m->decision = store_col_text(st, 15);
+	m->size = sqlite3_column_int64(st, 16);
+	m->mailbox = store_col_text(st, 17);
+	m->uidvalidity = sqlite3_column_int64(st, 18);
+	m->uid = sqlite3_column_int64(st, 19);
+	if (case_id == 0)
+		m->case_id = sqlite3_column_int64(st, 20);
+	return m;
+}
+
+int
+store_messages_get(struct store *s, int64_t case_id, GPtrArray **msgs_r,
+		   struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages"
+		" WHERE case_id = ?1 AND state = 'stored'"
+		" ORDER BY received_at, id";
+	GPtrArray *out = g_ptr_array_new_with_free_func(store_message_ptr_free);
+	sqlite3_stmt *st;
+	int rc;
+
+	*msgs_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, case_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out, store_message_from_row(st, case_id));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = store_sql_err(s, rc, "load messages", err);
+		goto fail;
+	}
+	/* Addresses and attachments after the main query is reset: the
+	 * cached statements must not be stepped while nested. */
+	for (guint i = 0; i < out->len; i++) {
+		if ((rc = store_message_load_addrs(s, out->pdata[i], err)) != 0 ||
+		    (rc = store_message_load_atts(s, out->pdata[i], err)) != 0)
+			goto fail;
+	}
+	*msgs_r = out;
+	return 0;
+fail:
+	g_ptr_array_unref(out);
+	return rc;
+}
+
+/* Fill in addresses and attachments for every message of a list. */
+static int
+store_messages_complete(struct store *s, GPtrArray *msgs, struct cm_error *err)
+{
+	int rc;
+
+	for (guint i = 0; i < msgs->len; i++)
+		if ((rc = store_message_load_addrs(s, msgs->pdata[i], err)) != 0 ||
+		    (rc = store_message_load_atts(s, msgs->pdata[i], err)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+store_message_get(struct store *s, const char *message_id, int64_t id,
+		  struct store_message **m_r, struct cm_error *err)
+{
+	static const char by_mid[] =
+		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages"
+		" WHERE message_id = ?1";
+	static const char by_id[] =
+		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages WHERE id = ?1";
+	struct store_message *m;
+	sqlite3_stmt *st;
+	GPtrArray *one;
+	int rc;
+
+	*m_r = NULL;
+	if ((rc = store_stmt(s, message_id != NULL ? by_mid : by_id, &st,
+			     err)) != 0)
+		return rc;
+	if (message_id != NULL)
+		store_bind_text(st, 1, message_id);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return cm_error_set(err, CM_ENOTFOUND, "no message %s",
+				    message_id != NULL ? message_id : "with that id");
+	}
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "load message", err);
+	m = store_message_from_row(st, 0);
+	sqlite3_reset(st);
+	one = g_ptr_array_new_with_free_func(store_message_ptr_free);
+	g_ptr_array_add(one, m);
+	rc = store_messages_complete(s, one, err);
+	if (rc == 0)
+		*m_r = g_ptr_array_steal_index(one, 0);
+	g_ptr_array_unref(one);
+	return rc;
+}
+
+int
+store_messages_review(struct store *s, GPtrArray **msgs_r,
+		      struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages"
+		" WHERE state IN ('held', 'failed') ORDER BY received_at, id";
+	GPtrArray *out = g_ptr_array_new_with_free_func(store_message_ptr_free);
+	sqlite3_stmt *st;
+	int rc;
+
+	*msgs_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out, store_message_from_row(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = store_sql_err(s, rc, "load review", err);
+		goto fail;
+	}
+	if ((rc = store_messages_complete(s, out, err)) != 0)
+		goto fail;
+	*msgs_r = out;
+	return 0;
+fail:
+	g_ptr_array_unref(out);
+	return rc;
+}
+
+int
+store_message_set_state(struct store *s, int64_t id, const char *state,
+			const char *reason, int64_t case_id,
+			const char *decision, struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE messages SET state = ?2, reason = ?3, case_id = ?4,"
+		" decision = coalesce(?5, decision) WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, state);
+	store_bind_text(st, 3, reason);
+	store_bind_opt_time(st, 4, case_id);
+	store_bind_text(st, 5, decision);
+	return store_step_done(s, st, "set message state", err);
+}
+
+int
+store_message_delete(struct store *s, int64_t id, struct cm_error *err)
+{
+	static const char sql[] =
+		"DELETE FROM messages WHERE id = ?1 AND state <> 'stored'";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return store_step_done(s, st, "delete message", err);
+}
+
+int
+store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
+			  int64_t *case_id_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT case_id FROM messages WHERE message_id = ?1"
+		" AND case_id IS NOT NULL AND state IN ('stored', 'ignored')";
+	sqlite3_stmt *st;
+	int rc;
+
+	*case_id_r = 0;
+	/* Newest reference first: the mail it answers most directly. */
+	for (guint i = message_ids->len; i > 0 && *case_id_r == 0; i--) {
+		if ((rc = store_stmt(s, sql, &st, err)) != 0)
+			return rc;
+		store_bind_text(st, 1, message_ids->pdata[i - 1]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*case_id_r = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_sql_err(s, rc, "find references", err);
+	}
+	return 0;
+}
+
+int
+store_sender_count_since(struct store *s, const char *address, int64_t since,
+			 int64_t *n_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM messages WHERE from_address = ?1"
+		" AND received_at >= ?2 AND direction = 'in'";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	sqlite3_bind_int64(st, 2, since);
+	rc = sqlite3_step(st);
+	*n_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "count sender", err);
+}
+
+int
+store_case_knows(struct store *s, int64_t case_id, const char *address,
+		 int *person_r, int *domain_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT max(p.address = ?2 COLLATE NOCASE),"
+		" max(lower(substr(p.address, instr(p.address, '@') + 1))"
+		"     = lower(?3))"
+		" FROM case_roles r JOIN people p ON p.id = r.person_id"
+		" WHERE r.case_id = ?1";
+	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	*person_r = *domain_r = 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, at != NULL ? at + 1 : "");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*person_r = sqlite3_column_int(st, 0);
+		*domain_r = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "case people", err);
+}
+
+int
+store_person_set_bouncing(struct store *s, const char *address,
+			  struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE people SET bouncing = 1 WHERE address = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	return store_step_done(s, st, "mark bouncing", err);
+}
+
+int
+store_blob_add(struct store *s, const char *sha256, int64_t size,
+	       struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO blobs(sha256, size, stored_size, created_at)"
+		" VALUES (?1, ?2, ?2, strftime('%s','now'))"
+		" ON CONFLICT(sha256) DO NOTHING";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, sha256);
+	sqlite3_bind_int64(st, 2, size);
+	return store_step_done(s, st, "add blob", err);
+}
+
+int
+store_mailbox_get(struct store *s, const char *mailbox,
+		  int64_t *uidvalidity_r, int64_t *last_uid_r,
+		  struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT uidvalidity, last_uid FROM mailbox_state"
+		" WHERE mailbox = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*uidvalidity_r = *last_uid_r = 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, mailbox);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity_r = sqlite3_column_int64(st, 0);
+		*last_uid_r = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0 : store_sql_err(s, rc, "mailbox state", err);
+}
+
+int
+store_mailbox_set(struct store *s, const char *mailbox, int64_t uidvalidity,
+		  int64_t last_uid, struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO mailbox_state(mailbox, uidvalidity, last_uid)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT(mailbox) DO UPDATE"
+		" SET uidvalidity = excluded.uidvalidity,"
+		"     last_uid = excluded.last_uid";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	return store_step_done(s, st, "save mailbox state", err);
+}

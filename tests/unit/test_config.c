@@ -1,0 +1,153 @@
+/* test_config.c - casemail.conf loading, defaults and errors. */
+#include "testutil.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct config *
+load_ok(const char *dir, const char *text)
+{
+	struct cm_error err = { 0 };
+	struct config *cfg = NULL;
+	char *path = testutil_write(dir, "casemail.conf", text);
+
+	if (config_load(path, &cfg, &err) != 0)
+		fail_msg("unexpected error: %s", err.msg);
+	g_free(path);
+	return cfg;
+}
+
+/* Load text, expect CM_ECONFIG and every needle in the message. */
+static void
+load_bad(const char *dir, const char *text, const char *n1, const char *n2)
+{
+	struct cm_error err = { 0 };
+	struct config *cfg = NULL;
+	char *path = testutil_write(dir, "casemail.conf", text);
+
+	assert_int_equal(config_load(path, &cfg, &err), CM_ECONFIG);
+	assert_null(cfg);
+	if (strstr(err.msg, path) == NULL || strstr(err.msg, n1) == NULL ||
+	    (n2 != NULL && strstr(err.msg, n2) == NULL))
+		fail_msg("message '%s' lacks '%s'/'%s'", err.msg, n1,
+			 n2 != NULL ? n2 : "");
+	g_free(path);
+}
+
+static void
+test_defaults(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir, "# nothing set\n");
+	char *db = g_build_filename(dir, "casemail.db", NULL);
+
+	(void)state;
+	assert_string_equal(cfg->case_prefix, "CV");
+	assert_int_equal(cfg->case_digits, 6);
+	assert_null(cfg->case_address);
+	assert_null(cfg->org_domains[0]);
+	assert_string_equal(cfg->case_types[0], "damaged");
+	assert_true(config_has_type(cfg, "wismo"));
+	assert_true(config_has_type(cfg, "other"));
+	assert_false(config_has_type(cfg, "bogus"));
+	assert_string_equal(cfg->store_database, db);
+	assert_int_equal(cfg->store_busy_timeout_ms, 5000);
+	g_free(db);
+	config_free(&cfg);
+	assert_null(cfg);
+	testutil_rmdir(dir);
+}
+
+static void
+test_values(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir,
+		"[case]\nprefix = tk\ndigits = 4\naddress = cases@desk.example\n"
+		"organization_domains = Desk.Example, , other.test\n"
+		"types = a, b ,c\n[store]\ndatabase = /var/lib/x.db\n"
+		"attachments = att\nbusy_timeout_ms = 0\n");
+	char *att = g_build_filename(dir, "att", NULL);
+
+	(void)state;
+	assert_string_equal(cfg->case_prefix, "TK");
+	assert_int_equal(cfg->case_digits, 4);
+	assert_string_equal(cfg->case_address, "cases@desk.example");
+	assert_string_equal(cfg->org_domains[0], "desk.example");
+	assert_string_equal(cfg->org_domains[1], "other.test");
+	assert_null(cfg->org_domains[2]);
+	assert_string_equal(cfg->case_types[2], "c");
+	assert_string_equal(cfg->store_database, "/var/lib/x.db");
+	assert_string_equal(cfg->store_attachments, att);
+	assert_true(config_is_org_address(cfg, "agent@desk.example"));
+	assert_true(config_is_org_address(cfg, "agent@MAIL.desk.example"));
+	assert_false(config_is_org_address(cfg, "x@notdesk.example"));
+	assert_false(config_is_org_address(cfg, "x@desk.example.evil"));
+	assert_false(config_is_org_address(cfg, "no-at-sign"));
+	g_free(att);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+static void
+test_errors(void **state)
+{
+	char *dir = testutil_tmpdir();
+
+	(void)state;
+	load_bad(dir, "[case]\ndigits = abc\n", "[case] digits", "integer");
+	load_bad(dir, "[case]\ndigits = 0\n", "[case] digits", NULL);
+	load_bad(dir, "[case]\ndigits = 13\n", "[case] digits", NULL);
+	load_bad(dir, "[case]\nprefix = C1\n", "[case] prefix", "letters");
+	load_bad(dir, "[case]\naddress = not an address\n", "[case] address",
+		 NULL);
+	load_bad(dir, "[case]\ntypes = , ,\n", "[case] types", "empty");
+	load_bad(dir, "[case]\ncolour = red\n", "[case] colour", "unknown key");
+	load_bad(dir, "[smtpd]\nurl = x\n", "[smtpd]", "unknown group");
+	load_bad(dir, "[store]\ndatabase =\n", "[store] database", "empty");
+	load_bad(dir, "[store]\nbusy_timeout_ms = -5\n",
+		 "[store] busy_timeout_ms", NULL);
+	load_bad(dir, "this is not ini\n", "", NULL);
+	testutil_rmdir(dir);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct cm_error err = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/casemail.conf", &cfg, &err),
+			 CM_ECONFIG);
+	assert_non_null(strstr(err.msg, "/nonexistent/casemail.conf"));
+}
+
+static void
+test_choose_path(void **state)
+{
+	(void)state;
+	unsetenv("CASEMAIL_CONFIG");
+	assert_string_equal(config_choose_path(NULL), CONFIG_DEFAULT_PATH);
+	setenv("CASEMAIL_CONFIG", "/tmp/env.conf", 1);
+	assert_string_equal(config_choose_path(NULL), "/tmp/env.conf");
+	assert_string_equal(config_choose_path("/x.conf"), "/x.conf");
+	setenv("CASEMAIL_CONFIG", "", 1);
+	assert_string_equal(config_choose_path(NULL), CONFIG_DEFAULT_PATH);
+	unsetenv("CASEMAIL_CONFIG");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_choose_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,357 @@
+/* test_store.c - the SQLite store: migrations, numbers, constraints, FTS. */
+#include "testutil.h"
+
+#include <glib.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "casemail/case.h"
+
+static struct store_case *
+sample_case(const char *subject, const char *shipment)
+{
+	struct store_case *c = store_case_new();
+
+	c->kind = g_strdup("client");
+	c->type = g_strdup("damaged");
+	c->subject = g_strdup(subject);
+	c->status = g_strdup("active");
+	c->priority = g_strdup("normal");
+	c->source = g_strdup("user");
+	c->shipment = g_strdup(shipment);
+	c->created_at = c->updated_at = 1000;
+	return c;
+}
+
+static int64_t
+insert_case(struct store *s, const char *subject, const char *shipment)
+{
+	struct store_case *c = sample_case(subject, shipment);
+	int64_t id = 0;
+
+	assert_int_equal(store_begin(s, NULL), 0);
+	assert_int_equal(store_case_insert(s, c, &id, NULL), 0);
+	assert_int_equal(store_commit(s, NULL), 0);
+	store_case_free(&c);
+	return id;
+}
+
+static void
+test_migrate_empty(void **state)
+{
+	struct testutil_env env;
+	struct store *again = NULL;
+	struct store_options opt = { 1000, NULL };
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	assert_int_equal(store_schema_version(env.store), STORE_SCHEMA_VERSION);
+	store_close(&env.store);
+	/* Reopening an up-to-date file changes nothing. */
+	assert_int_equal(store_open(env.cfg->store_database, &opt, &again,
+				    NULL), 0);
+	assert_int_equal(store_schema_version(again), STORE_SCHEMA_VERSION);
+	store_close(&again);
+	testutil_env_close(&env);
+}
+
+static void
+test_refuse_newer_schema(void **state)
+{
+	struct testutil_env env;
+	struct store_options opt = { 1000, NULL };
+	struct cm_error err = { 0 };
+	struct store *s = NULL;
+	sqlite3 *db;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	store_close(&env.store);
+	assert_int_equal(sqlite3_open(env.cfg->store_database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(env.cfg->store_database, &opt, &s, &err),
+			 CM_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "newer"));
+	testutil_env_close(&env);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct store_options opt = { 1000, NULL };
+	struct cm_error err = { 0 };
+	struct store *s = NULL;
+	char *dir = testutil_tmpdir();
+	char *junk = testutil_write(dir, "junk.db",
+				    "this is certainly not an SQLite file, "
+				    "it is text that is long enough to fill a "
+				    "header and then some more bytes.........");
+
+	(void)state;
+	assert_int_equal(store_open("/nonexistent/dir/x.db", &opt, &s, &err),
+			 CM_ESTORE);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir"));
+	assert_int_equal(store_open(junk, &opt, &s, &err), CM_ESTORE);
+	assert_non_null(strstr(err.msg, "damaged or not a casemail store"));
+	assert_null(s);
+	g_free(junk);
+	testutil_rmdir(dir);
+}
+
+static void
+test_numbers_never_reused(void **state)
+{
+	struct testutil_env env;
+	struct store_case *c;
+	int64_t a, b, id;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	a = insert_case(env.store, "first", NULL);
+	b = insert_case(env.store, "second", NULL);
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 2);
+	/* A rolled-back creation takes no number for good... */
+	c = sample_case("rolled back", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_case_insert(env.store, c, &id, NULL), 0);
+	assert_int_equal(id, 3);
+	store_rollback(env.store);
+	store_case_free(&c);
+	/* ...but a deleted case's number is never handed out again. */
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_event_add(env.store, b, 1, "t", "x", NULL, NULL,
+					 NULL, NULL), 0);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(env.cfg->store_database, &db), 0);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM cases WHERE id = 3;"
+					      "DELETE FROM events; DELETE FROM"
+					      " cases WHERE id = 2", NULL, NULL,
+					      NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(insert_case(env.store, "third", NULL), 3);
+	testutil_env_close(&env);
+}
+
+static void
+test_constraints(void **state)
+{
+	struct testutil_env env;
+	struct cm_error err = { 0 };
+	struct store_case *c;
+	int64_t id, p1, p2, p3;
+	int added;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	id = insert_case(env.store, "owners", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_person_ensure(env.store, "a@x.test", "A", &p1, NULL), 0);
+	assert_int_equal(store_person_ensure(env.store, "b@x.test", NULL, &p2, NULL), 0);
+	assert_int_equal(store_person_ensure(env.store, "c@x.test", NULL, &p3, NULL), 0);
+	/* The same address in another case is the same person. */
+	assert_int_equal(store_person_ensure(env.store, "A@X.TEST", "Other", &p3, NULL), 0);
+	assert_int_equal(p3, p1);
+	assert_int_equal(store_role_add(env.store, id, p1, "owner", "shipper",
+					&added, NULL), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_role_add(env.store, id, p1, "owner", "shipper",
+					&added, NULL), 0);
+	assert_int_equal(added, 0);
+	/* The schema itself refuses a second owner on one side. */
+	assert_int_equal(store_role_add(env.store, id, p2, "owner", "shipper",
+					&added, &err), CM_EREFUSED);
+	assert_non_null(strstr(err.msg, "shipper owner"));
+	/* An owner needs a side; a bad role or side is refused. */
+	assert_int_equal(store_role_add(env.store, id, p2, "owner", NULL,
+					&added, NULL), CM_EREFUSED);
+	assert_int_equal(store_role_add(env.store, id, p2, "owner", "middle",
+					&added, NULL), CM_EREFUSED);
+	assert_int_equal(store_role_add(env.store, id, p2, "boss", NULL,
+					&added, NULL), CM_EREFUSED);
+	assert_int_equal(store_role_add(env.store, id, p2, "owner", "carrier",
+					&added, NULL), 0);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	assert_int_equal(store_case_get(env.store, id, &c, NULL), 0);
+	assert_int_equal(c->owners->len, 2);
+	assert_string_equal(((struct store_person *)c->owners->pdata[0])->name, "A");
+	store_case_free(&c);
+	testutil_env_close(&env);
+}
+
+static void
+test_bad_values_refused(void **state)
+{
+	struct testutil_env env;
+	struct store_case *c = sample_case("bad status", NULL);
+	int64_t id;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	g_free(c->status);
+	c->status = g_strdup("pending");
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_case_insert(env.store, c, &id, NULL), CM_EREFUSED);
+	/* solved needs solved_at and the other way round */
+	g_free(c->status);
+	c->status = g_strdup("solved");
+	assert_int_equal(store_case_insert(env.store, c, &id, NULL), CM_EREFUSED);
+	store_rollback(env.store);
+	store_case_free(&c);
+	assert_int_equal(store_case_get(env.store, 1, &c, NULL), CM_ENOTFOUND);
+	assert_null(c);
+	testutil_env_close(&env);
+}
+
+static struct store_message *
+sample_message(int64_t case_id, const char *mid, const char *body)
+{
+	struct store_message *m = store_message_new();
+	struct store_address *to = g_new0(struct store_address, 1);
+
+	m->case_id = case_id;
+	m->message_id = g_strdup(mid);
+	m->direction = g_strdup("in");
+	m->from.address = g_strdup("carrier@trucks.test");
+	m->from.name = g_strdup("Carrier");
+	to->address = g_strdup("cases@desk.example");
+	g_ptr_array_add(m->to, to);
+	m->subject = g_strdup("Re: damaged pallet");
+	m->received_at = 5000;
+	m->body = g_strdup(body);
+	m->body_full = g_strdup(body);
+	return m;
+}
+
+static GArray *
+search(struct store *s, const char *text)
+{
+	struct store_filter f;
+	GArray *ids = NULL;
+
+	store_filter_init(&f, 10000);
+	f.text = text;
+	assert_int_equal(store_case_list(s, &f, &ids, NULL), 0);
+	return ids;
+}
+
+static void
+assert_search(struct store *s, const char *text, guint n, int64_t first)
+{
+	GArray *ids = search(s, text);
+
+	if (ids->len != n)
+		fail_msg("search '%s': %u hits, expected %u", text, ids->len, n);
+	if (n > 0)
+		assert_int_equal(g_array_index(ids, int64_t, 0), first);
+	g_array_unref(ids);
+}
+
+static void
+test_messages_and_fts(void **state)
+{
+	struct testutil_env env;
+	struct store_message *m;
+	struct cm_error err = { 0 };
+	GPtrArray *msgs;
+	struct store_case *c;
+	int64_t a, b;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	a = insert_case(env.store, "Damaged pallet in Rotterdam", "1Z999AA10123456784");
+	b = insert_case(env.store, "Schäden an der Lieferung", NULL);
+	m = sample_message(a, "<m1@trucks.test>", "The forklift punctured the wrapping.");
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_message_insert(env.store, m, NULL, NULL), 0);
+	/* Message-ID is the idempotency key. */
+	assert_int_equal(store_message_insert(env.store, m, NULL, &err), CM_EREFUSED);
+	assert_non_null(strstr(err.msg, "already stored"));
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	store_message_free(&m);
+
+	assert_search(env.store, "forklift", 1, a);
+	assert_search(env.store, "fork", 1, a);          /* prefix */
+	assert_search(env.store, "rotterdam pallet", 1, a);
+	assert_search(env.store, "1Z999AA10123456784", 1, a);
+	assert_search(env.store, "schaden", 1, b);       /* diacritics */
+	assert_search(env.store, "forklift schaden", 0, 0);
+	assert_search(env.store, "\"AND( OR * NEAR", 0, 0); /* no syntax error */
+	assert_search(env.store, "   ", 0, 0);
+
+	assert_int_equal(store_messages_get(env.store, a, &msgs, NULL), 0);
+	assert_int_equal(msgs->len, 1);
+	m = msgs->pdata[0];
+	assert_string_equal(m->message_id, "<m1@trucks.test>");
+	assert_int_equal(m->to->len, 1);
+	g_ptr_array_unref(msgs);
+	assert_int_equal(store_case_get(env.store, a, &c, NULL), 0);
+	assert_int_equal(c->last_message_at, 5000);
+	assert_string_equal(c->last_message_from, "carrier@trucks.test");
+	assert_int_equal(c->updated_at, 5000);
+	store_case_free(&c);
+	testutil_env_close(&env);
+}
+
+static void
+test_views(void **state)
+{
+	struct testutil_env env;
+	struct store_message *m;
+	struct store_filter f;
+	GArray *ids;
+	int64_t a, b;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	a = insert_case(env.store, "external reply", NULL);
+	b = insert_case(env.store, "our reply", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	m = sample_message(a, "<x1@trucks.test>", "hello");
+	assert_int_equal(store_message_insert(env.store, m, NULL, NULL), 0);
+	store_message_free(&m);
+	m = sample_message(b, "<x2@desk.example>", "hello");
+	g_free(m->from.address);
+	m->from.address = g_strdup("agent@desk.example");
+	assert_int_equal(store_message_insert(env.store, m, NULL, NULL), 0);
+	store_message_free(&m);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+
+	store_filter_init(&f, 10000);
+	f.view = STORE_VIEW_RECENT;
+	assert_int_equal(store_case_list(env.store, &f, &ids, NULL), 0);
+	assert_int_equal(ids->len, 1);
+	assert_int_equal(g_array_index(ids, int64_t, 0), a);
+	g_array_unref(ids);
+
+	store_filter_init(&f, 10000);
+	f.limit = 1;
+	assert_int_equal(store_case_list(env.store, &f, &ids, NULL), 0);
+	assert_int_equal(ids->len, 1);
+	g_array_unref(ids);
+	testutil_env_close(&env);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_empty),
+		cmocka_unit_test(test_refuse_newer_schema),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_numbers_never_reused),
+		cmocka_unit_test(test_constraints),
+		cmocka_unit_test(test_bad_values_refused),
+		cmocka_unit_test(test_messages_and_fts),
+		cmocka_unit_test(test_views),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,106 @@
+/* test_timeutil.c - human times in, ISO 8601 UTC out (run with TZ=UTC). */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "casemail/timeutil.h"
+
+/* 2026-11-29T12:00:00Z */
+#define NOW 1795953600LL
+
+static void
+test_iso_forms(void **state)
+{
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(time_parse("2026-12-01", NOW, &t, NULL), 0);
+	assert_int_equal(t, 1796083200LL);
+	assert_int_equal(time_parse("2026-12-01T09:30", NOW, &t, NULL), 0);
+	assert_int_equal(t, 1796083200LL + 9 * 3600 + 30 * 60);
+	assert_int_equal(time_parse("2026-12-01 09:30", NOW, &t, NULL), 0);
+	assert_int_equal(t, 1796083200LL + 9 * 3600 + 30 * 60);
+	assert_int_equal(time_parse("2026-12-01T09:30:00Z", NOW, &t, NULL), 0);
+	assert_int_equal(t, 1796083200LL + 9 * 3600 + 30 * 60);
+	assert_int_equal(time_parse("2026-12-01T10:30:00+01:00", NOW, &t, NULL), 0);
+	assert_int_equal(t, 1796083200LL + 9 * 3600 + 30 * 60);
+}
+
+static void
+test_relative(void **state)
+{
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(time_parse("now", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW);
+	assert_int_equal(time_parse("+3d", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW + 3 * 86400);
+	assert_int_equal(time_parse("-2h", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW - 2 * 3600);
+	assert_int_equal(time_parse("+30m", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW + 1800);
+	assert_int_equal(time_parse("+1w", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW + 7 * 86400);
+	assert_int_equal(time_parse("today", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW - 12 * 3600);
+	assert_int_equal(time_parse("tomorrow", NOW, &t, NULL), 0);
+	assert_int_equal(t, NOW + 12 * 3600);
+}
+
+static void
+test_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"", "soon", "2026-13-01", "2026-02-30", "2026-12-01T25:00",
+		"+3", "+d", "3d", "+3x", "+3dd", "2026/12/01", "+99999999d",
+		"2026-12-01Tjunk",
+	};
+	struct cm_error err;
+	int64_t t = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cm_error_clear(&err);
+		assert_int_equal(time_parse(bad[i], NOW, &t, &err), CM_EUSAGE);
+		assert_non_null(strstr(err.msg, "is not a date"));
+	}
+	assert_int_equal(t, 7);
+}
+
+static void
+test_format(void **state)
+{
+	char buf[TIME_ISO_SIZE];
+
+	(void)state;
+	time_format_iso(NOW, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T12:00:00Z");
+	time_format_iso(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+}
+
+static void
+test_fixed_clock(void **state)
+{
+	(void)state;
+	setenv("CASEMAIL_NOW", "12345", 1);
+	assert_int_equal(time_now(), 12345);
+	unsetenv("CASEMAIL_NOW");
+	assert_true(time_now() > NOW - 86400 * 365 * 10);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iso_forms),
+		cmocka_unit_test(test_relative),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_fixed_clock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

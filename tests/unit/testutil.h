@@ -1,0 +1,32 @@
+/* testutil.h - helpers shared by the cmocka unit tests. */
+#ifndef CASEMAIL_TESTUTIL_H
+#define CASEMAIL_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "casemail/config.h"
+#include "casemail/store.h"
+
+/* A fresh temporary directory; caller frees with testutil_rmdir(). */
+char *testutil_tmpdir(void);
+/* Remove a directory tree made by testutil_tmpdir() and free the path. */
+void testutil_rmdir(char *dir);
+/* Write text to dir/name; returns the path (caller g_free()s). */
+char *testutil_write(const char *dir, const char *name, const char *text);
+
+/* A config + open store in a temp dir, for store and model tests. */
+struct testutil_env {
+	char *dir;
+	struct config *cfg;
+	struct store *store;
+};
+
+/* Set up with the given extra config text (may be NULL). */
+void testutil_env_open(struct testutil_env *env, const char *extra_conf);
+void testutil_env_close(struct testutil_env *env);
+
+#endif
