@@ -161,6 +161,19 @@ class TestBadInput(Desk):
         self.fails(EX_USAGE, "create", "--subject", "x", "--participant",
                    "not-an-address")
 
+    def test_malformed_case_numbers(self):
+        self.create("x")
+        for bad in ("XY000001", "CV", "CV12a", "CV-1", "000001", ""):
+            err = self.fails(EX_USAGE, "show", bad)
+            self.assertIn("case number", err)
+
+    def test_missing_database_directory(self):
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(CONF.replace("database = cases.db",
+                                 "database = nowhere/cases.db"))
+        err = self.fails(EX_IOERR, "create", "--subject", "x")
+        self.assertIn("nowhere", err)
+
     def test_hostile_text_is_stored_verbatim(self):
         subject = "x'); DROP TABLE cases; -- \u00e9\u4e2d"
         n = self.create(subject)
