@@ -70,6 +70,15 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Change fields of a case (see 'create --help' for the options)." },
 	{ "history", cli_cmd_history, "CASE",
 	  "Print the audit trail of the case, oldest first." },
+	{ "trace", cli_cmd_trace, "MESSAGE-ID",
+	  "Show what happened to an incoming mail: its case, its state and\n"
+	  "the decision record (fetched, parsed, threaded by what, or held\n"
+	  "and why)." },
+	{ "review", cli_cmd_review, "[accept|reject ID]",
+	  "List the mails held for review (unknown senders, floods, mails\n"
+	  "that could not be handled), or release one: accept stores it on\n"
+	  "its case (or a new one) as if its sender were known; reject\n"
+	  "keeps it out for good (its raw copy stays)." },
 };
 
 const struct cli_cmd *

@@ -1,58 +1,370 @@
 /*
  * casemaild - the casemail gateway daemon.
  *
- * This release has one mode, "check": load and validate the configuration,
- * open the store and bring its schema up to date, then exit.  The inbound
- * (IMAP) and outbound (SMTP) modes build on it.
+ * Modes (one pipeline, ingest.c, behind all of them):
+ *   (none)          fetch from IMAP until told to stop (IDLE or polling)
+ *   --once          fetch everything new from IMAP once, then exit
+ *   ingest [PATH]   raw messages from files, Maildirs or stdin (MTA pipe)
+ *   reprocess ID    run a held or failed message again from its raw copy
+ *   check           validate the configuration and migrate the store
  */
+#include <dirent.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "casemail/config.h"
 #include "casemail/error.h"
+#include "casemail/fetch.h"
+#include "casemail/ingest.h"
 #include "casemail/log.h"
+#include "casemail/mime.h"
 #include "casemail/store.h"
+#include "casemail/timeutil.h"
+
+/* Messages per durable commit in ingest mode: one fsync per group. */
+#define INGEST_COMMIT_GROUP 200
+
+static volatile sig_atomic_t stop_signal;
+static volatile int stop_flag;
+
+struct daemon {
+	struct config *cfg;
+	struct store *store;
+	struct ingest ing;
+	int in_txn;       /* messages in the open ingest transaction */
+	int refused;      /* a message was refused (ingest mode) */
+};
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: casemaild [-c FILE] check\n\n"
-		"  check            validate the configuration, open the store "
+		"usage: casemaild [-c FILE] [-d] [--once]\n"
+		"       casemaild [-c FILE] [-d] ingest [FILE|MAILDIR]...\n"
+		"       casemaild [-c FILE] [-d] reprocess MESSAGE-ROW\n"
+		"       casemaild [-c FILE] check\n\n"
+		"Without a mode, fetch mail from the [imap] mailbox until stopped\n"
+		"(SIGTERM/SIGINT), using IDLE where the server has it.\n\n"
+		"  --once             fetch everything new once, then exit\n"
+		"  ingest [PATH]...   store raw RFC 5322 messages from files,\n"
+		"                     Maildirs (new/ and cur/) or, with no PATH or\n"
+		"                     '-', one message from stdin (MTA pipe); exit\n"
+		"                     0 kept, 75 try again later, 65 refused\n"
+		"  reprocess ROW      run a held or failed message again from its\n"
+		"                     kept raw copy (ROW as shown by 'casectl review')\n"
+		"  check              validate the configuration, open the store "
 		"and\n"
-		"                   migrate its schema, then exit 0\n"
+		"                     migrate its schema, then exit 0\n"
 		"  -c, --config FILE  configuration file (default: "
 		"$CASEMAIL_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
-		"  -h, --help       this help\n"
-		"  -V, --version    print the version\n\n"
+		"  -d, --debug        log debug lines\n"
+		"  -h, --help         this help\n"
+		"  -V, --version      print the version\n\n"
 		"See casemaild(8).\n");
 }
 
-static int
-run_check(const char *config_path)
+static void
+on_stop(int sig)
 {
-	struct cm_error err = { 0 };
-	struct config *cfg = NULL;
-	struct store *store = NULL;
+	stop_signal = sig;
+	stop_flag = 1;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* libetpan writes with send(..., 0): a dropped peer must not kill us. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int
+daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
+{
 	struct store_options opt = { 0 };
 	int rc;
 
-	rc = config_load(config_choose_path(config_path), &cfg, &err);
-	if (rc == 0) {
-		opt.busy_timeout_ms = cfg->store_busy_timeout_ms;
-		opt.cfg = cfg;
-		rc = store_open(cfg->store_database, &opt, &store, &err);
-	}
+	memset(d, 0, sizeof(*d));
+	rc = config_load(config_choose_path(config_path), &d->cfg, err);
+	if (rc != 0)
+		return rc;
+	opt.busy_timeout_ms = d->cfg->store_busy_timeout_ms;
+	opt.cfg = d->cfg;
+	rc = store_open(d->cfg->store_database, &opt, &d->store, err);
+	if (rc != 0)
+		return rc;
+	d->ing.store = d->store;
+	d->ing.cfg = d->cfg;
+	mime_init();
+	return 0;
+}
+
+static void
+daemon_close(struct daemon *d)
+{
+	store_close(&d->store);
+	config_free(&d->cfg);
+}
+
+static int
+run_check(struct daemon *d)
+{
+	log_info("config %s ok; store %s at schema version %d", d->cfg->path,
+		 d->cfg->store_database, store_schema_version(d->store));
+	return 0;
+}
+
+static void
+log_stats(const struct ingest_stats *st, const char *what)
+{
+	log_info("%s: %d stored, %d duplicate, %d held for review, %d ignored, "
+		 "%d failed (kept for review)", what, st->stored, st->duplicate,
+		 st->held, st->ignored, st->failed);
+}
+
+/* ---- ingest mode ---------------------------------------------------- */
+
+static int
+ingest_commit(struct daemon *d, struct cm_error *err)
+{
+	int rc;
+
+	if (d->in_txn == 0)
+		return 0;
+	rc = ingest_sync(&d->ing, err);
 	if (rc == 0)
-		log_info("config %s ok; store %s at schema version %d",
-			 cfg->path, cfg->store_database,
-			 store_schema_version(store));
+		rc = store_commit(d->store, err);
+	d->in_txn = 0;
+	if (rc != 0)
+		store_rollback(d->store);
+	return rc;
+}
+
+/* One raw message; commits when the group is full. */
+static int
+ingest_bytes(struct daemon *d, const char *data, size_t len,
+	     const char *origin, struct cm_error *err)
+{
+	struct ingest_source src = { NULL, 0, 0, origin };
+	enum ingest_outcome out;
+	int rc;
+
+	if (len == 0 || memchr(data, ':', MIN(len, (size_t)4096)) == NULL) {
+		/* Not a message at all: refuse, so the sender hears of it. */
+		log_errx("%s: refused: not an RFC 5322 message (no header)",
+			 origin);
+		d->refused = 1;
+		return 0;
+	}
+	if (d->in_txn == 0 && (rc = store_begin(d->store, err)) != 0)
+		return rc;
+	d->in_txn++;
+	rc = ingest_message(&d->ing, data, len, &src, time_now(), &out, err);
+	if (rc != 0) {
+		store_rollback(d->store);
+		d->in_txn = 0;
+		return rc;
+	}
+	if (d->in_txn >= INGEST_COMMIT_GROUP)
+		return ingest_commit(d, err);
+	return 0;
+}
+
+static int
+ingest_file(struct daemon *d, const char *path, struct cm_error *err)
+{
+	GError *gerr = NULL;
+	GMappedFile *map;
+	int rc;
+
+	/* Mapped, not read: memory stays flat however big the Maildir. */
+	map = g_mapped_file_new(path, FALSE, &gerr);
+	if (map == NULL) {
+		rc = cm_error_set(err, CM_EINPUT, "%s: %s", path, gerr->message);
+		g_error_free(gerr);
+		return rc;
+	}
+	rc = ingest_bytes(d, g_mapped_file_get_contents(map),
+			  g_mapped_file_get_length(map), path, err);
+	g_mapped_file_unref(map);
+	return rc;
+}
+
+static gint
+cmp_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every file in DIR/sub, in name order (Maildir names start with a time). */
+static int
+ingest_maildir_sub(struct daemon *d, const char *dir, const char *sub,
+		   struct cm_error *err)
+{
+	char *path = g_build_filename(dir, sub, NULL);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	DIR *dh = opendir(path);
+	struct dirent *de;
+	int rc = 0;
+
+	if (dh == NULL) {
+		rc = cm_error_set(err, CM_EINPUT, "%s: cannot open", path);
+		goto out;
+	}
+	while ((de = readdir(dh)) != NULL)
+		if (de->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(de->d_name));
+	closedir(dh);
+	g_ptr_array_sort(names, cmp_names);
+	for (guint i = 0; rc == 0 && i < names->len && !stop_flag; i++) {
+		char *file = g_build_filename(path, names->pdata[i], NULL);
+
+		rc = ingest_file(d, file, err);
+		g_free(file);
+	}
+out:
+	g_ptr_array_unref(names);
+	g_free(path);
+	return rc;
+}
+
+static int
+ingest_path(struct daemon *d, const char *path, struct cm_error *err)
+{
+	struct stat st;
+	char *cur;
+	int rc, is_maildir;
+
+	if (stat(path, &st) != 0)
+		return cm_error_set(err, CM_EINPUT, "%s: no such file", path);
+	if (!S_ISDIR(st.st_mode))
+		return ingest_file(d, path, err);
+	cur = g_build_filename(path, "cur", NULL);
+	is_maildir = g_file_test(cur, G_FILE_TEST_IS_DIR);
+	g_free(cur);
+	if (!is_maildir)
+		return cm_error_set(err, CM_EINPUT, "%s: a directory but not a "
+				    "Maildir (no cur/)", path);
+	rc = ingest_maildir_sub(d, path, "new", err);
+	if (rc == 0)
+		rc = ingest_maildir_sub(d, path, "cur", err);
+	return rc;
+}
+
+static int
+ingest_stdin(struct daemon *d, struct cm_error *err)
+{
+	GString *buf = g_string_new(NULL);
+	char chunk[65536];
+	size_t n;
+	int rc;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		g_string_append_len(buf, chunk, (gssize)n);
+	if (ferror(stdin))
+		rc = cm_error_set(err, CM_ETEMP, "stdin: read error");
 	else
-		log_errx("%s", err.msg);
-	store_close(&store);
-	config_free(&cfg);
-	return cm_exit_code(rc);
+		rc = ingest_bytes(d, buf->str, buf->len, "stdin", err);
+	g_string_free(buf, TRUE);
+	return rc;
+}
+
+static int
+run_ingest(struct daemon *d, int argc, char **argv, struct cm_error *err)
+{
+	int rc = 0;
+
+	if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0))
+		rc = ingest_stdin(d, err);
+	for (int i = 0; rc == 0 && i < argc && strcmp(argv[i], "-") != 0 &&
+			!stop_flag; i++)
+		rc = ingest_path(d, argv[i], err);
+	if (rc == 0)
+		rc = ingest_commit(d, err);
+	else
+		store_rollback(d->store);
+	log_stats(&d->ing.stats, "ingest");
+	if (rc == 0 && d->refused)
+		rc = cm_error_set(err, CM_EINPUT, "a message was refused");
+	return rc;
+}
+
+/* ---- reprocess ------------------------------------------------------ */
+
+static int
+run_reprocess(struct daemon *d, const char *arg, struct cm_error *err)
+{
+	enum ingest_outcome out;
+	char *end;
+	long long row = strtoll(arg, &end, 10);
+	int rc;
+
+	if (*arg == '\0' || *end != '\0' || row <= 0)
+		return cm_error_set(err, CM_EUSAGE, "'%s' is not a message row "
+				    "(see casectl review)", arg);
+	if ((rc = store_begin(d->store, err)) != 0)
+		return rc;
+	rc = ingest_reprocess(&d->ing, row, 0, time_now(), &out, err);
+	if (rc == 0)
+		rc = store_commit(d->store, err);
+	if (rc != 0) {
+		store_rollback(d->store);
+		return rc;
+	}
+	printf("message %lld: %s\n", row, ingest_outcome_name(out));
+	return 0;
+}
+
+/* ---- IMAP ----------------------------------------------------------- */
+
+static int
+run_once(struct daemon *d, struct cm_error *err)
+{
+	int rc = fetch_once(&d->ing, err);
+
+	log_stats(&d->ing.stats, "imap");
+	return rc;
+}
+
+static int
+run_daemon(struct daemon *d, struct cm_error *err)
+{
+	int rc;
+
+	log_info("started (config %s, store %s)", d->cfg->path,
+		 d->cfg->store_database);
+	rc = fetch_run(&d->ing, &stop_flag, err);
+	log_stats(&d->ing.stats, "stopping");
+	if (stop_signal != 0)
+		log_info("stopped by signal %d", (int)stop_signal);
+	return rc;
+}
+
+static int
+dispatch(struct daemon *d, int once, int argc, char **argv,
+	 struct cm_error *err)
+{
+	if (argc == 0)
+		return once ? run_once(d, err) : run_daemon(d, err);
+	if (strcmp(argv[0], "check") == 0 && argc == 1)
+		return run_check(d);
+	if (strcmp(argv[0], "ingest") == 0)
+		return run_ingest(d, argc - 1, argv + 1, err);
+	if (strcmp(argv[0], "reprocess") == 0 && argc == 2)
+		return run_reprocess(d, argv[1], err);
+	return cm_error_set(err, CM_EUSAGE, "unknown mode '%s' (see --help)",
+			    argv[0]);
 }
 
 int
@@ -60,25 +372,40 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "once", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cm_error err = { 0 };
+	struct daemon d;
 	const char *config_path = NULL;
-	int opt;
+	int opt, once = 0, rc;
 
 	log_init("casemaild");
-	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:dhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
+		case 'd': log_set_debug(1); break;
+		case 'o': once = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("casemaild %s\n", CASEMAIL_VERSION); return 0;
 		default: usage(stderr); return cm_exit_code(CM_EUSAGE);
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "check") == 0 &&
-	    optind + 1 == argc)
-		return run_check(config_path);
-	usage(stderr);
-	return cm_exit_code(CM_EUSAGE);
+	if (once && optind < argc) {
+		usage(stderr);
+		return cm_exit_code(CM_EUSAGE);
+	}
+	signals_init();
+	rc = daemon_open(&d, config_path, &err);
+	if (rc == 0)
+		rc = dispatch(&d, once, argc - optind, argv + optind, &err);
+	if (rc != 0)
+		log_errx("%s", err.msg);
+	if (rc == CM_EUSAGE)
+		usage(stderr);
+	daemon_close(&d);
+	return cm_exit_code(rc);
 }

@@ -113,4 +113,9 @@ int cli_cmd_history(struct cli *cli, int argc, char **argv);
 int cli_cmd_list(struct cli *cli, int argc, char **argv);
 int cli_cmd_search(struct cli *cli, int argc, char **argv);
 
+/* ---- mail that came in (cli_review.c) ---------------------------------- */
+
+int cli_cmd_trace(struct cli *cli, int argc, char **argv);
+int cli_cmd_review(struct cli *cli, int argc, char **argv);
+
 #endif

@@ -73,7 +73,10 @@ static const char *const store_migrations[] = {
 	"  size INTEGER NOT NULL,"
 	"  stored_size INTEGER NOT NULL,"
 	"  compression TEXT,"
-	"  created_at INTEGER NOT NULL);"
+	"  created_at INTEGER NOT NULL,"
+	/* Raw messages live here (one durable commit covers them);
+	 * attachments are files under [store] attachments (data NULL). */
+	"  data BLOB);"
 	"CREATE TABLE messages ("
 	"  id INTEGER PRIMARY KEY,"
 	"  case_id INTEGER REFERENCES cases(id),"
@@ -337,6 +340,16 @@ store_migrate(struct store *s, struct cm_error *err)
 	for (int v = have; v < want; v++) {
 		int rc = store_begin(s, err);
 
+		/* Another process may have migrated while we waited for the
+		 * write lock (two programs opening a new store at once). */
+		if (rc == 0 && store_schema_version(s) > v) {
+			rc = store_commit(s, err);
+			if (rc != 0) {
+				store_rollback(s);
+				return rc;
+			}
+			continue;
+		}
 		if (rc == 0)
 			rc = store_exec(s, store_migrations[v], "migration",
 					err);
@@ -408,6 +421,10 @@ store_setup(struct store *s, struct cm_error *err)
 	 * and we act on commits (IMAP moves, sent mail). */
 	if (rc == 0)
 		rc = store_exec(s, "PRAGMA synchronous = FULL", "open", err);
+	/* Savepoint journals (one per ingested message) in memory: they
+	 * never need to survive a crash, the WAL does that. */
+	if (rc == 0)
+		rc = store_exec(s, "PRAGMA temp_store = MEMORY", "open", err);
 	if (rc == 0 && sqlite3_create_function(s->db, "cm_is_org", 1,
 			SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)s->cfg,
 			store_fn_is_org, NULL, NULL) != SQLITE_OK)

@@ -590,6 +590,57 @@ store_blob_add(struct store *s, const char *sha256, int64_t size,
 }
 
 int
+store_blob_put_data(struct store *s, const char *sha256, const void *data,
+		    size_t len, struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO blobs(sha256, size, stored_size, created_at, data)"
+		" VALUES (?1, ?2, ?2, strftime('%s','now'), ?3)"
+		" ON CONFLICT(sha256) DO UPDATE SET data = excluded.data"
+		" WHERE data IS NULL";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, sha256);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)len);
+	sqlite3_bind_blob64(st, 3, data, (sqlite3_uint64)len, SQLITE_STATIC);
+	return store_step_done(s, st, "keep raw message", err);
+}
+
+int
+store_blob_get_data(struct store *s, const char *sha256, char **data_r,
+		    size_t *len_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT data FROM blobs WHERE sha256 = ?1 AND data IS NOT NULL";
+	sqlite3_stmt *st;
+	int rc;
+
+	*data_r = NULL;
+	*len_r = 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, sha256);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+
+		*data_r = g_malloc((gsize)n + 1);
+		memcpy(*data_r, sqlite3_column_blob(st, 0), (size_t)n);
+		(*data_r)[n] = '\0';
+		*len_r = (size_t)n;
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return cm_error_set(err, CM_ENOTFOUND, "no raw copy %s", sha256);
+	return store_sql_err(s, rc, "read raw message", err);
+}
+
+int
 store_mailbox_get(struct store *s, const char *mailbox,
 		  int64_t *uidvalidity_r, int64_t *last_uid_r,
 		  struct cm_error *err)

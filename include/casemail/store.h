@@ -266,6 +266,19 @@ int store_person_set_bouncing(struct store *s, const char *address,
 int store_blob_add(struct store *s, const char *sha256, int64_t size,
 		   struct cm_error *err);
 
+/*
+ * Keep len bytes in the database under their SHA-256 (the raw copy of a
+ * message: written in the ingest transaction, so the commit that stores
+ * the message makes its raw copy durable too).  An existing blob is fine.
+ */
+int store_blob_put_data(struct store *s, const char *sha256,
+			const void *data, size_t len, struct cm_error *err);
+
+/* Read a blob kept in the database (caller g_free()s *data_r);
+ * CM_ENOTFOUND when there is none. */
+int store_blob_get_data(struct store *s, const char *sha256, char **data_r,
+			size_t *len_r, struct cm_error *err);
+
 /* UIDVALIDITY and last processed UID of a mailbox (0, 0 if unknown). */
 int store_mailbox_get(struct store *s, const char *mailbox,
 		      int64_t *uidvalidity_r, int64_t *last_uid_r,

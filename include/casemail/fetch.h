@@ -1,0 +1,56 @@
+/*
+ * fetch.h - one poll of the IMAP mailbox: fetch what is new, ingest it in
+ * batches, commit each batch durably, and only then move its messages to
+ * the processed or review mailbox.
+ *
+ * Crash safety: a message is moved only after its batch is committed.  If
+ * we die between the commit and the move, the next poll fetches it again,
+ * finds its Message-ID (or mailbox UID) already stored, and moves it to
+ * where its stored outcome says.  Nothing is lost, nothing is stored twice.
+ */
+#ifndef CASEMAIL_FETCH_H
+#define CASEMAIL_FETCH_H
+
+#include "casemail/config.h"
+#include "casemail/error.h"
+#include "casemail/imap.h"
+#include "casemail/ingest.h"
+#include "casemail/store.h"
+
+/* Fill an imap_conf from the configuration; *password_r is read from
+ * [imap] password_file (caller g_free()s). */
+int fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
+		    char **password_r, struct cm_error *err);
+
+/*
+ * Process every message in the configured mailbox (the session must be
+ * logged in).  Adds to ing->stats.  CM_ETEMP on network or store trouble:
+ * what was committed stays committed; the rest is retried next time.
+ */
+int fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err);
+
+/*
+ * Connect, poll once, log out: casemaild --once.  0 when everything in
+ * the mailbox was handled; CM_ETEMP (retry later) or CM_ECONFIG.
+ */
+int fetch_once(struct ingest *ing, struct cm_error *err);
+
+/* Longest a session waits in IDLE before re-issuing it: servers may drop
+ * an IDLE after 30 minutes (RFC 2177). */
+#define FETCH_IDLE_REISSUE_SECS (25 * 60)
+/* Reconnect backoff after a failure: 1 s doubling up to 5 minutes. */
+#define FETCH_BACKOFF_MIN_SECS 1
+#define FETCH_BACKOFF_MAX_SECS 300
+
+/*
+ * The fetcher's loop: keep a session, poll, then wait for news with IDLE
+ * (where the server has it and [imap] idle is on) or poll_interval; on
+ * any failure close, back off and reconnect.  Refused credentials or an
+ * untrusted certificate are retried too, at the longest backoff (an auth
+ * backend may come back; the operator sees one error line).  Each state
+ * change is logged once.  Returns 0 once *stop becomes nonzero (checked
+ * at least once a second); errors never end the loop.
+ */
+int fetch_run(struct ingest *ing, volatile int *stop, struct cm_error *err);
+
+#endif

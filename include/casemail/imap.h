@@ -1,0 +1,117 @@
+/*
+ * imap.h - one IMAP session (libetpan): TLS, login, UID search and fetch,
+ * MOVE (or COPY + \Deleted + UID EXPUNGE), IDLE.  No SQL and no policy:
+ * fetch.c decides what to fetch and where it goes.
+ *
+ * TLS: Debian's libetpan does not verify certificates, so after connect
+ * (imaps) and after STARTTLS the peer chain is checked here with GnuTLS
+ * against ca_file (or the system trust) and the host name (an IP address
+ * must match an IP SAN).  A failed check closes the connection, without
+ * sending the password, and returns CM_ECONFIG saying why.
+ *
+ * Errors: network trouble, a dropped connection or a NO/BAD answer to a
+ * command that should work return CM_ETEMP (try again later, reconnect);
+ * refused credentials or a failed certificate check return CM_ECONFIG.
+ * After any CM_ETEMP the session must be closed and opened again.
+ *
+ * imap_connect() sets SIGPIPE to SIG_IGN unless the program has its own
+ * handler: libetpan writes with plain send(), and a server hanging up
+ * must not kill the process.
+ */
+#ifndef CASEMAIL_IMAP_H
+#define CASEMAIL_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "casemail/error.h"
+
+enum imap_tls {
+	IMAP_TLS_IMAPS,    /* TLS from the first byte (port 993) */
+	IMAP_TLS_STARTTLS, /* plain connect, then STARTTLS before login */
+	IMAP_TLS_NONE,     /* no TLS at all (tests, loopback) */
+};
+
+/* Connection settings; every pointer is borrowed for the call. */
+struct imap_conf {
+	const char *host;
+	int port;
+	enum imap_tls tls;
+	int tls_verify;          /* check the chain and the host name */
+	const char *ca_file;     /* PEM; NULL: the system trust store */
+	const char *user;
+	const char *password;
+	int timeout_secs;        /* per network operation */
+};
+
+struct imap;
+
+/* Connect, TLS (and verify), log in.  *im_r is freed with imap_close(). */
+int imap_connect(const struct imap_conf *conf, struct imap **im_r,
+		 struct cm_error *err);
+
+/* LOGOUT (best effort) and free; accepts NULL and clears the pointer. */
+void imap_close(struct imap **im);
+
+/* Nonzero when the server announced IDLE (RFC 2177). */
+int imap_has_idle(const struct imap *im);
+
+/* Create mailbox when it does not exist yet (and subscribe to it). */
+int imap_ensure_mailbox(struct imap *im, const char *mailbox,
+			struct cm_error *err);
+
+/*
+ * SELECT mailbox (read-write); report its UIDVALIDITY and UIDNEXT (0 when
+ * the server did not say).  A read-only mailbox is CM_ECONFIG.
+ */
+int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity_r,
+		uint32_t *uidnext_r, struct cm_error *err);
+
+/*
+ * UIDs of the selected mailbox greater than after, ascending, into a new
+ * GArray of guint32 (*uids_r, caller g_array_unref()s).  Messages already
+ * flagged \Deleted are left out.
+ */
+int imap_uids_after(struct imap *im, uint32_t after, GArray **uids_r,
+		    struct cm_error *err);
+
+/*
+ * Called once per fetched message with its full raw bytes (borrowed for
+ * the call).  A nonzero return stops the fetch and is returned by
+ * imap_fetch() as is.
+ */
+typedef int (*imap_message_cb)(uint32_t uid, const char *data, size_t len,
+			       void *ctx);
+
+/*
+ * UID FETCH BODY.PEEK[] for these UIDs (no \Seen side effect), calling cb
+ * in UID order.  The caller batches: one FETCH response is held in memory
+ * whole, so n and the sizes involved bound memory.  UIDs the server no
+ * longer has are skipped silently.
+ */
+int imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
+	       imap_message_cb cb, void *ctx, struct cm_error *err);
+
+/*
+ * Move these UIDs of the selected mailbox to mailbox: UID MOVE (RFC 6851)
+ * where the server has it, else UID COPY, \Deleted and UID EXPUNGE
+ * (RFC 4315) or EXPUNGE.
+ */
+int imap_move(struct imap *im, const uint32_t *uids, size_t n,
+	      const char *mailbox, struct cm_error *err);
+
+/*
+ * IDLE on the selected mailbox until the server reports a change, or
+ * timeout_secs pass, or *stop becomes nonzero (checked at least once a
+ * second; may be NULL).  *changed_r is set nonzero when the server
+ * reported something (EXISTS, EXPUNGE, ...).  Ends with DONE.
+ */
+int imap_idle(struct imap *im, int timeout_secs, volatile int *stop,
+	      int *changed_r, struct cm_error *err);
+
+/* NOOP: keeps the session alive and lets the server report news. */
+int imap_noop(struct imap *im, struct cm_error *err);
+
+#endif

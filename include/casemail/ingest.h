@@ -1,0 +1,87 @@
+/*
+ * ingest.h - the one pipeline every inbound message goes through, whether
+ * it came from IMAP (casemaild --once / the daemon) or from a file or an
+ * MTA pipe (casemaild ingest).
+ *
+ * raw bytes -> kept raw blob -> GMime parse -> duplicate check -> noise
+ * (own mail, bounce, auto-reply) -> flood limit -> threading -> who may
+ * post -> stored on a case (participants, attachments, audit) or held.
+ *
+ * ingest_message() runs inside the caller's transaction, in a savepoint of
+ * its own: a message's changes are all there or none are.  The caller
+ * calls ingest_sync() and commits (possibly many messages at once) and
+ * only then tells the IMAP server.  A message that cannot be handled is recorded as failed with its
+ * raw copy and a reason; only trouble with the store or the disk is
+ * returned as an error (the caller rolls the batch back and retries later).
+ */
+#ifndef CASEMAIL_INGEST_H
+#define CASEMAIL_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "casemail/config.h"
+#include "casemail/error.h"
+#include "casemail/store.h"
+
+enum ingest_outcome {
+	INGEST_STORED,     /* on a case */
+	INGEST_DUPLICATE,  /* this Message-ID was already handled */
+	INGEST_DUPLICATE_HELD, /* ... and is waiting for review */
+	INGEST_HELD,       /* kept for review (casectl review) */
+	INGEST_IGNORED,    /* own mail, bounce or auto-reply: logged only */
+	INGEST_FAILED,     /* could not be handled: raw kept for review */
+};
+
+struct ingest_stats {
+	int stored, duplicate, held, ignored, failed;
+};
+
+/* Where a message came from (all optional, borrowed). */
+struct ingest_source {
+	const char *mailbox;
+	int64_t uidvalidity;
+	int64_t uid;
+	const char *origin;   /* a file name, for the log */
+};
+
+struct ingest {
+	struct store *store;       /* borrowed */
+	const struct config *cfg;  /* borrowed */
+	struct ingest_stats stats;
+	/* Blob files are not fsynced one by one: the caller calls
+	 * ingest_sync() before every commit. */
+	int unsynced;              /* blobs written since the last sync */
+};
+
+/*
+ * Ingest one raw message at time now.  Needs an open transaction.
+ * *outcome_r says where it went.  Returns 0, or CM_ETEMP/CM_ESTORE when
+ * the store or the disk failed (nothing of this message was written).
+ */
+int ingest_message(struct ingest *ing, const char *raw, size_t len,
+		   const struct ingest_source *src, int64_t now,
+		   enum ingest_outcome *outcome_r, struct cm_error *err);
+
+/*
+ * Run a kept message (held, failed or ignored) through the pipeline again
+ * from its raw copy; with trusted, the who-may-post check is skipped (an
+ * agent accepted it).  Needs an open transaction.
+ */
+int ingest_reprocess(struct ingest *ing, int64_t message_row, int trusted,
+		     int64_t now, enum ingest_outcome *outcome_r,
+		     struct cm_error *err);
+
+/*
+ * Make the blob files written since the last call durable.  Call it
+ * before store_commit(): the rows may only name files already on disk.
+ */
+int ingest_sync(struct ingest *ing, struct cm_error *err);
+
+/* "stored", "duplicate", "held", "ignored", "failed". */
+const char *ingest_outcome_name(enum ingest_outcome o);
+
+/* Nonzero when a message with this outcome belongs in the review mailbox. */
+int ingest_outcome_for_review(enum ingest_outcome o);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * thread.h - the pure parts of threading: case numbers in subjects and
+ * plus addresses, and subjects without reply prefixes.  The store lookups
+ * that complete the decision are in ingest.c.
+ */
+#ifndef CASEMAIL_THREAD_H
+#define CASEMAIL_THREAD_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "casemail/config.h"
+
+/*
+ * Case ids named in subject, best first: bracketed tags ("[CV000123]")
+ * before bare ones ("CV123", "cv000123"), each in order of appearance,
+ * without repeats.  A GArray of int64_t (caller unrefs); may be empty.
+ */
+GArray *thread_subject_cases(const struct config *cfg, const char *subject);
+
+/*
+ * A case id from a plus address of the case mailbox among addresses
+ * ("cases+CV000123@example.com" for cases@example.com), or 0.
+ * addresses is a GPtrArray of struct mime_address *.
+ */
+int64_t thread_plus_case(const struct config *cfg, GPtrArray *addresses);
+
+/* Subject without leading Re:/Fwd:/AW:/SV:/TR:/WG:... prefixes and
+ * without our [CV…] tags (caller g_free()s); "(no subject)" if empty. */
+char *thread_clean_subject(const struct config *cfg, const char *subject);
+
+/* Nonzero if address is the case mailbox or one of its plus forms. */
+int thread_is_case_address(const struct config *cfg, const char *address);
+
+#endif

@@ -1,0 +1,166 @@
+/* attach.c - content-addressed blob files. */
+/* syncfs(2) */
+#define _GNU_SOURCE
+#include "casemail/attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *
+attach_path(const char *dir, const char *sha256)
+{
+	/* One level of 256 directories: a second level would cost a mkdir
+	 * per blob for the first million blobs, and ext4's hashed
+	 * directories hold tens of thousands of names each without pain. */
+	char a[3] = { sha256[0], sha256[1], 0 };
+
+	return g_build_filename(dir, a, sha256, NULL);
+}
+
+static int
+attach_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+attach_write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write tmp in the target directory, fsync, rename, fsync the directory
+ * (the fsyncs left to attach_sync() when deferred). */
+static int
+attach_write_file(const char *path, const void *data, size_t len,
+		  int deferred, struct cm_error *err)
+{
+	char *dir = g_path_get_dirname(path);
+	char *tmp = g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
+	int fd, rc = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	/* The fan-out directories are made on first use only. */
+	if (fd < 0 && errno == ENOENT) {
+		if (g_mkdir_with_parents(dir, 0750) != 0) {
+			rc = cm_error_set(err, CM_ESTORE, "attachments: cannot "
+					  "create %s: %s", dir, g_strerror(errno));
+			g_free(tmp);
+			g_free(dir);
+			return rc;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	}
+	if (fd < 0 || attach_write_all(fd, data, len) != 0 ||
+	    (!deferred && fsync(fd) != 0)) {
+		rc = cm_error_set(err, CM_ETEMP, "attachments: write %s: %s",
+				  tmp, g_strerror(errno));
+	}
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = cm_error_set(err, CM_ETEMP, "attachments: close %s: %s",
+				  tmp, g_strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = cm_error_set(err, CM_ETEMP, "attachments: rename %s: %s",
+				  path, g_strerror(errno));
+	if (rc == 0 && !deferred && attach_fsync_dir(dir) != 0)
+		rc = cm_error_set(err, CM_ETEMP, "attachments: fsync %s: %s",
+				  dir, g_strerror(errno));
+	if (rc != 0)
+		g_unlink(tmp);
+	g_free(tmp);
+	g_free(dir);
+	return rc;
+}
+
+int
+attach_put(const char *dir, const void *data, size_t len, int deferred,
+	   char sha_r[ATTACH_SHA256_HEX], int *created_r, struct cm_error *err)
+{
+	char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+	char *path;
+	struct stat st;
+	int rc = 0;
+
+	*created_r = 0;
+	g_strlcpy(sha_r, sum, ATTACH_SHA256_HEX);
+	g_free(sum);
+	path = attach_path(dir, sha_r);
+	/* Same name, same size: the same bytes.  A short file (cut by a
+	 * power loss before its sync) is written again. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == len) {
+		g_free(path);
+		return 0;
+	}
+	rc = attach_write_file(path, data, len, deferred, err);
+	if (rc == 0)
+		*created_r = 1;
+	g_free(path);
+	return rc;
+}
+
+int
+attach_get(const char *dir, const char *sha256, char **data_r, size_t *len_r,
+	   struct cm_error *err)
+{
+	char *path;
+	GError *gerr = NULL;
+	gsize len = 0;
+	int rc = 0;
+
+	*data_r = NULL;
+	if (sha256 == NULL || strlen(sha256) != 64 ||
+	    strspn(sha256, "0123456789abcdef") != 64)
+		return cm_error_set(err, CM_EINPUT, "attachments: bad blob name");
+	path = attach_path(dir, sha256);
+	if (!g_file_get_contents(path, data_r, &len, &gerr)) {
+		rc = cm_error_set(err, CM_ENOTFOUND, "attachments: %s",
+				  gerr->message);
+		g_error_free(gerr);
+	}
+	*len_r = len;
+	g_free(path);
+	return rc;
+}
+
+int
+attach_sync(const char *dir, struct cm_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0) {
+		/* Nothing was ever written there. */
+		if (errno == ENOENT)
+			return 0;
+		return cm_error_set(err, CM_ESTORE, "attachments: open %s: %s",
+				    dir, g_strerror(errno));
+	}
+	if (syncfs(fd) != 0)
+		rc = cm_error_set(err, CM_ETEMP, "attachments: syncfs %s: %s",
+				  dir, g_strerror(errno));
+	close(fd);
+	return rc;
+}

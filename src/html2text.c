@@ -1,0 +1,885 @@
+/*
+ * html2text.c - HTML bodies to plain text with libxml2's HTML parser.
+ *
+ * We drive libxml2's HTML parser with SAX callbacks instead of building a
+ * tree and walking it.  Measured with libxml2 2.9.14 on 5 MB of small
+ * paragraphs: the tree costs about 200 MiB and 300 ms to build, the
+ * callbacks about 20 MiB and 150 ms, and the header promises tens of MiB.
+ * The callbacks see the same parse (implied html/body, auto-closed tags,
+ * decoded entities) that the tree would hold.
+ *
+ * The writer is a tiny layout engine: line breaks are owed rather than
+ * written, and paid only when the next visible character arrives.  That
+ * keeps collapsing whitespace, "at most one blank line" and "no trailing
+ * newline" in one place (begin_content) instead of being fixed up after.
+ *
+ * Depth: building a tree, libxml2 stops at 256 levels unless given
+ * HTML_PARSE_HUGE; with callbacks it has no limit, and its stack of open
+ * names grows and is scanned on every stray end tag (quadratic).  So we
+ * stop the parser ourselves at HTML2TEXT_MAX_DEPTH, as the tree builder
+ * would, and say so with the truncation note.
+ */
+#include "casemail/html2text.h"
+
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRUNCATED_NOTE "[message truncated]"
+/* What a note costs: the blank line in front of it plus its text. */
+#define NOTE_BYTES (2 + sizeof(TRUNCATED_NOTE) - 1)
+/*
+ * Longer hrefs are data: URIs or tracking blobs that nobody reads; they
+ * would only crowd out the text under the output limit.
+ */
+#define MAX_URL_BYTES 2048
+/* Enough of a style attribute to find display:none; the rest is noise. */
+#define MAX_STYLE_SCAN 1024
+/* Bullets indent two spaces per nesting level, up to this many levels. */
+#define MAX_LIST_INDENT 8
+/* Two breaks = one blank line, the most we ever emit in a row. */
+#define MAX_BREAKS 2
+/*
+ * libxml2 looks for a stray end tag ("</span>" with no open span) in its
+ * whole stack of open elements: 8 MB of them 250 levels deep took a second
+ * (2.9.14).  We charge each one its depth and stop the parse when this
+ * budget is spent, about 100 ms of scanning; shallow junk never gets there.
+ */
+#define MAX_STRAY_END_COST (64L * 1024 * 1024)
+/*
+ * libxml2 (2.9.14) checks each new attribute of a tag against all the
+ * earlier ones: 40,000 distinct attributes in one tag took 1.6 s, and 8 MB
+ * of them would take many minutes.  We estimate those comparisons before
+ * parsing and cut the input in front of the tag that overdraws this
+ * budget (about 30 ms of comparing).  Real mail spends a few million.
+ */
+#define MAX_ATTR_COST (16L * 1024 * 1024)
+
+/* libxml2 2.12 made the structured error handler take a const pointer. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *error_ptr;
+#else
+typedef xmlErrorPtr error_ptr;
+#endif
+
+static const int parse_options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+				 HTML_PARSE_IGNORE_ENC;
+
+enum tag_kind {
+	TAG_INLINE, /* unknown tags too: their text flows on */
+	TAG_DROP,   /* never rendered: script, style, head, ... */
+	TAG_BLOCK,  /* starts and ends a line */
+	TAG_PARA,   /* a block with a blank line around it */
+	TAG_BR,
+	TAG_LINK,
+	TAG_LIST_UL,
+	TAG_LIST_OL,
+	TAG_ITEM,
+	TAG_QUOTE,
+	TAG_PRE,
+	TAG_ROW,
+	TAG_CELL,
+};
+
+struct tag_rule {
+	const char *name;
+	enum tag_kind kind;
+};
+
+/* Sorted by name for bsearch(); libxml2 gives us lower-case names. */
+static const struct tag_rule tag_rules[] = {
+	{"a", TAG_LINK},	  {"address", TAG_BLOCK},
+	{"article", TAG_BLOCK},	  {"aside", TAG_BLOCK},
+	{"audio", TAG_DROP},	  {"blockquote", TAG_QUOTE},
+	{"body", TAG_BLOCK},	  {"br", TAG_BR},
+	{"canvas", TAG_DROP},	  {"caption", TAG_BLOCK},
+	{"center", TAG_BLOCK},	  {"dd", TAG_BLOCK},
+	{"details", TAG_BLOCK},	  {"dialog", TAG_BLOCK},
+	{"dir", TAG_LIST_UL},	  {"div", TAG_BLOCK},
+	{"dl", TAG_PARA},	  {"dt", TAG_BLOCK},
+	{"embed", TAG_DROP},	  {"fieldset", TAG_BLOCK},
+	{"figcaption", TAG_BLOCK}, {"figure", TAG_PARA},
+	{"footer", TAG_BLOCK},	  {"form", TAG_BLOCK},
+	{"h1", TAG_PARA},	  {"h2", TAG_PARA},
+	{"h3", TAG_PARA},	  {"h4", TAG_PARA},
+	{"h5", TAG_PARA},	  {"h6", TAG_PARA},
+	{"head", TAG_DROP},	  {"header", TAG_BLOCK},
+	{"hr", TAG_PARA},	  {"html", TAG_BLOCK},
+	{"iframe", TAG_DROP},	  {"legend", TAG_BLOCK},
+	{"li", TAG_ITEM},	  {"listing", TAG_PRE},
+	{"main", TAG_BLOCK},	  {"menu", TAG_LIST_UL},
+	{"nav", TAG_BLOCK},	  {"noscript", TAG_DROP},
+	{"object", TAG_DROP},	  {"ol", TAG_LIST_OL},
+	{"p", TAG_PARA},	  {"plaintext", TAG_PRE},
+	{"pre", TAG_PRE},	  {"script", TAG_DROP},
+	{"section", TAG_BLOCK},	  {"select", TAG_DROP},
+	{"style", TAG_DROP},	  {"summary", TAG_BLOCK},
+	{"svg", TAG_DROP},	  {"table", TAG_BLOCK},
+	{"td", TAG_CELL},	  {"template", TAG_DROP},
+	{"textarea", TAG_PRE},	  {"th", TAG_CELL},
+	{"title", TAG_DROP},	  {"tr", TAG_ROW},
+	{"ul", TAG_LIST_UL},	  {"video", TAG_DROP},
+	{"xmp", TAG_PRE},
+};
+
+/* State an element changes and restores when it closes. */
+struct frame {
+	enum tag_kind kind;
+	gboolean list_ordered;
+	long list_item;
+	int cells;
+	gboolean cell_sep;
+	char *href; /* owned; non-NULL only for the outermost link */
+};
+
+/* The writer: output plus what is owed before the next visible text. */
+struct h2t {
+	GString *out;
+	size_t max_out;	     /* output bytes allowed before the note */
+	gboolean full;	     /* max_out reached: stop parsing */
+	gboolean started;    /* something visible has been written */
+	int breaks;	     /* line breaks owed, 0..MAX_BREAKS */
+	int break_quote;     /* lowest quote depth while breaks were owed */
+	gboolean space;	     /* collapsed whitespace owed */
+	gboolean cell_sep;   /* " | " owed before the next cell's text */
+	int quote;	     /* blockquote depth */
+	int pre;	     /* pre depth: whitespace is kept */
+	GString *pre_ws;     /* pre whitespace held until text follows it */
+	int list_depth;
+	gboolean list_ordered;
+	long list_item;	     /* number of the last item in this list */
+	char bullet[48];     /* written after the next line start */
+	gboolean bullet_owed;
+	int cells;	     /* cells seen in the current table row */
+	gboolean in_link;
+	gboolean link_marked; /* link_mark is where the link text starts */
+	size_t link_mark;
+	htmlParserCtxtPtr ctxt;
+	int depth;	     /* open elements */
+	int skip_depth;	     /* inside a dropped element opened at this depth */
+	gboolean stopped;    /* parse stopped early: too deep or too broken */
+	long stray_cost;     /* stack entries libxml2 scanned for stray tags */
+	struct frame frames[HTML2TEXT_MAX_DEPTH]; /* one per open element */
+};
+
+static int
+rule_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct tag_rule *)elem)->name);
+}
+
+static enum tag_kind
+tag_kind(const xmlChar *name)
+{
+	const struct tag_rule *r;
+
+	r = bsearch(name, tag_rules, G_N_ELEMENTS(tag_rules),
+		    sizeof(tag_rules[0]), rule_cmp);
+	return r != NULL ? r->kind : TAG_INLINE;
+}
+
+/* Append within the output limit, never splitting a UTF-8 sequence. */
+static void
+out_append(struct h2t *h, const char *s, size_t n)
+{
+	if (h->full)
+		return;
+	if (n > h->max_out - h->out->len) {
+		n = h->max_out - h->out->len;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+		h->full = TRUE;
+		/* Nothing more can be shown: spare the rest of the parse. */
+		if (h->ctxt != NULL)
+			xmlStopParser(h->ctxt);
+	}
+	g_string_append_len(h->out, s, n);
+}
+
+/* "> " per quote level; a blank line in a quote ends on ">", no blank. */
+static void
+out_quote_prefix(struct h2t *h, int depth, gboolean blank_line)
+{
+	for (int i = 0; i < depth; i++) {
+		gboolean bare = blank_line && i + 1 == depth;
+
+		out_append(h, "> ", bare ? 1 : 2);
+	}
+}
+
+/* Owe n line breaks (max semantics: block edges do not add up). */
+static void
+owe_breaks(struct h2t *h, int n)
+{
+	h->break_quote = h->breaks == 0 ? h->quote
+					: MIN(h->break_quote, h->quote);
+	h->breaks = MAX(h->breaks, n);
+}
+
+/* A <br> or a newline in <pre>: these do add up, to one blank line. */
+static void
+owe_hard_break(struct h2t *h)
+{
+	owe_breaks(h, MIN(h->breaks + 1, MAX_BREAKS));
+}
+
+/*
+ * Pay what is owed before visible text: line breaks (the blank line
+ * carries the quote marks of the shallower side), then quote prefix and
+ * bullet on a fresh line, or else one space or a cell separator.
+ */
+static void
+begin_content(struct h2t *h)
+{
+	gboolean new_line = !h->started || h->breaks > 0;
+
+	if (h->started && h->breaks > 0) {
+		out_append(h, "\n", 1);
+		if (h->breaks > 1) {
+			out_quote_prefix(h, MIN(h->break_quote, h->quote),
+					 TRUE);
+			out_append(h, "\n", 1);
+		}
+	}
+	if (new_line) {
+		out_quote_prefix(h, h->quote, FALSE);
+		if (h->bullet_owed)
+			out_append(h, h->bullet, strlen(h->bullet));
+	} else if (h->cell_sep) {
+		out_append(h, " | ", 3);
+	} else if (h->space) {
+		out_append(h, " ", 1);
+	}
+	h->started = TRUE;
+	h->breaks = 0;
+	h->space = FALSE;
+	h->cell_sep = FALSE;
+	h->bullet_owed = FALSE;
+	if (h->in_link && !h->link_marked) {
+		h->link_marked = TRUE;
+		h->link_mark = h->out->len;
+	}
+}
+
+/* Width of the whitespace character at s (0 if none); NBSP counts. */
+static size_t
+space_width(const char *s, size_t n)
+{
+	if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' ||
+	    *s == '\f')
+		return 1;
+	if (n >= 2 && (unsigned char)s[0] == 0xC2 &&
+	    (unsigned char)s[1] == 0xA0)
+		return 2;
+	return 0;
+}
+
+/* Flowing text: any whitespace run becomes one owed space. */
+static void
+emit_flow(struct h2t *h, const char *s, size_t n)
+{
+	size_t i = 0, j, w;
+
+	while (i < n && !h->full) {
+		if ((w = space_width(s + i, n - i)) > 0) {
+			h->space = TRUE;
+			i += w;
+			continue;
+		}
+		for (j = i + 1; j < n && space_width(s + j, n - j) == 0; j++)
+			;
+		begin_content(h);
+		out_append(h, s + i, j - i);
+		i = j;
+	}
+}
+
+/*
+ * Preformatted text: newlines are hard breaks, other whitespace is kept
+ * but held back until text follows, so no line ends in blanks.
+ */
+static void
+emit_pre(struct h2t *h, const char *s, size_t n)
+{
+	size_t i = 0, j, w;
+
+	while (i < n && !h->full) {
+		if (s[i] == '\n') {
+			g_string_truncate(h->pre_ws, 0);
+			owe_hard_break(h);
+			i++;
+		} else if (s[i] == '\r') {
+			i++;
+		} else if ((w = space_width(s + i, n - i)) > 0) {
+			/* NBSP becomes a plain space, like in flow text. */
+			g_string_append_c(h->pre_ws, w == 1 ? s[i] : ' ');
+			i += w;
+		} else {
+			for (j = i + 1;
+			     j < n && space_width(s + j, n - j) == 0; j++)
+				;
+			begin_content(h);
+			out_append(h, h->pre_ws->str, h->pre_ws->len);
+			g_string_truncate(h->pre_ws, 0);
+			out_append(h, s + i, j - i);
+			i = j;
+		}
+	}
+}
+
+/* Case-insensitive "display:none" with any whitespace inside. */
+static gboolean
+style_hides(const char *style)
+{
+	static const char want[] = "display:none";
+	size_t len = strnlen(style, MAX_STYLE_SCAN);
+
+	for (size_t start = 0; start < len; start++) {
+		size_t k = 0;
+
+		for (size_t i = start; i < len && want[k] != '\0'; i++) {
+			if (g_ascii_isspace(style[i]))
+				continue;
+			if (g_ascii_tolower(style[i]) != want[k])
+				break;
+			k++;
+		}
+		if (want[k] == '\0')
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * An attribute's value from SAX's name/value list; "" for a bare
+ * attribute (hidden), NULL when absent.  libxml2 lower-cases the names.
+ */
+static const char *
+attr_value(const xmlChar **attrs, const char *name)
+{
+	for (; attrs != NULL && attrs[0] != NULL; attrs += 2)
+		if (strcmp((const char *)attrs[0], name) == 0)
+			return attrs[1] != NULL ? (const char *)attrs[1] : "";
+	return NULL;
+}
+
+/* Hidden by the hidden attribute or an inline display:none. */
+static gboolean
+element_hidden(const xmlChar **attrs)
+{
+	const char *style;
+
+	if (attrs == NULL)
+		return FALSE;
+	if (attr_value(attrs, "hidden") != NULL)
+		return TRUE;
+	style = attr_value(attrs, "style");
+	return style != NULL && style_hides(style);
+}
+
+/* The href worth showing, or NULL (owned by the caller: g_free). */
+static char *
+link_href(const xmlChar **attrs)
+{
+	const char *value = attr_value(attrs, "href");
+	char *href;
+
+	/* Cheap length check before copying: data: URIs run to megabytes. */
+	if (value == NULL || strnlen(value, MAX_URL_BYTES + 1) > MAX_URL_BYTES)
+		return NULL;
+	href = g_strstrip(g_strdup(value));
+	if (*href == '\0' || *href == '#' ||
+	    g_ascii_strncasecmp(href, "javascript:", 11) == 0 ||
+	    g_ascii_strncasecmp(href, "data:", 5) == 0 ||
+	    g_ascii_strncasecmp(href, "cid:", 4) == 0) {
+		g_free(href);
+		return NULL;
+	}
+	return href;
+}
+
+/*
+ * Close a link: its text was written from link_mark on.  Show the target
+ * unless the text already says it: a bare URL, or a mailto: address.
+ */
+static void
+link_close(struct h2t *h, const char *href)
+{
+	const char *text = h->out->str + h->link_mark;
+	size_t text_len = h->link_marked ? h->out->len - h->link_mark : 0;
+	size_t show_len = strlen(href);
+	gboolean had_space = h->space;
+
+	h->in_link = FALSE;
+	if (g_ascii_strncasecmp(href, "mailto:", 7) == 0) {
+		href += 7;
+		show_len = strcspn(href, "?");
+	}
+	if (h->full || (text_len == show_len &&
+			g_ascii_strncasecmp(text, href, show_len) == 0))
+		return;
+	if (text_len == 0) {
+		begin_content(h);
+		out_append(h, href, show_len);
+		return;
+	}
+	h->space = TRUE;
+	begin_content(h);
+	out_append(h, "<", 1);
+	out_append(h, href, show_len);
+	out_append(h, ">", 1);
+	h->space = had_space;
+}
+
+static void
+list_open(struct h2t *h, const xmlChar **attrs, gboolean ordered)
+{
+	const char *start = ordered ? attr_value(attrs, "start") : NULL;
+	long first = 1;
+
+	if (start != NULL) {
+		first = strtol(start, NULL, 10);
+		/* Keep item numbers printable and free of overflow. */
+		first = CLAMP(first, -1000000L, 1000000L);
+	}
+	owe_breaks(h, h->list_depth == 0 ? 2 : 1);
+	h->list_depth++;
+	h->list_ordered = ordered;
+	h->list_item = first - 1;
+}
+
+static void
+item_open(struct h2t *h)
+{
+	int indent = MIN(MAX(h->list_depth - 1, 0), MAX_LIST_INDENT) * 2;
+
+	owe_breaks(h, 1);
+	h->list_item++;
+	if (h->list_ordered)
+		g_snprintf(h->bullet, sizeof(h->bullet), "%*s%ld. ", indent,
+			   "", h->list_item);
+	else
+		g_snprintf(h->bullet, sizeof(h->bullet), "%*s- ", indent, "");
+	h->bullet_owed = TRUE;
+}
+
+/* Opening side of an element; fr keeps what element_close restores. */
+static void
+element_open(struct h2t *h, const xmlChar **attrs, enum tag_kind kind,
+	     struct frame *fr)
+{
+	fr->kind = kind;
+	fr->list_ordered = h->list_ordered;
+	fr->list_item = h->list_item;
+	fr->cells = h->cells;
+	fr->cell_sep = h->cell_sep;
+	fr->href = NULL;
+	switch (kind) {
+	case TAG_BLOCK:
+		owe_breaks(h, 1);
+		break;
+	case TAG_PARA:
+		owe_breaks(h, 2);
+		break;
+	case TAG_BR:
+		owe_hard_break(h);
+		break;
+	case TAG_LINK:
+		if (!h->in_link && (fr->href = link_href(attrs)) != NULL) {
+			h->in_link = TRUE;
+			h->link_marked = FALSE;
+		}
+		break;
+	case TAG_LIST_UL:
+	case TAG_LIST_OL:
+		list_open(h, attrs, kind == TAG_LIST_OL);
+		break;
+	case TAG_ITEM:
+		item_open(h);
+		break;
+	case TAG_QUOTE:
+		owe_breaks(h, 2);
+		h->quote++;
+		break;
+	case TAG_PRE:
+		owe_breaks(h, 2);
+		h->pre++;
+		break;
+	case TAG_ROW:
+		owe_breaks(h, 1);
+		h->cells = 0;
+		h->cell_sep = FALSE;
+		break;
+	case TAG_CELL:
+		/* Owed, not written: empty layout cells leave no trace. */
+		h->cell_sep = h->cells++ > 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+element_close(struct h2t *h, struct frame *fr)
+{
+	switch (fr->kind) {
+	case TAG_BLOCK:
+	case TAG_ROW:
+		owe_breaks(h, 1);
+		break;
+	case TAG_ITEM:
+		/* An empty item leaves no dangling bullet. */
+		owe_breaks(h, 1);
+		h->bullet_owed = FALSE;
+		break;
+	case TAG_PARA:
+		owe_breaks(h, 2);
+		break;
+	case TAG_LINK:
+		if (fr->href != NULL)
+			link_close(h, fr->href);
+		break;
+	case TAG_LIST_UL:
+	case TAG_LIST_OL:
+		h->list_depth--;
+		owe_breaks(h, h->list_depth == 0 ? 2 : 1);
+		h->list_ordered = fr->list_ordered;
+		h->list_item = fr->list_item;
+		break;
+	case TAG_QUOTE:
+		owe_breaks(h, 2);
+		h->quote--;
+		owe_breaks(h, 2);
+		break;
+	case TAG_PRE:
+		h->pre--;
+		g_string_truncate(h->pre_ws, 0);
+		owe_breaks(h, 2);
+		break;
+	default:
+		break;
+	}
+	if (fr->kind == TAG_ROW) {
+		h->cells = fr->cells;
+		h->cell_sep = fr->cell_sep;
+	}
+	g_free(fr->href);
+	fr->href = NULL;
+}
+
+static void
+on_start(void *ud, const xmlChar *name, const xmlChar **attrs)
+{
+	struct h2t *h = ud;
+	enum tag_kind kind;
+
+	if (h->depth >= HTML2TEXT_MAX_DEPTH) {
+		h->stopped = TRUE;
+		xmlStopParser(h->ctxt);
+		return;
+	}
+	h->depth++;
+	if (h->skip_depth > 0 || h->full)
+		return;
+	kind = tag_kind(name);
+	if (kind == TAG_DROP || element_hidden(attrs)) {
+		h->skip_depth = h->depth;
+		return;
+	}
+	element_open(h, attrs, kind, &h->frames[h->depth - 1]);
+}
+
+/* libxml2 closes every element it opened, implied and auto-closed ones too. */
+static void
+on_end(void *ud, const xmlChar *name)
+{
+	struct h2t *h = ud;
+
+	(void)name;
+	if (h->depth == 0)
+		return;
+	if (h->skip_depth > 0 || h->full) {
+		if (h->skip_depth == h->depth)
+			h->skip_depth = 0;
+	} else {
+		element_close(h, &h->frames[h->depth - 1]);
+	}
+	h->depth--;
+}
+
+/* Errors are expected (mail HTML); we only keep the stray tags' bill. */
+static void
+on_error(void *ud, error_ptr error)
+{
+	struct h2t *h = ud;
+
+	if (error == NULL || error->code != XML_ERR_TAG_NAME_MISMATCH)
+		return;
+	h->stray_cost += h->depth + 1;
+	if (h->stray_cost > MAX_STRAY_END_COST && !h->stopped) {
+		h->stopped = TRUE;
+		xmlStopParser(h->ctxt);
+	}
+}
+
+static void
+on_text(void *ud, const xmlChar *text, int len)
+{
+	struct h2t *h = ud;
+
+	if (h->skip_depth > 0 || h->full || len <= 0)
+		return;
+	if (h->pre > 0)
+		emit_pre(h, (const char *)text, (size_t)len);
+	else
+		emit_flow(h, (const char *)text, (size_t)len);
+}
+
+static gboolean
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Where libxml2's HTMLparser.c lets attribute and tag names begin. */
+static gboolean
+is_name_start(char c)
+{
+	return g_ascii_isalpha(c) || c == '_' || c == ':' || c == '.';
+}
+
+static gboolean
+is_name_char(char c)
+{
+	return is_name_start(c) || g_ascii_isdigit(c) || c == '-';
+}
+
+/*
+ * Skip one attribute (or bogus token) inside a tag at s[i], tokenizing
+ * the way libxml2 does: name, optional "= value", a value quoted only
+ * right after '='.  Returns the next index; *named says a name was seen.
+ */
+static size_t
+skip_attribute(const char *s, size_t len, size_t i, gboolean *named)
+{
+	*named = is_name_start(s[i]);
+	if (!*named) {
+		while (i < len && !is_blank(s[i]) && s[i] != '>')
+			i++;
+		return i;
+	}
+	while (i < len && is_name_char(s[i]))
+		i++;
+	while (i < len && is_blank(s[i]))
+		i++;
+	if (i >= len || s[i] != '=')
+		return i;
+	for (i++; i < len && is_blank(s[i]); i++)
+		;
+	if (i < len && (s[i] == '"' || s[i] == '\'')) {
+		const char *end = memchr(s + i + 1, s[i], len - i - 1);
+
+		return end != NULL ? (size_t)(end - s) + 1 : len;
+	}
+	while (i < len && !is_blank(s[i]) && s[i] != '>')
+		i++;
+	return i;
+}
+
+/* Scan the tag opening at s[i] ('<' + name); count its attributes. */
+static size_t
+scan_tag(const char *s, size_t len, size_t i, long *attrs_r)
+{
+	gboolean named;
+
+	*attrs_r = 0;
+	for (i++; i < len && is_name_char(s[i]); i++)
+		;
+	while (i < len && s[i] != '>') {
+		if (is_blank(s[i]) || s[i] == '/') {
+			i++;
+			continue;
+		}
+		i = skip_attribute(s, len, i, &named);
+		*attrs_r += named;
+	}
+	return i;
+}
+
+/*
+ * Length of the input worth parsing: all of it, or up to the tag that
+ * would overdraw MAX_ATTR_COST.  Comments are skipped as libxml2 skips
+ * them; anything else we mistake for a tag (in a script, say) only
+ * makes the estimate higher, never lower.
+ */
+static size_t
+affordable_len(const char *s, size_t len)
+{
+	long cost = 0, n;
+	size_t i = 0, start;
+
+	while (i < len) {
+		const char *lt = memchr(s + i, '<', len - i);
+
+		if (lt == NULL)
+			break;
+		start = i = (size_t)(lt - s);
+		if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+			const char *end = g_strstr_len(s + i + 4,
+						       (gssize)(len - i - 4),
+						       "-->");
+
+			i = end != NULL ? (size_t)(end - s) + 3 : len;
+			continue;
+		}
+		if (i + 1 >= len || !is_name_start(s[i + 1])) {
+			i++;
+			continue;
+		}
+		i = scan_tag(s, len, i, &n);
+		cost += n * (n - 1) / 2;
+		if (cost > MAX_ATTR_COST)
+			return start;
+	}
+	return len;
+}
+
+/*
+ * The input we hand to libxml2: at most HTML2TEXT_MAX_INPUT bytes, cut on
+ * a character boundary, without a byte order mark (libxml2 would show it
+ * as text), and valid UTF-8 (libxml2 versions differ in what they do with
+ * bad bytes; some switch the whole document to Latin-1).  Returns a copy
+ * in *copy_r when one was needed.
+ */
+static const char *
+sane_input(const char *html, size_t *len, gboolean *cut_r, char **copy_r)
+{
+	size_t n;
+
+	*cut_r = *len > HTML2TEXT_MAX_INPUT;
+	*copy_r = NULL;
+	if (*cut_r) {
+		*len = HTML2TEXT_MAX_INPUT;
+		while (*len > 0 && ((unsigned char)html[*len] & 0xC0) == 0x80)
+			(*len)--;
+	}
+	if (*len >= 3 && memcmp(html, "\xEF\xBB\xBF", 3) == 0) {
+		html += 3;
+		*len -= 3;
+	}
+	if (!g_utf8_validate_len(html, *len, NULL)) {
+		*copy_r = g_utf8_make_valid(html, (gssize)*len);
+		html = *copy_r;
+		*len = strlen(html);
+	}
+	n = affordable_len(html, *len);
+	*cut_r = *cut_r || n < *len;
+	*len = n;
+	return html;
+}
+
+/*
+ * One parse with our callbacks.  htmlCtxtReadMemory is the path
+ * htmlReadMemory takes (the push parser of 2.9.14 drops a whole document
+ * that opens with a stray end tag); we give its context our handler
+ * table, which libxml2 2.9 has no constructor argument for.  UTF-8 is
+ * forced and <meta charset> ignored: the MIME layer already converted the
+ * part.  No tree is built, so nothing comes back to free.
+ */
+static int
+parse(struct h2t *h, const char *src, size_t len)
+{
+	htmlSAXHandler sax;
+	htmlDocPtr doc;
+
+	memset(&sax, 0, sizeof(sax));
+	sax.startElement = on_start;
+	sax.endElement = on_end;
+	sax.characters = on_text;
+	sax.ignorableWhitespace = on_text;
+	sax.cdataBlock = on_text;
+	/* The magic is what makes libxml2 call the structured handler. */
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.serror = on_error;
+	xmlInitParser(); /* idempotent; libxml2 wants it before first use */
+	if ((h->ctxt = htmlNewParserCtxt()) == NULL)
+		return -1;
+	memcpy(h->ctxt->sax, &sax, sizeof(sax));
+	h->ctxt->userData = h;
+	/* Recovery is the point; on_error already saw what we care about. */
+	doc = htmlCtxtReadMemory(h->ctxt, src, (int)len, NULL, "UTF-8",
+				 parse_options);
+	xmlFreeDoc(doc); /* NULL unless a future libxml2 builds one anyway */
+	htmlFreeParserCtxt(h->ctxt);
+	h->ctxt = NULL;
+	return 0;
+}
+
+/*
+ * Free the writer and return its text: with the note if anything was
+ * cut, and guaranteed valid UTF-8.
+ */
+static char *
+finish(struct h2t *h, gboolean cut)
+{
+	char *text;
+
+	if (cut || h->full || h->stopped) {
+		/* The limit may have cut between a separator and its text. */
+		while (h->out->len > 0 &&
+		       g_ascii_isspace(h->out->str[h->out->len - 1]))
+			g_string_truncate(h->out, h->out->len - 1);
+		if (h->out->len > 0)
+			g_string_append(h->out, "\n\n");
+		g_string_append(h->out, TRUNCATED_NOTE);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(h->frames); i++)
+		g_free(h->frames[i].href);
+	g_string_free(h->pre_ws, TRUE);
+	text = g_string_free(h->out, FALSE);
+	g_free(h);
+	if (!g_utf8_validate(text, -1, NULL)) {
+		char *valid = g_utf8_make_valid(text, -1);
+
+		g_free(text);
+		text = valid;
+	}
+	return text;
+}
+
+int
+html2text(const char *html, size_t len, char **text_r, struct cm_error *err)
+{
+	struct h2t *h;
+	char *copy = NULL;
+	const char *src;
+	gboolean cut = FALSE;
+	int rc = 0;
+
+	*text_r = NULL;
+	if (html == NULL && len > 0)
+		return cm_error_set(err, CM_EUSAGE, "html2text: no input");
+	h = g_new0(struct h2t, 1);
+	h->out = g_string_sized_new(MIN(len, HTML2TEXT_MAX_OUTPUT) / 2 + 16);
+	h->pre_ws = g_string_new(NULL);
+	h->max_out = HTML2TEXT_MAX_OUTPUT - NOTE_BYTES;
+	/* An empty body is an empty text, not a broken document. */
+	if (len > 0) {
+		src = sane_input(html, &len, &cut, &copy);
+		rc = parse(h, src, len);
+		g_free(copy);
+	}
+	*text_r = finish(h, cut);
+	if (rc == 0)
+		return 0;
+	g_free(*text_r);
+	*text_r = NULL;
+	return cm_error_set(err, CM_EINPUT,
+			    "html2text: libxml2 could not parse %zu bytes "
+			    "of HTML", len);
+}

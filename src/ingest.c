@@ -1,0 +1,863 @@
+/*
+ * ingest.c - the inbound pipeline (see ingest.h for the order of steps).
+ *
+ * Every message leaves a one-line decision record (stored with it and
+ * logged), so "why is this mail on that case?" always has an answer.
+ */
+#include "casemail/ingest.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "casemail/addr.h"
+#include "casemail/attach.h"
+#include "casemail/case.h"
+#include "casemail/classify.h"
+#include "casemail/log.h"
+#include "casemail/mime.h"
+#include "casemail/quote.h"
+#include "casemail/thread.h"
+
+/* Local parts of system addresses that never become participants. */
+static const char *const ingest_system_locals[] = {
+	"noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon",
+	"postmaster", NULL,
+};
+
+struct ingest_job {
+	struct ingest *ing;
+	const char *raw;
+	size_t len;
+	const struct ingest_source *src;
+	int64_t now;
+	int trusted;              /* an agent released it: skip who-may-post */
+	struct mime_message *mm;
+	char raw_sha[ATTACH_SHA256_HEX];
+	int raw_kept;
+	int too_big;
+	GString *decision;
+	int64_t case_id;
+	char num[CASENUM_BUF_SIZE];
+	const char *state;        /* stored | held | ignored | failed */
+	char *reason;
+	enum ingest_outcome outcome;
+};
+
+const char *
+ingest_outcome_name(enum ingest_outcome o)
+{
+	switch (o) {
+	case INGEST_STORED: return "stored";
+	case INGEST_DUPLICATE: return "duplicate";
+	case INGEST_DUPLICATE_HELD: return "duplicate (held)";
+	case INGEST_HELD: return "held";
+	case INGEST_IGNORED: return "ignored";
+	case INGEST_FAILED: return "failed";
+	}
+	return "?";
+}
+
+int
+ingest_sync(struct ingest *ing, struct cm_error *err)
+{
+	int rc;
+
+	if (ing->unsynced == 0)
+		return 0;
+	rc = attach_sync(ing->cfg->store_attachments, err);
+	if (rc == 0)
+		ing->unsynced = 0;
+	return rc;
+}
+
+int
+ingest_outcome_for_review(enum ingest_outcome o)
+{
+	return o == INGEST_HELD || o == INGEST_FAILED ||
+	       o == INGEST_DUPLICATE_HELD;
+}
+
+static void
+job_note(struct ingest_job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+job_note(struct ingest_job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	g_string_append(job->decision, " -> ");
+	va_start(ap, fmt);
+	g_string_append_vprintf(job->decision, fmt, ap);
+	va_end(ap);
+}
+
+static void
+job_set_case(struct ingest_job *job, int64_t id)
+{
+	job->case_id = id;
+	case_format_number(job->ing->cfg, id, job->num, sizeof(job->num));
+}
+
+static void
+job_ctx(struct ingest_job *job, struct case_ctx *ctx)
+{
+	ctx->store = job->ing->store;
+	ctx->cfg = job->ing->cfg;
+	ctx->actor = job->mm != NULL && job->mm->from.address != NULL
+			     ? job->mm->from.address : "casemaild";
+	ctx->now = job->now;
+}
+
+static int
+job_case_exists(struct ingest_job *job, int64_t id, int *exists_r,
+		struct cm_error *err)
+{
+	struct store_case *c = NULL;
+	int rc = store_case_get(job->ing->store, id, &c, err);
+
+	*exists_r = rc == 0;
+	store_case_free(&c);
+	return rc == CM_ENOTFOUND ? 0 : rc;
+}
+
+/* ---- keeping the raw message and the attachments ----------------------- */
+
+static int
+job_keep_raw(struct ingest_job *job, struct cm_error *err)
+{
+	const struct config *cfg = job->ing->cfg;
+	char *sum;
+	int rc;
+
+	if (job->len > (size_t)cfg->store_max_message_bytes) {
+		job->too_big = 1;
+		return 0;
+	}
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+					  (const guchar *)job->raw, job->len);
+	g_strlcpy(job->raw_sha, sum, sizeof(job->raw_sha));
+	g_free(sum);
+	/* In the database, not a file: creating a file per message costs
+	 * more than the rest of the ingest together. */
+	rc = store_blob_put_data(job->ing->store, job->raw_sha, job->raw,
+				 job->len, err);
+	if (rc == 0)
+		job->raw_kept = 1;
+	return rc;
+}
+
+static int
+job_keep_part(struct ingest_job *job, const struct mime_part *p,
+	      struct store_attachment *a, struct cm_error *err)
+{
+	const struct config *cfg = job->ing->cfg;
+	char sha[ATTACH_SHA256_HEX];
+	gsize size;
+	const void *data = g_bytes_get_data(p->data, &size);
+	int created, rc;
+
+	a->size = (int64_t)size;
+	if (job->too_big)
+		a->skipped = g_strdup("message over max_message_bytes");
+	else if (size > (gsize)cfg->store_max_attachment_bytes)
+		a->skipped = g_strdup_printf("over max_attachment_bytes (%d)",
+					     cfg->store_max_attachment_bytes);
+	if (a->skipped != NULL)
+		return 0;
+	rc = attach_put(cfg->store_attachments, data, size,
+			1, sha, &created, err);
+	job->ing->unsynced += created;
+	if (rc == 0)
+		rc = store_blob_add(job->ing->store, sha, (int64_t)size, err);
+	if (rc == 0)
+		a->sha256 = g_strdup(sha);
+	return rc;
+}
+
+static int
+job_attachments(struct ingest_job *job, struct store_message *m,
+		struct cm_error *err)
+{
+	for (guint i = 0; i < job->mm->parts->len; i++) {
+		const struct mime_part *p = job->mm->parts->pdata[i];
+		struct store_attachment *a = g_new0(struct store_attachment, 1);
+		int rc;
+
+		a->filename = g_strdup(p->filename);
+		a->content_type = g_strdup(p->content_type);
+		a->content_id = g_strdup(p->content_id);
+		a->inline_part = p->inline_part;
+		g_ptr_array_add(m->attachments, a);
+		if ((rc = job_keep_part(job, p, a, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the message row --------------------------------------------------- */
+
+static void
+job_copy_addrs(GPtrArray *to, GPtrArray *from)
+{
+	for (guint i = 0; i < from->len; i++) {
+		const struct mime_address *a = from->pdata[i];
+		struct store_address *sa = g_new0(struct store_address, 1);
+
+		sa->name = g_strdup(a->name);
+		sa->address = g_strdup(a->address);
+		g_ptr_array_add(to, sa);
+	}
+}
+
+static char *
+job_refs_text(GPtrArray *refs)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < refs->len; i++) {
+		if (i > 0)
+			g_string_append_c(s, ' ');
+		g_string_append(s, refs->pdata[i]);
+	}
+	return g_string_free(s, s->len == 0);
+}
+
+static struct store_message *
+job_message_row(struct ingest_job *job)
+{
+	struct store_message *m = store_message_new();
+	const struct mime_message *mm = job->mm;
+
+	m->case_id = job->case_id;
+	m->message_id = g_strdup(mm->message_id);
+	m->direction = g_strdup("in");
+	m->state = g_strdup(job->state);
+	m->reason = g_strdup(job->reason);
+	m->from.name = g_strdup(mm->from.name);
+	m->from.address = g_strdup(mm->from.address);
+	job_copy_addrs(m->to, mm->to);
+	job_copy_addrs(m->cc, mm->cc);
+	m->subject = g_strdup(mm->subject);
+	m->date = mm->date;
+	m->received_at = job->now;
+	m->in_reply_to = g_strdup(mm->in_reply_to);
+	m->references = job_refs_text(mm->references);
+	m->body = quote_visible(mm->text);
+	m->body_full = g_strdup(mm->text);
+	m->raw_sha256 = job->raw_kept ? g_strdup(job->raw_sha) : NULL;
+	m->decision = g_strdup(job->decision->str);
+	m->size = (int64_t)job->len;
+	if (job->src != NULL && job->src->mailbox != NULL) {
+		m->mailbox = g_strdup(job->src->mailbox);
+		m->uidvalidity = job->src->uidvalidity;
+		m->uid = job->src->uid;
+	}
+	return m;
+}
+
+static int
+job_store_row(struct ingest_job *job, int with_attachments,
+	      struct cm_error *err)
+{
+	struct store_message *m;
+	int rc = 0;
+
+	job_note(job, "%s", job->state);
+	m = job_message_row(job);
+	if (with_attachments)
+		rc = job_attachments(job, m, err);
+	if (rc == 0)
+		rc = store_message_insert(job->ing->store, m, NULL, err);
+	store_message_free(&m);
+	return rc;
+}
+
+/* ---- participants, events --------------------------------------------- */
+
+static int
+ingest_is_system(const struct config *cfg, const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	if (thread_is_case_address(cfg, address))
+		return 1;
+	if (at == NULL || !config_is_org_address(cfg, address))
+		return 0;
+	for (int i = 0; ingest_system_locals[i] != NULL; i++)
+		if ((size_t)(at - address) == strlen(ingest_system_locals[i]) &&
+		    g_ascii_strncasecmp(address, ingest_system_locals[i],
+					(size_t)(at - address)) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+job_add_people(struct ingest_job *job, GPtrArray *list, struct cm_error *err)
+{
+	struct case_ctx ctx;
+	int changed, rc;
+
+	job_ctx(job, &ctx);
+	for (guint i = 0; i < list->len; i++) {
+		const struct mime_address *a = list->pdata[i];
+		char *addr = NULL;
+
+		if (addr_normalize(a->address, &addr, NULL) != 0 ||
+		    ingest_is_system(job->ing->cfg, addr)) {
+			g_free(addr);
+			continue;
+		}
+		rc = case_add_participant(&ctx, job->case_id, addr, a->name,
+					  &changed, err);
+		g_free(addr);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+job_participants(struct ingest_job *job, struct cm_error *err)
+{
+	GPtrArray *from = g_ptr_array_new();
+	int rc;
+
+	g_ptr_array_add(from, &job->mm->from);
+	rc = job_add_people(job, from, err);
+	g_ptr_array_unref(from);
+	if (rc == 0)
+		rc = job_add_people(job, job->mm->to, err);
+	if (rc == 0)
+		rc = job_add_people(job, job->mm->cc, err);
+	return rc;
+}
+
+static int
+job_event(struct ingest_job *job, const char *what, const char *new_value,
+	  const char *detail, struct cm_error *err)
+{
+	struct case_ctx ctx;
+
+	job_ctx(job, &ctx);
+	return store_event_add(job->ing->store, job->case_id, job->now,
+			       ctx.actor, what, NULL, new_value, detail, err);
+}
+
+static int
+job_skipped_events(struct ingest_job *job, struct cm_error *err)
+{
+	char *detail;
+	int rc = 0;
+
+	if (job->too_big) {
+		detail = g_strdup_printf("message of %zu bytes is over "
+					 "max_message_bytes: raw copy and "
+					 "attachments not stored", job->len);
+		rc = job_event(job, "skipped", NULL, detail, err);
+		g_free(detail);
+		return rc;
+	}
+	for (guint i = 0; rc == 0 && i < job->mm->parts->len; i++) {
+		const struct mime_part *p = job->mm->parts->pdata[i];
+
+		if (g_bytes_get_size(p->data) <=
+		    (gsize)job->ing->cfg->store_max_attachment_bytes)
+			continue;
+		detail = g_strdup_printf("attachment %s (%zu bytes) is over "
+					 "max_attachment_bytes: not stored",
+					 p->filename != NULL ? p->filename : "(no name)",
+					 g_bytes_get_size(p->data));
+		rc = job_event(job, "skipped", NULL, detail, err);
+		g_free(detail);
+	}
+	return rc;
+}
+
+/* ---- threading ---------------------------------------------------------- */
+
+static GPtrArray *
+job_all_refs(struct ingest_job *job)
+{
+	GPtrArray *refs = g_ptr_array_new();
+
+	for (guint i = 0; i < job->mm->references->len; i++)
+		g_ptr_array_add(refs, job->mm->references->pdata[i]);
+	if (job->mm->in_reply_to != NULL)
+		g_ptr_array_add(refs, job->mm->in_reply_to);
+	if (job->mm->dsn_original_id != NULL)
+		g_ptr_array_add(refs, job->mm->dsn_original_id);
+	return refs;
+}
+
+static int
+job_case_by_subject(struct ingest_job *job, int64_t *id_r,
+		    struct cm_error *err)
+{
+	GArray *ids = thread_subject_cases(job->ing->cfg, job->mm->subject);
+	int rc = 0, exists = 0;
+
+	*id_r = 0;
+	/* A number that names no case is ignored: try the next one. */
+	for (guint i = 0; rc == 0 && i < ids->len && !exists; i++) {
+		rc = job_case_exists(job, g_array_index(ids, int64_t, i),
+				     &exists, err);
+		if (exists)
+			*id_r = g_array_index(ids, int64_t, i);
+	}
+	g_array_unref(ids);
+	return rc;
+}
+
+static int
+job_case_by_plus(struct ingest_job *job, int64_t *id_r, struct cm_error *err)
+{
+	int64_t id = thread_plus_case(job->ing->cfg, job->mm->to);
+	int exists = 0, rc;
+
+	if (id == 0)
+		id = thread_plus_case(job->ing->cfg, job->mm->cc);
+	*id_r = 0;
+	if (id == 0)
+		return 0;
+	rc = job_case_exists(job, id, &exists, err);
+	if (exists)
+		*id_r = id;
+	return rc;
+}
+
+static int
+job_thread(struct ingest_job *job, struct cm_error *err)
+{
+	GPtrArray *refs = job_all_refs(job);
+	int64_t by_tag = 0, by_refs = 0, by_plus = 0;
+	char other[CASENUM_BUF_SIZE];
+	int rc;
+
+	rc = job_case_by_subject(job, &by_tag, err);
+	if (rc == 0)
+		rc = store_case_of_message_ids(job->ing->store, refs, &by_refs, err);
+	if (rc == 0)
+		rc = job_case_by_plus(job, &by_plus, err);
+	g_ptr_array_unref(refs);
+	if (rc != 0)
+		return rc;
+	if (by_tag != 0) {
+		job_set_case(job, by_tag);
+		job_note(job, "threaded by subject tag %s", job->num);
+		if (by_refs != 0 && by_refs != by_tag) {
+			case_format_number(job->ing->cfg, by_refs, other, sizeof(other));
+			job_note(job, "references point to %s: the tag wins "
+				 "(references not signed by us)", other);
+		}
+	} else if (by_refs != 0) {
+		job_set_case(job, by_refs);
+		job_note(job, "threaded by References/In-Reply-To to %s", job->num);
+	} else if (by_plus != 0) {
+		job_set_case(job, by_plus);
+		job_note(job, "threaded by plus address to %s", job->num);
+	}
+	return 0;
+}
+
+/* ---- policy: who may post, solved cases, floods ------------------------ */
+
+static int
+job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
+{
+	GPtrArray *refs = job_all_refs(job);
+	int person = 0, domain = 0, rc;
+	int64_t sent_case = 0;
+
+	*ok_r = job->trusted ||
+		g_strcmp0(job->ing->cfg->case_accept_from, "anyone") == 0;
+	rc = *ok_r ? 0 : store_case_knows(job->ing->store, job->case_id,
+					  job->mm->from.address, &person,
+					  &domain, err);
+	if (rc == 0 && !*ok_r && !person && !domain)
+		rc = store_case_of_message_ids(job->ing->store, refs,
+					       &sent_case, err);
+	g_ptr_array_unref(refs);
+	if (rc == 0 && !*ok_r)
+		*ok_r = person || domain || sent_case == job->case_id;
+	return rc;
+}
+
+static int
+job_flooding(struct ingest_job *job, int *flood_r, struct cm_error *err)
+{
+	int64_t n = 0;
+	int rc;
+
+	*flood_r = 0;
+	if (job->trusted || job->mm->from.address == NULL)
+		return 0;
+	rc = store_sender_count_since(job->ing->store, job->mm->from.address,
+				      job->now - 3600, &n, err);
+	*flood_r = rc == 0 && n >= job->ing->cfg->case_max_messages_per_hour;
+	return rc;
+}
+
+static int
+job_hold(struct ingest_job *job, char *reason, struct cm_error *err)
+{
+	job->state = "held";
+	job->reason = reason;
+	job->outcome = INGEST_HELD;
+	job_note(job, "held: %s", reason);
+	return job_store_row(job, 0, err);
+}
+
+/* A reply to a Solved case: [case] reply_to_solved. */
+static int
+job_solved_policy(struct ingest_job *job, struct cm_error *err)
+{
+	const char *policy = job->ing->cfg->case_reply_to_solved;
+	struct store_case *c = NULL;
+	struct case_ctx ctx;
+	int solved, rc;
+
+	if ((rc = store_case_get(job->ing->store, job->case_id, &c, err)) != 0)
+		return rc;
+	solved = strcmp(c->status, "solved") == 0;
+	store_case_free(&c);
+	if (!solved)
+		return 0;
+	if (strcmp(policy, "new") == 0) {
+		job_note(job, "%s is solved: a new case (reply_to_solved = new)",
+			 job->num);
+		job->case_id = 0;
+		return 0;
+	}
+	if (strcmp(policy, "note") == 0) {
+		job_note(job, "%s stays solved (reply_to_solved = note)", job->num);
+		return 0;
+	}
+	job_ctx(job, &ctx);
+	job_note(job, "reopened %s", job->num);
+	return case_reopen(&ctx, job->case_id, err);
+}
+
+static int
+job_new_case(struct ingest_job *job, struct cm_error *err)
+{
+	char *subject = thread_clean_subject(job->ing->cfg, job->mm->subject);
+	struct case_fields f = { 0 };
+	struct case_ctx ctx;
+	int64_t id = 0;
+	int rc;
+
+	/* Keep subjects within the model's limit, on a character boundary. */
+	if (strlen(subject) > CASE_SUBJECT_MAX) {
+		const char *end = g_utf8_find_prev_char(subject,
+							subject + CASE_SUBJECT_MAX);
+
+		subject[end != NULL ? end - subject : 0] = '\0';
+	}
+	f.subject = subject;
+	f.source = "email";
+	job_ctx(job, &ctx);
+	rc = case_create(&ctx, &f, &id, err);
+	g_free(subject);
+	if (rc != 0)
+		return rc;
+	job_set_case(job, id);
+	job_note(job, "new case %s", job->num);
+	return 0;
+}
+
+/* ---- noise: our own mail, bounces, auto-replies ------------------------ */
+
+static int
+job_bounce(struct ingest_job *job, struct cm_error *err)
+{
+	int rc = 0;
+
+	for (guint i = 0; rc == 0 && i < job->mm->dsn_recipients->len; i++) {
+		const char *who = job->mm->dsn_recipients->pdata[i];
+		char *detail = g_strdup_printf("delivery to %s failed", who);
+
+		rc = store_person_set_bouncing(job->ing->store, who, err);
+		if (rc == 0 && job->case_id != 0)
+			rc = job_event(job, "bounce", who, detail, err);
+		g_free(detail);
+	}
+	if (rc == 0 && job->case_id != 0 && job->mm->dsn_recipients->len == 0)
+		rc = job_event(job, "bounce", NULL, job->mm->subject, err);
+	return rc;
+}
+
+static int
+job_noise(struct ingest_job *job, enum classify_kind kind, const char *why,
+	  struct cm_error *err)
+{
+	int rc = 0;
+
+	job->state = "ignored";
+	job->outcome = INGEST_IGNORED;
+	job->reason = g_strdup_printf("%s: %s", classify_name(kind), why);
+	job_note(job, "%s (%s)", classify_name(kind), why);
+	if (kind != CLASSIFY_OWN)
+		rc = job_thread(job, err);
+	if (rc == 0 && kind == CLASSIFY_BOUNCE)
+		rc = job_bounce(job, err);
+	else if (rc == 0 && kind == CLASSIFY_AUTOREPLY && job->case_id != 0)
+		rc = job_event(job, "auto-reply", job->mm->from.address,
+			       job->mm->subject, err);
+	if (rc == 0)
+		rc = job_store_row(job, 0, err);
+	return rc;
+}
+
+/* ---- the pipeline ------------------------------------------------------- */
+
+static int
+job_accept(struct ingest_job *job, struct cm_error *err)
+{
+	int rc = 0, ok = 1;
+
+	if (job->case_id != 0)
+		rc = job_may_post(job, &ok, err);
+	if (rc == 0 && !ok)
+		return job_hold(job, g_strdup_printf("sender %s is not on case "
+				"%s", job->mm->from.address != NULL
+				? job->mm->from.address : "(none)", job->num), err);
+	if (rc == 0 && job->case_id != 0)
+		rc = job_solved_policy(job, err);
+	if (rc == 0 && job->case_id == 0)
+		rc = job_new_case(job, err);
+	if (rc == 0)
+		rc = job_participants(job, err);
+	if (rc == 0)
+		rc = job_event(job, "mail", job->mm->from.address,
+			       job->mm->subject, err);
+	if (rc == 0)
+		rc = job_skipped_events(job, err);
+	job->state = "stored";
+	job->outcome = INGEST_STORED;
+	if (rc == 0)
+		rc = job_store_row(job, 1, err);
+	return rc;
+}
+
+static int
+job_run(struct ingest_job *job, struct cm_error *err)
+{
+	struct store_message *dup = NULL;
+	enum classify_kind kind;
+	const char *why = NULL;
+	int rc, flood;
+
+	if ((rc = job_keep_raw(job, err)) != 0)
+		return rc;
+	if ((rc = mime_parse(job->raw, job->len, &job->mm, err)) != 0)
+		return rc;
+	job_note(job, "parsed %s", job->mm->message_id);
+	rc = store_message_get(job->ing->store, job->mm->message_id, 0, &dup,
+			       NULL);
+	if (rc == 0) {
+		/* A re-fetch after a crash goes where the first run sent it. */
+		job->outcome = strcmp(dup->state, "held") == 0 ||
+			       strcmp(dup->state, "failed") == 0
+				       ? INGEST_DUPLICATE_HELD : INGEST_DUPLICATE;
+		job_note(job, "duplicate: already %s", dup->state);
+		store_message_free(&dup);
+		return 0;
+	}
+	/* Without a sender there is nobody to thread, answer or trust. */
+	if (job->mm->from.address == NULL)
+		return cm_error_set(err, CM_EINPUT, "no sender address (From)");
+	kind = classify_message(job->mm, job->ing->cfg, &why);
+	if (kind != CLASSIFY_PERSON)
+		return job_noise(job, kind, why, err);
+	if ((rc = job_flooding(job, &flood, err)) != 0)
+		return rc;
+	if (flood)
+		return job_hold(job, g_strdup_printf("sender sent over %d "
+				"messages in the last hour",
+				job->ing->cfg->case_max_messages_per_hour), err);
+	if ((rc = job_thread(job, err)) != 0)
+		return rc;
+	return job_accept(job, err);
+}
+
+/* Infrastructure trouble: the batch must be retried, not the message held. */
+static int
+ingest_is_infra(int rc)
+{
+	return rc == CM_ETEMP || rc == CM_ESTORE;
+}
+
+/* Record a message we could not handle, with its raw copy and the reason. */
+static int
+job_record_failure(struct ingest_job *job, const char *why,
+		   struct cm_error *err)
+{
+	struct store_message *m = store_message_new();
+	char *sum;
+	int rc;
+
+	if (job->mm != NULL) {
+		m->message_id = g_strdup(job->mm->message_id);
+		m->subject = g_strdup(job->mm->subject);
+		m->from.address = g_strdup(job->mm->from.address);
+		m->from.name = g_strdup(job->mm->from.name);
+	} else {
+		sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+						  (const guchar *)job->raw, job->len);
+		m->message_id = g_strdup_printf("<sha256.%.40s@casemail.invalid>", sum);
+		g_free(sum);
+	}
+	m->direction = g_strdup("in");
+	m->state = g_strdup("failed");
+	m->reason = g_strdup(why);
+	m->received_at = job->now;
+	m->raw_sha256 = job->raw_kept ? g_strdup(job->raw_sha) : NULL;
+	job_note(job, "failed: %s", why);
+	m->decision = g_strdup(job->decision->str);
+	m->size = (int64_t)job->len;
+	rc = store_savepoint(job->ing->store, err);
+	if (rc == 0)
+		rc = store_message_insert(job->ing->store, m, NULL, err);
+	if (rc == 0)
+		rc = store_savepoint_release(job->ing->store, err);
+	else
+		store_savepoint_rollback(job->ing->store);
+	store_message_free(&m);
+	/* Already recorded (a re-fetch): it stays where the first went. */
+	job->outcome = rc == CM_EREFUSED ? INGEST_DUPLICATE_HELD : INGEST_FAILED;
+	return rc == CM_EREFUSED ? 0 : rc;
+}
+
+static void
+job_log(struct ingest_job *job)
+{
+	log_info("case=%s msgid=%s %s: %s",
+		 job->case_id != 0 ? job->num : "-",
+		 job->mm != NULL ? job->mm->message_id : "-",
+		 ingest_outcome_name(job->outcome), job->decision->str);
+}
+
+static void
+job_count(struct ingest *ing, enum ingest_outcome o)
+{
+	switch (o) {
+	case INGEST_STORED: ing->stats.stored++; break;
+	case INGEST_DUPLICATE:
+	case INGEST_DUPLICATE_HELD: ing->stats.duplicate++; break;
+	case INGEST_HELD: ing->stats.held++; break;
+	case INGEST_IGNORED: ing->stats.ignored++; break;
+	case INGEST_FAILED: ing->stats.failed++; break;
+	}
+}
+
+static int
+ingest_job_run(struct ingest_job *job, enum ingest_outcome *outcome_r,
+	       struct cm_error *err)
+{
+	struct cm_error merr = { 0 };
+	int rc = store_savepoint(job->ing->store, err);
+
+	if (rc != 0)
+		return rc;
+	rc = job_run(job, &merr);
+	if (rc == 0) {
+		rc = store_savepoint_release(job->ing->store, err);
+	} else {
+		store_savepoint_rollback(job->ing->store);
+		if (ingest_is_infra(rc)) {
+			if (err != NULL)
+				*err = merr;
+		} else {
+			job->case_id = 0;
+			rc = job_record_failure(job, merr.msg, err);
+		}
+	}
+	if (rc == 0) {
+		*outcome_r = job->outcome;
+		job_count(job->ing, job->outcome);
+		job_log(job);
+	}
+	return rc;
+}
+
+static void
+job_init(struct ingest_job *job, struct ingest *ing, const char *raw,
+	 size_t len, const struct ingest_source *src, int64_t now)
+{
+	memset(job, 0, sizeof(*job));
+	job->ing = ing;
+	job->raw = raw;
+	job->len = len;
+	job->src = src;
+	job->now = now;
+	job->decision = g_string_new(NULL);
+	if (src != NULL && src->mailbox != NULL)
+		g_string_printf(job->decision, "fetched %s uid %lld", src->mailbox,
+				(long long)src->uid);
+	else
+		g_string_printf(job->decision, "received %s",
+				src != NULL && src->origin != NULL ? src->origin
+								   : "from stdin");
+}
+
+static void
+job_free(struct ingest_job *job)
+{
+	mime_message_free(&job->mm);
+	g_string_free(job->decision, TRUE);
+	g_free(job->reason);
+}
+
+int
+ingest_message(struct ingest *ing, const char *raw, size_t len,
+	       const struct ingest_source *src, int64_t now,
+	       enum ingest_outcome *outcome_r, struct cm_error *err)
+{
+	struct ingest_job job;
+	int rc;
+
+	job_init(&job, ing, raw, len, src, now);
+	rc = ingest_job_run(&job, outcome_r, err);
+	job_free(&job);
+	return rc;
+}
+
+int
+ingest_reprocess(struct ingest *ing, int64_t message_row, int trusted,
+		 int64_t now, enum ingest_outcome *outcome_r,
+		 struct cm_error *err)
+{
+	struct store_message *m = NULL;
+	struct ingest_source src = { 0 };
+	struct ingest_job job;
+	char *raw = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = store_message_get(ing->store, NULL, message_row, &m, err)) != 0)
+		return rc;
+	if (strcmp(m->state, "stored") == 0 || m->raw_sha256 == NULL) {
+		rc = cm_error_set(err, CM_EREFUSED, "message %s %s", m->message_id,
+				  m->raw_sha256 == NULL ? "has no raw copy"
+							: "is already stored");
+		store_message_free(&m);
+		return rc;
+	}
+	rc = store_blob_get_data(ing->store, m->raw_sha256, &raw, &len, err);
+	if (rc == 0)
+		rc = store_message_delete(ing->store, m->id, err);
+	src.mailbox = m->mailbox;
+	src.uidvalidity = m->uidvalidity;
+	src.uid = m->uid;
+	src.origin = "the kept raw copy";
+	if (rc == 0) {
+		job_init(&job, ing, raw, len, &src, now);
+		job.trusted = trusted;
+		rc = ingest_job_run(&job, outcome_r, err);
+		job_free(&job);
+	}
+	store_message_free(&m);
+	g_free(raw);
+	return rc;
+}

@@ -1,0 +1,497 @@
+#!/usr/bin/python3
+"""casemaild against a real Dovecot on 127.0.0.1, checked through casectl.
+
+Usage: test_gateway.py CASEMAILD CASECTL
+
+One private Dovecot (tests/integration/dovecot.sh) serves the whole run;
+every test gets its own store and its own IMAP mailboxes, APPENDs real
+RFC 5322 messages over IMAP, runs `casemaild --once` and checks what it
+did with `casectl --json` and with IMAP (what is left in the mailbox,
+what went to Processed and Review).
+"""
+
+import email.message
+import email.utils
+import glob
+import imaplib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import signal
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
+CASEMAILD = CASECTL = None
+IMAP = {}  # IMAP_DIR, IMAP_PORT, IMAPS_PORT
+
+DESK = "cases@desk.example"
+SHIPPER = "Sam Shipper <sam@acme.test>"
+CARRIER = "Carla Carrier <carla@fasttrucks.test>"
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+
+
+def start_dovecot():
+    top = tempfile.mkdtemp(prefix="casemail-imap.")
+    subprocess.run([DOVECOT_SH, "start", top], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    with open(os.path.join(top, "env"), encoding="utf-8") as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            IMAP[k] = v
+
+
+def stop_dovecot():
+    if "IMAP_DIR" in IMAP:
+        subprocess.run([DOVECOT_SH, "stop", IMAP["IMAP_DIR"]], timeout=60)
+        shutil.rmtree(IMAP["IMAP_DIR"], ignore_errors=True)
+
+
+def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
+         in_reply_to=None, references=None, headers=None, attach=None,
+         html=None):
+    m = email.message.EmailMessage()
+    m["From"] = frm
+    m["To"] = to
+    if cc:
+        m["Cc"] = cc
+    m["Subject"] = subject
+    m["Date"] = email.utils.formatdate(localtime=False)
+    if msgid is not False:
+        m["Message-ID"] = msgid or email.utils.make_msgid(domain="mua.test")
+    if in_reply_to:
+        m["In-Reply-To"] = in_reply_to
+    if references:
+        m["References"] = references
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    if html:
+        m.add_alternative(html, subtype="html")
+    for name, data, ctype in attach or []:
+        maintype, subtype = ctype.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype,
+                         filename=name)
+    return m
+
+
+class Gateway(unittest.TestCase):
+    """A fresh store and fresh mailboxes on the shared Dovecot."""
+
+    user = "test"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="casemail-gw.")
+        self.box = "T" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.processed = self.box + "-Processed"
+        self.review = self.box + "-Review"
+        pw = os.path.join(self.dir, "imap.pw")
+        with open(pw, "w", encoding="utf-8") as f:
+            f.write("secret\n")
+        os.chmod(pw, 0o600)
+        self.conf = os.path.join(self.dir, "casemail.conf")
+        self.write_conf()
+        self.imap = imaplib.IMAP4("127.0.0.1", int(IMAP["IMAP_PORT"]))
+        self.imap.login(self.user, "secret")
+        self.imap.create(self.box)
+        self.env = dict(os.environ, CASEMAIL_USER="anna@desk.example",
+                        TZ="UTC")
+        self.env.pop("CASEMAIL_CONFIG", None)
+
+    def tearDown(self):
+        try:
+            self.imap.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_conf(self, tls="imaps", ca="cert.pem", extra="", idle="no",
+                   extra_imap=""):
+        port = IMAP["IMAPS_PORT"] if tls == "imaps" else IMAP["IMAP_PORT"]
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"""[case]
+address = {DESK}
+organization_domains = desk.example
+{extra}
+[store]
+database = cases.db
+attachments = attachments
+[imap]
+host = 127.0.0.1
+port = {port}
+tls = {tls}
+ca_file = {os.path.join(IMAP["IMAP_DIR"], ca)}
+user = {self.user}
+password_file = imap.pw
+mailbox = {self.box}
+processed_mailbox = {self.processed}
+review_mailbox = {self.review}
+idle = {idle}
+batch = 7
+{extra_imap}""")
+
+    # ---- helpers ------------------------------------------------------
+
+    def append(self, msg, box=None):
+        data = msg if isinstance(msg, bytes) else msg.as_bytes()
+        typ, _ = self.imap.append(box or self.box, None, None, data)
+        self.assertEqual(typ, "OK")
+        return msg
+
+    def once(self, expect=0):
+        p = subprocess.run([CASEMAILD, "-c", self.conf, "--once"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        self.assertEqual(p.returncode, expect,
+                         f"casemaild --once: rc={p.returncode}\n{p.stderr}")
+        return p.stderr
+
+    def ctl(self, *args, expect=0):
+        p = subprocess.run([CASECTL, "-c", self.conf, "--json"] + list(args),
+                           capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        self.assertEqual(p.returncode, expect,
+                         f"casectl {args}: rc={p.returncode}\n{p.stderr}")
+        return json.loads(p.stdout) if expect == 0 and p.stdout else None
+
+    def cases(self):
+        return self.ctl("list", "--view", "all", "--limit", "0")
+
+    def case(self, number):
+        return self.ctl("show", number, "--full")
+
+    def count(self, box):
+        typ, data = self.imap.select(box, readonly=True)
+        self.assertEqual(typ, "OK", box)
+        return int(data[0])
+
+    def uidvalidity(self, box):
+        typ, data = self.imap.status(box, "(UIDVALIDITY)")
+        self.assertEqual(typ, "OK")
+        return int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+
+    def assert_boxes(self, inbox, processed, review):
+        self.assertEqual((self.count(self.box), self.count(self.processed),
+                          self.count(self.review)),
+                         (inbox, processed, review))
+
+    def open_case(self, subject="Pallet crushed on delivery"):
+        """A shipper mails the carrier and Cc's the desk: a new case."""
+        first = self.append(mail(SHIPPER, CARRIER, subject,
+                                 "The pallet for order 4471 arrived crushed.",
+                                 cc=f"Case Desk <{DESK}>"))
+        self.once()
+        cases = self.cases()
+        self.assertEqual(len(cases), 1)
+        return cases[0]["number"], first
+
+
+class TestThreading(Gateway):
+    def test_new_case_and_participants(self):
+        number, first = self.open_case()
+        c = self.case(number)
+        self.assertEqual(c["subject"], "Pallet crushed on delivery")
+        self.assertEqual(c["source"], "email")
+        self.assertEqual(c["status"], "active")
+        parts = sorted(p["address"] for p in c["participants"])
+        # The Cc'd carrier joins; the desk address itself never does.
+        self.assertEqual(parts, ["carla@fasttrucks.test", "sam@acme.test"])
+        names = {p["address"]: p["name"] for p in c["participants"]}
+        self.assertEqual(names["carla@fasttrucks.test"], "Carla Carrier")
+        (m,) = c["messages"]
+        self.assertEqual(m["message_id"], first["Message-ID"])
+        self.assertEqual(m["from"]["address"], "sam@acme.test")
+        self.assertEqual(m["from"]["name"], "Sam Shipper")
+        self.assertEqual([a["address"] for a in m["to"]],
+                         ["carla@fasttrucks.test"])
+        self.assertEqual([a["address"] for a in m["cc"]], [DESK])
+        self.assertEqual(m["direction"], "in")
+        self.assertIn("arrived crushed", m["body"])
+        self.assert_boxes(0, 1, 0)
+        trace = self.ctl("trace", first["Message-ID"])
+        self.assertEqual(trace["case"], number)
+        self.assertIn("new case", trace["decision"])
+
+    def test_reply_by_tag_reference_and_plus_address(self):
+        number, first = self.open_case()
+        # The carrier answers from a mail client: the tag in the subject.
+        self.append(mail(CARRIER, SHIPPER, f"RE: [{number}] Pallet crushed",
+                         "We will check the POD.", cc=DESK))
+        # A reply that lost the tag but kept In-Reply-To/References.
+        self.append(mail(SHIPPER, CARRIER, "Re: Pallet crushed on delivery",
+                         "Any news?", cc=DESK,
+                         in_reply_to=first["Message-ID"],
+                         references=first["Message-ID"]))
+        # A mail to the plus address, with a fresh subject.
+        self.append(mail(SHIPPER, f"cases+{number.lower()}@desk.example",
+                         "Photos of the pallet", "See above."))
+        # A bare, lower-case number after a German reply prefix.
+        self.append(mail(CARRIER, DESK, f"AW: Fwd: {number.lower()} POD",
+                         "POD attached later."))
+        self.once()
+        self.assertEqual(len(self.cases()), 1)
+        c = self.case(number)
+        self.assertEqual(len(c["messages"]), 5)
+        decisions = [self.ctl("trace", m["message_id"])["decision"]
+                     for m in c["messages"][1:]]
+        self.assertTrue(any("subject" in d for d in decisions), decisions)
+        self.assertTrue(any("references" in d.lower() or "in-reply-to"
+                            in d.lower() for d in decisions), decisions)
+        self.assertTrue(any("plus" in d for d in decisions), decisions)
+        self.assert_boxes(0, 5, 0)
+
+    def test_reply_all_from_cc_does_not_open_second_case(self):
+        number, first = self.open_case()
+        self.append(mail(CARRIER, SHIPPER, "Re: Pallet crushed on delivery",
+                         "Reply all.", cc=DESK,
+                         in_reply_to=first["Message-ID"]))
+        self.once()
+        self.assertEqual(len(self.cases()), 1)
+        self.assertEqual(len(self.case(number)["messages"]), 2)
+
+    def test_unknown_case_number_is_ignored(self):
+        self.append(mail(SHIPPER, DESK, "About [CV999999] and more"))
+        self.once()
+        (c,) = self.cases()
+        self.assertNotEqual(c["number"], "CV999999")
+
+    def test_reopen_on_reply(self):
+        number, _ = self.open_case()
+        self.ctl("solve", number)
+        self.assertEqual(self.case(number)["status"], "solved")
+        self.append(mail(CARRIER, DESK, f"Re: [{number}] Pallet",
+                         "It happened again."))
+        self.once()
+        c = self.case(number)
+        self.assertEqual(c["status"], "active")
+        changes = [(e["what"], e["old"], e["new"]) for e in c["events"]]
+        self.assertIn(("status", "solved", "active"), changes)
+
+
+class TestAttachments(Gateway):
+    def test_stored_and_deduplicated(self):
+        number, _ = self.open_case()
+        for i in range(2):
+            self.append(mail(CARRIER, DESK, f"Re: [{number}] photo {i}",
+                             "Photo attached.",
+                             attach=[("../../etc/pallet.png", PHOTO,
+                                      "image/png")]))
+        self.once()
+        c = self.case(number)
+        atts = [a for m in c["messages"] for a in m["attachments"]]
+        self.assertEqual(len(atts), 2)
+        self.assertEqual({a["sha256"] for a in atts},
+                         {__import__("hashlib").sha256(PHOTO).hexdigest()})
+        for a in atts:
+            self.assertEqual(a["size"], len(PHOTO))
+            self.assertEqual(a["content_type"], "image/png")
+            self.assertNotIn("/", a["filename"])
+            self.assertFalse(a["filename"].startswith("."))
+            self.assertTrue(a["filename"].endswith("pallet.png"))
+        stored = [p for p in glob.glob(os.path.join(self.dir, "attachments",
+                                                    "**"), recursive=True)
+                  if os.path.isfile(p)]
+        sha = atts[0]["sha256"]
+        # Once on disk, however many mails carried it (raw copies apart).
+        self.assertEqual(len([p for p in stored if sha in p]), 1)
+
+
+class TestNoise(Gateway):
+    def test_auto_reply_bounce_own_mail_never_open_cases(self):
+        number, _ = self.open_case()
+        self.append(mail(CARRIER, DESK, "Out of office",
+                         "I am away until Monday.",
+                         headers={"Auto-Submitted": "auto-replied"}))
+        bounce = (
+            "From: Mail Delivery System <MAILER-DAEMON@mx.fasttrucks.test>\r\n"
+            f"To: {DESK}\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            "Message-ID: <bounce1@mx.fasttrucks.test>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status;"
+            " boundary=\"B\"\r\n\r\n"
+            "--B\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+            "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.fasttrucks.test\r\n\r\n"
+            "Final-Recipient: rfc822; gone@fasttrucks.test\r\n"
+            "Action: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n").encode()
+        self.append(bounce)
+        self.append(mail(f"Case Desk <{DESK}>", CARRIER, "Our own mail",
+                         "Sent by the desk."))
+        self.once()
+        self.assertEqual([c["number"] for c in self.cases()], [number])
+        self.assertEqual(len(self.case(number)["messages"]), 1)
+        self.assertEqual(self.count(self.box), 0)
+
+    def test_unknown_sender_held_for_review(self):
+        number, _ = self.open_case()
+        self.append(mail("Mallory <mallory@elsewhere.test>", DESK,
+                         f"Re: [{number}] let me in", "Hi."))
+        self.once()
+        self.assertEqual(len(self.case(number)["messages"]), 1)
+        held = self.ctl("review")
+        self.assertEqual(len(held), 1)
+        self.assertEqual(held[0]["state"], "held")
+        self.assertTrue(held[0]["reason"])
+        self.assert_boxes(0, 1, 1)
+        # An agent lets it in.
+        p = subprocess.run([CASECTL, "-c", self.conf, "review", "accept",
+                            str(held[0]["id"])], capture_output=True,
+                           text=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.case(number)["messages"]), 2)
+        self.assertEqual(self.ctl("review"), [])
+
+    def test_unparsable_mail_kept_for_review(self):
+        self.append(b"\x00\xff garbage without any header\r\n\r\n\x00")
+        self.append(mail(SHIPPER, DESK, "Fine"))
+        self.once()
+        self.assertEqual(len(self.cases()), 1)
+        self.assert_boxes(0, 1, 1)
+
+
+class TestIdempotence(Gateway):
+    def test_second_run_and_uidvalidity_change_duplicate_nothing(self):
+        number, _ = self.open_case()
+        msgs = [mail(CARRIER, DESK, f"Re: [{number}] update {i}", f"n{i}")
+                for i in range(10)]
+        for m in msgs:
+            self.append(m)
+        self.once()
+        self.once()
+        self.assertEqual(len(self.case(number)["messages"]), 11)
+        # The mailbox is recreated (new UIDVALIDITY) holding the same mail.
+        before = self.uidvalidity(self.box)
+        self.imap.select("INBOX")
+        self.assertEqual(self.imap.delete(self.box)[0], "OK")
+        self.assertEqual(self.imap.create(self.box)[0], "OK")
+        self.assertNotEqual(self.uidvalidity(self.box), before)
+        for m in msgs:
+            self.append(m)
+        err = self.once()
+        self.assertIn("UIDVALIDITY", err)
+        self.assertEqual(len(self.cases()), 1)
+        self.assertEqual(len(self.case(number)["messages"]), 11)
+        self.assert_boxes(0, 21, 0)
+
+    def test_same_message_id_twice(self):
+        number, first = self.open_case()
+        self.append(first)  # e.g. it also reached an alias
+        self.once()
+        self.assertEqual(len(self.case(number)["messages"]), 1)
+        self.assert_boxes(0, 2, 0)
+
+
+class TestTLS(Gateway):
+    def test_imaps_and_starttls_with_test_ca(self):
+        self.append(mail(SHIPPER, DESK, "Over IMAPS"))
+        self.once()
+        self.write_conf(tls="starttls")
+        self.append(mail(SHIPPER, DESK, "Over STARTTLS"))
+        self.once()
+        self.assertEqual(len(self.cases()), 2)
+
+    def test_wrong_ca_refused(self):
+        self.append(mail(SHIPPER, DESK, "Never fetched"))
+        for tls in ("imaps", "starttls"):
+            self.write_conf(tls=tls, ca="wrong-ca.pem")
+            err = self.once(expect=78)
+            self.assertIn("certificate", err)
+        self.assertEqual(self.count(self.box), 1)
+
+    def test_bad_password(self):
+        with open(os.path.join(self.dir, "imap.pw"), "w",
+                  encoding="utf-8") as f:
+            f.write("wrong\n")
+        self.once(expect=78)
+
+    def test_readable_password_file_refused(self):
+        os.chmod(os.path.join(self.dir, "imap.pw"), 0o644)
+        err = self.once(expect=78)
+        self.assertIn("imap.pw", err)
+
+
+class TestDaemon(Gateway):
+    """casemaild without a mode: IDLE, then SIGTERM."""
+
+    def wait_for(self, pred, secs=15):
+        deadline = time.monotonic() + secs
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            time.sleep(0.2)
+        return False
+
+    def run_daemon(self, idle):
+        self.write_conf(idle=idle, extra_imap="poll_interval = 1\n")
+        with open(os.path.join(self.dir, "daemon.log"), "w+",
+                  encoding="utf-8") as log:
+            p = subprocess.Popen([CASEMAILD, "-c", self.conf], env=self.env,
+                                 stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                self.append(mail(SHIPPER, DESK, "First while running"))
+                self.assertTrue(self.wait_for(lambda: len(self.cases()) == 1),
+                                "first mail not ingested")
+                self.append(mail(SHIPPER, DESK, "Second while running"))
+                self.assertTrue(self.wait_for(lambda: len(self.cases()) == 2),
+                                "second mail not ingested")
+                self.assertTrue(self.wait_for(
+                    lambda: self.count(self.box) == 0), "not moved")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    rc = p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                    rc = "hung"
+            log.seek(0)
+            text = log.read()
+        self.assertEqual(rc, 0, text)
+        return text
+
+    def test_idle(self):
+        text = self.run_daemon("yes")
+        self.assertIn("idling", text)
+        self.assertEqual(text.count("imap: idling"), 1, text)
+
+    def test_polling(self):
+        text = self.run_daemon("no")
+        self.assertIn("polling", text)
+
+
+class TestLegacyServer(Gateway):
+    """No MOVE, no UIDPLUS: COPY + \\Deleted + EXPUNGE."""
+
+    user = "legacy"
+
+    def test_copy_delete_expunge_fallback(self):
+        self.append(mail(SHIPPER, DESK, "Legacy one"))
+        self.append(mail(SHIPPER, DESK, "Legacy two"))
+        self.once()
+        self.assertEqual(len(self.cases()), 2)
+        self.assert_boxes(0, 2, 0)
+
+
+def main():
+    global CASEMAILD, CASECTL
+    if len(sys.argv) < 3:
+        print("usage: test_gateway.py CASEMAILD CASECTL", file=sys.stderr)
+        return 2
+    CASEMAILD = os.path.abspath(sys.argv.pop(1))
+    CASECTL = os.path.abspath(sys.argv.pop(1))
+    start_dovecot()
+    try:
+        prog = unittest.main(exit=False, verbosity=2)
+    finally:
+        stop_dovecot()
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,383 @@
+/* test_ingest.c - the inbound pipeline on a real store, and the corpus. */
+#include "testutil.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "casemail/case.h"
+#include "casemail/ingest.h"
+#include "casemail/mime.h"
+
+struct fixture {
+	struct testutil_env env;
+	struct ingest ing;
+	int64_t now;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+
+	testutil_env_open(&fx->env, "max_messages_per_hour = 5\n"
+			  "[store]\nmax_attachment_bytes = 2048\n");
+	fx->ing.store = fx->env.store;
+	fx->ing.cfg = fx->env.cfg;
+	fx->now = 1795942800;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	testutil_env_close(&fx->env);
+	g_free(fx);
+	return 0;
+}
+
+static enum ingest_outcome
+feed(struct fixture *fx, const char *raw)
+{
+	struct cm_error err = { 0 };
+	enum ingest_outcome out = INGEST_FAILED;
+
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	if (ingest_message(&fx->ing, raw, strlen(raw), NULL, fx->now++, &out,
+			   &err) != 0)
+		fail_msg("ingest: %s", err.msg);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	return out;
+}
+
+static struct store_message *
+msg(struct fixture *fx, const char *mid)
+{
+	struct store_message *m = NULL;
+
+	assert_int_equal(store_message_get(fx->env.store, mid, 0, &m, NULL), 0);
+	return m;
+}
+
+static int64_t
+case_of(struct fixture *fx, const char *mid)
+{
+	struct store_message *m = msg(fx, mid);
+	int64_t id = m->case_id;
+
+	store_message_free(&m);
+	return id;
+}
+
+static struct store_case *
+get_case(struct fixture *fx, int64_t id)
+{
+	struct store_case *c = NULL;
+
+	assert_int_equal(store_case_get(fx->env.store, id, &c, NULL), 0);
+	return c;
+}
+
+#define SHIPPER_MAIL                                                       \
+	"From: Sara Shipper <sara@acme.test>\n"                            \
+	"To: Carl Carrier <carl@trucks.test>\n"                            \
+	"Cc: cases@desk.example\n"                                         \
+	"Subject: Pallet crushed at Rotterdam\n"                           \
+	"Message-ID: <first@acme.test>\n\n"                                \
+	"The pallet for order 4471 arrived crushed.\n"
+
+static void
+test_new_case_and_participants(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_case *c;
+	struct store_message *m;
+
+	assert_int_equal(feed(fx, SHIPPER_MAIL), INGEST_STORED);
+	assert_int_equal(case_of(fx, "<first@acme.test>"), 1);
+	c = get_case(fx, 1);
+	assert_string_equal(c->subject, "Pallet crushed at Rotterdam");
+	assert_string_equal(c->source, "email");
+	assert_string_equal(c->creator, "sara@acme.test");
+	/* From and To; never the case address */
+	assert_int_equal(c->participants->len, 2);
+	assert_int_equal(c->last_message_at, fx->now - 1);
+	store_case_free(&c);
+	m = msg(fx, "<first@acme.test>");
+	assert_non_null(strstr(m->decision, "new case CV000001"));
+	assert_non_null(m->raw_sha256);
+	store_message_free(&m);
+	/* the same Message-ID again: stored once */
+	assert_int_equal(feed(fx, SHIPPER_MAIL), INGEST_DUPLICATE);
+}
+
+static void
+test_threading(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_message *m;
+
+	feed(fx, SHIPPER_MAIL);
+	/* reply-all by the Cc'd carrier: References only, no tag */
+	assert_int_equal(feed(fx, "From: carl@trucks.test\nTo: sara@acme.test\n"
+			      "Cc: cases@desk.example\nSubject: Re: Pallet crushed\n"
+			      "Message-ID: <r1@trucks.test>\n"
+			      "In-Reply-To: <first@acme.test>\n\nPhotos attached.\n"
+			      "\nOn Sun, Sara wrote:\n> The pallet\n"),
+			 INGEST_STORED);
+	assert_int_equal(case_of(fx, "<r1@trucks.test>"), 1);
+	m = msg(fx, "<r1@trucks.test>");
+	assert_string_equal(m->body_full, "Photos attached.\n\nOn Sun, Sara "
+			    "wrote:\n> The pallet");
+	assert_null(strstr(m->body, "> The pallet"));
+	assert_non_null(strstr(m->decision, "References"));
+	store_message_free(&m);
+	/* by tag, from a participant's colleague (same domain) */
+	assert_int_equal(feed(fx, "From: boss@acme.test\nTo: cases@desk.example\n"
+			      "Subject: AW: [CV000001] status?\n"
+			      "Message-ID: <t1@acme.test>\n\nAny news?\n"),
+			 INGEST_STORED);
+	assert_int_equal(case_of(fx, "<t1@acme.test>"), 1);
+	/* plus address */
+	assert_int_equal(feed(fx, "From: sara@acme.test\n"
+			      "To: cases+cv1@desk.example\nSubject: more\n"
+			      "Message-ID: <p1@acme.test>\n\nx\n"), INGEST_STORED);
+	assert_int_equal(case_of(fx, "<p1@acme.test>"), 1);
+	/* a tag naming no case is ignored: new case */
+	assert_int_equal(feed(fx, "From: z@zz.test\nTo: cases@desk.example\n"
+			      "Subject: [CV000999] hello\n"
+			      "Message-ID: <n1@zz.test>\n\nx\n"), INGEST_STORED);
+	assert_int_equal(case_of(fx, "<n1@zz.test>"), 2);
+}
+
+static void
+test_unknown_sender_held_and_released(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_case *c;
+	enum ingest_outcome out;
+	int64_t row;
+	struct store_message *m;
+
+	feed(fx, SHIPPER_MAIL);
+	assert_int_equal(feed(fx, "From: stranger@evil.test\nSubject: Re: [CV1] x\n"
+			      "Message-ID: <s1@evil.test>\n\nclick here\n"),
+			 INGEST_HELD);
+	m = msg(fx, "<s1@evil.test>");
+	assert_string_equal(m->state, "held");
+	assert_non_null(strstr(m->reason, "not on case CV000001"));
+	row = m->id;
+	store_message_free(&m);
+	c = get_case(fx, 1);
+	assert_int_equal(c->participants->len, 2);
+	store_case_free(&c);
+	/* an agent accepts it: it lands on the case */
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(ingest_reprocess(&fx->ing, row, 1, fx->now, &out, NULL), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	assert_int_equal(out, INGEST_STORED);
+	m = msg(fx, "<s1@evil.test>");
+	assert_string_equal(m->state, "stored");
+	store_message_free(&m);
+}
+
+static void
+test_reply_reopens_solved(void **state)
+{
+	struct fixture *fx = *state;
+	struct case_ctx ctx = { fx->env.store, fx->env.cfg, "agent", 0 };
+	struct store_case *c;
+
+	feed(fx, SHIPPER_MAIL);
+	ctx.now = fx->now;
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(case_solve(&ctx, 1, NULL), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	assert_int_equal(feed(fx, "From: sara@acme.test\nSubject: Re: [CV000001] x\n"
+			      "Message-ID: <again@acme.test>\n\nnot fixed\n"),
+			 INGEST_STORED);
+	c = get_case(fx, 1);
+	assert_string_equal(c->status, "active");
+	store_case_free(&c);
+}
+
+static void
+test_noise(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_case *c;
+	struct store_person *p = NULL;
+
+	feed(fx, SHIPPER_MAIL);
+	/* an out-of-office on the case: logged, no state change */
+	assert_int_equal(feed(fx, "From: carl@trucks.test\nSubject: Automatic "
+			      "reply: [CV000001] x\nAuto-Submitted: auto-replied\n"
+			      "Message-ID: <ooo@trucks.test>\n\naway\n"),
+			 INGEST_IGNORED);
+	/* a bounce for the carrier: recorded, carrier marked bouncing */
+	assert_int_equal(feed(fx, "From: MAILER-DAEMON@mx.test\n"
+			      "Subject: Undelivered Mail: [CV000001] x\n"
+			      "Message-ID: <dsn@mx.test>\nMIME-Version: 1.0\n"
+			      "Content-Type: multipart/report; report-type="
+			      "delivery-status; boundary=\"B\"\n\n--B\n"
+			      "Content-Type: text/plain\n\nfailed\n--B\n"
+			      "Content-Type: message/delivery-status\n\n"
+			      "Reporting-MTA: dns; mx.test\n\n"
+			      "Final-Recipient: rfc822; carl@trucks.test\n"
+			      "Action: failed\nStatus: 5.1.1\n--B--\n"),
+			 INGEST_IGNORED);
+	/* our own mail coming back */
+	assert_int_equal(feed(fx, "From: cases@desk.example\nSubject: [CV000001] x\n"
+			      "Message-ID: <own@desk.example>\n\nx\n"),
+			 INGEST_IGNORED);
+	c = get_case(fx, 1);
+	assert_string_equal(c->status, "active");
+	assert_int_equal(c->participants->len, 2);
+	store_case_free(&c);
+	assert_int_equal(store_person_get(fx->env.store, "carl@trucks.test", &p,
+					  NULL), 0);
+	store_person_free(p);
+	/* no new case for any of them */
+	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL), CM_ENOTFOUND);
+}
+
+static void
+test_flood_and_limits(void **state)
+{
+	struct fixture *fx = *state;
+	GString *big = g_string_new(NULL);
+	struct store_message *m;
+	char raw[256];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(raw, sizeof(raw), "From: loop@x.test\nSubject: s%d\n"
+			 "Message-ID: <f%d@x.test>\n\nx\n", i, i);
+		assert_int_equal(feed(fx, raw), INGEST_STORED);
+	}
+	assert_int_equal(feed(fx, "From: loop@x.test\nSubject: six\n"
+			      "Message-ID: <f6@x.test>\n\nx\n"), INGEST_HELD);
+	/* an attachment over max_attachment_bytes is recorded, not stored */
+	g_string_append(big, "From: a@big.test\nSubject: big\nMessage-ID: "
+			"<big@big.test>\nContent-Type: multipart/mixed; "
+			"boundary=Q\n\n--Q\nContent-Type: text/plain\n\nsee file\n"
+			"--Q\nContent-Type: application/octet-stream\n"
+			"Content-Disposition: attachment; filename=big.bin\n\n");
+	for (int i = 0; i < 100; i++)
+		g_string_append(big, "0123456789012345678901234567890123456789\n");
+	g_string_append(big, "--Q--\n");
+	assert_int_equal(feed(fx, big->str), INGEST_STORED);
+	m = msg(fx, "<big@big.test>");
+	assert_int_equal(m->attachments->len, 1);
+	assert_null(((struct store_attachment *)m->attachments->pdata[0])->sha256);
+	assert_non_null(((struct store_attachment *)m->attachments->pdata[0])->skipped);
+	store_message_free(&m);
+	g_string_free(big, TRUE);
+}
+
+/* ---- the real-mail corpus ----------------------------------------------- */
+
+static char *
+corpus_dir(void)
+{
+	char *here = g_path_get_dirname(__FILE__);
+	char *dir = g_build_filename(here, "..", "..", "..", "shared", "corpus",
+				     NULL);
+
+	g_free(here);
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static void
+corpus_collect(const char *dir, GPtrArray *out)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			corpus_collect(path, out);
+		if (g_str_has_suffix(name, ".eml"))
+			g_ptr_array_add(out, path);
+		else
+			g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+}
+
+static void
+test_corpus(void **state)
+{
+	struct fixture *fx = *state;
+	char *dir = corpus_dir();
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	double worst = 0;
+
+	if (dir == NULL) {
+		print_message("corpus not found beside the checkout: skipped\n");
+		g_ptr_array_unref(files);
+		skip();
+	}
+	corpus_collect(dir, files);
+	assert_true(files->len > 300);
+	for (guint i = 0; i < files->len; i++) {
+		char *data = NULL;
+		gsize len = 0;
+		struct cm_error err = { 0 };
+		enum ingest_outcome out;
+		gint64 t0 = g_get_monotonic_time();
+		double secs;
+
+		assert_true(g_file_get_contents(files->pdata[i], &data, &len, NULL));
+		assert_int_equal(store_begin(fx->env.store, NULL), 0);
+		if (ingest_message(&fx->ing, data, len, NULL, fx->now, &out,
+				   &err) != 0)
+			fail_msg("%s: %s", (char *)files->pdata[i], err.msg);
+		assert_int_equal(store_commit(fx->env.store, NULL), 0);
+		secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+		if (secs > worst)
+			worst = secs;
+		g_free(data);
+	}
+	print_message("corpus: %u messages: %d stored, %d duplicate, %d held, "
+		      "%d ignored, %d failed; slowest %.3f s\n", files->len,
+		      fx->ing.stats.stored, fx->ing.stats.duplicate,
+		      fx->ing.stats.held, fx->ing.stats.ignored,
+		      fx->ing.stats.failed, worst);
+	assert_int_equal(fx->ing.stats.stored + fx->ing.stats.duplicate +
+			 fx->ing.stats.held + fx->ing.stats.ignored +
+			 fx->ing.stats.failed, (int)files->len);
+	g_ptr_array_unref(files);
+	g_free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_case_and_participants,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threading, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_sender_held_and_released,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_reopens_solved,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_and_limits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_corpus, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

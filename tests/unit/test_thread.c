@@ -1,0 +1,167 @@
+/* test_thread.c - case numbers in subjects and addresses; classification. */
+#include "testutil.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "casemail/classify.h"
+#include "casemail/mime.h"
+#include "casemail/thread.h"
+
+static struct config *
+cfg_new(char **dir_r)
+{
+	struct config *cfg = NULL;
+	char *path;
+
+	*dir_r = testutil_tmpdir();
+	path = testutil_write(*dir_r, "c.conf",
+			      "[case]\naddress = cases@desk.example\n"
+			      "organization_domains = desk.example\n");
+	assert_int_equal(config_load(path, &cfg, NULL), 0);
+	g_free(path);
+	return cfg;
+}
+
+static void
+expect_ids(const struct config *cfg, const char *subject, int n, ...)
+{
+	GArray *ids = thread_subject_cases(cfg, subject);
+	va_list ap;
+
+	if ((int)ids->len != n)
+		fail_msg("'%s': %u ids, expected %d", subject, ids->len, n);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(g_array_index(ids, int64_t, i), va_arg(ap, int));
+	va_end(ap);
+	g_array_unref(ids);
+}
+
+static void
+test_subject_tags(void **state)
+{
+	char *dir;
+	struct config *cfg = cfg_new(&dir);
+
+	(void)state;
+	expect_ids(cfg, "[CV000123] Damaged pallet", 1, 123);
+	expect_ids(cfg, "Re: CV000123 Damaged pallet", 1, 123);
+	expect_ids(cfg, "AW: cv123", 1, 123);
+	/* bracketed wins over bare, whatever the order */
+	expect_ids(cfg, "RE: CV12 see [CV7]", 2, 7, 12);
+	expect_ids(cfg, "Fwd: [CV7] [CV7] CV7", 1, 7);
+	/* not ours: glued to letters or digits, no digits, zero */
+	expect_ids(cfg, "ACV12 CV12a CV CV0 XCV1", 0);
+	expect_ids(cfg, "", 0);
+	expect_ids(cfg, "CV1234567890123456789", 0);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+static void
+test_plus_and_case_address(void **state)
+{
+	char *dir;
+	struct config *cfg = cfg_new(&dir);
+	GPtrArray *to = g_ptr_array_new();
+	struct mime_address a = { NULL, (char *)"x@y.test" };
+	struct mime_address b = { NULL, (char *)"cases+CV000042@desk.example" };
+
+	(void)state;
+	g_ptr_array_add(to, &a);
+	assert_int_equal(thread_plus_case(cfg, to), 0);
+	g_ptr_array_add(to, &b);
+	assert_int_equal(thread_plus_case(cfg, to), 42);
+	assert_true(thread_is_case_address(cfg, "CASES@desk.example"));
+	assert_true(thread_is_case_address(cfg, "cases+x@desk.example"));
+	assert_false(thread_is_case_address(cfg, "cases@other.example"));
+	assert_false(thread_is_case_address(cfg, "casesx@desk.example"));
+	g_ptr_array_unref(to);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+static void
+expect_clean(const struct config *cfg, const char *in, const char *out)
+{
+	char *s = thread_clean_subject(cfg, in);
+
+	if (strcmp(s, out) != 0)
+		fail_msg("'%s' -> '%s', expected '%s'", in, s, out);
+	g_free(s);
+}
+
+static void
+test_clean_subject(void **state)
+{
+	char *dir;
+	struct config *cfg = cfg_new(&dir);
+
+	(void)state;
+	expect_clean(cfg, "Re: Fwd: AW: [CV000001] Damaged", "Damaged");
+	expect_clean(cfg, "RE[2]: SV: TR: WG: late truck", "late truck");
+	expect_clean(cfg, "Recall of goods", "Recall of goods");
+	expect_clean(cfg, "Re:", "(no subject)");
+	expect_clean(cfg, "", "(no subject)");
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+static enum classify_kind
+classify_text(const struct config *cfg, const char *raw)
+{
+	struct mime_message *m = NULL;
+	enum classify_kind k;
+	const char *why;
+
+	assert_int_equal(mime_parse(raw, strlen(raw), &m, NULL), 0);
+	k = classify_message(m, cfg, &why);
+	assert_non_null(why);
+	mime_message_free(&m);
+	return k;
+}
+
+static void
+test_classify(void **state)
+{
+	char *dir;
+	struct config *cfg = cfg_new(&dir);
+
+	(void)state;
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nSubject: hi\n\nx\n"),
+			 CLASSIFY_PERSON);
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nAuto-Submitted: "
+				       "auto-replied\nSubject: hi\n\nx\n"),
+			 CLASSIFY_AUTOREPLY);
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nAuto-Submitted: no"
+				       "\nSubject: hi\n\nx\n"), CLASSIFY_PERSON);
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nSubject: Out of "
+				       "Office: away\n\nx\n"), CLASSIFY_AUTOREPLY);
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nPrecedence: bulk\n"
+				       "Subject: x\n\nx\n"), CLASSIFY_AUTOREPLY);
+	assert_int_equal(classify_text(cfg, "From: MAILER-DAEMON@mx.test\n"
+				       "Subject: Undelivered\n\nx\n"),
+			 CLASSIFY_BOUNCE);
+	assert_int_equal(classify_text(cfg, "Return-Path: <>\nFrom: x@mx.test\n"
+				       "Subject: failure\n\nx\n"), CLASSIFY_BOUNCE);
+	assert_int_equal(classify_text(cfg, "From: cases@desk.example\n"
+				       "Subject: [CV1] x\n\nx\n"), CLASSIFY_OWN);
+	assert_int_equal(classify_text(cfg, "From: a@b.test\nX-Casemail-Loop: "
+				       "1\nSubject: x\n\nx\n"), CLASSIFY_OWN);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_subject_tags),
+		cmocka_unit_test(test_plus_and_case_address),
+		cmocka_unit_test(test_clean_subject),
+		cmocka_unit_test(test_classify),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
