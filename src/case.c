@@ -537,8 +537,6 @@ case_role_change(const struct case_ctx *ctx, int64_t id, const char *address,
 	*changed_r = 0;
 	if ((rc = addr_normalize(address, &addr, err)) != 0)
 		return rc;
-	if ((rc = case_load(ctx, id, &c, err)) != 0)
-		goto out;
 	rc = store_person_ensure(ctx->store, addr, name, &pid, err);
 	if (rc == 0 && add)
 		rc = store_role_add(ctx->store, id, pid, role, NULL, changed_r,
@@ -546,12 +544,22 @@ case_role_change(const struct case_ctx *ctx, int64_t id, const char *address,
 	else if (rc == 0)
 		rc = store_role_remove(ctx->store, id, pid, role, changed_r,
 				       err);
+	/*
+	 * The case is loaded only when something changed: ingest calls
+	 * this for every address of every mail, and most are known.  A
+	 * refusal (no such case: foreign key) is explained by the load.
+	 */
+	if (rc == CM_EREFUSED || (rc == 0 && *changed_r)) {
+		int lrc = case_load(ctx, id, &c, err);
+
+		if (lrc != 0)
+			rc = lrc;
+	}
 	if (rc == 0 && *changed_r)
 		rc = case_event(ctx, id, role, add ? NULL : addr,
 				add ? addr : NULL, NULL, err);
 	if (rc == 0 && *changed_r)
 		rc = case_save(ctx, c, err);
-out:
 	store_case_free(&c);
 	g_free(addr);
 	return rc;
