@@ -283,18 +283,33 @@ ingest_stdin(struct daemon *d, struct cm_error *err)
 static int
 run_ingest(struct daemon *d, int argc, char **argv, struct cm_error *err)
 {
+	struct cm_error perr;
 	int rc = 0;
 
-	if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0))
+	if (argc == 0)
 		rc = ingest_stdin(d, err);
-	for (int i = 0; rc == 0 && i < argc && strcmp(argv[i], "-") != 0 &&
-			!stop_flag; i++)
-		rc = ingest_path(d, argv[i], err);
+	for (int i = 0; rc == 0 && i < argc && !stop_flag; i++) {
+		cm_error_clear(&perr);
+		rc = strcmp(argv[i], "-") == 0 ? ingest_stdin(d, &perr)
+					       : ingest_path(d, argv[i], &perr);
+		/* A path that cannot be read is refused on its own; what
+		 * came before it stays stored and the rest is still read. */
+		if (rc == CM_EINPUT) {
+			log_errx("%s", perr.msg);
+			d->refused = 1;
+			rc = 0;
+		} else if (rc != 0 && err != NULL) {
+			*err = perr;
+		}
+	}
 	if (rc == 0)
 		rc = ingest_commit(d, err);
 	else
 		store_rollback(d->store);
 	log_stats(&d->ing.stats, "ingest");
+	if (rc == 0 && stop_flag)
+		rc = cm_error_set(err, CM_ETEMP, "stopped by a signal before "
+				  "every message was read");
 	if (rc == 0 && d->refused)
 		rc = cm_error_set(err, CM_EINPUT, "a message was refused");
 	return rc;

@@ -60,7 +60,8 @@ classify_is_own(const struct mime_message *m, const struct config *cfg,
 	/* Our Message-IDs are "<...@case-domain>" and start with "cm.". */
 	if (our_at != NULL && mid_at != NULL &&
 	    classify_starts_with(m->message_id, "<cm.") &&
-	    g_ascii_strncasecmp(mid_at + 1, our_at + 1, strlen(our_at + 1)) == 0) {
+	    g_ascii_strncasecmp(mid_at + 1, our_at + 1, strlen(our_at + 1)) == 0 &&
+	    strcmp(mid_at + 1 + strlen(our_at + 1), ">") == 0) {
 		*why_r = "Message-ID is one of ours";
 		return 1;
 	}

@@ -138,13 +138,13 @@ review_apply(struct cli *cli, void *data)
 	if (rc == 0 && act->accept)
 		rc = ingest_reprocess(&ing, act->id, 1, cli->now, &act->out,
 				      &cli->err);
-	/* cli_write() commits next: the files go first. */
-	if (rc == 0)
-		rc = ingest_sync(&ing, &cli->err);
 	else if (rc == 0)
 		rc = store_message_set_state(cli->store, act->id, "rejected",
 					     m->reason, m->case_id,
 					     NULL, &cli->err);
+	/* cli_write() commits next: the files go first. */
+	if (rc == 0)
+		rc = ingest_sync(&ing, &cli->err);
 	store_message_free(&m);
 	return rc;
 }

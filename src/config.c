@@ -90,6 +90,38 @@ static const struct config_key config_keys[] = {
 	 * that an agent at a prompt is not left waiting. */
 	{ "store", "busy_timeout_ms", CONFIG_INT, "5000", 0, 600000,
 	  OFF(store_busy_timeout_ms) },
+	/* ---- outbound ---- */
+	{ "case", "desk_name", CONFIG_STR, "Case Desk", 1, 100,
+	  OFF(case_desk_name) },
+	{ "case", "escalation_address", CONFIG_EMAIL, NULL, 0, 0,
+	  OFF(case_escalation_address) },
+	{ "case", "secret_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(case_secret_file) },
+	{ "case", "templates", CONFIG_PATH, NULL, 0, 0,
+	  OFF(case_templates) },
+	/* One acknowledgement per sender per day is plenty. */
+	{ "case", "ack_interval", CONFIG_INT, "86400", 0, 31536000,
+	  OFF(case_ack_interval_secs) },
+	{ "smtp", "url", CONFIG_STR, NULL, 1, 255, OFF(smtp_url) },
+	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
+	  OFFC(smtp_tls, "url|starttls") },
+	{ "smtp", "tls_verify", CONFIG_BOOL, "yes", 0, 0, OFF(smtp_tls_verify) },
+	{ "smtp", "ca_file", CONFIG_PATH, NULL, 0, 0, OFF(smtp_ca_file) },
+	{ "smtp", "user", CONFIG_STR, NULL, 1, 255, OFF(smtp_user) },
+	{ "smtp", "password_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(smtp_password_file) },
+	{ "smtp", "from", CONFIG_EMAIL, NULL, 0, 0, OFF(smtp_from) },
+	{ "smtp", "timeout", CONFIG_INT, "60", 1, 3600, OFF(smtp_timeout_secs) },
+	/* Three days of retries, then the mail is given up and the case says so. */
+	{ "smtp", "max_age", CONFIG_INT, "259200", 60, 31536000,
+	  OFF(smtp_max_age_secs) },
+	{ "smtp", "max_attach_bytes", CONFIG_INT, "10485760", 0, 1073741824,
+	  OFF(smtp_max_attach_bytes) },
+	/* Token buckets: a loop can never flood anyone. */
+	{ "smtp", "limit_per_case_hour", CONFIG_INT, "10", 1, 100000,
+	  OFF(smtp_limit_per_case_hour) },
+	{ "smtp", "limit_global_hour", CONFIG_INT, "1000", 1, 10000000,
+	  OFF(smtp_limit_global_hour) },
 };
 
 #undef OFF
@@ -354,6 +386,18 @@ config_absolute(const char *path)
 	return abs;
 }
 
+/* [case] templates, else the operator's copy in /etc, else the shipped one. */
+static void
+config_resolve_templates(struct config *cfg)
+{
+	if (cfg->case_templates != NULL)
+		cfg->templates_dir = g_strdup(cfg->case_templates);
+	else if (g_file_test(CONFIG_TEMPLATES_ETC, G_FILE_TEST_IS_DIR))
+		cfg->templates_dir = g_strdup(CONFIG_TEMPLATES_ETC);
+	else
+		cfg->templates_dir = g_strdup(CONFIG_TEMPLATES_SHARE);
+}
+
 int
 config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 {
@@ -394,6 +438,7 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 		config_free(&cfg);
 		return rc;
 	}
+	config_resolve_templates(cfg);
 	*cfg_r = cfg;
 	return 0;
 }
@@ -406,23 +451,18 @@ config_free(struct config **cfgp)
 	if (cfgp == NULL || *cfgp == NULL)
 		return;
 	cfg = *cfgp;
+	/* Every allocated field is in the key table: free by type. */
+	for (size_t i = 0; i < G_N_ELEMENTS(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		void *slot = (char *)cfg + k->offset;
+
+		if (k->type == CONFIG_LIST)
+			g_strfreev(*(char ***)slot);
+		else if (k->type != CONFIG_INT && k->type != CONFIG_BOOL)
+			g_free(*(char **)slot);
+	}
 	g_free(cfg->path);
-	g_free(cfg->case_prefix);
-	g_free(cfg->case_address);
-	g_strfreev(cfg->org_domains);
-	g_strfreev(cfg->case_types);
-	g_free(cfg->store_database);
-	g_free(cfg->store_attachments);
-	g_free(cfg->case_reply_to_solved);
-	g_free(cfg->case_accept_from);
-	g_free(cfg->imap_host);
-	g_free(cfg->imap_tls);
-	g_free(cfg->imap_ca_file);
-	g_free(cfg->imap_user);
-	g_free(cfg->imap_password_file);
-	g_free(cfg->imap_mailbox);
-	g_free(cfg->imap_processed_mailbox);
-	g_free(cfg->imap_review_mailbox);
+	g_free(cfg->templates_dir);
 	g_free(cfg);
 	*cfgp = NULL;
 }

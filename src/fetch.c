@@ -14,6 +14,7 @@ struct fetch_batch {
 	GArray *processed;   /* guint32 uids for the processed mailbox */
 	GArray *review;      /* guint32 uids for the review mailbox */
 	uint32_t last_uid;
+	int in_txn;
 	struct cm_error *err;
 	int rc;
 };
@@ -53,6 +54,13 @@ fetch_one(uint32_t uid, const char *data, size_t len, void *ctx)
 	struct ingest_source src = { b->mailbox, b->uidvalidity, uid, NULL };
 	enum ingest_outcome out = INGEST_FAILED;
 
+	/* The write lock is taken only now, after the FETCH arrived, so
+	 * casectl never waits on the network. */
+	if (!b->in_txn) {
+		if ((b->rc = store_begin(b->ing->store, b->err)) != 0)
+			return b->rc;
+		b->in_txn = 1;
+	}
 	b->rc = ingest_message(b->ing, data, len, &src, time_now(), &out,
 			       b->err);
 	if (b->rc != 0)
@@ -91,9 +99,10 @@ fetch_batch_run(struct imap *im, struct fetch_batch *b, const uint32_t *uids,
 	g_array_set_size(b->processed, 0);
 	g_array_set_size(b->review, 0);
 	b->rc = 0;
-	if ((rc = store_begin(s, err)) != 0)
-		return rc;
+	b->in_txn = 0;
 	rc = imap_fetch(im, uids, n, fetch_one, b, err);
+	if (!b->in_txn)
+		return rc;   /* nothing arrived: the UIDs were gone */
 	if (rc == 0)
 		rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
 				       b->last_uid, err);

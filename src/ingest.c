@@ -474,9 +474,11 @@ job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 	rc = *ok_r ? 0 : store_case_knows(job->ing->store, job->case_id,
 					  job->mm->from.address, &person,
 					  &domain, err);
+	/* Only mail the case itself sent proves anything: any other
+	 * Message-ID on a case may be known to anyone in the thread. */
 	if (rc == 0 && !*ok_r && !person && !domain)
-		rc = store_case_of_message_ids(job->ing->store, refs,
-					       &sent_case, err);
+		rc = store_case_of_sent_ids(job->ing->store, refs,
+					    &sent_case, err);
 	g_ptr_array_unref(refs);
 	if (rc == 0 && !*ok_r)
 		*ok_r = person || domain || sent_case == job->case_id;
@@ -717,6 +719,11 @@ job_record_failure(struct ingest_job *job, const char *why,
 	m->decision = g_strdup(job->decision->str);
 	m->size = (int64_t)job->len;
 	rc = store_savepoint(job->ing->store, err);
+	/* The message's own savepoint was rolled back, raw copy and all:
+	 * keep it again, or the record would point at nothing. */
+	if (rc == 0 && job->raw_kept)
+		rc = store_blob_put_data(job->ing->store, job->raw_sha,
+					 job->raw, job->len, err);
 	if (rc == 0)
 		rc = store_message_insert(job->ing->store, m, NULL, err);
 	if (rc == 0)

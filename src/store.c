@@ -187,6 +187,54 @@ static const char *const store_migrations[] = {
 	"  INSERT INTO messages_fts(rowid, subject, body_full)"
 	"  VALUES (new.id, new.subject, new.body_full);"
 	"END;",
+
+	/* 2: outbound mail. */
+	"ALTER TABLE cases ADD COLUMN waiting_on TEXT;"
+	/* Key/value settings kept with the data, e.g. the Message-ID key
+	 * when no [case] secret_file is configured. */
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL);"
+	/* One row per outgoing mail: the whole RFC 5322 message, queued in
+	 * the transaction of the event that caused it. */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER REFERENCES cases(id),"
+	"  kind TEXT NOT NULL,"            /* notify|template|reply|ack|confirm */
+	"  message_id TEXT NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued','done')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';"
+	"CREATE TABLE outbox_rcpts ("
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending','sent','failed')),"
+	"  code INTEGER,"
+	"  error TEXT,"
+	"  updated_at INTEGER,"
+	"  PRIMARY KEY (outbox_id, address));"
+	/* Every Message-ID we sent, so a reply that quotes it threads. */
+	"CREATE TABLE sent_ids ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  recipient TEXT,"
+	"  sent_at INTEGER NOT NULL);"
+	/* Token buckets for notification limits. */
+	"CREATE TABLE rate_buckets ("
+	"  key TEXT PRIMARY KEY,"
+	"  tokens REAL NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	/* When a sender last got an acknowledgement. */
+	"CREATE TABLE acks ("
+	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  sent_at INTEGER NOT NULL);",
 };
 
 int

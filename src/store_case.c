@@ -132,6 +132,7 @@ store_case_free(struct store_case **cp)
 	g_free(c->source);
 	g_free(c->creator);
 	g_free(c->last_message_from);
+	g_free(c->waiting_on);
 	g_ptr_array_unref(c->owners);
 	g_ptr_array_unref(c->watchers);
 	g_ptr_array_unref(c->participants);
@@ -157,6 +158,7 @@ store_case_bind(sqlite3_stmt *st, const struct store_case *c)
 	sqlite3_bind_int64(st, 12, c->created_at);
 	sqlite3_bind_int64(st, 13, c->updated_at);
 	store_bind_opt_time(st, 14, c->solved_at);
+	store_bind_text(st, 16, c->waiting_on);
 }
 
 int
@@ -166,8 +168,8 @@ store_case_insert(struct store *s, const struct store_case *c, int64_t *id_r,
 	static const char sql[] =
 		"INSERT INTO cases(kind, type, subject, status, priority,"
 		" follow_up, shipment, crm_shipper, crm_carrier, source,"
-		" creator, created_at, updated_at, solved_at)"
-		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+		" creator, created_at, updated_at, solved_at, waiting_on)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?16)";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -189,7 +191,7 @@ store_case_update(struct store *s, const struct store_case *c,
 		" status = ?4, priority = ?5, follow_up = ?6, shipment = ?7,"
 		" crm_shipper = ?8, crm_carrier = ?9, source = ?10,"
 		" creator = ?11, created_at = ?12, updated_at = ?13,"
-		" solved_at = ?14 WHERE id = ?15";
+		" solved_at = ?14, waiting_on = ?16 WHERE id = ?15";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -247,7 +249,7 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 		"SELECT kind, type, subject, status, priority, follow_up,"
 		" shipment, crm_shipper, crm_carrier, source, creator,"
 		" created_at, updated_at, solved_at, last_message_at,"
-		" last_message_from FROM cases WHERE id = ?1";
+		" last_message_from, waiting_on FROM cases WHERE id = ?1";
 	sqlite3_stmt *st;
 	struct store_case *c;
 	int rc;
@@ -281,6 +283,7 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 	c->solved_at = sqlite3_column_int64(st, 13);
 	c->last_message_at = sqlite3_column_int64(st, 14);
 	c->last_message_from = store_col_text(st, 15);
+	c->waiting_on = store_col_text(st, 16);
 	sqlite3_reset(st);
 	rc = store_case_load_roles(s, c, err);
 	if (rc != 0) {

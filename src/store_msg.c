@@ -487,7 +487,9 @@ store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
 {
 	static const char sql[] =
 		"SELECT case_id FROM messages WHERE message_id = ?1"
-		" AND case_id IS NOT NULL AND state IN ('stored', 'ignored')";
+		" AND case_id IS NOT NULL AND state IN ('stored', 'ignored')"
+		" UNION ALL SELECT case_id FROM sent_ids WHERE message_id = ?1"
+		" LIMIT 1";
 	sqlite3_stmt *st;
 	int rc;
 

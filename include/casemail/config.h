@@ -49,7 +49,32 @@ struct config {
 	int imap_poll_interval_secs;
 	int imap_timeout_secs;
 	int imap_batch;           /* messages per FETCH and per commit */
+
+	/* outbound: [case] */
+	char *case_desk_name;         /* "Case Desk" */
+	char *case_escalation_address;  /* the escalation template's To */
+	char *case_secret_file;       /* HMAC key for Message-IDs, or NULL */
+	char *case_templates;         /* as configured, or NULL */
+	char *templates_dir;          /* resolved: see config_load() */
+	int case_ack_interval_secs;
+
+	/* [smtp] (url NULL: mail is queued but not sent) */
+	char *smtp_url;
+	char *smtp_tls;               /* url | starttls */
+	int smtp_tls_verify;
+	char *smtp_ca_file;
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_from;              /* envelope sender; default the case address */
+	int smtp_timeout_secs;
+	int smtp_max_age_secs;
+	int smtp_max_attach_bytes;
+	int smtp_limit_per_case_hour;
+	int smtp_limit_global_hour;
 };
+
+#define CONFIG_TEMPLATES_ETC CASEMAIL_SYSCONFDIR "/casemail/templates"
+#define CONFIG_TEMPLATES_SHARE CASEMAIL_DATADIR "/casemail/templates"
 
 /*
  * Choose the configuration file: explicit (from -c) if non-NULL, else

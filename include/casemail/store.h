@@ -22,7 +22,7 @@
 #include "casemail/error.h"
 
 /* The schema version this binary writes (see migrations in store.c). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -101,6 +101,8 @@ struct store_case {
 	int64_t solved_at;      /* 0: not solved */
 	int64_t last_message_at;   /* 0: no message yet */
 	char *last_message_from;   /* author address of the latest message */
+	char *waiting_on;       /* Active but pending on someone outside
+				 * (e.g. "outside support"), else NULL */
 	GPtrArray *owners;       /* struct store_person *, side set */
 	GPtrArray *watchers;
 	GPtrArray *participants; /* subscribed set */
@@ -333,5 +335,104 @@ void store_filter_init(struct store_filter *f, int64_t now);
  */
 int store_case_list(struct store *s, const struct store_filter *f,
 		    GArray **ids_r, struct cm_error *err);
+
+/* ---- outbound (store_outbox.c) ---------------------------------------- */
+
+/* One queued mail; for store_outbox_add() and what the sender loads. */
+struct store_outbox {
+	int64_t id;
+	int64_t case_id;        /* 0: not about a case */
+	char *kind;             /* notify | template | reply | ack | confirm */
+	char *message_id;
+	char *env_from;         /* "" for the null return path */
+	GBytes *raw;            /* the whole RFC 5322 message */
+	int attempts;
+	int64_t created_at;
+	int64_t next_attempt_at;
+	char *last_error;
+	char *state;            /* queued | done */
+	GPtrArray *rcpts;       /* struct store_outbox_rcpt * */
+};
+
+struct store_outbox_rcpt {
+	char *address;
+	char *state;            /* pending | sent | failed */
+	int code;
+	char *error;
+};
+
+void store_outbox_free(struct store_outbox **m);
+
+/*
+ * Queue m (id, state and attempts ignored) for rcpts, due at
+ * m->next_attempt_at; remembers its Message-ID as sent on the case (for
+ * threading replies) under recipient (may be NULL).
+ */
+int store_outbox_add(struct store *s, const struct store_outbox *m,
+		     const char *const *rcpts, size_t n_rcpts,
+		     const char *recipient, int64_t *id_r,
+		     struct cm_error *err);
+
+/* Ids of queued mails due at now, oldest first, at most limit. */
+int store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
+		     struct cm_error *err);
+
+/* Load one mail with all its recipients. */
+int store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
+		     struct cm_error *err);
+
+/* Record what happened to one recipient. */
+int store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
+			  const char *state, int code, const char *error,
+			  int64_t now, struct cm_error *err);
+
+/* After an attempt: done when no recipient is pending, else retry at next. */
+int store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
+			       int64_t next, const char *last_error,
+			       struct cm_error *err);
+
+/* Mails not done, or with failed recipients, newest first (casectl). */
+int store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
+		      struct cm_error *err);
+
+/* Queue a mail again now: failed recipients become pending. */
+int store_outbox_retry(struct store *s, int64_t id, int64_t now,
+		       struct cm_error *err);
+
+/* Queue depth: mails queued, and recipients that finally failed. */
+int store_outbox_counts(struct store *s, int64_t *queued_r,
+			int64_t *failed_r, struct cm_error *err);
+
+/* A small setting kept with the data (caller g_free()s; NULL if unset). */
+int store_setting_get(struct store *s, const char *key, char **value_r,
+		      struct cm_error *err);
+int store_setting_set(struct store *s, const char *key, const char *value,
+		      struct cm_error *err);
+
+/*
+ * Token bucket key: capacity tokens, refilled at per_hour per hour.
+ * Takes one and sets *ok_r when one is there; else *ok_r is 0.
+ */
+int store_rate_take(struct store *s, const char *key, double capacity,
+		    double per_hour, int64_t now, int *ok_r,
+		    struct cm_error *err);
+
+/* Acknowledgements: *due_r when address had none within interval; then
+ * store_ack_mark() records one. */
+int store_ack_due(struct store *s, const char *address, int64_t now,
+		  int64_t interval, int *due_r, struct cm_error *err);
+int store_ack_mark(struct store *s, const char *address, int64_t now,
+		   struct cm_error *err);
+
+/* The case that sent one of message_ids (newest reference first), or 0:
+ * replies to our own mail prove who they answer. */
+int store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
+			   int64_t *case_id_r, struct cm_error *err);
+
+/* Subscribe or unsubscribe a participant of a case (*changed_r). */
+int store_participant_subscribe(struct store *s, int64_t case_id,
+				const char *address, int subscribed,
+				int *changed_r, struct cm_error *err);
+
 
 #endif

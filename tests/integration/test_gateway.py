@@ -353,6 +353,15 @@ class TestNoise(Gateway):
         self.once()
         self.assertEqual(len(self.cases()), 1)
         self.assert_boxes(0, 1, 1)
+        (kept,) = self.ctl("review")
+        self.assertEqual(kept["state"], "failed")
+        self.assertTrue(kept["reason"])
+        # Rejecting it takes it off the review list; its raw copy stays.
+        p = subprocess.run([CASECTL, "-c", self.conf, "review", "reject",
+                            str(kept["id"])], capture_output=True,
+                           text=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.ctl("review"), [])
 
 
 class TestIdempotence(Gateway):

@@ -1,0 +1,512 @@
+/*
+ * store_outbox.c - the durable outbox, sent Message-IDs, notification
+ * token buckets, acknowledgements and settings.
+ */
+#include "store_private.h"
+
+#include <string.h>
+
+void
+store_outbox_free(struct store_outbox **mp)
+{
+	struct store_outbox *m;
+
+	if (mp == NULL || *mp == NULL)
+		return;
+	m = *mp;
+	g_free(m->kind);
+	g_free(m->message_id);
+	g_free(m->env_from);
+	if (m->raw != NULL)
+		g_bytes_unref(m->raw);
+	g_free(m->last_error);
+	g_free(m->state);
+	if (m->rcpts != NULL)
+		g_ptr_array_unref(m->rcpts);
+	g_free(m);
+	*mp = NULL;
+}
+
+static void
+store_outbox_unref(gpointer p)
+{
+	struct store_outbox *m = p;
+
+	store_outbox_free(&m);
+}
+
+static void
+store_outbox_rcpt_free(gpointer p)
+{
+	struct store_outbox_rcpt *r = p;
+
+	g_free(r->address);
+	g_free(r->state);
+	g_free(r->error);
+	g_free(r);
+}
+
+static int
+store_outbox_add_rcpt(struct store *s, int64_t id, const char *address,
+		      struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO outbox_rcpts(outbox_id, address) VALUES (?1, ?2)"
+		" ON CONFLICT DO NOTHING";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, address);
+	return store_step_done(s, st, "queue recipient", err);
+}
+
+static int
+store_sent_id_add(struct store *s, const struct store_outbox *m,
+		  const char *recipient, struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO sent_ids(message_id, case_id, recipient, sent_at)"
+		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (m->case_id == 0)
+		return 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, m->message_id);
+	sqlite3_bind_int64(st, 2, m->case_id);
+	store_bind_text(st, 3, recipient);
+	sqlite3_bind_int64(st, 4, m->created_at);
+	return store_step_done(s, st, "remember sent Message-ID", err);
+}
+
+int
+store_outbox_add(struct store *s, const struct store_outbox *m,
+		 const char *const *rcpts, size_t n_rcpts,
+		 const char *recipient, int64_t *id_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO outbox(case_id, kind, message_id, env_from, raw,"
+		" created_at, next_attempt_at) VALUES (?1,?2,?3,?4,?5,?6,?7)";
+	sqlite3_stmt *st;
+	gsize len;
+	const void *raw = g_bytes_get_data(m->raw, &len);
+	int64_t id;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	if (m->case_id != 0)
+		sqlite3_bind_int64(st, 1, m->case_id);
+	store_bind_text(st, 2, m->kind);
+	store_bind_text(st, 3, m->message_id);
+	store_bind_text(st, 4, m->env_from != NULL ? m->env_from : "");
+	sqlite3_bind_blob64(st, 5, raw, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, m->created_at);
+	sqlite3_bind_int64(st, 7, m->next_attempt_at);
+	if ((rc = store_step_done(s, st, "queue mail", err)) != 0)
+		return rc;
+	id = sqlite3_last_insert_rowid(s->db);
+	for (size_t i = 0; rc == 0 && i < n_rcpts; i++)
+		rc = store_outbox_add_rcpt(s, id, rcpts[i], err);
+	if (rc == 0)
+		rc = store_sent_id_add(s, m, recipient, err);
+	if (rc == 0 && id_r != NULL)
+		*id_r = id;
+	return rc;
+}
+
+int
+store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
+		 struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT id FROM outbox WHERE state = 'queued'"
+		" AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id"
+		" LIMIT ?2";
+	sqlite3_stmt *st;
+	int rc;
+
+	*ids_r = g_array_new(FALSE, FALSE, sizeof(gint64));
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(*ids_r, id);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "due mail", err);
+}
+
+static int
+store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
+			struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT address, state, code, error FROM outbox_rcpts"
+		" WHERE outbox_id = ?1 ORDER BY rowid";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, m->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_outbox_rcpt *r = g_new0(struct store_outbox_rcpt, 1);
+
+		r->address = store_col_text(st, 0);
+		r->state = store_col_text(st, 1);
+		r->code = sqlite3_column_int(st, 2);
+		r->error = store_col_text(st, 3);
+		g_ptr_array_add(m->rcpts, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load recipients",
+						     err);
+}
+
+static struct store_outbox *
+store_outbox_from_row(sqlite3_stmt *st, int with_raw)
+{
+	struct store_outbox *m = g_new0(struct store_outbox, 1);
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->case_id = sqlite3_column_int64(st, 1);
+	m->kind = store_col_text(st, 2);
+	m->message_id = store_col_text(st, 3);
+	m->env_from = store_col_text(st, 4);
+	m->state = store_col_text(st, 5);
+	m->attempts = sqlite3_column_int(st, 6);
+	m->created_at = sqlite3_column_int64(st, 7);
+	m->next_attempt_at = sqlite3_column_int64(st, 8);
+	m->last_error = store_col_text(st, 9);
+	if (with_raw)
+		m->raw = g_bytes_new(sqlite3_column_blob(st, 10),
+				     (gsize)sqlite3_column_bytes(st, 10));
+	m->rcpts = g_ptr_array_new_with_free_func(store_outbox_rcpt_free);
+	return m;
+}
+
+#define STORE_OUTBOX_COLS \
+	"id, coalesce(case_id, 0), kind, message_id, env_from, state," \
+	" attempts, created_at, next_attempt_at, last_error"
+
+int
+store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
+		 struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT " STORE_OUTBOX_COLS ", raw FROM outbox WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*m_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*m_r = store_outbox_from_row(st, 1);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return cm_error_set(err, CM_ENOTFOUND, "no queued mail %lld",
+				    (long long)id);
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "load mail", err);
+	rc = store_outbox_load_rcpts(s, *m_r, err);
+	if (rc != 0)
+		store_outbox_free(m_r);
+	return rc;
+}
+
+int
+store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
+		      const char *state, int code, const char *error,
+		      int64_t now, struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE outbox_rcpts SET state = ?3, code = ?4, error = ?5,"
+		" updated_at = ?6 WHERE outbox_id = ?1 AND address = ?2";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, address);
+	store_bind_text(st, 3, state);
+	if (code != 0)
+		sqlite3_bind_int(st, 4, code);
+	store_bind_text(st, 5, error);
+	sqlite3_bind_int64(st, 6, now);
+	return store_step_done(s, st, "record delivery", err);
+}
+
+int
+store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
+			   int64_t next, const char *last_error,
+			   struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE outbox SET attempts = ?2, next_attempt_at = ?3,"
+		" last_error = ?4, state = CASE WHEN EXISTS (SELECT 1 FROM"
+		" outbox_rcpts WHERE outbox_id = ?1 AND state = 'pending')"
+		" THEN 'queued' ELSE 'done' END WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next);
+	store_bind_text(st, 4, last_error);
+	return store_step_done(s, st, "reschedule mail", err);
+}
+
+int
+store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
+		  struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT " STORE_OUTBOX_COLS " FROM outbox o WHERE state ="
+		" 'queued' OR EXISTS (SELECT 1 FROM outbox_rcpts r WHERE"
+		" r.outbox_id = o.id AND r.state = 'failed')"
+		" ORDER BY id DESC LIMIT ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*mails_r = g_ptr_array_new_with_free_func(store_outbox_unref);
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(*mails_r, store_outbox_from_row(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(s, rc, "list outbox", err);
+	for (guint i = 0; i < (*mails_r)->len; i++)
+		if ((rc = store_outbox_load_rcpts(s, (*mails_r)->pdata[i],
+						  err)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+store_outbox_retry(struct store *s, int64_t id, int64_t now,
+		   struct cm_error *err)
+{
+	static const char rcpts[] =
+		"UPDATE outbox_rcpts SET state = 'pending' WHERE outbox_id = ?1"
+		" AND state = 'failed'";
+	static const char mail[] =
+		"UPDATE outbox SET state = 'queued', next_attempt_at = ?2,"
+		" created_at = ?2 WHERE id = ?1 AND EXISTS (SELECT 1 FROM"
+		" outbox_rcpts WHERE outbox_id = ?1 AND state = 'pending')";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, rcpts, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = store_step_done(s, st, "retry recipients", err)) != 0)
+		return rc;
+	if ((rc = store_stmt(s, mail, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = store_step_done(s, st, "retry mail", err)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return cm_error_set(err, CM_ENOTFOUND, "no queued or failed "
+				    "mail %lld", (long long)id);
+	return 0;
+}
+
+int
+store_outbox_counts(struct store *s, int64_t *queued_r, int64_t *failed_r,
+		    struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM outbox WHERE state = 'queued'),"
+		" (SELECT count(*) FROM outbox_rcpts WHERE state = 'failed')";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	*queued_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	*failed_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "count outbox", err);
+}
+
+/* ---- settings, buckets, acknowledgements, subscriptions -------------- */
+
+int
+store_setting_get(struct store *s, const char *key, char **value_r,
+		  struct cm_error *err)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE key = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*value_r = NULL;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value_r = store_col_text(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0 : store_sql_err(s, rc, "read setting", err);
+}
+
+int
+store_setting_set(struct store *s, const char *key, const char *value,
+		  struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO settings(key, value) VALUES (?1, ?2)"
+		" ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, key);
+	store_bind_text(st, 2, value);
+	return store_step_done(s, st, "write setting", err);
+}
+
+int
+store_rate_take(struct store *s, const char *key, double capacity,
+		double per_hour, int64_t now, int *ok_r, struct cm_error *err)
+{
+	static const char get[] =
+		"SELECT tokens, updated_at FROM rate_buckets WHERE key = ?1";
+	static const char put[] =
+		"INSERT INTO rate_buckets(key, tokens, updated_at)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
+		" tokens = excluded.tokens, updated_at = excluded.updated_at";
+	sqlite3_stmt *st;
+	double tokens = capacity;
+	int rc;
+
+	if ((rc = store_stmt(s, get, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		double elapsed = (double)(now - sqlite3_column_int64(st, 1));
+
+		tokens = sqlite3_column_double(st, 0) +
+			 (elapsed > 0 ? elapsed * per_hour / 3600.0 : 0);
+		if (tokens > capacity)
+			tokens = capacity;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_err(s, rc, "read rate bucket", err);
+	*ok_r = tokens >= 1.0;
+	if (*ok_r)
+		tokens -= 1.0;
+	if ((rc = store_stmt(s, put, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, key);
+	sqlite3_bind_double(st, 2, tokens);
+	sqlite3_bind_int64(st, 3, now);
+	return store_step_done(s, st, "write rate bucket", err);
+}
+
+int
+store_ack_due(struct store *s, const char *address, int64_t now,
+	      int64_t interval, int *due_r, struct cm_error *err)
+{
+	static const char sql[] = "SELECT sent_at FROM acks WHERE address = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*due_r = 1;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*due_r = now - sqlite3_column_int64(st, 0) >= interval;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0 : store_sql_err(s, rc, "read acknowledgements", err);
+}
+
+int
+store_ack_mark(struct store *s, const char *address, int64_t now,
+	       struct cm_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO acks(address, sent_at) VALUES (?1, ?2)"
+		" ON CONFLICT(address) DO UPDATE SET sent_at = excluded.sent_at";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	sqlite3_bind_int64(st, 2, now);
+	return store_step_done(s, st, "record acknowledgement", err);
+}
+
+int
+store_participant_subscribe(struct store *s, int64_t case_id,
+			    const char *address, int subscribed,
+			    int *changed_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE case_roles SET subscribed = ?3 WHERE case_id = ?1"
+		" AND role = 'participant' AND subscribed <> ?3 AND person_id ="
+		" (SELECT id FROM people WHERE address = ?2)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	store_bind_text(st, 2, address);
+	sqlite3_bind_int(st, 3, subscribed ? 1 : 0);
+	rc = store_step_done(s, st, "subscribe", err);
+	*changed_r = rc == 0 && sqlite3_changes(s->db) > 0;
+	return rc;
+}
+
+int
+store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
+		       int64_t *case_id_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT case_id FROM sent_ids WHERE message_id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*case_id_r = 0;
+	for (guint i = message_ids->len; i > 0 && *case_id_r == 0; i--) {
+		if ((rc = store_stmt(s, sql, &st, err)) != 0)
+			return rc;
+		store_bind_text(st, 1, message_ids->pdata[i - 1]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*case_id_r = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_sql_err(s, rc, "find sent mail", err);
+	}
+	return 0;
+}
