@@ -323,10 +323,54 @@ case_set_status(const struct case_ctx *ctx, int64_t id, const char *status,
 	g_free(c->status);
 	c->status = g_strdup(status);
 	c->solved_at = strcmp(status, "solved") == 0 ? ctx->now : 0;
-	rc = case_save(ctx, c, err);
+	/* Solved is solved: nobody is waited on any more. */
+	if (c->solved_at != 0 && c->waiting_on != NULL) {
+		rc = case_event(ctx, id, "waiting", c->waiting_on, NULL, NULL,
+				err);
+		g_free(c->waiting_on);
+		c->waiting_on = NULL;
+	}
+	if (rc == 0)
+		rc = case_save(ctx, c, err);
 out:
 	store_case_free(&c);
 	return rc;
+}
+
+int
+case_set_waiting(const struct case_ctx *ctx, int64_t id, const char *on,
+		 struct cm_error *err)
+{
+	struct store_case *c = NULL;
+	int rc;
+
+	if ((rc = case_load(ctx, id, &c, err)) != 0)
+		return rc;
+	if (g_strcmp0(c->waiting_on, on) != 0) {
+		rc = case_event(ctx, id, "waiting", c->waiting_on, on, NULL, err);
+		g_free(c->waiting_on);
+		c->waiting_on = g_strdup(on);
+		/* Pending is a kind of Active: a solved case comes back. */
+		if (rc == 0 && on != NULL && strcmp(c->status, "solved") == 0) {
+			rc = case_event(ctx, id, "status", c->status, "active",
+					NULL, err);
+			g_free(c->status);
+			c->status = g_strdup("active");
+			c->solved_at = 0;
+		}
+		if (rc == 0)
+			rc = case_save(ctx, c, err);
+	}
+	store_case_free(&c);
+	return rc;
+}
+
+int
+case_event_add(const struct case_ctx *ctx, int64_t id, const char *what,
+	       const char *old_v, const char *new_v, const char *detail,
+	       struct cm_error *err)
+{
+	return case_event(ctx, id, what, old_v, new_v, detail, err);
 }
 
 int

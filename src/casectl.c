@@ -70,6 +70,26 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Change fields of a case (see 'create --help' for the options)." },
 	{ "history", cli_cmd_history, "CASE",
 	  "Print the audit trail of the case, oldest first." },
+	{ "reply", cli_cmd_reply,
+	  "CASE (--template NAME [--set K=V]... | --text TEXT) [--attach FILE]... [--to EMAIL]...",
+	  "Mail the case's people: a canned response (see 'casectl templates')\n"
+	  "with its fields, or a free reply.  The mail is queued and stored on\n"
+	  "the case; casemaild sends it and notifies the owners, watchers and\n"
+	  "participants it was not addressed to.  A template may change the\n"
+	  "case (resolve marks it Solved, escalation marks it pending).\n\n"
+	  "  --template NAME   a file in the templates directory\n"
+	  "  --set NAME=VALUE  a value for {{field.NAME}} (repeatable)\n"
+	  "  --text TEXT       the free reply, or {{field.text}}\n"
+	  "  --attach FILE     attach a file (repeatable)\n"
+	  "  --to EMAIL        an extra recipient (repeatable)" },
+	{ "preview", cli_cmd_preview,
+	  "CASE (--template NAME [--set K=V]... | --text TEXT) [--to EMAIL]...",
+	  "Print the mail 'reply' would send, without sending or storing it." },
+	{ "templates", cli_cmd_templates, "",
+	  "List the canned-response templates and the fields each requires." },
+	{ "outbox", cli_cmd_outbox, "[retry ID]",
+	  "List queued, retrying and failed mails with their last error, or\n"
+	  "queue one again now (its failed recipients included)." },
 	{ "trace", cli_cmd_trace, "MESSAGE-ID",
 	  "Show what happened to an incoming mail: its case, its state and\n"
 	  "the decision record (fetched, parsed, threaded by what, or held\n"

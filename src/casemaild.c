@@ -6,6 +6,7 @@
  *   --once          fetch everything new from IMAP once, then exit
  *   ingest [PATH]   raw messages from files, Maildirs or stdin (MTA pipe)
  *   reprocess ID    run a held or failed message again from its raw copy
+ *   send            drain the outbox once
  *   check           validate the configuration and migrate the store
  */
 #include <dirent.h>
@@ -22,7 +23,10 @@
 #include "casemail/ingest.h"
 #include "casemail/log.h"
 #include "casemail/mime.h"
+#include "casemail/outbound.h"
+#include "casemail/outbox.h"
 #include "casemail/store.h"
+#include "casemail/template.h"
 #include "casemail/timeutil.h"
 
 /* Messages per durable commit in ingest mode: one fsync per group. */
@@ -34,6 +38,9 @@ static volatile int stop_flag;
 struct daemon {
 	struct config *cfg;
 	struct store *store;
+	GPtrArray *templates;
+	struct outbound out;
+	struct outbox outbox;
 	struct ingest ing;
 	int in_txn;       /* messages in the open ingest transaction */
 	int refused;      /* a message was refused (ingest mode) */
@@ -46,6 +53,7 @@ usage(FILE *f)
 		"usage: casemaild [-c FILE] [-d] [--once]\n"
 		"       casemaild [-c FILE] [-d] ingest [FILE|MAILDIR]...\n"
 		"       casemaild [-c FILE] [-d] reprocess MESSAGE-ROW\n"
+		"       casemaild [-c FILE] [-d] send\n"
 		"       casemaild [-c FILE] check\n\n"
 		"Without a mode, fetch mail from the [imap] mailbox until stopped\n"
 		"(SIGTERM/SIGINT), using IDLE where the server has it.\n\n"
@@ -56,6 +64,8 @@ usage(FILE *f)
 		"                     0 kept, 75 try again later, 65 refused\n"
 		"  reprocess ROW      run a held or failed message again from its\n"
 		"                     kept raw copy (ROW as shown by 'casectl review')\n"
+		"  send               send every mail that is due from the outbox,\n"
+		"                     then exit (75: the SMTP server failed)\n"
 		"  check              validate the configuration, open the store "
 		"and\n"
 		"                     migrate its schema, then exit 0\n"
@@ -89,6 +99,24 @@ signals_init(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * The templates: a broken one stops us with its file and line; a missing
+ * directory only means nothing is mailed.
+ */
+static int
+daemon_templates(const struct config *cfg, GPtrArray **templates_r,
+		 struct cm_error *err)
+{
+	if (!g_file_test(cfg->templates_dir, G_FILE_TEST_IS_DIR)) {
+		log_warnx("templates: %s is not a directory: no notifications, "
+			  "acknowledgements or canned responses",
+			  cfg->templates_dir);
+		*templates_r = g_ptr_array_new();
+		return 0;
+	}
+	return template_load_dir(cfg->templates_dir, templates_r, err);
+}
+
 static int
 daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
 {
@@ -104,8 +132,13 @@ daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
 	rc = store_open(d->cfg->store_database, &opt, &d->store, err);
 	if (rc != 0)
 		return rc;
+	if ((rc = daemon_templates(d->cfg, &d->templates, err)) != 0)
+		return rc;
+	outbound_init(&d->out, d->store, d->cfg, d->templates);
+	outbox_init(&d->outbox, d->store, d->cfg);
 	d->ing.store = d->store;
 	d->ing.cfg = d->cfg;
+	d->ing.out = &d->out;
 	mime_init();
 	return 0;
 }
@@ -113,8 +146,26 @@ daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
 static void
 daemon_close(struct daemon *d)
 {
+	outbox_clear(&d->outbox);
+	outbound_clear(&d->out);
+	if (d->templates != NULL)
+		g_ptr_array_unref(d->templates);
 	store_close(&d->store);
 	config_free(&d->cfg);
+}
+
+/* Drain the outbox; trouble is logged, never fatal (mail stays queued). */
+static void
+daemon_send(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct cm_error err = { 0 };
+	int sent = 0;
+
+	if (outbox_drain(&d->outbox, time_now(), &stop_flag, &sent, &err) != 0)
+		log_warnx("outbox: %s (mail stays queued)", err.msg);
+	else if (sent > 0)
+		log_info("outbox: %d delivered", sent);
 }
 
 static int
@@ -341,14 +392,49 @@ run_reprocess(struct daemon *d, const char *arg, struct cm_error *err)
 	return 0;
 }
 
+/* ---- send ----------------------------------------------------------- */
+
+/* Drain the outbox until nothing is due (or the server fails). */
+static int
+drain_all(struct daemon *d, int *total_r, struct cm_error *err)
+{
+	int sent = 0, rc;
+
+	*total_r = 0;
+	do {
+		rc = outbox_drain(&d->outbox, time_now(), &stop_flag, &sent, err);
+		*total_r += sent;
+	} while (rc == 0 && sent > 0 && !stop_flag);
+	return rc;
+}
+
+static int
+run_send(struct daemon *d, struct cm_error *err)
+{
+	int total, rc = drain_all(d, &total, err);
+
+	log_info("outbox: %d delivered", total);
+	return rc;
+}
+
 /* ---- IMAP ----------------------------------------------------------- */
 
 static int
 run_once(struct daemon *d, struct cm_error *err)
 {
-	int rc = fetch_once(&d->ing, err);
+	int rc = fetch_once(&d->ing, err), sent = 0;
+	struct cm_error serr = { 0 };
 
 	log_stats(&d->ing.stats, "imap");
+	/* Also send what is due, so a cron job or a test sees the mail its
+	 * run caused.  An SMTP problem leaves the mail queued: exit 75. */
+	if (rc == 0 && drain_all(d, &sent, &serr) != 0) {
+		if (err != NULL)
+			*err = serr;
+		rc = CM_ETEMP;
+	}
+	if (sent > 0)
+		log_info("outbox: %d delivered", sent);
 	return rc;
 }
 
@@ -359,7 +445,7 @@ run_daemon(struct daemon *d, struct cm_error *err)
 
 	log_info("started (config %s, store %s)", d->cfg->path,
 		 d->cfg->store_database);
-	rc = fetch_run(&d->ing, &stop_flag, err);
+	rc = fetch_run(&d->ing, &stop_flag, daemon_send, d, err);
 	log_stats(&d->ing.stats, "stopping");
 	if (stop_signal != 0)
 		log_info("stopped by signal %d", (int)stop_signal);
@@ -378,6 +464,8 @@ dispatch(struct daemon *d, int once, int argc, char **argv,
 		return run_ingest(d, argc - 1, argv + 1, err);
 	if (strcmp(argv[0], "reprocess") == 0 && argc == 2)
 		return run_reprocess(d, argv[1], err);
+	if (strcmp(argv[0], "send") == 0 && argc == 1)
+		return run_send(d, err);
 	return cm_error_set(err, CM_EUSAGE, "unknown mode '%s' (see --help)",
 			    argv[0]);
 }

@@ -118,4 +118,11 @@ int cli_cmd_search(struct cli *cli, int argc, char **argv);
 int cli_cmd_trace(struct cli *cli, int argc, char **argv);
 int cli_cmd_review(struct cli *cli, int argc, char **argv);
 
+/* ---- mail the desk sends (cli_outbound.c) ------------------------------- */
+
+int cli_cmd_reply(struct cli *cli, int argc, char **argv);
+int cli_cmd_preview(struct cli *cli, int argc, char **argv);
+int cli_cmd_templates(struct cli *cli, int argc, char **argv);
+int cli_cmd_outbox(struct cli *cli, int argc, char **argv);
+
 #endif

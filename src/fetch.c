@@ -211,6 +211,8 @@ enum fetch_state {
 struct fetch_loop {
 	struct ingest *ing;
 	volatile int *stop;
+	fetch_hook_cb hook;
+	void *hook_ctx;
 	enum fetch_state state;
 	int logged;
 	char last_error[CM_ERROR_MSG_MAX];
@@ -264,31 +266,42 @@ fetch_session(struct fetch_loop *l, struct imap *im, struct cm_error *err)
 {
 	const struct config *cfg = l->ing->cfg;
 	int use_idle = cfg->imap_idle && imap_has_idle(im);
-	int rc = 0, changed;
+	/* Waits come in slices so the hook runs every FETCH_HOOK_SECS. */
+	int slice = l->hook != NULL ? FETCH_HOOK_SECS : FETCH_IDLE_REISSUE_SECS;
+	int rc = 0, poll = 1, changed, since_poll = 0, secs;
 
 	while (rc == 0 && !*l->stop) {
-		rc = fetch_poll(im, l->ing, err);
-		if (rc != 0)
-			break;
-		/* A session that works resets the backoff and the error. */
-		l->backoff_secs = FETCH_BACKOFF_MIN_SECS;
-		l->last_error[0] = '\0';
+		if (poll) {
+			if ((rc = fetch_poll(im, l->ing, err)) != 0)
+				break;
+			/* A session that works resets the backoff and error. */
+			l->backoff_secs = FETCH_BACKOFF_MIN_SECS;
+			l->last_error[0] = '\0';
+			since_poll = 0;
+		}
+		if (l->hook != NULL)
+			l->hook(l->hook_ctx);
 		if (use_idle) {
 			fetch_state_set(l, FETCH_IDLING, NULL);
-			rc = imap_idle(im, FETCH_IDLE_REISSUE_SECS, l->stop,
-				       &changed, err);
-		} else {
-			fetch_state_set(l, FETCH_POLLING, NULL);
-			fetch_sleep(l, cfg->imap_poll_interval_secs);
-			if (!*l->stop)
-				rc = imap_noop(im, err);
+			changed = 0;
+			rc = imap_idle(im, slice, l->stop, &changed, err);
+			poll = changed;
+			continue;
 		}
+		fetch_state_set(l, FETCH_POLLING, NULL);
+		secs = MIN(cfg->imap_poll_interval_secs - since_poll, slice);
+		fetch_sleep(l, secs);
+		since_poll += secs;
+		poll = since_poll >= cfg->imap_poll_interval_secs;
+		if (!poll && !*l->stop)
+			rc = imap_noop(im, err);
 	}
 	return rc;
 }
 
 int
-fetch_run(struct ingest *ing, volatile int *stop, struct cm_error *err)
+fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
+	  void *hook_ctx, struct cm_error *err)
 {
 	struct fetch_loop l = { 0 };
 	struct cm_error e;
@@ -300,6 +313,8 @@ fetch_run(struct ingest *ing, volatile int *stop, struct cm_error *err)
 	(void)err;
 	l.ing = ing;
 	l.stop = stop;
+	l.hook = hook;
+	l.hook_ctx = hook_ctx;
 	l.backoff_secs = FETCH_BACKOFF_MIN_SECS;
 	while (!*stop) {
 		cm_error_clear(&e);

@@ -15,6 +15,9 @@
 #include "casemail/classify.h"
 #include "casemail/log.h"
 #include "casemail/mime.h"
+#include "casemail/msgid.h"
+#include "casemail/outbound.h"
+#include "casemail/template.h"
 #include "casemail/quote.h"
 #include "casemail/thread.h"
 
@@ -41,6 +44,8 @@ struct ingest_job {
 	const char *state;        /* stored | held | ignored | failed */
 	char *reason;
 	enum ingest_outcome outcome;
+	int new_case;             /* this mail opened its case */
+	int64_t signed_case;      /* the case one of our signed IDs names */
 };
 
 const char *
@@ -256,6 +261,109 @@ job_message_row(struct ingest_job *job)
 	return m;
 }
 
+/* ---- what a stored mail causes: notifications, acks, commands ------- */
+
+/*
+ * "/escalation" (any template name) as the first body line of a mail
+ * from our own organisation, then "key: value" lines: the fields.
+ * Returns the template name (g_free) and fills fields, or NULL.
+ */
+static char *
+job_command(struct ingest_job *job, GHashTable *fields)
+{
+	const char *text = job->mm->text, *nl;
+	char *name, **lines;
+
+	if (text == NULL || job->ing->out == NULL ||
+	    !config_is_org_address(job->ing->cfg, job->mm->from.address))
+		return NULL;
+	while (*text == ' ' || *text == '\n' || *text == '\t')
+		text++;
+	if (*text != '/')
+		return NULL;
+	nl = strchr(text, '\n');
+	name = g_strstrip(g_strndup(text + 1, nl != NULL ? (gsize)(nl - text - 1)
+							  : strlen(text + 1)));
+	if (name[0] == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+				      != strlen(name) ||
+	    template_find(job->ing->out->templates, name) == NULL) {
+		g_free(name);
+		return NULL;
+	}
+	lines = g_strsplit(nl != NULL ? nl + 1 : "", "\n", 200);
+	for (char **l = lines; *l != NULL; l++) {
+		char *colon = strchr(*l, ':');
+
+		/* The fields end at the first line of any other form. */
+		if (colon == NULL || colon == *l)
+			break;
+		*colon = '\0';
+		g_hash_table_replace(fields, g_ascii_strdown(g_strstrip(*l), -1),
+				     g_strdup(g_strstrip(colon + 1)));
+	}
+	g_strfreev(lines);
+	return name;
+}
+
+static int
+job_run_command(struct ingest_job *job, const char *name, GHashTable *fields,
+		struct cm_error *err)
+{
+	struct outbound_reply r = { 0 };
+	struct cm_error cerr = { 0 };
+	int rc;
+
+	r.template_name = name;
+	r.fields = fields;
+	r.actor = job->mm->from.address;
+	r.actor_name = job->mm->from.name;
+	rc = outbound_reply(job->ing->out, job->case_id, &r, job->now, NULL,
+			    &cerr);
+	if (rc == CM_EUSAGE) {
+		/* The agent's mistake (say, a field missing): on the case,
+		 * for them to see, not a failed message. */
+		struct case_ctx ctx;
+
+		job_ctx(job, &ctx);
+		job_note(job, "command /%s refused: %s", name, cerr.msg);
+		return case_event_add(&ctx, job->case_id, "command refused", NULL,
+				      name, cerr.msg, err);
+	}
+	if (rc != 0 && err != NULL)
+		*err = cerr;
+	if (rc == 0)
+		job_note(job, "command /%s sent", name);
+	return rc;
+}
+
+static int
+job_mail_out(struct ingest_job *job, const struct store_message *m,
+	     struct cm_error *err)
+{
+	struct outbound *out = job->ing->out;
+	GHashTable *fields;
+	char *command;
+	int queued, rc = 0;
+
+	if (out == NULL || job->case_id == 0)
+		return 0;
+	queued = out->queued;
+	fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	command = job_command(job, fields);
+	if (command != NULL)
+		rc = job_run_command(job, command, fields, err);
+	if (rc == 0)
+		rc = outbound_notify(out, job->case_id, m, job->now, err);
+	if (rc == 0 && job->new_case)
+		rc = outbound_acknowledge(out, job->case_id, m, job->now, err);
+	if (rc == 0 && out->queued > queued)
+		job_note(job, "%d mails queued", out->queued - queued);
+	g_hash_table_unref(fields);
+	g_free(command);
+	return rc;
+}
+
 static int
 job_store_row(struct ingest_job *job, int with_attachments,
 	      struct cm_error *err)
@@ -269,6 +377,8 @@ job_store_row(struct ingest_job *job, int with_attachments,
 		rc = job_attachments(job, m, err);
 	if (rc == 0)
 		rc = store_message_insert(job->ing->store, m, NULL, err);
+	if (rc == 0 && job->outcome == INGEST_STORED)
+		rc = job_mail_out(job, m, err);
 	store_message_free(&m);
 	return rc;
 }
@@ -426,6 +536,32 @@ job_case_by_plus(struct ingest_job *job, int64_t *id_r, struct cm_error *err)
 	return rc;
 }
 
+/* A reference that is one of our signed Message-IDs names its case. */
+static int
+job_case_by_signature(struct ingest_job *job, struct cm_error *err)
+{
+	GPtrArray *refs;
+	const char *key;
+	int64_t id = 0;
+	int exists = 0, rc;
+
+	job->signed_case = 0;
+	if (job->ing->out == NULL)
+		return 0;
+	if ((rc = outbound_key(job->ing->out, &key, err)) != 0)
+		return rc;
+	refs = job_all_refs(job);
+	for (guint i = refs->len; i > 0 && id == 0; i--)
+		if (!msgid_verify(key, msgid_domain(job->ing->cfg),
+				  refs->pdata[i - 1], &id))
+			id = 0;
+	g_ptr_array_unref(refs);
+	if (id != 0 && (rc = job_case_exists(job, id, &exists, err)) == 0 &&
+	    exists)
+		job->signed_case = id;
+	return rc;
+}
+
 static int
 job_thread(struct ingest_job *job, struct cm_error *err)
 {
@@ -442,7 +578,19 @@ job_thread(struct ingest_job *job, struct cm_error *err)
 	g_ptr_array_unref(refs);
 	if (rc != 0)
 		return rc;
-	if (by_tag != 0) {
+	if (rc == 0)
+		rc = job_case_by_signature(job, err);
+	if (rc != 0)
+		return rc;
+	if (job->signed_case != 0) {
+		job_set_case(job, job->signed_case);
+		job_note(job, "threaded by our signed Message-ID to %s", job->num);
+		if (by_tag != 0 && by_tag != job->signed_case) {
+			case_format_number(job->ing->cfg, by_tag, other, sizeof(other));
+			job_note(job, "subject tag %s ignored: the signed "
+				 "reference wins", other);
+		}
+	} else if (by_tag != 0) {
 		job_set_case(job, by_tag);
 		job_note(job, "threaded by subject tag %s", job->num);
 		if (by_refs != 0 && by_refs != by_tag) {
@@ -469,7 +617,9 @@ job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 	int person = 0, domain = 0, rc;
 	int64_t sent_case = 0;
 
-	*ok_r = job->trusted ||
+	/* Our own organisation's people are the desk's agents. */
+	*ok_r = job->trusted || job->signed_case == job->case_id ||
+		config_is_org_address(job->ing->cfg, job->mm->from.address) ||
 		g_strcmp0(job->ing->cfg->case_accept_from, "anyone") == 0;
 	rc = *ok_r ? 0 : store_case_knows(job->ing->store, job->case_id,
 					  job->mm->from.address, &person,
@@ -564,6 +714,7 @@ job_new_case(struct ingest_job *job, struct cm_error *err)
 	if (rc != 0)
 		return rc;
 	job_set_case(job, id);
+	job->new_case = 1;
 	job_note(job, "new case %s", job->num);
 	return 0;
 }
@@ -642,13 +793,77 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 	return rc;
 }
 
+/* The case an "unsubscribe-CV000123" plus address names, or 0. */
+static int64_t
+job_unsubscribe_case(struct ingest_job *job, GPtrArray *addrs)
+{
+	const struct config *cfg = job->ing->cfg;
+
+	for (guint i = 0; i < addrs->len; i++) {
+		const struct mime_address *a = addrs->pdata[i];
+		const char *plus = strchr(a->address, '+');
+		const char *at = strrchr(a->address, '@');
+		char tok[CASENUM_BUF_SIZE];
+		int64_t id;
+
+		if (plus == NULL || at == NULL || at < plus ||
+		    !thread_is_case_address(cfg, a->address) ||
+		    g_ascii_strncasecmp(plus + 1, "unsubscribe-", 12) != 0)
+			continue;
+		plus += 12;
+		if (at - plus - 1 <= 0 || (size_t)(at - plus) >= sizeof(tok))
+			continue;
+		memcpy(tok, plus + 1, (size_t)(at - plus - 1));
+		tok[at - plus - 1] = '\0';
+		if (casenum_parse(cfg->case_prefix, tok, &id, NULL) == 0)
+			return id;
+	}
+	return 0;
+}
+
+/* List-Unsubscribe: stop this person's notifications for that case only. */
+static int
+job_unsubscribe(struct ingest_job *job, int *done_r, struct cm_error *err)
+{
+	int64_t id = job_unsubscribe_case(job, job->mm->to);
+	struct case_ctx ctx;
+	int exists = 0, changed = 0, rc;
+
+	*done_r = 0;
+	if (id == 0)
+		id = job_unsubscribe_case(job, job->mm->cc);
+	if (id == 0 || (rc = job_case_exists(job, id, &exists, err)) != 0 ||
+	    !exists)
+		return id == 0 || exists ? 0 : rc;
+	job_set_case(job, id);
+	rc = store_participant_subscribe(job->ing->store, id,
+					 job->mm->from.address, 0, &changed, err);
+	job_ctx(job, &ctx);
+	if (rc == 0 && changed)
+		rc = case_event_add(&ctx, id, "unsubscribed",
+				    job->mm->from.address, NULL, NULL, err);
+	/* Confirmed once: a second request changes nothing and says nothing. */
+	if (rc == 0 && changed && job->ing->out != NULL)
+		rc = outbound_confirm_unsubscribe(job->ing->out, id,
+						  job->mm->from.address,
+						  job->now, err);
+	job_note(job, "unsubscribe from %s%s", job->num,
+		 changed ? "" : " (already)");
+	job->state = "ignored";
+	job->outcome = INGEST_IGNORED;
+	*done_r = 1;
+	if (rc == 0)
+		rc = job_store_row(job, 0, err);
+	return rc;
+}
+
 static int
 job_run(struct ingest_job *job, struct cm_error *err)
 {
 	struct store_message *dup = NULL;
 	enum classify_kind kind;
 	const char *why = NULL;
-	int rc, flood;
+	int rc, flood, done = 0;
 
 	if ((rc = job_keep_raw(job, err)) != 0)
 		return rc;
@@ -669,6 +884,8 @@ job_run(struct ingest_job *job, struct cm_error *err)
 	/* Without a sender there is nobody to thread, answer or trust. */
 	if (job->mm->from.address == NULL)
 		return cm_error_set(err, CM_EINPUT, "no sender address (From)");
+	if ((rc = job_unsubscribe(job, &done, err)) != 0 || done)
+		return rc;
 	kind = classify_message(job->mm, job->ing->cfg, &why);
 	if (kind != CLASSIFY_PERSON)
 		return job_noise(job, kind, why, err);

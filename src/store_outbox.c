@@ -510,3 +510,24 @@ store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 	}
 	return 0;
 }
+
+int
+store_person_bouncing(struct store *s, const char *address, int *bouncing_r,
+		      struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT bouncing FROM people WHERE address = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*bouncing_r = 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	store_bind_text(st, 1, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*bouncing_r = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0 : store_sql_err(s, rc, "read person", err);
+}

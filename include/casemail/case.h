@@ -89,6 +89,18 @@ int case_solve(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
 int case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
 
 /*
+ * Mark an Active case as waiting on someone outside (on, e.g. "outside
+ * support"), or clear it (NULL); audited.  Solving clears it.
+ */
+int case_set_waiting(const struct case_ctx *ctx, int64_t id, const char *on,
+		     struct cm_error *err);
+
+/* Append an audit event by ctx->actor at ctx->now. */
+int case_event_add(const struct case_ctx *ctx, int64_t id, const char *what,
+		   const char *old_v, const char *new_v, const char *detail,
+		   struct cm_error *err);
+
+/*
  * Make address the owner of one side ("shipper"/"carrier").  side NULL:
  * the person's recorded side.  A side that has another owner is refused
  * (CM_EREFUSED): at most one owner per side, two in all.  *side_r (may be

@@ -51,6 +51,12 @@ int fetch_once(struct ingest *ing, struct cm_error *err);
  * change is logged once.  Returns 0 once *stop becomes nonzero (checked
  * at least once a second); errors never end the loop.
  */
-int fetch_run(struct ingest *ing, volatile int *stop, struct cm_error *err);
+/* Called after every poll and at least every FETCH_HOOK_SECS while
+ * waiting (the daemon drains its outbox there). */
+typedef void (*fetch_hook_cb)(void *ctx);
+#define FETCH_HOOK_SECS 30
+
+int fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
+	      void *hook_ctx, struct cm_error *err);
 
 #endif

@@ -45,9 +45,14 @@ struct ingest_source {
 	const char *origin;   /* a file name, for the log */
 };
 
+struct outbound;
+
 struct ingest {
 	struct store *store;       /* borrowed */
 	const struct config *cfg;  /* borrowed */
+	/* Borrowed; NULL: nothing is mailed (no notifications, no
+	 * acknowledgements, no mail commands, no signed-reference trust). */
+	struct outbound *out;
 	struct ingest_stats stats;
 	/* Blob files are not fsynced one by one: the caller calls
 	 * ingest_sync() before every commit. */

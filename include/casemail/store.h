@@ -429,6 +429,10 @@ int store_ack_mark(struct store *s, const char *address, int64_t now,
 int store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 			   int64_t *case_id_r, struct cm_error *err);
 
+/* Whether mail to address bounced (0 for unknown people). */
+int store_person_bouncing(struct store *s, const char *address,
+			  int *bouncing_r, struct cm_error *err);
+
 /* Subscribe or unsubscribe a participant of a case (*changed_r). */
 int store_participant_subscribe(struct store *s, int64_t case_id,
 				const char *address, int subscribed,

@@ -1,0 +1,89 @@
+/*
+ * outbound.h - what the desk mails, and to whom: notifications of new
+ * messages, acknowledgements of new cases, canned responses and free
+ * replies.  Everything is rendered from templates, built by compose.c and
+ * queued in the outbox in the caller's transaction, so the mail exists
+ * exactly when the event that caused it does.  outbox.c sends it.
+ *
+ * Who is notified of a message on a case: its owners, watchers and
+ * subscribed participants, each once (addresses compared without regard
+ * to case), except the author, anyone the mail already went to directly
+ * (its To and Cc), the desk's own addresses, people whose mail bounces,
+ * and anyone over the token buckets ([smtp] limit_per_case_hour per
+ * recipient and case, limit_global_hour in all): one mail per recipient.
+ */
+#ifndef CASEMAIL_OUTBOUND_H
+#define CASEMAIL_OUTBOUND_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "casemail/config.h"
+#include "casemail/error.h"
+#include "casemail/store.h"
+
+struct outbound {
+	struct store *store;       /* borrowed */
+	const struct config *cfg;  /* borrowed */
+	GPtrArray *templates;      /* borrowed; NULL: none loaded */
+	char *key;                 /* Message-ID key, loaded on first use */
+	int queued;                /* mails queued through this context */
+};
+
+/* Set up (nothing is read yet). */
+void outbound_init(struct outbound *o, struct store *store,
+		   const struct config *cfg, GPtrArray *templates);
+void outbound_clear(struct outbound *o);
+
+/*
+ * A message m (already stored on case_id) was added: notify the people
+ * of the case (see above).  Needs an open transaction.
+ */
+int outbound_notify(struct outbound *o, int64_t case_id,
+		    const struct store_message *m, int64_t now,
+		    struct cm_error *err);
+
+/*
+ * Acknowledge a mail that opened case_id to its sender with the
+ * "acknowledge" template: not for our own domains, at most once per
+ * sender per [case] ack_interval.  No template: nothing is sent.
+ */
+int outbound_acknowledge(struct outbound *o, int64_t case_id,
+			 const struct store_message *m, int64_t now,
+			 struct cm_error *err);
+
+/* A canned response or a free reply on a case. */
+struct outbound_reply {
+	const char *template_name;   /* NULL: a free reply (text needed) */
+	GHashTable *fields;          /* NAME -> value for {{field.NAME}} */
+	const char *text;            /* free text ({{field.text}} too) */
+	const char *actor;           /* the agent's address */
+	const char *actor_name;      /* or NULL */
+	const char *const *to;       /* extra literal recipients */
+	size_t n_to;
+	const char *const *attach_files; /* paths to attach */
+	size_t n_attach;
+	int preview;                 /* render only: nothing is queued */
+};
+
+/*
+ * Render and (unless preview) queue a reply on case_id, store it on the
+ * case as an outgoing message, apply the template's Sets-Status, and
+ * notify the people it was not addressed to.  *preview_r (if non-NULL)
+ * receives the rendered message.  CM_EUSAGE when the template's
+ * required fields are missing (listed) or it has no recipients.
+ */
+int outbound_reply(struct outbound *o, int64_t case_id,
+		   const struct outbound_reply *r, int64_t now,
+		   GString *preview_r, struct cm_error *err);
+
+/* Confirm an unsubscription from case_id to address (once). */
+int outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
+				 const char *address, int64_t now,
+				 struct cm_error *err);
+
+/* The Message-ID key (loads it); borrowed. */
+int outbound_key(struct outbound *o, const char **key_r,
+		 struct cm_error *err);
+
+#endif

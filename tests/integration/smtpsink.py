@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""smtpsink.py - an SMTP receiver on 127.0.0.1 for casemail's tests.
+
+    smtpsink.py DIR [--port N] [--tls-cert CERT --tls-key KEY]
+                    [--auth USER:PASSWORD] [--discard] [--daemon]
+    smtpsink.py DIR --stop
+
+Listens on 127.0.0.1 (a free port unless --port) and writes DIR/port once
+it accepts connections, DIR/pid while it runs; both go away on exit.
+SIGTERM or SIGINT stop it cleanly, closing open client connections.
+
+Each accepted message becomes DIR/mail/NNNN.eml (the bytes received, dot
+stuffing undone) and then DIR/mail/NNNN.json with mail_from, rcpt_tos,
+helo and peer ([host, port], so a test can tell connections apart).
+Numbering continues after the files already there; the .json appears
+last, by rename, and before the 250 reply.  --discard writes nothing
+(for benchmarks).
+
+Replies: 550 5.1.1 to recipients whose local part starts with "reject",
+451 4.3.0 to those starting with "defer".  DIR/mode, read at every
+command, may hold "down-451" (451 to every RCPT) or "data-451" (451 after
+the data).  With --tls-cert/--tls-key STARTTLS is offered and required;
+--auth requires AUTH PLAIN/LOGIN (over TLS only, when TLS is on).
+
+--daemon detaches (stdio to DIR/sink.log) and returns once DIR/port is
+there; --stop sends SIGTERM to DIR/pid and waits until the process is gone.
+
+Run it with /usr/bin/python3, which sees Debian's python3-aiosmtpd.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import ssl
+import sys
+import time
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+START_TIMEOUT_SECS = 10
+STOP_TIMEOUT_SECS = 10
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class Sink:
+    def __init__(self, directory, discard):
+        self.dir = directory
+        self.maildir = os.path.join(directory, "mail")
+        self.discard = discard
+        os.makedirs(self.maildir, exist_ok=True)
+        numbers = [int(n[:-5]) for n in os.listdir(self.maildir)
+                   if n.endswith(".json") and n[:-5].isdigit()]
+        self.seq = max(numbers, default=0)
+
+    def mode(self):
+        try:
+            with open(os.path.join(self.dir, "mode")) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return ""
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if self.mode() == "down-451":
+            return "451 4.3.0 receiver is down"
+        if local.startswith("reject"):
+            return "550 5.1.1 no such user"
+        if local.startswith("defer"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.append(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.mode() == "data-451":
+            return "451 4.3.0 data not taken"
+        self.seq += 1
+        if not self.discard:
+            self.store(session, envelope)
+        return "250 2.0.0 OK queued as %04d" % self.seq
+
+    def store(self, session, envelope):
+        base = os.path.join(self.maildir, "%04d" % self.seq)
+        write_atomic(base + ".eml", envelope.original_content)
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "helo": session.host_name,
+            "peer": list(session.peer[:2]),
+        }
+        write_atomic(base + ".json",
+                     (json.dumps(meta, sort_keys=True) + "\n").encode())
+
+
+def make_tls(args):
+    if not args.tls_cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    return ctx
+
+
+def make_authenticator(spec):
+    user, _, password = spec.partition(":")
+
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login == user.encode()
+              and auth_data.password == password.encode())
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
+async def serve(args):
+    sink = Sink(args.dir, args.discard)
+    tls = make_tls(args)
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    clients = set()
+
+    def factory():
+        kw = {}
+        if args.auth:
+            kw = dict(authenticator=make_authenticator(args.auth),
+                      auth_required=True, auth_require_tls=tls is not None)
+        # A fixed hostname: the default is socket.getfqdn(), a DNS lookup
+        # per connection.
+        proto = SMTP(sink, hostname="sink.test", decode_data=False,
+                     tls_context=tls, require_starttls=tls is not None, **kw)
+        clients.add(proto)
+        return proto
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(1))
+    server = await loop.create_server(factory, "127.0.0.1", args.port)
+    port = server.sockets[0].getsockname()[1]
+    write_atomic(os.path.join(args.dir, "pid"), b"%d\n" % os.getpid())
+    write_atomic(os.path.join(args.dir, "port"), b"%d\n" % port)
+    try:
+        await stop
+    finally:
+        remove_quietly(os.path.join(args.dir, "port"))
+        server.close()
+        # Server.close() leaves accepted connections open (Python 3.11):
+        # close them, so clients see the receiver go away.
+        for proto in clients:
+            if proto.transport is not None:
+                proto.transport.close()
+        await server.wait_closed()
+        remove_quietly(os.path.join(args.dir, "pid"))
+
+
+def daemonize(directory):
+    """Fork; the parent returns 0 once DIR/port exists, 1 if the child died."""
+    pid = os.fork()
+    if pid > 0:
+        deadline = time.monotonic() + START_TIMEOUT_SECS
+        while time.monotonic() < deadline:
+            if os.path.exists(os.path.join(directory, "port")):
+                os._exit(0)
+            if os.waitpid(pid, os.WNOHANG)[0] != 0:
+                os._exit(1)
+            time.sleep(0.02)
+        os._exit(1)
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(os.path.join(directory, "sink.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
+def stop_daemon(directory):
+    try:
+        with open(os.path.join(directory, "pid")) as f:
+            pid = int(f.read())
+    except FileNotFoundError:
+        return 0
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return 0
+    deadline = time.monotonic() + STOP_TIMEOUT_SECS
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return 0
+        time.sleep(0.02)
+    print("smtpsink: pid %d did not stop" % pid, file=sys.stderr)
+    return 1
+
+
+def main():
+    p = argparse.ArgumentParser(description="SMTP test receiver")
+    p.add_argument("dir")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--auth", metavar="USER:PASSWORD")
+    p.add_argument("--discard", action="store_true")
+    p.add_argument("--daemon", action="store_true")
+    p.add_argument("--stop", action="store_true")
+    args = p.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if args.stop:
+        return stop_daemon(args.dir)
+    os.makedirs(args.dir, exist_ok=True)
+    remove_quietly(os.path.join(args.dir, "port"))
+    if args.daemon:
+        daemonize(args.dir)
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

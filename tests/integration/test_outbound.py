@@ -1,0 +1,424 @@
+#!/usr/bin/python3
+"""Outbound mail end to end: Dovecot in, casemaild, an SMTP receiver out.
+
+Usage: test_outbound.py CASEMAILD CASECTL TEMPLATES_DIR
+
+A private Dovecot and an aiosmtpd receiver (smtpsink.py) on 127.0.0.1.
+Mail is APPENDed, `casemaild --once` ingests it and drains the outbox,
+and the test reads what the receiver really got: envelopes, headers,
+threading, encodings, attachments, refusals and retries.
+"""
+
+import email
+import email.message
+import email.policy
+import email.utils
+import glob
+import imaplib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
+SINK = os.path.join(HERE, "smtpsink.py")
+CASEMAILD = CASECTL = TEMPLATES = None
+IMAP = {}
+
+DESK = "cases@desk.example"
+SHIPPER = "Sam Shipper <sam@acme.test>"
+CARRIER = "Carla Carrier <carla@fasttrucks.test>"
+AGENT = "anna@desk.example"
+
+
+def start_dovecot():
+    top = tempfile.mkdtemp(prefix="casemail-out-imap.")
+    os.chmod(top, 0o755)
+    subprocess.run([DOVECOT_SH, "start", top], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    with open(os.path.join(top, "env"), encoding="utf-8") as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            IMAP[k] = v
+
+
+def stop_dovecot():
+    if "IMAP_DIR" in IMAP:
+        subprocess.run([DOVECOT_SH, "stop", IMAP["IMAP_DIR"]], timeout=60)
+        shutil.rmtree(IMAP["IMAP_DIR"], ignore_errors=True)
+
+
+def mail(frm, to, subject, body="Hello.", cc=None, headers=None,
+         in_reply_to=None, attach=None):
+    m = email.message.EmailMessage()
+    m["From"] = frm
+    m["To"] = to
+    if cc:
+        m["Cc"] = cc
+    m["Subject"] = subject
+    m["Date"] = email.utils.formatdate()
+    m["Message-ID"] = email.utils.make_msgid(domain="mua.test")
+    if in_reply_to:
+        m["In-Reply-To"] = in_reply_to
+        m["References"] = in_reply_to
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    for name, data, ctype in attach or []:
+        maintype, subtype = ctype.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype,
+                         filename=name)
+    return m
+
+
+class Outbound(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="casemail-out.")
+        self.box = "O" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.sinkdir = os.path.join(self.dir, "sink")
+        os.makedirs(self.sinkdir)
+        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--daemon"],
+                       check=True, timeout=60)
+        with open(os.path.join(self.sinkdir, "port")) as f:
+            self.smtp_port = int(f.read())
+        pw = os.path.join(self.dir, "imap.pw")
+        with open(pw, "w") as f:
+            f.write("secret\n")
+        os.chmod(pw, 0o600)
+        self.conf = os.path.join(self.dir, "casemail.conf")
+        self.write_conf()
+        self.imap = imaplib.IMAP4("127.0.0.1", int(IMAP["IMAP_PORT"]))
+        self.imap.login("test", "secret")
+        self.imap.create(self.box)
+        self.env = dict(os.environ, CASEMAIL_USER=AGENT, TZ="UTC")
+        self.env.pop("CASEMAIL_CONFIG", None)
+        self.seen = 0
+
+    def tearDown(self):
+        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--stop"],
+                       timeout=60)
+        try:
+            self.imap.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_conf(self, extra_case="", extra_smtp=""):
+        with open(self.conf, "w") as f:
+            f.write(f"""[case]
+address = {DESK}
+organization_domains = desk.example
+desk_name = Case Desk
+escalation_address = support@outside.test
+templates = {TEMPLATES}
+{extra_case}
+[store]
+database = cases.db
+attachments = attachments
+[imap]
+host = 127.0.0.1
+port = {IMAP["IMAP_PORT"]}
+tls = none
+user = test
+password_file = imap.pw
+mailbox = {self.box}
+processed_mailbox = {self.box}-Processed
+review_mailbox = {self.box}-Review
+idle = no
+[smtp]
+url = smtp://127.0.0.1:{self.smtp_port}
+{extra_smtp}
+""")
+
+    # ---- helpers ------------------------------------------------------
+
+    def append(self, msg):
+        data = msg if isinstance(msg, bytes) else msg.as_bytes()
+        self.assertEqual(self.imap.append(self.box, None, None, data)[0], "OK")
+        return msg
+
+    def once(self, expect=0):
+        p = subprocess.run([CASEMAILD, "-c", self.conf, "--once"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        if os.environ.get("VERBOSE"):
+            sys.stderr.write(p.stderr)
+        self.assertEqual(p.returncode, expect, p.stderr)
+        return p.stderr
+
+    def ctl(self, *args, expect=0, json_out=True):
+        argv = [CASECTL, "-c", self.conf] + (["--json"] if json_out else [])
+        p = subprocess.run(argv + list(args), capture_output=True, text=True,
+                           env=self.env, timeout=60)
+        self.assertEqual(p.returncode, expect,
+                         f"casectl {args}: {p.returncode}\n{p.stderr}")
+        if expect != 0:
+            return p.stderr
+        return json.loads(p.stdout) if json_out and p.stdout.strip() \
+            else p.stdout
+
+    def received(self):
+        """Mails the receiver got since the last call: (envelope, msg)."""
+        out = []
+        files = sorted(glob.glob(os.path.join(self.sinkdir, "mail", "*.json")))
+        for j in files[self.seen:]:
+            with open(j) as f:
+                env = json.load(f)
+            with open(j[:-5] + ".eml", "rb") as f:
+                msg = email.message_from_bytes(f.read(),
+                                               policy=email.policy.default)
+            out.append((env, msg))
+        self.seen = len(files)
+        return out
+
+    def by_rcpt(self, got):
+        return {r.lower(): m for env, m in got for r in env["rcpt_tos"]}
+
+    def new_case(self):
+        first = self.append(mail(SHIPPER, CARRIER, "Pallet crushed",
+                                 "It arrived crushed.", cc=DESK))
+        self.once()
+        (c,) = self.ctl("list", "--view", "all")
+        return c["number"], first
+
+    def set_mode(self, mode):
+        path = os.path.join(self.sinkdir, "mode")
+        if mode is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            with open(path, "w") as f:
+                f.write(mode)
+
+
+class TestNotifications(Outbound):
+    def test_ack_and_notifications(self):
+        number, first = self.new_case()
+        got = self.received()
+        # Only the acknowledgement: both people got the mail directly.
+        self.assertEqual([env["rcpt_tos"] for env, _ in got],
+                         [["sam@acme.test"]])
+        ack = got[0][1]
+        self.assertIn(number, ack["Subject"])
+        self.assertEqual(ack["Auto-Submitted"], "auto-replied"
+                         if ack["Auto-Submitted"] != "auto-generated"
+                         else "auto-generated")
+        self.assertEqual(ack["In-Reply-To"], first["Message-ID"])
+        # An owner and a watcher hear of the carrier's reply; the
+        # shipper (in To) and the carrier (author) do not.
+        self.ctl("assign", number, "--owner", AGENT, "--side", "shipper",
+                 json_out=False)
+        self.ctl("watch", number, "--user", "lead@desk.example",
+                 json_out=False)
+        reply = self.append(mail(CARRIER, SHIPPER, f"Re: [{number}] Pallet",
+                                 "We will check the POD.", cc=DESK))
+        self.once()
+        got = self.by_rcpt(self.received())
+        self.assertEqual(sorted(got), [AGENT, "lead@desk.example"])
+        n = got[AGENT]
+        self.assertEqual(n["Subject"], f"[{number}] Pallet crushed")
+        self.assertEqual(email.utils.parseaddr(n["From"])[1], DESK)
+        self.assertIn("Carla Carrier via Case Desk", n["From"])
+        self.assertEqual(n["Reply-To"], DESK)
+        self.assertEqual(n["Auto-Submitted"], "auto-generated")
+        self.assertEqual(n["X-Auto-Response-Suppress"], "All")
+        self.assertIn("unsubscribe", n["List-Unsubscribe"])
+        self.assertTrue(n["Thread-Index"])
+        self.assertEqual(n["In-Reply-To"], reply["Message-ID"])
+        self.assertIn(first["Message-ID"], n["References"])
+        self.assertIn("We will check the POD.", n.get_body().get_content())
+        self.assertNotEqual(got[AGENT]["Message-ID"],
+                            got["lead@desk.example"]["Message-ID"])
+        # A reply to the notification, without tag, threads by its
+        # signed Message-ID.
+        self.append(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
+                         "Noted.", in_reply_to=n["Message-ID"]))
+        self.once()
+        self.assertEqual(len(self.ctl("list", "--view", "all")), 1)
+        self.assertEqual(len(self.ctl("show", number)["messages"]), 3)
+
+    def test_encoded_subjects_and_attachments(self):
+        subjects = ("Палета пошкоджена", "货盘损坏", "Palette beschädigt")
+        for subject in subjects:
+            self.append(mail(SHIPPER, DESK, subject, "New problem."))
+        self.once()
+        self.received()  # the acknowledgement
+        cases = {c["subject"]: c["number"]
+                 for c in self.ctl("list", "--view", "all")}
+        self.assertEqual(sorted(cases), sorted(subjects))
+        for subject, number in cases.items():
+            self.ctl("assign", number, "--owner", AGENT, "--side",
+                     "shipper", json_out=False)
+            self.append(mail(SHIPPER, DESK, f"Re: [{number}] {subject}",
+                             "Photo attached.",
+                             attach=[("foto.png", b"\x89PNG" + b"x" * 500,
+                                      "image/png")]))
+        self.once()
+        got = [m for env, m in self.received() if env["rcpt_tos"] == [AGENT]]
+        self.assertEqual(len(got), 3)
+        for m in got:
+            number = m["X-Casemail-Case"]
+            subject = [s for s, n in cases.items() if n == number][0]
+            self.assertEqual(m["Subject"], f"[{number}] {subject}")
+            raw = m.as_bytes()
+            self.assertIn(b"=?utf-8?", raw.lower())
+            atts = list(m.iter_attachments())
+            self.assertEqual([a.get_filename() for a in atts], ["foto.png"])
+            self.assertEqual(atts[0].get_content(), b"\x89PNG" + b"x" * 500)
+
+    def test_hostile_subject_and_name_cannot_inject(self):
+        raw = (b"From: =?utf-8?q?Evil=0D=0ABcc=3A_victim=40x=2Etest?= "
+               b"<evil@acme.test>\r\n"
+               b"To: cases@desk.example\r\n"
+               b"Subject: =?utf-8?q?Hi=0D=0ABcc=3A_victim=40x=2Etest?=\r\n"
+               b"Message-ID: <evil1@acme.test>\r\n\r\nbody\r\n")
+        self.append(raw)
+        self.once()
+        (c,) = self.ctl("list", "--view", "all")
+        self.ctl("watch", c["number"], "--user", "lead@desk.example",
+                 json_out=False)
+        self.append(mail("evil@acme.test", DESK,
+                         f"Re: [{c['number']}] again", "x"))
+        self.once()
+        for env, m in self.received():
+            self.assertNotIn("victim@x.test", env["rcpt_tos"])
+            self.assertIsNone(m["Bcc"])
+            for k, v in m.items():
+                self.assertNotIn("\n", str(v).strip().replace("\n ", ""))
+
+    def test_no_loop_on_auto_reply_or_bounce(self):
+        number, _ = self.new_case()
+        self.ctl("watch", number, "--user", "lead@desk.example",
+                 json_out=False)
+        self.received()
+        self.append(mail("lead@desk.example", DESK, f"Auto: [{number}]",
+                         "Out of office", headers={
+                             "Auto-Submitted": "auto-replied"}))
+        self.append(mail("MAILER-DAEMON@mx.test", DESK,
+                         f"Undelivered: [{number}]", "bounce"))
+        self.once()
+        self.assertEqual(self.received(), [])
+
+
+class TestTemplates(Outbound):
+    def test_escalation_update_resolve_by_cli(self):
+        number, _ = self.new_case()
+        self.received()
+        err = self.ctl("reply", number, "--template", "escalation",
+                       "--set", "name=Jo Caller", expect=2)
+        self.assertIn("field.phone", err)
+        self.ctl("reply", number, "--template", "escalation",
+                 "--set", "name=Jo Caller", "--set", "company=Acme",
+                 "--set", "phone=+31 20 555 0101",
+                 "--set", "email=jo@acme.test",
+                 "--set", "issue=Pallet crushed twice", json_out=False)
+        c = self.ctl("show", number)
+        self.assertEqual(c["status"], "active")
+        self.ctl("reply", number, "--template", "update", json_out=False)
+        self.ctl("reply", number, "--template", "resolve", json_out=False)
+        self.once()
+        got = self.received()
+        rcpts = [sorted(env["rcpt_tos"]) for env, _ in got]
+        self.assertIn(["support@outside.test"], rcpts)
+        esc = [m for env, m in got
+               if env["rcpt_tos"] == ["support@outside.test"]][0]
+        self.assertIn("+31 20 555 0101", esc.get_body().get_content())
+        self.assertIn("sam@acme.test", sum(rcpts, []))
+        self.assertEqual(self.ctl("show", number)["status"], "solved")
+        whats = [e["what"] for e in self.ctl("history", number)]
+        self.assertIn("waiting", whats)
+
+    def test_mail_command_from_agent(self):
+        number, _ = self.new_case()
+        self.received()
+        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
+                         "/resolve\nspecialist: Bob\n\nThanks."))
+        # From anyone else the line is ordinary text (and this one is
+        # held: the sender is not on the case).
+        self.append(mail("stranger@elsewhere.test", DESK, f"[{number}]",
+                         "/update\n"))
+        self.once()
+        self.assertEqual(self.ctl("show", number)["status"], "solved")
+        self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
+                            for env, _ in self.received()))
+
+    def test_templates_and_preview(self):
+        names = [t["name"] for t in self.ctl("templates")]
+        for n in ("acknowledge", "escalation", "notify", "resolve", "update"):
+            self.assertIn(n, names)
+        number, _ = self.new_case()
+        out = self.ctl("preview", number, "--template", "update",
+                       json_out=False)
+        self.assertIn(f"[{number}]", out)
+        self.assertEqual(self.ctl("outbox"), [])
+
+
+class TestDelivery(Outbound):
+    def test_retry_after_451_and_after_down(self):
+        number, _ = self.new_case()
+        self.received()
+        self.set_mode("down-451")
+        self.ctl("reply", number, "--text", "First try.", json_out=False)
+        self.once(expect=0)
+        self.assertEqual(self.received(), [])
+        (q,) = self.ctl("outbox")
+        self.assertEqual(q["state"], "queued")
+        self.assertIn("451", q["last_error"])
+        self.set_mode(None)
+        self.ctl("outbox", "retry", str(q["id"]), json_out=False)
+        self.once()
+        self.assertEqual(len(self.received()), 1)
+        # The receiver is down altogether: the mail waits, nothing lost.
+        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--stop"],
+                       timeout=60)
+        self.ctl("reply", number, "--text", "Second.", json_out=False)
+        self.once(expect=75)
+        (q,) = self.ctl("outbox")
+        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--daemon",
+                        "--port", str(self.smtp_port)], check=True, timeout=60)
+        self.ctl("outbox", "retry", str(q["id"]), json_out=False)
+        self.once()
+        self.assertEqual(len(self.received()), 1)
+        self.assertEqual(self.ctl("outbox"), [])
+
+    def test_550_is_final_and_on_the_case(self):
+        number, _ = self.new_case()
+        self.received()
+        self.ctl("reply", number, "--text", "Hello", "--to",
+                 "reject-me@fasttrucks.test", json_out=False)
+        self.once()
+        got = self.received()
+        self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
+                            for env, _ in got))
+        events = self.ctl("history", number)
+        fails = [e for e in events if e["what"] == "not delivered"]
+        self.assertEqual(len(fails), 1)
+        self.assertEqual(fails[0]["new"], "reject-me@fasttrucks.test")
+        self.assertIn("550", fails[0]["detail"])
+
+
+def main():
+    global CASEMAILD, CASECTL, TEMPLATES
+    if len(sys.argv) < 4:
+        print("usage: test_outbound.py CASEMAILD CASECTL TEMPLATES",
+              file=sys.stderr)
+        return 2
+    CASEMAILD = os.path.abspath(sys.argv.pop(1))
+    CASECTL = os.path.abspath(sys.argv.pop(1))
+    TEMPLATES = os.path.abspath(sys.argv.pop(1))
+    start_dovecot()
+    try:
+        prog = unittest.main(exit=False, verbosity=2)
+    finally:
+        stop_dovecot()
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
