@@ -662,6 +662,13 @@ int
 case_note(const struct case_ctx *ctx, int64_t id, const char *text,
 	  struct cm_error *err)
 {
+	return case_add_note(ctx, id, text, 0, NULL, err);
+}
+
+int
+case_add_note(const struct case_ctx *ctx, int64_t id, const char *text,
+	      int public, struct store_message **m_r, struct cm_error *err)
+{
 	struct store_message *m;
 	struct store_case *c = NULL;
 	int rc;
@@ -677,8 +684,10 @@ case_note(const struct case_ctx *ctx, int64_t id, const char *text,
 	m = store_message_new();
 	m->case_id = id;
 	m->message_id = case_note_message_id(ctx);
-	m->direction = g_strdup("internal");
+	m->direction = g_strdup(public ? "out" : "internal");
 	m->state = g_strdup("stored");
+	if (public)
+		m->subject = g_strdup(c->subject);
 	m->from.name = g_strdup(case_actor(ctx));
 	if (addr_normalize(case_actor(ctx), &m->from.address, NULL) != 0)
 		m->from.address = NULL;
@@ -687,10 +696,14 @@ case_note(const struct case_ctx *ctx, int64_t id, const char *text,
 	m->body_full = g_strdup(text);
 	rc = store_message_insert(ctx->store, m, NULL, err);
 	if (rc == 0)
-		rc = case_event(ctx, id, "note", NULL, NULL, text, err);
+		rc = case_event(ctx, id, public ? "public note" : "note", NULL,
+				NULL, text, err);
 	if (rc == 0)
 		rc = case_save(ctx, c, err);
-	store_message_free(&m);
+	if (rc == 0 && m_r != NULL)
+		*m_r = m;
+	else
+		store_message_free(&m);
 	store_case_free(&c);
 	return rc;
 }

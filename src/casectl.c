@@ -62,8 +62,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Watch a case (default: the acting agent, --as)." },
 	{ "unwatch", cli_cmd_unwatch, "CASE [--user EMAIL]",
 	  "Stop watching a case (default: the acting agent, --as)." },
-	{ "note", cli_cmd_note, "CASE TEXT...",
-	  "Add an internal note (never mailed to anyone)." },
+	{ "note", cli_cmd_note, "CASE [--public] TEXT...",
+	  "Add a note: internal (never mailed), or with --public a message "
+	  "the case's owners, watchers and participants are notified of." },
 	{ "solve", cli_cmd_solve, "CASE", "Mark the case Solved." },
 	{ "reopen", cli_cmd_reopen, "CASE", "Make a Solved case Active again." },
 	{ "set", cli_cmd_set, "CASE [FIELD OPTIONS]",
@@ -90,6 +91,10 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "outbox", cli_cmd_outbox, "[retry ID]",
 	  "List queued, retrying and failed mails with their last error, or\n"
 	  "queue one again now (its failed recipients included)." },
+	{ "status", cli_cmd_status, "",
+	  "The gateway's health from the store: last successful poll and\n"
+	  "send, mails queued, recipients that finally failed, and mails\n"
+	  "held for review." },
 	{ "trace", cli_cmd_trace, "MESSAGE-ID",
 	  "Show what happened to an incoming mail: its case, its state and\n"
 	  "the decision record (fetched, parsed, threaded by what, or held\n"

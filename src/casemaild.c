@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "casemail/config.h"
+#include "casemail/daemon.h"
 #include "casemail/error.h"
 #include "casemail/fetch.h"
 #include "casemail/ingest.h"
@@ -32,10 +33,10 @@
 /* Messages per durable commit in ingest mode: one fsync per group. */
 #define INGEST_COMMIT_GROUP 200
 
-static volatile sig_atomic_t stop_signal;
-static volatile int stop_flag;
+/* Set by the signal handlers; every loop looks at sigs.stop. */
+static struct daemon_signals sigs;
 
-struct daemon {
+struct run {
 	struct config *cfg;
 	struct store *store;
 	GPtrArray *templates;
@@ -53,10 +54,11 @@ usage(FILE *f)
 		"usage: casemaild [-c FILE] [-d] [--once]\n"
 		"       casemaild [-c FILE] [-d] ingest [FILE|MAILDIR]...\n"
 		"       casemaild [-c FILE] [-d] reprocess MESSAGE-ROW\n"
-		"       casemaild [-c FILE] [-d] send\n"
+		"       casemaild [-c FILE] [-d] send | digest\n"
 		"       casemaild [-c FILE] check\n\n"
 		"Without a mode, fetch mail from the [imap] mailbox until stopped\n"
-		"(SIGTERM/SIGINT), using IDLE where the server has it.\n\n"
+		"(SIGTERM/SIGINT), using IDLE where the server has it, and send\n"
+		"the outbox and the daily digest; SIGHUP reloads.\n\n"
 		"  --once             fetch everything new once, then exit\n"
 		"  ingest [PATH]...   store raw RFC 5322 messages from files,\n"
 		"                     Maildirs (new/ and cur/) or, with no PATH or\n"
@@ -64,6 +66,8 @@ usage(FILE *f)
 		"                     0 kept, 75 try again later, 65 refused\n"
 		"  reprocess ROW      run a held or failed message again from its\n"
 		"                     kept raw copy (ROW as shown by 'casectl review')\n"
+		"  digest             mail every case owner their follow-up digest\n"
+		"                     now (the service does it daily), then send\n"
 		"  send               send every mail that is due from the outbox,\n"
 		"                     then exit (75: the SMTP server failed)\n"
 		"  check              validate the configuration, open the store "
@@ -80,8 +84,17 @@ usage(FILE *f)
 static void
 on_stop(int sig)
 {
-	stop_signal = sig;
-	stop_flag = 1;
+	(void)sig;
+	sigs.term = 1;
+	sigs.stop = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	sigs.hup = 1;
+	sigs.stop = 1;
 }
 
 static void
@@ -90,10 +103,12 @@ signals_init(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	/* libetpan writes with send(..., 0): a dropped peer must not kill us. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -104,8 +119,8 @@ signals_init(void)
  * directory only means nothing is mailed.
  */
 static int
-daemon_templates(const struct config *cfg, GPtrArray **templates_r,
-		 struct cm_error *err)
+run_templates(const struct config *cfg, GPtrArray **templates_r,
+	      struct cm_error *err)
 {
 	if (!g_file_test(cfg->templates_dir, G_FILE_TEST_IS_DIR)) {
 		log_warnx("templates: %s is not a directory: no notifications, "
@@ -118,7 +133,7 @@ daemon_templates(const struct config *cfg, GPtrArray **templates_r,
 }
 
 static int
-daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
+run_open(struct run *d, const char *config_path, struct cm_error *err)
 {
 	struct store_options opt = { 0 };
 	int rc;
@@ -132,7 +147,7 @@ daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
 	rc = store_open(d->cfg->store_database, &opt, &d->store, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = daemon_templates(d->cfg, &d->templates, err)) != 0)
+	if ((rc = run_templates(d->cfg, &d->templates, err)) != 0)
 		return rc;
 	outbound_init(&d->out, d->store, d->cfg, d->templates);
 	outbox_init(&d->outbox, d->store, d->cfg);
@@ -144,7 +159,7 @@ daemon_open(struct daemon *d, const char *config_path, struct cm_error *err)
 }
 
 static void
-daemon_close(struct daemon *d)
+run_close(struct run *d)
 {
 	outbox_clear(&d->outbox);
 	outbound_clear(&d->out);
@@ -154,22 +169,9 @@ daemon_close(struct daemon *d)
 	config_free(&d->cfg);
 }
 
-/* Drain the outbox; trouble is logged, never fatal (mail stays queued). */
-static void
-daemon_send(void *ctx)
-{
-	struct daemon *d = ctx;
-	struct cm_error err = { 0 };
-	int sent = 0;
-
-	if (outbox_drain(&d->outbox, time_now(), &stop_flag, &sent, &err) != 0)
-		log_warnx("outbox: %s (mail stays queued)", err.msg);
-	else if (sent > 0)
-		log_info("outbox: %d delivered", sent);
-}
 
 static int
-run_check(struct daemon *d)
+run_check(struct run *d)
 {
 	log_info("config %s ok; store %s at schema version %d", d->cfg->path,
 		 d->cfg->store_database, store_schema_version(d->store));
@@ -187,7 +189,7 @@ log_stats(const struct ingest_stats *st, const char *what)
 /* ---- ingest mode ---------------------------------------------------- */
 
 static int
-ingest_commit(struct daemon *d, struct cm_error *err)
+ingest_commit(struct run *d, struct cm_error *err)
 {
 	int rc;
 
@@ -204,7 +206,7 @@ ingest_commit(struct daemon *d, struct cm_error *err)
 
 /* One raw message; commits when the group is full. */
 static int
-ingest_bytes(struct daemon *d, const char *data, size_t len,
+ingest_bytes(struct run *d, const char *data, size_t len,
 	     const char *origin, struct cm_error *err)
 {
 	struct ingest_source src = { NULL, 0, 0, origin };
@@ -233,7 +235,7 @@ ingest_bytes(struct daemon *d, const char *data, size_t len,
 }
 
 static int
-ingest_file(struct daemon *d, const char *path, struct cm_error *err)
+ingest_file(struct run *d, const char *path, struct cm_error *err)
 {
 	GError *gerr = NULL;
 	GMappedFile *map;
@@ -260,7 +262,7 @@ cmp_names(gconstpointer a, gconstpointer b)
 
 /* Every file in DIR/sub, in name order (Maildir names start with a time). */
 static int
-ingest_maildir_sub(struct daemon *d, const char *dir, const char *sub,
+ingest_maildir_sub(struct run *d, const char *dir, const char *sub,
 		   struct cm_error *err)
 {
 	char *path = g_build_filename(dir, sub, NULL);
@@ -278,7 +280,7 @@ ingest_maildir_sub(struct daemon *d, const char *dir, const char *sub,
 			g_ptr_array_add(names, g_strdup(de->d_name));
 	closedir(dh);
 	g_ptr_array_sort(names, cmp_names);
-	for (guint i = 0; rc == 0 && i < names->len && !stop_flag; i++) {
+	for (guint i = 0; rc == 0 && i < names->len && !sigs.stop; i++) {
 		char *file = g_build_filename(path, names->pdata[i], NULL);
 
 		rc = ingest_file(d, file, err);
@@ -291,7 +293,7 @@ out:
 }
 
 static int
-ingest_path(struct daemon *d, const char *path, struct cm_error *err)
+ingest_path(struct run *d, const char *path, struct cm_error *err)
 {
 	struct stat st;
 	char *cur;
@@ -314,7 +316,7 @@ ingest_path(struct daemon *d, const char *path, struct cm_error *err)
 }
 
 static int
-ingest_stdin(struct daemon *d, struct cm_error *err)
+ingest_stdin(struct run *d, struct cm_error *err)
 {
 	GString *buf = g_string_new(NULL);
 	char chunk[65536];
@@ -332,14 +334,14 @@ ingest_stdin(struct daemon *d, struct cm_error *err)
 }
 
 static int
-run_ingest(struct daemon *d, int argc, char **argv, struct cm_error *err)
+run_ingest(struct run *d, int argc, char **argv, struct cm_error *err)
 {
 	struct cm_error perr;
 	int rc = 0;
 
 	if (argc == 0)
 		rc = ingest_stdin(d, err);
-	for (int i = 0; rc == 0 && i < argc && !stop_flag; i++) {
+	for (int i = 0; rc == 0 && i < argc && !sigs.stop; i++) {
 		cm_error_clear(&perr);
 		rc = strcmp(argv[i], "-") == 0 ? ingest_stdin(d, &perr)
 					       : ingest_path(d, argv[i], &perr);
@@ -358,7 +360,7 @@ run_ingest(struct daemon *d, int argc, char **argv, struct cm_error *err)
 	else
 		store_rollback(d->store);
 	log_stats(&d->ing.stats, "ingest");
-	if (rc == 0 && stop_flag)
+	if (rc == 0 && sigs.stop)
 		rc = cm_error_set(err, CM_ETEMP, "stopped by a signal before "
 				  "every message was read");
 	if (rc == 0 && d->refused)
@@ -369,7 +371,7 @@ run_ingest(struct daemon *d, int argc, char **argv, struct cm_error *err)
 /* ---- reprocess ------------------------------------------------------ */
 
 static int
-run_reprocess(struct daemon *d, const char *arg, struct cm_error *err)
+run_reprocess(struct run *d, const char *arg, struct cm_error *err)
 {
 	enum ingest_outcome out;
 	char *end;
@@ -396,20 +398,20 @@ run_reprocess(struct daemon *d, const char *arg, struct cm_error *err)
 
 /* Drain the outbox until nothing is due (or the server fails). */
 static int
-drain_all(struct daemon *d, int *total_r, struct cm_error *err)
+drain_all(struct run *d, int *total_r, struct cm_error *err)
 {
 	int sent = 0, rc;
 
 	*total_r = 0;
 	do {
-		rc = outbox_drain(&d->outbox, time_now(), &stop_flag, &sent, err);
+		rc = outbox_drain(&d->outbox, time_now(), &sigs.stop, &sent, err);
 		*total_r += sent;
-	} while (rc == 0 && sent > 0 && !stop_flag);
+	} while (rc == 0 && sent > 0 && !sigs.stop);
 	return rc;
 }
 
 static int
-run_send(struct daemon *d, struct cm_error *err)
+run_send(struct run *d, struct cm_error *err)
 {
 	int total, rc = drain_all(d, &total, err);
 
@@ -417,10 +419,33 @@ run_send(struct daemon *d, struct cm_error *err)
 	return rc;
 }
 
+/* The follow-up digest now (whatever the hour), then send it. */
+static int
+run_digest(struct run *d, struct cm_error *err)
+{
+	int64_t now = time_now();
+	int mails = 0, total, rc;
+
+	if ((rc = store_begin(d->store, err)) != 0)
+		return rc;
+	rc = outbound_digest(&d->out, now, now - (int64_t)
+			     d->cfg->case_stale_days * 86400, &mails, err);
+	if (rc == 0)
+		rc = store_commit(d->store, err);
+	if (rc != 0) {
+		store_rollback(d->store);
+		return rc;
+	}
+	log_info("digest: %d owners mailed", mails);
+	rc = drain_all(d, &total, err);
+	log_info("outbox: %d delivered", total);
+	return rc;
+}
+
 /* ---- IMAP ----------------------------------------------------------- */
 
 static int
-run_once(struct daemon *d, struct cm_error *err)
+run_once(struct run *d, struct cm_error *err)
 {
 	int rc = fetch_once(&d->ing, err), sent = 0;
 	struct cm_error serr = { 0 };
@@ -439,25 +464,11 @@ run_once(struct daemon *d, struct cm_error *err)
 }
 
 static int
-run_daemon(struct daemon *d, struct cm_error *err)
-{
-	int rc;
-
-	log_info("started (config %s, store %s)", d->cfg->path,
-		 d->cfg->store_database);
-	rc = fetch_run(&d->ing, &stop_flag, daemon_send, d, err);
-	log_stats(&d->ing.stats, "stopping");
-	if (stop_signal != 0)
-		log_info("stopped by signal %d", (int)stop_signal);
-	return rc;
-}
-
-static int
-dispatch(struct daemon *d, int once, int argc, char **argv,
+dispatch(struct run *d, int argc, char **argv,
 	 struct cm_error *err)
 {
 	if (argc == 0)
-		return once ? run_once(d, err) : run_daemon(d, err);
+		return run_once(d, err);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return run_check(d);
 	if (strcmp(argv[0], "ingest") == 0)
@@ -466,6 +477,8 @@ dispatch(struct daemon *d, int once, int argc, char **argv,
 		return run_reprocess(d, argv[1], err);
 	if (strcmp(argv[0], "send") == 0 && argc == 1)
 		return run_send(d, err);
+	if (strcmp(argv[0], "digest") == 0 && argc == 1)
+		return run_digest(d, err);
 	return cm_error_set(err, CM_EUSAGE, "unknown mode '%s' (see --help)",
 			    argv[0]);
 }
@@ -482,7 +495,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_error err = { 0 };
-	struct daemon d;
+	struct run d;
 	const char *config_path = NULL;
 	int opt, once = 0, rc;
 
@@ -502,13 +515,20 @@ main(int argc, char **argv)
 		return cm_exit_code(CM_EUSAGE);
 	}
 	signals_init();
-	rc = daemon_open(&d, config_path, &err);
+	if (!once && optind == argc) {
+		/* The service: it loads (and reloads) its configuration. */
+		rc = daemon_run(config_path, &sigs, &err);
+		if (rc != 0)
+			log_errx("%s", err.msg);
+		return cm_exit_code(rc);
+	}
+	rc = run_open(&d, config_path, &err);
 	if (rc == 0)
-		rc = dispatch(&d, once, argc - optind, argv + optind, &err);
+		rc = dispatch(&d, argc - optind, argv + optind, &err);
 	if (rc != 0)
 		log_errx("%s", err.msg);
 	if (rc == CM_EUSAGE)
 		usage(stderr);
-	daemon_close(&d);
+	run_close(&d);
 	return cm_exit_code(rc);
 }

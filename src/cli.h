@@ -124,5 +124,10 @@ int cli_cmd_reply(struct cli *cli, int argc, char **argv);
 int cli_cmd_preview(struct cli *cli, int argc, char **argv);
 int cli_cmd_templates(struct cli *cli, int argc, char **argv);
 int cli_cmd_outbox(struct cli *cli, int argc, char **argv);
+int cli_cmd_status(struct cli *cli, int argc, char **argv);
+/* note --public: add the note as a message and notify the case's people
+ * (owners, watchers, subscribed participants; not the author).  Runs
+ * inside cli_write()'s transaction. */
+int cli_public_note(struct cli *cli, int64_t id, const char *text);
 
 #endif

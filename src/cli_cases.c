@@ -13,7 +13,7 @@
 enum {
 	OPT_SUBJECT = 0x200, OPT_TYPE, OPT_PRIORITY, OPT_FOLLOW_UP,
 	OPT_SHIPMENT, OPT_CRM_SHIPPER, OPT_CRM_CARRIER, OPT_KIND, OPT_SOURCE,
-	OPT_PARTICIPANT, OPT_OWNER, OPT_SIDE, OPT_USER, OPT_FULL,
+	OPT_PARTICIPANT, OPT_OWNER, OPT_SIDE, OPT_USER, OPT_FULL, OPT_PUBLIC,
 };
 
 #define FIELD_OPTIONS                                                   \
@@ -341,27 +341,51 @@ static const struct option plain_opts[] = {
 	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
 };
 
+static const struct option note_opts[] = {
+	CLI_COMMON_OPTIONS,
+	{ "public", no_argument, NULL, OPT_PUBLIC },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+note_opt(struct cli *cli, int opt, const char *arg, void *data)
+{
+	(void)cli;
+	(void)arg;
+	if (opt != OPT_PUBLIC)
+		return CM_EUSAGE;
+	*(int *)data = 1;
+	return 0;
+}
+
 static int
 note_apply(struct cli *cli, struct case_op *op)
 {
 	struct case_ctx ctx;
 	char *text = g_strjoinv(" ", op->args);
+	int public = *(int *)op->data;
 	int rc;
 
 	cli_ctx(cli, &ctx);
-	rc = case_note(&ctx, op->id, text, &cli->err);
+	if (public)
+		rc = cli_public_note(cli, op->id, text);
+	else
+		rc = case_note(&ctx, op->id, text, &cli->err);
 	g_free(text);
 	if (rc == 0)
-		snprintf(op->msg, sizeof(op->msg), "%s: note added", op->num);
+		snprintf(op->msg, sizeof(op->msg), public
+			 ? "%s: public note added, the case's people notified"
+			 : "%s: note added", op->num);
 	return rc;
 }
 
 int
 cli_cmd_note(struct cli *cli, int argc, char **argv)
 {
-	struct case_op op = { .apply = note_apply };
+	int public = 0;
+	struct case_op op = { .data = &public, .apply = note_apply };
 
-	return run_case_op(cli, argc, argv, plain_opts, NULL, &op, 1, 1000);
+	return run_case_op(cli, argc, argv, note_opts, note_opt, &op, 1, 1000);
 }
 
 static int

@@ -162,6 +162,29 @@ cli_cmd_preview(struct cli *cli, int argc, char **argv)
 	return reply_run(cli, argc, argv, 1);
 }
 
+int
+cli_public_note(struct cli *cli, int64_t id, const char *text)
+{
+	struct case_ctx ctx;
+	struct store_message *m = NULL;
+	struct outbound out;
+	GPtrArray *templates = NULL;
+	int rc = cli_templates(cli, &templates);
+
+	if (rc != 0)
+		return rc;
+	cli_ctx(cli, &ctx);
+	rc = case_add_note(&ctx, id, text, 1, &m, &cli->err);
+	if (rc == 0) {
+		outbound_init(&out, cli->store, cli->cfg, templates);
+		rc = outbound_notify(&out, id, m, cli->now, &cli->err);
+		outbound_clear(&out);
+	}
+	store_message_free(&m);
+	g_ptr_array_unref(templates);
+	return rc;
+}
+
 /* ---- templates ----------------------------------------------------------- */
 
 static char *
@@ -378,5 +401,77 @@ cli_cmd_outbox(struct cli *cli, int argc, char **argv)
 	for (guint i = 0; !cli->json && i < list->len; i++)
 		outbox_text(cli, list->pdata[i]);
 	g_ptr_array_unref(list);
+	return 0;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+/* A health time from the store's settings, as ISO 8601, or NULL. */
+static char *
+status_time(struct cli *cli, const char *key)
+{
+	char *v = NULL, buf[64];
+
+	if (store_setting_get(cli->store, key, &v, NULL) != 0 || v == NULL)
+		return NULL;
+	time_format_iso(g_ascii_strtoll(v, NULL, 10), buf, sizeof(buf));
+	g_free(v);
+	return g_strdup(buf);
+}
+
+int
+cli_cmd_status(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
+	GPtrArray *review = NULL;
+	int64_t queued = 0, failed = 0;
+	char *poll = NULL, *send = NULL;
+	JsonBuilder *b;
+	JsonNode *n;
+	int first, rc;
+
+	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	if (argc - first != 0)
+		return cli_usage(cli, cmd, "no operands expected");
+	if ((rc = cli_open(cli)) != 0 ||
+	    (rc = store_outbox_counts(cli->store, &queued, &failed,
+				      &cli->err)) != 0 ||
+	    (rc = store_messages_review(cli->store, &review, &cli->err)) != 0)
+		return rc;
+	poll = status_time(cli, "health.last_poll");
+	send = status_time(cli, "health.last_send");
+	if (cli->json) {
+		b = json_builder_new();
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "last_poll");
+		poll ? json_builder_add_string_value(b, poll)
+		     : json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "last_send");
+		send ? json_builder_add_string_value(b, send)
+		     : json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "outbox_queued");
+		json_builder_add_int_value(b, queued);
+		json_builder_set_member_name(b, "delivery_failures");
+		json_builder_add_int_value(b, failed);
+		json_builder_set_member_name(b, "held_for_review");
+		json_builder_add_int_value(b, review->len);
+		json_builder_set_member_name(b, "schema_version");
+		json_builder_add_int_value(b, store_schema_version(cli->store));
+		json_builder_end_object(b);
+		n = json_builder_get_root(b);
+		g_object_unref(b);
+		cli_json_print(n);
+	} else {
+		printf("last poll:          %s\n", poll ? poll : "never");
+		printf("last send:          %s\n", send ? send : "never");
+		printf("outbox queued:      %lld\n", (long long)queued);
+		printf("delivery failures:  %lld\n", (long long)failed);
+		printf("held for review:    %u\n", review->len);
+	}
+	g_ptr_array_unref(review);
+	g_free(poll);
+	g_free(send);
 	return 0;
 }

@@ -41,6 +41,9 @@ struct config_key {
 #define OFF(field) offsetof(struct config, field), NULL
 #define OFFC(field, choices) offsetof(struct config, field), choices
 
+/* A path value that names a systemd credential (see config_set_credential). */
+#define CONFIG_CREDS_PREFIX "$CREDENTIALS_DIRECTORY/"
+
 static const struct config_key config_keys[] = {
 	{ "case", "prefix", CONFIG_IDENT, "CV", 1, 8, OFF(case_prefix) },
 	/* 12 digits still fit comfortably in an int64 sequence. */
@@ -102,6 +105,9 @@ static const struct config_key config_keys[] = {
 	/* One acknowledgement per sender per day is plenty. */
 	{ "case", "ack_interval", CONFIG_INT, "86400", 0, 31536000,
 	  OFF(case_ack_interval_secs) },
+	/* The follow-up digest: once a day from this hour (local time). */
+	{ "case", "digest_hour", CONFIG_INT, "7", 0, 23, OFF(case_digest_hour) },
+	{ "case", "stale_days", CONFIG_INT, "7", 1, 3650, OFF(case_stale_days) },
 	{ "smtp", "url", CONFIG_STR, NULL, 1, 255, OFF(smtp_url) },
 	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
 	  OFFC(smtp_tls, "url|starttls") },
@@ -115,6 +121,9 @@ static const struct config_key config_keys[] = {
 	/* Three days of retries, then the mail is given up and the case says so. */
 	{ "smtp", "max_age", CONFIG_INT, "259200", 60, 31536000,
 	  OFF(smtp_max_age_secs) },
+	/* First retry after this; each next waits twice as long, up to 1 h. */
+	{ "smtp", "retry_min", CONFIG_INT, "60", 1, 3600,
+	  OFF(smtp_retry_min_secs) },
 	{ "smtp", "max_attach_bytes", CONFIG_INT, "10485760", 0, 1073741824,
 	  OFF(smtp_max_attach_bytes) },
 	/* Token buckets: a loop can never flood anyone. */
@@ -251,6 +260,31 @@ config_set_enum(struct config *cfg, const struct config_key *k,
 	return config_bad(err, cfg, k, why);
 }
 
+/*
+ * "$CREDENTIALS_DIRECTORY/NAME": systemd's LoadCredential= puts the secret
+ * there, readable only by the service, and the directory's path is known
+ * only at run time.  Only a plain NAME is accepted, so the value can never
+ * reach outside that directory.
+ */
+static int
+config_set_credential(struct config *cfg, const struct config_key *k,
+		      const char *value, struct cm_error *err)
+{
+	const char *name = value + strlen(CONFIG_CREDS_PREFIX);
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
+		return config_bad(err, cfg, k,
+				  "expected $CREDENTIALS_DIRECTORY/NAME with a "
+				  "plain credential name");
+	if (dir == NULL || dir[0] != '/')
+		return config_bad(err, cfg, k,
+				  "$CREDENTIALS_DIRECTORY is not set (it is "
+				  "set by systemd's LoadCredential=)");
+	*(char **)((char *)cfg + k->offset) = g_build_filename(dir, name, NULL);
+	return 0;
+}
+
 static int
 config_set_value(struct config *cfg, const struct config_key *k,
 		 const char *value, struct cm_error *err)
@@ -282,6 +316,8 @@ config_set_value(struct config *cfg, const struct config_key *k,
 	case CONFIG_PATH:
 		if (value[0] == '\0')
 			return config_bad(err, cfg, k, "empty path");
+		if (g_str_has_prefix(value, CONFIG_CREDS_PREFIX))
+			return config_set_credential(cfg, k, value, err);
 		if (g_path_is_absolute(value)) {
 			*slot = g_strdup(value);
 		} else {

@@ -1043,3 +1043,100 @@ outbound_reply(struct outbound *o, int64_t case_id,
 	ob_reply_clear(&rp);
 	return rc;
 }
+
+/* ---- the daily follow-up digest ----------------------------------------- */
+
+static int
+ob_digest_one(struct outbound *o, const struct template *t, GPtrArray *rows,
+	      guint from, guint to, int64_t now, struct cm_error *err)
+{
+	const struct store_digest_row *first = rows->pdata[from];
+	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 g_free);
+	GString *overdue = g_string_new(NULL), *stale = g_string_new(NULL);
+	struct ob_mail om = { 0 };
+	struct compose_address rcpt = { first->owner_name, first->owner };
+	char num[CASENUM_BUF_SIZE], when[64], count[32];
+	char *subject = NULL, *body = NULL, *mid = NULL;
+	const char *key;
+	int rc;
+
+	for (guint i = from; i < to; i++) {
+		const struct store_digest_row *r = rows->pdata[i];
+		GString *into = r->follow_up != 0 && r->follow_up < now
+					? overdue : stale;
+
+		case_format_number(o->cfg, r->case_id, num, sizeof(num));
+		time_format_iso(into == overdue ? r->follow_up : r->last_activity,
+				when, sizeof(when));
+		g_string_append_printf(into, "  %s  %s  (%s %s)\n", num, r->subject,
+				       into == overdue ? "follow-up was due"
+						       : "last activity", when);
+	}
+	g_snprintf(count, sizeof(count), "%u", to - from);
+	ob_set(vars, "digest.count", count);
+	ob_set(vars, "digest.overdue", overdue->str);
+	ob_set(vars, "digest.stale", stale->str);
+	ob_set(vars, "recipient.email", first->owner);
+	ob_set(vars, "recipient.name", first->owner_name != NULL
+					       ? first->owner_name : first->owner);
+	ob_set(vars, "desk.name", o->cfg->case_desk_name);
+	ob_set(vars, "desk.address", ob_desk_address(o));
+	rc = template_render(t, vars, &subject, &body, err);
+	if (rc == 0)
+		rc = outbound_key(o, &key, err);
+	if (rc == 0) {
+		mid = msgid_make(key, msgid_domain(o->cfg), 0, first->owner);
+		om.kind = "digest";
+		om.cm.from.name = o->cfg->case_desk_name;
+		om.cm.from.address = ob_desk_address(o);
+		om.cm.to = &rcpt;
+		om.cm.n_to = 1;
+		om.cm.subject = subject;
+		om.cm.body = body;
+		om.cm.message_id = mid;
+		om.cm.auto_generated = 1;
+		om.cm.loop_token = ob_desk_address(o);
+		om.recipient = first->owner;
+		om.rcpts = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(om.rcpts, g_strdup(first->owner));
+		rc = ob_queue(o, &om, now, NULL, err);
+		g_ptr_array_unref(om.rcpts);
+	}
+	g_free(mid);
+	g_free(subject);
+	g_free(body);
+	g_string_free(overdue, TRUE);
+	g_string_free(stale, TRUE);
+	g_hash_table_unref(vars);
+	return rc;
+}
+
+int
+outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
+		int *mails_r, struct cm_error *err)
+{
+	const struct template *t = template_find(o->templates, "digest");
+	GPtrArray *rows = NULL;
+	guint from = 0;
+	int rc;
+
+	*mails_r = 0;
+	if (t == NULL)
+		return 0;
+	rc = store_digest_rows(o->store, now, stale_before, &rows, err);
+	/* Rows come ordered by owner: one mail per run of the same owner. */
+	for (guint i = 1; rc == 0 && i <= rows->len; i++) {
+		if (i < rows->len &&
+		    strcmp(((struct store_digest_row *)rows->pdata[i])->owner,
+			   ((struct store_digest_row *)rows->pdata[from])->owner) == 0)
+			continue;
+		rc = ob_digest_one(o, t, rows, from, i, now, err);
+		if (rc == 0)
+			(*mails_r)++;
+		from = i;
+	}
+	if (rows != NULL)
+		g_ptr_array_unref(rows);
+	return rc;
+}

@@ -50,9 +50,9 @@ outbox_connect(struct outbox *ob, struct cm_error *err)
 }
 
 static int64_t
-outbox_backoff(int attempts)
+outbox_backoff(const struct config *cfg, int attempts)
 {
-	int64_t d = OUTBOX_RETRY_MIN_SECS;
+	int64_t d = cfg->smtp_retry_min_secs;
 
 	for (int i = 1; i < attempts && d < OUTBOX_RETRY_MAX_SECS; i++)
 		d *= 2;
@@ -196,7 +196,7 @@ outbox_one(struct outbox *ob, int64_t id, int64_t now, struct cm_error *err)
 	rc = outbox_record(ob, m, results, now, &last, err);
 	if (rc == 0)
 		rc = store_outbox_after_attempt(ob->store, id, m->attempts + 1,
-			now + outbox_backoff(m->attempts + 1), last, err);
+			now + outbox_backoff(ob->cfg, m->attempts + 1), last, err);
 	if (rc == 0)
 		rc = store_commit(ob->store, err);
 	if (rc != 0)

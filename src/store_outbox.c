@@ -531,3 +531,51 @@ store_person_bouncing(struct store *s, const char *address, int *bouncing_r,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE
 		       ? 0 : store_sql_err(s, rc, "read person", err);
 }
+
+static void
+store_digest_row_free(gpointer p)
+{
+	struct store_digest_row *r = p;
+
+	g_free(r->owner);
+	g_free(r->owner_name);
+	g_free(r->subject);
+	g_free(r);
+}
+
+int
+store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
+		  GPtrArray **rows_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT p.address, p.name, c.id, c.subject,"
+		" coalesce(c.follow_up, 0),"
+		" max(c.updated_at, coalesce(c.last_message_at, 0))"
+		" FROM cases c JOIN case_roles r ON r.case_id = c.id"
+		" AND r.role = 'owner' JOIN people p ON p.id = r.person_id"
+		" WHERE c.status = 'active' AND ((c.follow_up IS NOT NULL"
+		" AND c.follow_up < ?1) OR max(c.updated_at,"
+		" coalesce(c.last_message_at, 0)) < ?2)"
+		" ORDER BY p.address, c.id";
+	sqlite3_stmt *st;
+	int rc;
+
+	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, stale_before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_digest_row *r = g_new0(struct store_digest_row, 1);
+
+		r->owner = store_col_text(st, 0);
+		r->owner_name = store_col_text(st, 1);
+		r->case_id = sqlite3_column_int64(st, 2);
+		r->subject = store_col_text(st, 3);
+		r->follow_up = sqlite3_column_int64(st, 4);
+		r->last_activity = sqlite3_column_int64(st, 5);
+		g_ptr_array_add(*rows_r, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "digest", err);
+}

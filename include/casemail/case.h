@@ -130,4 +130,14 @@ int case_add_participant(const struct case_ctx *ctx, int64_t id,
 int case_note(const struct case_ctx *ctx, int64_t id, const char *text,
 	      struct cm_error *err);
 
+/*
+ * Add a note; public (non-zero) stores it as a message of the desk's
+ * ("out") that the caller then notifies the case's people of, internal
+ * ones stay with the agents.  *m_r (if non-NULL) receives the stored
+ * message, owned by the caller (store_message_free()).
+ */
+int case_add_note(const struct case_ctx *ctx, int64_t id, const char *text,
+		  int public, struct store_message **m_r,
+		  struct cm_error *err);
+
 #endif

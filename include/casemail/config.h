@@ -57,6 +57,8 @@ struct config {
 	char *case_templates;         /* as configured, or NULL */
 	char *templates_dir;          /* resolved: see config_load() */
 	int case_ack_interval_secs;
+	int case_digest_hour;         /* local hour the daily digest goes */
+	int case_stale_days;          /* Active without activity this long */
 
 	/* [smtp] (url NULL: mail is queued but not sent) */
 	char *smtp_url;
@@ -68,6 +70,7 @@ struct config {
 	char *smtp_from;              /* envelope sender; default the case address */
 	int smtp_timeout_secs;
 	int smtp_max_age_secs;
+	int smtp_retry_min_secs;
 	int smtp_max_attach_bytes;
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;

@@ -82,6 +82,15 @@ int outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
 				 const char *address, int64_t now,
 				 struct cm_error *err);
 
+/*
+ * The follow-up digest: one mail per owner (the "digest" template) listing
+ * their Active cases whose follow-up time is past and those without
+ * activity since stale_before; owners with nothing are not mailed.
+ * *mails_r: how many were queued.
+ */
+int outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
+		    int *mails_r, struct cm_error *err);
+
 /* The Message-ID key (loads it); borrowed. */
 int outbound_key(struct outbound *o, const char **key_r,
 		 struct cm_error *err);

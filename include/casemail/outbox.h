@@ -6,7 +6,7 @@
  * commit recording what happened to each: sent, failed for good (5xx, or
  * still failing after [smtp] max_age: an event on the case says "not
  * delivered to x: 550 ..."), or pending again with exponential backoff
- * (OUTBOX_RETRY_MIN_SECS doubling up to OUTBOX_RETRY_MAX_SECS).  A crash
+ * ([smtp] retry_min, default 60 s, doubling up to OUTBOX_RETRY_MAX_SECS).  A crash
  * between the transaction and the commit sends that mail again with the
  * same Message-ID; nothing queued is ever lost.
  */
@@ -20,7 +20,6 @@
 #include "casemail/smtp.h"
 #include "casemail/store.h"
 
-#define OUTBOX_RETRY_MIN_SECS 60
 #define OUTBOX_RETRY_MAX_SECS 3600
 /* Mails looked at per drain: bounds one round's work. */
 #define OUTBOX_BATCH 100

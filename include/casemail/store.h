@@ -433,6 +433,24 @@ int store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 int store_person_bouncing(struct store *s, const char *address,
 			  int *bouncing_r, struct cm_error *err);
 
+/* One line of an owner's follow-up digest. */
+struct store_digest_row {
+	char *owner;            /* address */
+	char *owner_name;       /* or NULL */
+	int64_t case_id;
+	char *subject;
+	int64_t follow_up;      /* 0: none */
+	int64_t last_activity;
+};
+
+/*
+ * Active cases with an owner whose follow-up time is before now or whose
+ * last activity is before stale_before, ordered by owner then case: a new
+ * GPtrArray of struct store_digest_row * (frees them).
+ */
+int store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
+		      GPtrArray **rows_r, struct cm_error *err);
+
 /* Subscribe or unsubscribe a participant of a case (*changed_r). */
 int store_participant_subscribe(struct store *s, int64_t case_id,
 				const char *address, int subscribed,

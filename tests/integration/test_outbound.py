@@ -243,6 +243,33 @@ class TestNotifications(Outbound):
         self.assertEqual(len(self.ctl("list", "--view", "all")), 1)
         self.assertEqual(len(self.ctl("show", number)["messages"]), 3)
 
+    def test_public_note_notifies_internal_note_does_not(self):
+        number, _ = self.new_case()
+        self.received()
+        self.ctl("assign", number, "--owner", AGENT, "--side", "shipper",
+                 json_out=False)
+        self.ctl("watch", number, "--user", "lead@desk.example",
+                 json_out=False)
+        self.ctl("--as", AGENT, "note", number, "Internal: check the POD",
+                 json_out=False)
+        self.once()
+        self.assertEqual(self.received(), [])
+        self.ctl("--as", AGENT, "note", "--public", number,
+                 "The pallet goes back to the depot on Monday.",
+                 json_out=False)
+        self.once()
+        got = self.by_rcpt(self.received())
+        # Everyone of the case but the author (the agent who wrote it).
+        self.assertEqual(sorted(got), ["carla@fasttrucks.test",
+                                       "lead@desk.example", "sam@acme.test"])
+        body = got["sam@acme.test"].get_body().get_content()
+        self.assertIn("back to the depot on Monday", body)
+        self.assertNotIn("check the POD", body)
+        self.assertEqual(got["sam@acme.test"]["Subject"],
+                         f"[{number}] Pallet crushed")
+        events = [e["what"] for e in self.ctl("history", number)]
+        self.assertIn("public note", events)
+
     def test_encoded_subjects_and_attachments(self):
         subjects = ("Палета пошкоджена", "货盘损坏", "Palette beschädigt")
         for subject in subjects:

@@ -90,6 +90,36 @@ test_values(void **state)
 	testutil_rmdir(dir);
 }
 
+/* "$CREDENTIALS_DIRECTORY/NAME" resolves at load time, and only to a file
+ * directly in that directory. */
+static void
+test_credentials(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg;
+
+	(void)state;
+	unsetenv("CREDENTIALS_DIRECTORY");
+	load_bad(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/imap\n",
+		 "[imap] password_file", "not set");
+	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/casemaild.service", 1);
+	cfg = load_ok(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/imap\n"
+		      "[smtp]\npassword_file = $CREDENTIALS_DIRECTORY/smtp-pw\n");
+	assert_string_equal(cfg->imap_password_file,
+			    "/run/credentials/casemaild.service/imap");
+	assert_string_equal(cfg->smtp_password_file,
+			    "/run/credentials/casemaild.service/smtp-pw");
+	config_free(&cfg);
+	load_bad(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/../x\n",
+		 "[imap] password_file", "plain credential name");
+	load_bad(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/a/b\n",
+		 "[imap] password_file", "plain credential name");
+	load_bad(dir, "[smtp]\npassword_file = $CREDENTIALS_DIRECTORY/\n",
+		 "[smtp] password_file", "plain credential name");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	testutil_rmdir(dir);
+}
+
 static void
 test_errors(void **state)
 {
@@ -145,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_choose_path),
 	};

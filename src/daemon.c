@@ -1,0 +1,373 @@
+/* daemon.c - casemaild's service loop (see daemon.h). */
+#include "casemail/daemon.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "casemail/config.h"
+#include "casemail/fetch.h"
+#include "casemail/ingest.h"
+#include "casemail/log.h"
+#include "casemail/mime.h"
+#include "casemail/outbound.h"
+#include "casemail/outbox.h"
+#include "casemail/store.h"
+#include "casemail/template.h"
+#include "casemail/timeutil.h"
+
+/* Health, as both threads see it (under lock). */
+struct daemon_health {
+	int64_t last_poll, last_send;
+	int ingested_today, day;     /* day: days since the epoch, local */
+	int64_t queued;
+	char last_error[CM_ERROR_MSG_MAX];
+	int ready;
+};
+
+struct daemon {
+	struct daemon_signals *sig;
+	struct config *cfg;           /* owned; swapped on SIGHUP */
+	GPtrArray *templates;
+	/* fetcher */
+	struct store *store;
+	struct outbound out;
+	struct ingest ing;
+	int last_stored;
+	/* sender */
+	GThread *sender;
+	struct store *sstore;
+	struct outbound sout;
+	struct outbox outbox;
+	/* shared */
+	GMutex lock;
+	GCond kick;
+	int kicked;
+	volatile int sender_stop;     /* set under lock, read anywhere */
+	struct daemon_health health;
+	uint64_t watchdog_usec;
+};
+
+/* ---- health and sd_notify ---------------------------------------------- */
+
+static int
+daemon_today(int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	/* A calendar day number, local time: year * 400 + day of year. */
+	localtime_r(&t, &tm);
+	return tm.tm_year * 400 + tm.tm_yday;
+}
+
+static void
+daemon_status(struct daemon *d)
+{
+	struct daemon_health h;
+	char poll[64] = "never", *line;
+
+	g_mutex_lock(&d->lock);
+	h = d->health;
+	g_mutex_unlock(&d->lock);
+	if (h.last_poll != 0)
+		time_format_iso(h.last_poll, poll, sizeof(poll));
+	line = g_strdup_printf("STATUS=last poll %s, %d mails ingested today, "
+			       "outbox %lld queued%s%s", poll, h.ingested_today,
+			       (long long)h.queued,
+			       h.last_error[0] ? ", last error: " : "",
+			       h.last_error);
+	sd_notify(0, line);
+	g_free(line);
+	if (d->watchdog_usec != 0)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+daemon_error(struct daemon *d, const char *msg)
+{
+	g_mutex_lock(&d->lock);
+	g_strlcpy(d->health.last_error, msg, sizeof(d->health.last_error));
+	g_mutex_unlock(&d->lock);
+}
+
+/* Keep the health in the store too, for casectl status. */
+static void
+daemon_health_save(struct store *s, const char *key, int64_t value)
+{
+	char buf[32];
+
+	g_snprintf(buf, sizeof(buf), "%lld", (long long)value);
+	if (store_begin(s, NULL) != 0)
+		return;
+	if (store_setting_set(s, key, buf, NULL) != 0 ||
+	    store_commit(s, NULL) != 0)
+		store_rollback(s);
+}
+
+/* ---- the sender thread ------------------------------------------------- */
+
+static void
+daemon_digest(struct daemon *d, int64_t now)
+{
+	char *last = NULL, today[32];
+	time_t t = (time_t)now;
+	struct cm_error err = { 0 };
+	struct tm tm;
+	int mails = 0, rc;
+
+	localtime_r(&t, &tm);
+	if (tm.tm_hour < d->cfg->case_digest_hour)
+		return;
+	g_snprintf(today, sizeof(today), "%d", daemon_today(now));
+	if (store_setting_get(d->sstore, "digest.last_day", &last, NULL) != 0 ||
+	    g_strcmp0(last, today) == 0) {
+		g_free(last);
+		return;
+	}
+	g_free(last);
+	rc = store_begin(d->sstore, &err);
+	if (rc == 0)
+		rc = outbound_digest(&d->sout, now, now - (int64_t)
+				     d->cfg->case_stale_days * 86400, &mails, &err);
+	if (rc == 0)
+		rc = store_setting_set(d->sstore, "digest.last_day", today, &err);
+	if (rc == 0)
+		rc = store_commit(d->sstore, &err);
+	if (rc != 0) {
+		store_rollback(d->sstore);
+		log_warnx("digest: %s (tried again later)", err.msg);
+		return;
+	}
+	log_info("digest: %d owners mailed", mails);
+}
+
+static gpointer
+daemon_sender(gpointer data)
+{
+	struct daemon *d = data;
+	struct cm_error err;
+	int64_t queued = 0, failed = 0;
+	int sent, stop;
+
+	for (;;) {
+		g_mutex_lock(&d->lock);
+		if (!d->kicked && !d->sender_stop)
+			g_cond_wait_until(&d->kick, &d->lock, g_get_monotonic_time()
+					  + DAEMON_SEND_SECS * G_TIME_SPAN_SECOND);
+		d->kicked = 0;
+		stop = d->sender_stop;
+		g_mutex_unlock(&d->lock);
+		if (stop)
+			break;
+		cm_error_clear(&err);
+		daemon_digest(d, time_now());
+		do {
+			if (outbox_drain(&d->outbox, time_now(), &d->sender_stop,
+					 &sent, &err) != 0) {
+				log_warnx("outbox: %s (mail stays queued)", err.msg);
+				daemon_error(d, err.msg);
+				break;
+			}
+			if (sent > 0) {
+				log_info("outbox: %d delivered", sent);
+				daemon_health_save(d->sstore, "health.last_send",
+						   time_now());
+			}
+		} while (sent > 0 && !d->sender_stop);
+		store_outbox_counts(d->sstore, &queued, &failed, NULL);
+		g_mutex_lock(&d->lock);
+		d->health.queued = queued;
+		g_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+static void
+daemon_kick(struct daemon *d)
+{
+	g_mutex_lock(&d->lock);
+	d->kicked = 1;
+	g_cond_signal(&d->kick);
+	g_mutex_unlock(&d->lock);
+}
+
+/* ---- the fetcher's hook ------------------------------------------------- */
+
+/* After every poll and every FETCH_HOOK_SECS: health, sender kick. */
+static void
+daemon_after_poll(void *ctx)
+{
+	struct daemon *d = ctx;
+	int64_t now = time_now();
+	int today = daemon_today(now), stored = d->ing.stats.stored;
+
+	g_mutex_lock(&d->lock);
+	if (d->health.day != today) {
+		d->health.day = today;
+		d->health.ingested_today = 0;
+	}
+	d->health.ingested_today += stored - d->last_stored;
+	d->health.last_poll = now;
+	d->health.last_error[0] = '\0';
+	g_mutex_unlock(&d->lock);
+	d->last_stored = stored;
+	daemon_health_save(d->store, "health.last_poll", now);
+	if (!d->health.ready) {
+		d->health.ready = 1;
+		sd_notify(0, "READY=1");
+		log_info("ready");
+	}
+	daemon_kick(d);
+	daemon_status(d);
+}
+
+/* ---- start, stop, reload ---------------------------------------------- */
+
+static int
+daemon_load(const char *path, struct config **cfg_r, GPtrArray **templates_r,
+	    struct cm_error *err)
+{
+	int rc = config_load(config_choose_path(path), cfg_r, err);
+
+	*templates_r = NULL;
+	if (rc != 0)
+		return rc;
+	if (!g_file_test((*cfg_r)->templates_dir, G_FILE_TEST_IS_DIR)) {
+		log_warnx("templates: %s is not a directory: no notifications, "
+			  "acknowledgements or canned responses",
+			  (*cfg_r)->templates_dir);
+		*templates_r = g_ptr_array_new();
+		return 0;
+	}
+	rc = template_load_dir((*cfg_r)->templates_dir, templates_r, err);
+	if (rc != 0)
+		config_free(cfg_r);
+	return rc;
+}
+
+static int
+daemon_open_store(const struct config *cfg, struct store **s_r,
+		  struct cm_error *err)
+{
+	struct store_options opt = { 0 };
+
+	opt.busy_timeout_ms = cfg->store_busy_timeout_ms;
+	opt.cfg = cfg;
+	return store_open(cfg->store_database, &opt, s_r, err);
+}
+
+static int
+daemon_start(struct daemon *d, struct cm_error *err)
+{
+	int rc = daemon_open_store(d->cfg, &d->store, err);
+
+	if (rc == 0)
+		rc = daemon_open_store(d->cfg, &d->sstore, err);
+	if (rc != 0)
+		return rc;
+	outbound_init(&d->out, d->store, d->cfg, d->templates);
+	outbound_init(&d->sout, d->sstore, d->cfg, d->templates);
+	outbox_init(&d->outbox, d->sstore, d->cfg);
+	memset(&d->ing, 0, sizeof(d->ing));
+	d->ing.store = d->store;
+	d->ing.cfg = d->cfg;
+	d->ing.out = &d->out;
+	d->last_stored = 0;
+	d->sender_stop = 0;
+	d->sender = g_thread_new("sender", daemon_sender, d);
+	return 0;
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	if (d->sender != NULL) {
+		g_mutex_lock(&d->lock);
+		d->sender_stop = 1;
+		g_cond_signal(&d->kick);
+		g_mutex_unlock(&d->lock);
+		g_thread_join(d->sender);
+		d->sender = NULL;
+	}
+	outbox_clear(&d->outbox);
+	outbound_clear(&d->sout);
+	outbound_clear(&d->out);
+	store_close(&d->sstore);
+	store_close(&d->store);
+}
+
+/* SIGHUP: a new configuration and templates, or the old ones kept. */
+static void
+daemon_reload(struct daemon *d, const char *path)
+{
+	struct cm_error err = { 0 };
+	struct config *cfg = NULL;
+	GPtrArray *templates = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	if (daemon_load(path, &cfg, &templates, &err) != 0) {
+		log_errx("reload refused, the running configuration stays: %s",
+			 err.msg);
+		daemon_error(d, err.msg);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	daemon_stop(d);
+	config_free(&d->cfg);
+	g_ptr_array_unref(d->templates);
+	d->cfg = cfg;
+	d->templates = templates;
+	log_info("reloaded %s (%u templates)", cfg->path, templates->len);
+	if (daemon_start(d, &err) != 0) {
+		/* The store vanished under us: keep trying like a fetch error. */
+		log_errx("after reload: %s", err.msg);
+		daemon_error(d, err.msg);
+	}
+	sd_notify(0, "READY=1");
+}
+
+int
+daemon_run(const char *config_path, struct daemon_signals *sig,
+	   struct cm_error *err)
+{
+	struct daemon d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.sig = sig;
+	g_mutex_init(&d.lock);
+	g_cond_init(&d.kick);
+	mime_init();
+	sd_watchdog_enabled(0, &d.watchdog_usec);
+	rc = daemon_load(config_path, &d.cfg, &d.templates, err);
+	if (rc == 0)
+		rc = daemon_start(&d, err);
+	if (rc == 0)
+		log_info("started (config %s, store %s, %u templates)", d.cfg->path,
+			 d.cfg->store_database, d.templates->len);
+	while (rc == 0) {
+		fetch_run(&d.ing, &sig->stop, daemon_after_poll, &d, NULL);
+		if (sig->term)
+			break;
+		if (sig->hup) {
+			sig->hup = 0;
+			sig->stop = 0;
+			daemon_reload(&d, config_path);
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	daemon_stop(&d);
+	if (rc == 0)
+		log_info("stopped: %d stored, %d duplicate, %d held, %d ignored, "
+			 "%d failed; outbox: %d delivered", d.ing.stats.stored,
+			 d.ing.stats.duplicate, d.ing.stats.held,
+			 d.ing.stats.ignored, d.ing.stats.failed, d.outbox.sent);
+	if (d.templates != NULL)
+		g_ptr_array_unref(d.templates);
+	config_free(&d.cfg);
+	g_cond_clear(&d.kick);
+	g_mutex_clear(&d.lock);
+	return rc;
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# test_systemd.sh - the configured casemaild.service: sandbox score and syntax.
+#
+# usage: test_systemd.sh UNIT [CASEMAILD]
+#
+# UNIT is the configured unit (build/casemaild.service).  CASEMAILD is the
+# built daemon, default casemaild next to UNIT; it stands in for ExecStart=
+# when the installed path does not exist yet, because "systemd-analyze
+# verify" refuses a unit whose command is missing.
+# Exit 77 (skipped) without systemd-analyze.
+set -u
+
+unit=${1:?usage: test_systemd.sh UNIT [CASEMAILD]}
+daemon=${2:-}
+# Highest acceptable exposure, times ten (systemd-analyze --threshold is on
+# the 0..100 scale; it prints the level divided by ten): 2.0.
+threshold=20
+fail=0
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "skip: systemd-analyze not installed"
+	exit 77
+fi
+if [ ! -r "$unit" ]; then
+	echo "FAIL: $unit: no such unit (configure the build first)"
+	exit 1
+fi
+
+[ -n "$daemon" ] || daemon=$(dirname "$unit")/casemaild
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/casemail-systemd.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# --offline reads the file alone: no running systemd, no casemail user.
+out=$(systemd-analyze security --offline=yes --threshold=$threshold \
+      "$unit" 2>&1)
+rc=$?
+printf '%s\n' "$out" | grep -F '✗'
+printf '%s\n' "$out" | grep 'Overall exposure level' ||
+	printf '%s\n' "$out"
+if [ $rc -eq 0 ]; then
+	echo "ok: exposure within $threshold/10"
+else
+	echo "FAIL: exposure above $threshold/10 (systemd-analyze exit $rc)"
+	fail=1
+fi
+
+# verify checks directives and that ExecStart= is executable.  Man pages in
+# Documentation= are not installed here: --man=no.
+exec_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+name=$(basename "$unit")
+if [ -x "$exec_path" ]; then
+	cp "$unit" "$tmp/$name"
+elif [ -x "$daemon" ]; then
+	daemon=$(cd "$(dirname "$daemon")" && pwd)/$(basename "$daemon")
+	sed "s|^ExecStart=[^ ]*|ExecStart=$daemon|" "$unit" > "$tmp/$name"
+	echo "verify: ExecStart=$exec_path not installed; using $daemon"
+else
+	echo "verify: skipped: neither $exec_path nor $daemon exists"
+	exit $fail
+fi
+if systemd-analyze verify --man=no "$tmp/$name"; then
+	echo "ok: systemd-analyze verify"
+else
+	echo "FAIL: systemd-analyze verify $unit"
+	fail=1
+fi
+exit $fail
