@@ -589,11 +589,11 @@ case_role_change(const struct case_ctx *ctx, int64_t id, const char *address,
 		rc = store_role_remove(ctx->store, id, pid, role, changed_r,
 				       err);
 	/*
-	 * The case is loaded only when something changed: ingest calls
-	 * this for every address of every mail, and most are known.  A
+	 * Ingest calls this for every address of every mail: the case is
+	 * not loaded, only its updated_at moved when something changed.  A
 	 * refusal (no such case: foreign key) is explained by the load.
 	 */
-	if (rc == CM_EREFUSED || (rc == 0 && *changed_r)) {
+	if (rc == CM_EREFUSED) {
 		int lrc = case_load(ctx, id, &c, err);
 
 		if (lrc != 0)
@@ -603,7 +603,7 @@ case_role_change(const struct case_ctx *ctx, int64_t id, const char *address,
 		rc = case_event(ctx, id, role, add ? NULL : addr,
 				add ? addr : NULL, NULL, err);
 	if (rc == 0 && *changed_r)
-		rc = case_save(ctx, c, err);
+		rc = store_case_touch(ctx->store, id, ctx->now, err);
 	store_case_free(&c);
 	g_free(addr);
 	return rc;

@@ -264,7 +264,9 @@ config_set_enum(struct config *cfg, const struct config_key *k,
  * "$CREDENTIALS_DIRECTORY/NAME": systemd's LoadCredential= puts the secret
  * there, readable only by the service, and the directory's path is known
  * only at run time.  Only a plain NAME is accepted, so the value can never
- * reach outside that directory.
+ * reach outside that directory.  Without the variable (casectl, or
+ * "casemaild check" outside the service) the value stays as written and
+ * only reading the secret fails (config_read_secret()).
  */
 static int
 config_set_credential(struct config *cfg, const struct config_key *k,
@@ -277,11 +279,9 @@ config_set_credential(struct config *cfg, const struct config_key *k,
 		return config_bad(err, cfg, k,
 				  "expected $CREDENTIALS_DIRECTORY/NAME with a "
 				  "plain credential name");
-	if (dir == NULL || dir[0] != '/')
-		return config_bad(err, cfg, k,
-				  "$CREDENTIALS_DIRECTORY is not set (it is "
-				  "set by systemd's LoadCredential=)");
-	*(char **)((char *)cfg + k->offset) = g_build_filename(dir, name, NULL);
+	*(char **)((char *)cfg + k->offset) =
+		dir != NULL && dir[0] == '/' ? g_build_filename(dir, name, NULL)
+					     : g_strdup(value);
 	return 0;
 }
 
@@ -544,6 +544,10 @@ config_read_secret(const char *path, char **secret_r, struct cm_error *err)
 	int fd;
 
 	*secret_r = NULL;
+	if (g_str_has_prefix(path, CONFIG_CREDS_PREFIX))
+		return cm_error_set(err, CM_ECONFIG, "%s: $CREDENTIALS_DIRECTORY "
+				    "is not set (systemd's LoadCredential= sets "
+				    "it for the service)", path);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		cm_error_set(err, CM_ECONFIG, "%s: %s", path, g_strerror(errno));

@@ -195,14 +195,37 @@ daemon_kick(struct daemon *d)
 
 /* ---- the fetcher's hook ------------------------------------------------- */
 
-/* After every poll and every FETCH_HOOK_SECS: health, sender kick. */
 static void
-daemon_after_poll(void *ctx)
+daemon_ready(struct daemon *d)
+{
+	if (d->health.ready)
+		return;
+	d->health.ready = 1;
+	sd_notify(0, "READY=1");
+	log_info("ready");
+}
+
+/*
+ * After every poll and every FETCH_HOOK_SECS: health, sender kick.  While
+ * waiting or backing off (polled 0) only the status and the watchdog: the
+ * daemon is alive, and READY=1 goes out then too, because an IMAP server
+ * that is down at boot must not fail the unit's start; STATUS= says why
+ * nothing is fetched and the fetcher keeps retrying.
+ */
+static void
+daemon_after_poll(void *ctx, int polled, const char *error)
 {
 	struct daemon *d = ctx;
 	int64_t now = time_now();
 	int today = daemon_today(now), stored = d->ing.stats.stored;
 
+	if (!polled) {
+		if (error[0] != '\0')
+			daemon_error(d, error);
+		daemon_ready(d);
+		daemon_status(d);
+		return;
+	}
 	g_mutex_lock(&d->lock);
 	if (d->health.day != today) {
 		d->health.day = today;
@@ -214,11 +237,7 @@ daemon_after_poll(void *ctx)
 	g_mutex_unlock(&d->lock);
 	d->last_stored = stored;
 	daemon_health_save(d->store, "health.last_poll", now);
-	if (!d->health.ready) {
-		d->health.ready = 1;
-		sd_notify(0, "READY=1");
-		log_info("ready");
-	}
+	daemon_ready(d);
 	daemon_kick(d);
 	daemon_status(d);
 }
@@ -258,15 +277,22 @@ daemon_open_store(const struct config *cfg, struct store **s_r,
 	return store_open(cfg->store_database, &opt, s_r, err);
 }
 
+/* The fetcher's and the sender's connections to cfg's store. */
 static int
-daemon_start(struct daemon *d, struct cm_error *err)
+daemon_open_stores(const struct config *cfg, struct store **s_r,
+		   struct store **ss_r, struct cm_error *err)
 {
-	int rc = daemon_open_store(d->cfg, &d->store, err);
+	int rc = daemon_open_store(cfg, s_r, err);
 
-	if (rc == 0)
-		rc = daemon_open_store(d->cfg, &d->sstore, err);
-	if (rc != 0)
-		return rc;
+	if (rc == 0 && (rc = daemon_open_store(cfg, ss_r, err)) != 0)
+		store_close(s_r);
+	return rc;
+}
+
+/* Start the sender on the stores already opened into d. */
+static void
+daemon_start(struct daemon *d)
+{
 	outbound_init(&d->out, d->store, d->cfg, d->templates);
 	outbound_init(&d->sout, d->sstore, d->cfg, d->templates);
 	outbox_init(&d->outbox, d->sstore, d->cfg);
@@ -277,7 +303,6 @@ daemon_start(struct daemon *d, struct cm_error *err)
 	d->last_stored = 0;
 	d->sender_stop = 0;
 	d->sender = g_thread_new("sender", daemon_sender, d);
-	return 0;
 }
 
 static void
@@ -298,16 +323,27 @@ daemon_stop(struct daemon *d)
 	store_close(&d->store);
 }
 
-/* SIGHUP: a new configuration and templates, or the old ones kept. */
+/*
+ * SIGHUP: a new configuration and templates, or the old ones kept.  The
+ * new store is opened before the old one is let go, so a configuration
+ * whose store cannot be opened is refused like a broken one.
+ */
 static void
 daemon_reload(struct daemon *d, const char *path)
 {
 	struct cm_error err = { 0 };
 	struct config *cfg = NULL;
 	GPtrArray *templates = NULL;
+	struct store *s = NULL, *ss = NULL;
+	int rc;
 
 	sd_notify(0, "RELOADING=1");
-	if (daemon_load(path, &cfg, &templates, &err) != 0) {
+	rc = daemon_load(path, &cfg, &templates, &err);
+	if (rc == 0 && (rc = daemon_open_stores(cfg, &s, &ss, &err)) != 0) {
+		config_free(&cfg);
+		g_ptr_array_unref(templates);
+	}
+	if (rc != 0) {
 		log_errx("reload refused, the running configuration stays: %s",
 			 err.msg);
 		daemon_error(d, err.msg);
@@ -319,12 +355,10 @@ daemon_reload(struct daemon *d, const char *path)
 	g_ptr_array_unref(d->templates);
 	d->cfg = cfg;
 	d->templates = templates;
+	d->store = s;
+	d->sstore = ss;
+	daemon_start(d);
 	log_info("reloaded %s (%u templates)", cfg->path, templates->len);
-	if (daemon_start(d, &err) != 0) {
-		/* The store vanished under us: keep trying like a fetch error. */
-		log_errx("after reload: %s", err.msg);
-		daemon_error(d, err.msg);
-	}
 	sd_notify(0, "READY=1");
 }
 
@@ -343,7 +377,9 @@ daemon_run(const char *config_path, struct daemon_signals *sig,
 	sd_watchdog_enabled(0, &d.watchdog_usec);
 	rc = daemon_load(config_path, &d.cfg, &d.templates, err);
 	if (rc == 0)
-		rc = daemon_start(&d, err);
+		rc = daemon_open_stores(d.cfg, &d.store, &d.sstore, err);
+	if (rc == 0)
+		daemon_start(&d);
 	if (rc == 0)
 		log_info("started (config %s, store %s, %u templates)", d.cfg->path,
 			 d.cfg->store_database, d.templates->len);

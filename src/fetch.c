@@ -167,7 +167,9 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	 */
 	if (rc == 0)
 		rc = imap_uids_after(im, 0, &uids, err);
-	for (guint i = 0; rc == 0 && i < uids->len; i += (guint)ing->cfg->imap_batch) {
+	for (guint i = 0; rc == 0 && i < uids->len &&
+	     (ing->stop == NULL || !*ing->stop);
+	     i += (guint)ing->cfg->imap_batch) {
 		size_t n = MIN((guint)ing->cfg->imap_batch, uids->len - i);
 
 		rc = fetch_batch_run(im, &b, &g_array_index(uids, guint32, i),
@@ -234,12 +236,17 @@ fetch_state_set(struct fetch_loop *l, enum fetch_state st, const char *detail)
 		 detail != NULL ? detail : "");
 }
 
-/* Sleep secs seconds in one-second slices, so a stop is seen quickly. */
+/* Sleep secs seconds in one-second slices, so a stop is seen quickly;
+ * the hook hears that we are alive every FETCH_ALIVE_SECS. */
+#define FETCH_ALIVE_SECS 10
 static void
 fetch_sleep(struct fetch_loop *l, int secs)
 {
-	for (int i = 0; i < secs && !*l->stop; i++)
+	for (int i = 0; i < secs && !*l->stop; i++) {
+		if (l->hook != NULL && i % FETCH_ALIVE_SECS == 0)
+			l->hook(l->hook_ctx, 0, l->last_error);
 		g_usleep(G_USEC_PER_SEC);
+	}
 }
 
 static void
@@ -280,7 +287,7 @@ fetch_session(struct fetch_loop *l, struct imap *im, struct cm_error *err)
 			since_poll = 0;
 		}
 		if (l->hook != NULL)
-			l->hook(l->hook_ctx);
+			l->hook(l->hook_ctx, poll, l->last_error);
 		if (use_idle) {
 			fetch_state_set(l, FETCH_IDLING, NULL);
 			changed = 0;
@@ -316,6 +323,7 @@ fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
 	l.hook = hook;
 	l.hook_ctx = hook_ctx;
 	l.backoff_secs = FETCH_BACKOFF_MIN_SECS;
+	ing->stop = stop;
 	while (!*stop) {
 		cm_error_clear(&e);
 		im = NULL;
@@ -334,5 +342,6 @@ fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
 		if (rc != 0 && !*stop)
 			fetch_failed(&l, rc, &e);
 	}
+	ing->stop = NULL;
 	return 0;
 }

@@ -132,17 +132,13 @@ static int
 job_keep_raw(struct ingest_job *job, struct cm_error *err)
 {
 	const struct config *cfg = job->ing->cfg;
-	char *sum;
 	int rc;
 
 	if (job->len > (size_t)cfg->store_max_message_bytes) {
 		job->too_big = 1;
 		return 0;
 	}
-	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-					  (const guchar *)job->raw, job->len);
-	g_strlcpy(job->raw_sha, sum, sizeof(job->raw_sha));
-	g_free(sum);
+	attach_sha256_hex(job->raw, job->len, job->raw_sha);
 	/* In the database, not a file: creating a file per message costs
 	 * more than the rest of the ingest together. */
 	rc = store_blob_put_data(job->ing->store, job->raw_sha, job->raw,
@@ -353,7 +349,11 @@ job_mail_out(struct ingest_job *job, const struct store_message *m,
 	command = job_command(job, fields);
 	if (command != NULL)
 		rc = job_run_command(job, command, fields, err);
-	if (rc == 0)
+	/* An agent's command mail carries what the template needs (a
+	 * caller's phone, say): the desk may see it, the customer not. */
+	if (rc == 0 && command != NULL)
+		rc = outbound_notify_desk(out, job->case_id, m, job->now, err);
+	else if (rc == 0)
 		rc = outbound_notify(out, job->case_id, m, job->now, err);
 	if (rc == 0 && job->new_case)
 		rc = outbound_acknowledge(out, job->case_id, m, job->now, err);
@@ -665,14 +665,12 @@ static int
 job_solved_policy(struct ingest_job *job, struct cm_error *err)
 {
 	const char *policy = job->ing->cfg->case_reply_to_solved;
-	struct store_case *c = NULL;
 	struct case_ctx ctx;
 	int solved, rc;
 
-	if ((rc = store_case_get(job->ing->store, job->case_id, &c, err)) != 0)
+	rc = store_case_is_solved(job->ing->store, job->case_id, &solved, err);
+	if (rc != 0)
 		return rc;
-	solved = strcmp(c->status, "solved") == 0;
-	store_case_free(&c);
 	if (!solved)
 		return 0;
 	if (strcmp(policy, "new") == 0) {

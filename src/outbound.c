@@ -231,8 +231,14 @@ ob_thread(struct ob_mail *om, GPtrArray *msgs, const char *answering,
 {
 	size_t n = 0;
 
-	if (msgs->len > 0)
-		refs[n++] = ((const struct store_message *)msgs->pdata[0])->message_id;
+	/* The thread's root: the first message the case's people saw (an
+	 * internal note's Message-ID is nobody's business outside). */
+	for (guint i = 0; i < msgs->len && n == 0; i++) {
+		const struct store_message *m = msgs->pdata[i];
+
+		if (g_strcmp0(m->direction, "internal") != 0)
+			refs[n++] = m->message_id;
+	}
 	if (answering != NULL && (n == 0 || strcmp(refs[0], answering) != 0))
 		refs[n++] = answering;
 	om->cm.references = refs;
@@ -373,16 +379,18 @@ ob_role(const struct outbound *o, const struct store_case *c, GPtrArray *msgs,
 	}
 }
 
-/* Everyone to be told of m, before the per-person exclusions. */
+/* Everyone to be told of m, before the per-person exclusions; with
+ * desk_only the desk's side (owners, watchers) alone. */
 static GPtrArray *
 ob_audience(const struct outbound *o, const struct store_case *c,
-	    GPtrArray *msgs)
+	    GPtrArray *msgs, int desk_only)
 {
 	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
 
 	ob_role(o, c, msgs, "owners", all);
 	ob_role(o, c, msgs, "watchers", all);
-	ob_role(o, c, msgs, "participants", all);
+	if (!desk_only)
+		ob_role(o, c, msgs, "participants", all);
 	return all;
 }
 
@@ -563,10 +571,9 @@ ob_notify_event(struct outbound *o, int64_t case_id, const char *who,
 			      err);
 }
 
-int
-outbound_notify(struct outbound *o, int64_t case_id,
-		const struct store_message *m, int64_t now,
-		struct cm_error *err)
+static int
+ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
+	  int64_t now, int desk_only, struct cm_error *err)
 {
 	struct ob_case oc;
 	struct ob_files files;
@@ -580,7 +587,7 @@ outbound_notify(struct outbound *o, int64_t case_id,
 	ob_files_init(&files);
 	rc = ob_case_load(o, case_id, &oc, err);
 	if (rc == 0) {
-		all = ob_audience(o, oc.c, oc.msgs);
+		all = ob_audience(o, oc.c, oc.msgs, desk_only);
 		ob_files_of_message(o, m, &files);
 		vars = ob_case_vars(o, oc.c, oc.msgs);
 		ob_message_vars(vars, m, files.names->str);
@@ -611,6 +618,22 @@ outbound_notify(struct outbound *o, int64_t case_id,
 	ob_files_clear(&files);
 	ob_case_clear(&oc);
 	return rc;
+}
+
+int
+outbound_notify(struct outbound *o, int64_t case_id,
+		const struct store_message *m, int64_t now,
+		struct cm_error *err)
+{
+	return ob_notify(o, case_id, m, now, 0, err);
+}
+
+int
+outbound_notify_desk(struct outbound *o, int64_t case_id,
+		     const struct store_message *m, int64_t now,
+		     struct cm_error *err)
+{
+	return ob_notify(o, case_id, m, now, 1, err);
 }
 
 /* ---- acknowledgements and confirmations --------------------------------- */
@@ -999,6 +1022,30 @@ ob_reply_queue(struct outbound *o, struct ob_reply *rp,
 	return rc;
 }
 
+/*
+ * Whether a reply is addressed to the case's outside people.  One that is
+ * not (an escalation to the outside support team) is for the desk only:
+ * its notification must not carry the caller's details to the customer
+ * or the carrier.
+ */
+static int
+ob_reply_to_customer(const struct ob_reply *rp)
+{
+	static const char *const roles[] = { "requester", "participants",
+					     "shipper", "carrier", NULL };
+	GPtrArray *lists[2];
+
+	if (rp->t == NULL)
+		return 1;
+	lists[0] = rp->t->to;
+	lists[1] = rp->t->cc;
+	for (int l = 0; l < 2; l++)
+		for (guint i = 0; i < lists[l]->len; i++)
+			if (g_strv_contains(roles, lists[l]->pdata[i]))
+				return 1;
+	return 0;
+}
+
 int
 outbound_reply(struct outbound *o, int64_t case_id,
 	       const struct outbound_reply *r, int64_t now, GString *preview_r,
@@ -1038,7 +1085,8 @@ outbound_reply(struct outbound *o, int64_t case_id,
 	if (rc == 0 && m != NULL)
 		rc = ob_reply_status(o, &rp, r, now, err);
 	if (rc == 0 && m != NULL)
-		rc = outbound_notify(o, case_id, m, now, err);
+		rc = ob_notify(o, case_id, m, now, !ob_reply_to_customer(&rp),
+			       err);
 	store_message_free(&m);
 	ob_reply_clear(&rp);
 	return rc;

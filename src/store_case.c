@@ -183,6 +183,52 @@ store_case_insert(struct store *s, const struct store_case *c, int64_t *id_r,
 }
 
 int
+store_case_is_solved(struct store *s, int64_t id, int *solved_r,
+		     struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT status = 'solved' FROM cases WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*solved_r = 0;
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return cm_error_set(err, CM_ENOTFOUND, "no such case");
+	}
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, rc, "case status", err);
+	*solved_r = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_case_touch(struct store *s, int64_t id, int64_t now,
+		 struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE cases SET updated_at = max(updated_at, ?2) WHERE id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = store_step_done(s, st, "touch case", err)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return cm_error_set(err, CM_ENOTFOUND, "no case %lld",
+				    (long long)id);
+	return 0;
+}
+
+int
 store_case_update(struct store *s, const struct store_case *c,
 		  struct cm_error *err)
 {

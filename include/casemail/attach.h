@@ -32,6 +32,14 @@ int attach_put(const char *dir, const void *data, size_t len, int deferred,
 	       char sha_r[ATTACH_SHA256_HEX], int *created_r,
 	       struct cm_error *err);
 
+/*
+ * The SHA-256 of len bytes as 64 lower-case hex digits in hex_r.  GnuTLS's
+ * (hardware-accelerated where the CPU has it): every stored message and
+ * attachment is hashed, and GLib's portable code was a tenth of ingest.
+ */
+void attach_sha256_hex(const void *data, size_t len,
+		       char hex_r[ATTACH_SHA256_HEX]);
+
 /* Make every blob written under dir durable (syncfs of its file system). */
 int attach_sync(const char *dir, struct cm_error *err);
 

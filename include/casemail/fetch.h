@@ -51,9 +51,11 @@ int fetch_once(struct ingest *ing, struct cm_error *err);
  * change is logged once.  Returns 0 once *stop becomes nonzero (checked
  * at least once a second); errors never end the loop.
  */
-/* Called after every poll and at least every FETCH_HOOK_SECS while
- * waiting (the daemon drains its outbox there). */
-typedef void (*fetch_hook_cb)(void *ctx);
+/* Called with polled 1 after every poll, and with polled 0 at least every
+ * FETCH_HOOK_SECS while waiting, connecting or backing off (the daemon
+ * reports health and feeds systemd's watchdog there).  error is the
+ * connection's last error, "" while it works. */
+typedef void (*fetch_hook_cb)(void *ctx, int polled, const char *error);
 #define FETCH_HOOK_SECS 30
 
 int fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,

@@ -57,6 +57,9 @@ struct ingest {
 	/* Blob files are not fsynced one by one: the caller calls
 	 * ingest_sync() before every commit. */
 	int unsynced;              /* blobs written since the last sync */
+	/* Borrowed, or NULL: once *stop is nonzero, a poll ends after the
+	 * batch in hand is committed and moved (SIGTERM). */
+	volatile int *stop;
 };
 
 /*

@@ -43,6 +43,13 @@ int outbound_notify(struct outbound *o, int64_t case_id,
 		    const struct store_message *m, int64_t now,
 		    struct cm_error *err);
 
+/* The same for the desk's side only (owners and watchers): for what is
+ * not meant for the customer or the carrier, like an agent's mail
+ * command or an escalation to the outside support team. */
+int outbound_notify_desk(struct outbound *o, int64_t case_id,
+			 const struct store_message *m, int64_t now,
+			 struct cm_error *err);
+
 /*
  * Acknowledge a mail that opened case_id to its sender with the
  * "acknowledge" template: not for our own domains, at most once per
@@ -69,7 +76,8 @@ struct outbound_reply {
 /*
  * Render and (unless preview) queue a reply on case_id, store it on the
  * case as an outgoing message, apply the template's Sets-Status, and
- * notify the people it was not addressed to.  *preview_r (if non-NULL)
+ * notify the people it was not addressed to (only the desk's side when
+ * the template addresses none of the case's outside people).  *preview_r (if non-NULL)
  * receives the rendered message.  CM_EUSAGE when the template's
  * required fields are missing (listed) or it has no recipients.
  */

@@ -122,6 +122,16 @@ int store_case_insert(struct store *s, const struct store_case *c,
 int store_case_update(struct store *s, const struct store_case *c,
 		      struct cm_error *err);
 
+/* Whether case id is Solved (*solved_r), without loading it (ingest asks
+ * for every reply).  CM_ENOTFOUND if there is no such case. */
+int store_case_is_solved(struct store *s, int64_t id, int *solved_r,
+			 struct cm_error *err);
+
+/* Move updated_at of case id forward to now (never back).  CM_ENOTFOUND
+ * if there is no such case. */
+int store_case_touch(struct store *s, int64_t id, int64_t now,
+		     struct cm_error *err);
+
 /* Load a case with its roles.  CM_ENOTFOUND if there is no such case. */
 int store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 		   struct cm_error *err);

@@ -375,6 +375,29 @@ class TestTemplates(Outbound):
         self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
                             for env, _ in self.received()))
 
+    def test_escalation_by_mail_stays_with_the_desk(self):
+        number, _ = self.new_case()
+        self.ctl("watch", number, "--user", "lead@desk.example",
+                 json_out=False)
+        self.received()
+        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
+                         "/escalation\nname: Jo Caller\ncompany: Acme\n"
+                         "phone: +31 20 555 0101\nemail: jo@acme.test\n"
+                         "issue: Pallet crushed twice\n"))
+        self.once()
+        got = self.received()
+        by = {}
+        for env, m in got:
+            for r in env["rcpt_tos"]:
+                by.setdefault(r.lower(), []).append(m)
+        # The outside team gets the details; the desk's watcher hears of
+        # it; the customer and the carrier get nothing of the caller's.
+        self.assertIn("support@outside.test", by)
+        self.assertIn("lead@desk.example", by)
+        for outsider in ("sam@acme.test", "carla@fasttrucks.test"):
+            for m in by.get(outsider, []):
+                self.assertNotIn("555 0101", m.as_string())
+
     def test_templates_and_preview(self):
         names = [t["name"] for t in self.ctl("templates")]
         for n in ("acknowledge", "escalation", "notify", "resolve", "update"):

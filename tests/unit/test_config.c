@@ -100,8 +100,19 @@ test_credentials(void **state)
 
 	(void)state;
 	unsetenv("CREDENTIALS_DIRECTORY");
-	load_bad(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/imap\n",
-		 "[imap] password_file", "not set");
+	/* Outside the service the file loads; only reading the secret fails. */
+	cfg = load_ok(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/imap\n");
+	assert_string_equal(cfg->imap_password_file, "$CREDENTIALS_DIRECTORY/imap");
+	{
+		struct cm_error err = { 0 };
+		char *secret = NULL;
+
+		assert_int_equal(config_read_secret(cfg->imap_password_file,
+						    &secret, &err), CM_ECONFIG);
+		assert_null(secret);
+		assert_non_null(strstr(err.msg, "not set"));
+	}
+	config_free(&cfg);
 	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/casemaild.service", 1);
 	cfg = load_ok(dir, "[imap]\npassword_file = $CREDENTIALS_DIRECTORY/imap\n"
 		      "[smtp]\npassword_file = $CREDENTIALS_DIRECTORY/smtp-pw\n");
