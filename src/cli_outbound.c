@@ -76,7 +76,7 @@ reply_opt(struct cli *cli, int opt, const char *arg, void *data)
 }
 
 /* Templates from [case] templates (a missing directory: none). */
-static int
+int
 cli_templates(struct cli *cli, GPtrArray **list_r)
 {
 	if (!g_file_test(cli->cfg->templates_dir, G_FILE_TEST_IS_DIR)) {

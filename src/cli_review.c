@@ -9,6 +9,7 @@
 
 #include "casemail/casenum.h"
 #include "casemail/ingest.h"
+#include "casemail/outbound.h"
 #include "casemail/timeutil.h"
 
 static const struct option plain_opts[] = {
@@ -128,7 +129,17 @@ review_apply(struct cli *cli, void *data)
 	struct review_act *act = data;
 	struct store_message *m = NULL;
 	struct ingest ing = { .store = cli->store, .cfg = cli->cfg };
+	struct outbound out;
+	GPtrArray *templates = NULL;
 	int rc = store_message_get(cli->store, NULL, act->id, &m, &cli->err);
+
+	/* An accepted message is mailed on like any other: notifications,
+	 * and the acknowledgement when it opens a case. */
+	if (rc == 0 && act->accept &&
+	    (rc = cli_templates(cli, &templates)) == 0) {
+		outbound_init(&out, cli->store, cli->cfg, templates);
+		ing.out = &out;
+	}
 
 	if (rc == 0 && strcmp(m->state, "held") != 0 &&
 	    strcmp(m->state, "failed") != 0)
@@ -145,6 +156,10 @@ review_apply(struct cli *cli, void *data)
 	/* cli_write() commits next: the files go first. */
 	if (rc == 0)
 		rc = ingest_sync(&ing, &cli->err);
+	if (ing.out != NULL)
+		outbound_clear(&out);
+	if (templates != NULL)
+		g_ptr_array_unref(templates);
 	store_message_free(&m);
 	return rc;
 }

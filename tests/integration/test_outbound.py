@@ -375,6 +375,22 @@ class TestTemplates(Outbound):
         self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
                             for env, _ in self.received()))
 
+    def test_accepted_from_review_is_notified(self):
+        number, _ = self.new_case()
+        self.ctl("assign", number, "--owner", AGENT, "--side", "shipper",
+                 json_out=False)
+        self.received()
+        self.append(mail("Mallory <mallory@elsewhere.test>", DESK,
+                         f"Re: [{number}] about my pallet", "Any news?"))
+        self.once()
+        self.assertEqual(self.received(), [])
+        (held,) = self.ctl("review")
+        self.ctl("review", "accept", str(held["id"]), json_out=False)
+        self.once()
+        got = self.by_rcpt(self.received())
+        self.assertIn(AGENT, got)
+        self.assertIn("Any news?", got[AGENT].get_body().get_content())
+
     def test_escalation_by_mail_stays_with_the_desk(self):
         number, _ = self.new_case()
         self.ctl("watch", number, "--user", "lead@desk.example",
