@@ -434,6 +434,24 @@ config_resolve_templates(struct config *cfg)
 		cfg->templates_dir = g_strdup(CONFIG_TEMPLATES_SHARE);
 }
 
+/* Keys that only make sense together, checked at load so that a bad
+ * [smtp] section is a configuration error, not a failure at send time. */
+static int
+config_check_smtp(const struct config *cfg, struct cm_error *err)
+{
+	const char *url = cfg->smtp_url;
+
+	if (url != NULL && !g_str_has_prefix(url, "smtp://") &&
+	    !g_str_has_prefix(url, "smtps://"))
+		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] url: '%s' is "
+				    "not an smtp:// or smtps:// URL", cfg->path,
+				    url);
+	if (cfg->smtp_user != NULL && cfg->smtp_password_file == NULL)
+		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] user: set "
+				    "password_file too", cfg->path);
+	return 0;
+}
+
 int
 config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 {
@@ -470,6 +488,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 		g_free(v);
 	}
 	g_key_file_free(kf);
+	if (rc == 0)
+		rc = config_check_smtp(cfg, err);
 	if (rc != 0) {
 		config_free(&cfg);
 		return rc;

@@ -220,8 +220,16 @@ daemon_after_poll(void *ctx, int polled, const char *error)
 	int today = daemon_today(now), stored = d->ing.stats.stored;
 
 	if (!polled) {
-		if (error[0] != '\0')
+		/* Connected and waiting (IDLE or between polls) counts as
+		 * checked: casectl status must not call a quiet desk stale. */
+		if (error[0] != '\0') {
 			daemon_error(d, error);
+		} else {
+			g_mutex_lock(&d->lock);
+			d->health.last_poll = now;
+			g_mutex_unlock(&d->lock);
+			daemon_health_save(d->store, "health.last_poll", now);
+		}
 		daemon_ready(d);
 		daemon_status(d);
 		return;

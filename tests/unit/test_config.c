@@ -137,6 +137,10 @@ test_errors(void **state)
 	char *dir = testutil_tmpdir();
 
 	(void)state;
+	load_bad(dir, "[smtp]\nurl = http://mail.example\n", "[smtp] url",
+		 "smtp://");
+	load_bad(dir, "[smtp]\nurl = smtp://m.example\nuser = desk\n",
+		 "[smtp] user", "password_file");
 	load_bad(dir, "[case]\ndigits = abc\n", "[case] digits", "integer");
 	load_bad(dir, "[case]\ndigits = 0\n", "[case] digits", NULL);
 	load_bad(dir, "[case]\ndigits = 13\n", "[case] digits", NULL);
