@@ -66,6 +66,9 @@ show_case_text(const struct config *cfg, const struct store_case *c)
 	cli_print_safe(c->subject);
 	printf("\n");
 	show_field("status:", c->status);
+	/* Active but pending on someone outside (an escalation). */
+	if (c->waiting_on != NULL)
+		show_field("waiting on:", c->waiting_on);
 	show_field("priority:", c->priority);
 	show_field("kind:", c->kind);
 	show_field("type:", c->type);
