@@ -1,12 +1,16 @@
 #!/bin/sh
 # Install every Debian package casemail's build and tests need.
 # Idempotent and non-interactive; run as root (or with sudo available).
+# The fuzz stage needs clang-14, libclang-rt-14-dev (libFuzzer and the
+# sanitizer runtimes: clang-14 only recommends it, and recommends are not
+# installed here) and llvm-14 (llvm-symbolizer, for readable reports).
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libetpan-dev libgmime-3.0-dev
 libsqlite3-dev libcurl4-gnutls-dev libgnutls28-dev libcmocka-dev
 libsystemd-dev libjson-glib-dev libxml2-dev libytnef0-dev dovecot-imapd
-python3-aiosmtpd openssl sqlite3 valgrind man-db"
+python3-aiosmtpd openssl sqlite3 valgrind man-db
+clang-14 libclang-rt-14-dev llvm-14"
 
 missing=""
 for p in $PACKAGES; do

@@ -39,6 +39,11 @@
 #define MAX_URL_BYTES 2048
 /* Enough of a style attribute to find display:none; the rest is noise. */
 #define MAX_STYLE_SCAN 1024
+/*
+ * A horizontal rule, and the line Outlook puts above the quoted original
+ * in its text bodies: quote.c cuts there when a From: header follows.
+ */
+#define RULE_LINE "________________________________"
 /* Bullets indent two spaces per nesting level, up to this many levels. */
 #define MAX_LIST_INDENT 8
 /* Two breaks = one blank line, the most we ever emit in a row. */
@@ -84,6 +89,7 @@ enum tag_kind {
 	TAG_PRE,
 	TAG_ROW,
 	TAG_CELL,
+	TAG_RULE,   /* <hr>: a line of RULE_LINE */
 };
 
 struct tag_rule {
@@ -109,7 +115,7 @@ static const struct tag_rule tag_rules[] = {
 	{"h3", TAG_PARA},	  {"h4", TAG_PARA},
 	{"h5", TAG_PARA},	  {"h6", TAG_PARA},
 	{"head", TAG_DROP},	  {"header", TAG_BLOCK},
-	{"hr", TAG_PARA},	  {"html", TAG_BLOCK},
+	{"hr", TAG_RULE},	  {"html", TAG_BLOCK},
 	{"iframe", TAG_DROP},	  {"legend", TAG_BLOCK},
 	{"li", TAG_ITEM},	  {"listing", TAG_PRE},
 	{"main", TAG_BLOCK},	  {"menu", TAG_LIST_UL},
@@ -148,6 +154,7 @@ struct h2t {
 	gboolean space;	     /* collapsed whitespace owed */
 	gboolean cell_sep;   /* " | " owed before the next cell's text */
 	int quote;	     /* blockquote depth */
+	size_t rule_end;     /* output length right after the last rule */
 	int pre;	     /* pre depth: whitespace is kept */
 	GString *pre_ws;     /* pre whitespace held until text follows it */
 	int list_depth;
@@ -238,6 +245,10 @@ begin_content(struct h2t *h)
 {
 	gboolean new_line = !h->started || h->breaks > 0;
 
+	/* Right under a rule, a paragraph's blank line would only part the
+	 * rule from the header block it introduces. */
+	if (h->started && h->out->len == h->rule_end)
+		h->breaks = MIN(h->breaks, 1);
 	if (h->started && h->breaks > 0) {
 		out_append(h, "\n", 1);
 		if (h->breaks > 1) {
@@ -332,27 +343,19 @@ emit_pre(struct h2t *h, const char *s, size_t n)
 	}
 }
 
-/* Case-insensitive "display:none" with any whitespace inside. */
-static gboolean
-style_hides(const char *style)
+/*
+ * The first MAX_STYLE_SCAN bytes of a style attribute, lower case and
+ * without whitespace, so "DISPLAY : none" reads "display:none".
+ */
+static void
+style_squeeze(const char *style, char buf[MAX_STYLE_SCAN + 1])
 {
-	static const char want[] = "display:none";
-	size_t len = strnlen(style, MAX_STYLE_SCAN);
+	size_t n = 0;
 
-	for (size_t start = 0; start < len; start++) {
-		size_t k = 0;
-
-		for (size_t i = start; i < len && want[k] != '\0'; i++) {
-			if (g_ascii_isspace(style[i]))
-				continue;
-			if (g_ascii_tolower(style[i]) != want[k])
-				break;
-			k++;
-		}
-		if (want[k] == '\0')
-			return TRUE;
-	}
-	return FALSE;
+	for (size_t i = 0; i < MAX_STYLE_SCAN && style[i] != '\0'; i++)
+		if (!g_ascii_isspace(style[i]))
+			buf[n++] = g_ascii_tolower(style[i]);
+	buf[n] = '\0';
 }
 
 /*
@@ -373,13 +376,89 @@ static gboolean
 element_hidden(const xmlChar **attrs)
 {
 	const char *style;
+	char squeezed[MAX_STYLE_SCAN + 1];
 
 	if (attrs == NULL)
 		return FALSE;
 	if (attr_value(attrs, "hidden") != NULL)
 		return TRUE;
-	style = attr_value(attrs, "style");
-	return style != NULL && style_hides(style);
+	if ((style = attr_value(attrs, "style")) == NULL)
+		return FALSE;
+	style_squeeze(style, squeezed);
+	return strstr(squeezed, "display:none") != NULL;
+}
+
+/*
+ * Does this element start the quoted original of an Outlook reply?
+ *  - Outlook on the web: <div id="divRplyFwdMsg"> holds the From:/Sent:
+ *    block (usually after an <hr>, which is a rule already);
+ *  - Outlook for Windows (Word HTML): the block sits in
+ *    <div style="border:none;border-top:solid #E1E1E1 1.0pt;...">,
+ *    whose top border is the visible line;
+ *  - Outlook for Mac: <span id="OLK_SRC_BODY_SECTION"> wraps the header
+ *    block and the original (on_comment covers the comment form); later
+ *    versions and the new Outlook use
+ *    <div id="mail-editor-reference-message-container">.
+ * Each shows as a rule in front, as Outlook's own text bodies have it.
+ */
+static gboolean
+element_starts_original(const xmlChar **attrs)
+{
+	const char *id = attr_value(attrs, "id");
+	const char *style;
+	char squeezed[MAX_STYLE_SCAN + 1];
+
+	if (id != NULL && (g_ascii_strcasecmp(id, "divRplyFwdMsg") == 0 ||
+			   g_ascii_strcasecmp(id, "OLK_SRC_BODY_SECTION") == 0 ||
+			   g_ascii_strcasecmp(id, "mail-editor-reference-"
+						  "message-container") == 0))
+		return TRUE;
+	if ((style = attr_value(attrs, "style")) == NULL)
+		return FALSE;
+	style_squeeze(style, squeezed);
+	return strstr(squeezed, "border:none") != NULL &&
+	       strstr(squeezed, "border-top:solid") != NULL;
+}
+
+/* A rule on a line of its own; one for an <hr> and the marker after it. */
+static void
+emit_rule(struct h2t *h)
+{
+	if (h->started && h->out->len == h->rule_end)
+		return;
+	owe_breaks(h, 2);
+	begin_content(h);
+	out_append(h, RULE_LINE, sizeof(RULE_LINE) - 1);
+	h->rule_end = h->out->len;
+	owe_breaks(h, 1);
+}
+
+/*
+ * An href as a browser reads it: outer whitespace trimmed, tabs and line
+ * breaks inside removed (the URL standard drops them).  NULL when other
+ * whitespace or control characters remain: that is not an address a
+ * reader can use, and showing it would break the text's lines.
+ */
+static char *
+link_squeeze(const char *value)
+{
+	char *href = g_strstrip(g_strdup(value));
+	size_t n = 0;
+
+	for (size_t i = 0; href[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)href[i];
+
+		if (c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c <= ' ' || c == 0x7F ||
+		    (c == 0xC2 && (unsigned char)href[i + 1] == 0xA0)) {
+			g_free(href);
+			return NULL;
+		}
+		href[n++] = href[i];
+	}
+	href[n] = '\0';
+	return href;
 }
 
 /* The href worth showing, or NULL (owned by the caller: g_free). */
@@ -392,8 +471,8 @@ link_href(const xmlChar **attrs)
 	/* Cheap length check before copying: data: URIs run to megabytes. */
 	if (value == NULL || strnlen(value, MAX_URL_BYTES + 1) > MAX_URL_BYTES)
 		return NULL;
-	href = g_strstrip(g_strdup(value));
-	if (*href == '\0' || *href == '#' ||
+	href = link_squeeze(value);
+	if (href == NULL || *href == '\0' || *href == '#' ||
 	    g_ascii_strncasecmp(href, "javascript:", 11) == 0 ||
 	    g_ascii_strncasecmp(href, "data:", 5) == 0 ||
 	    g_ascii_strncasecmp(href, "cid:", 4) == 0) {
@@ -479,9 +558,14 @@ element_open(struct h2t *h, const xmlChar **attrs, enum tag_kind kind,
 	fr->cells = h->cells;
 	fr->cell_sep = h->cell_sep;
 	fr->href = NULL;
+	if (kind != TAG_RULE && attrs != NULL && element_starts_original(attrs))
+		emit_rule(h);
 	switch (kind) {
 	case TAG_BLOCK:
 		owe_breaks(h, 1);
+		break;
+	case TAG_RULE:
+		emit_rule(h);
 		break;
 	case TAG_PARA:
 		owe_breaks(h, 2);
@@ -625,6 +709,18 @@ on_error(void *ud, error_ptr error)
 		h->stopped = TRUE;
 		xmlStopParser(h->ctxt);
 	}
+}
+
+/* Outlook for Mac's marker also comes as a comment. */
+static void
+on_comment(void *ud, const xmlChar *value)
+{
+	struct h2t *h = ud;
+
+	if (h->skip_depth > 0 || h->full || value == NULL)
+		return;
+	if (strstr((const char *)value, "OLK_SRC_BODY_SECTION") != NULL)
+		emit_rule(h);
 }
 
 static void
@@ -803,6 +899,7 @@ parse(struct h2t *h, const char *src, size_t len)
 	sax.characters = on_text;
 	sax.ignorableWhitespace = on_text;
 	sax.cdataBlock = on_text;
+	sax.comment = on_comment;
 	/* The magic is what makes libxml2 call the structured handler. */
 	sax.initialized = XML_SAX2_MAGIC;
 	sax.serror = on_error;

@@ -1,22 +1,31 @@
 /*
  * mime.c - parse a raw message with GMime into struct mime_message.
  *
- * GMime does the MIME work (structure, transfer decoding, RFC 2047/2231,
- * charsets); this file decides which part is the body, which parts are
- * attachments, and makes every string safe to store and to show.
+ * GMime does the MIME work (structure, transfer decoding, RFC 2047/2231);
+ * this file decides which part is the body, which parts are attachments,
+ * what a forwarded message contributes, and makes every string safe to
+ * store and to show.  Headers are read in mime_header.c, text bytes become
+ * UTF-8 in mime_text.c, and mime_leaf.c walks the same tree for the
+ * fidelity tests.
  */
 #include "casemail/mime.h"
 
-#include <gmime/gmime.h>
 #include <string.h>
 
 #include "casemail/html2text.h"
+#include "casemail/tnef.h"
+#include "mime_private.h"
 
 struct mime_walk {
 	struct mime_message *msg;
+	GMimeParserOptions *opts;
 	GString *plain;      /* text/plain body parts, in order */
 	char *html;          /* the first text/html body part */
-	int leaves;
+	int leaves;          /* shared with the walks of forwarded messages */
+	/* Inside a forwarded message only the text is taken: the message is
+	 * stored whole as an .eml, so its parts are not stored twice. */
+	int forwarded;
+	GString *fwd;        /* the forwarded messages' text, outermost first */
 };
 
 static void mime_walk_object(struct mime_walk *w, GMimeObject *obj,
@@ -33,98 +42,7 @@ mime_init(void)
 	}
 }
 
-char *
-mime_clean_text(const char *text, gssize len)
-{
-	char *valid, *out, *o;
-
-	if (text == NULL)
-		return g_strdup("");
-	if (len < 0)
-		len = (gssize)strlen(text);
-	valid = g_utf8_make_valid(text, len);
-	out = o = g_malloc(strlen(valid) + 1);
-	for (const char *p = valid; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '\r') {
-			if (p[1] != '\n')
-				*o++ = '\n';
-		} else if (c >= 0x20 || c == '\n' || c == '\t') {
-			if (c != 0x7f)
-				*o++ = (char)c;
-		}
-	}
-	*o = '\0';
-	g_free(valid);
-	return out;
-}
-
-char *
-mime_clean_header(const char *value)
-{
-	char *valid, *out, *o;
-	int space = 1;
-
-	if (value == NULL)
-		return NULL;
-	valid = g_utf8_make_valid(value, -1);
-	out = o = g_malloc(strlen(valid) + 1);
-	/* Fold every control character (CR, LF, TAB, ...) into one space:
-	 * a header value can never carry a line break out of here. */
-	for (const char *p = valid; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (!space)
-				*o++ = ' ';
-			space = 1;
-		} else {
-			*o++ = (char)c;
-			space = 0;
-		}
-	}
-	while (o > out && o[-1] == ' ')
-		o--;
-	*o = '\0';
-	g_free(valid);
-	return out;
-}
-
-char *
-mime_safe_filename(const char *name)
-{
-	char *clean, *p;
-	GString *out;
-
-	if (name == NULL)
-		return NULL;
-	clean = mime_clean_header(name);
-	/* Keep only the last path component a sender may have sent. */
-	p = clean + strlen(clean);
-	while (p > clean && p[-1] != '/' && p[-1] != '\\')
-		p--;
-	while (*p == '.' || *p == ' ')
-		p++;
-	out = g_string_new(NULL);
-	for (; *p != '\0' && out->len < 200; p = g_utf8_next_char(p)) {
-		gunichar u = g_utf8_get_char(p);
-
-		if (u == ':' || u == '*' || u == '?' || u == '"' ||
-		    u == '<' || u == '>' || u == '|')
-			g_string_append_c(out, '_');
-		else
-			g_string_append_unichar(out, u);
-	}
-	g_free(clean);
-	if (out->len == 0) {
-		g_string_free(out, TRUE);
-		return NULL;
-	}
-	return g_string_free(out, FALSE);
-}
-
-static void
+void
 mime_address_free(gpointer p)
 {
 	struct mime_address *a = p;
@@ -198,147 +116,9 @@ mime_message_free(struct mime_message **mp)
 	*mp = NULL;
 }
 
-/* ---- headers ----------------------------------------------------------- */
-
-static void
-mime_add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
-{
-	int n = list != NULL ? internet_address_list_length(list) : 0;
-
-	for (int i = 0; i < n && out->len < 1000; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-
-		if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 2) {
-			mime_add_addresses(out,
-				internet_address_group_get_members(
-					INTERNET_ADDRESS_GROUP(ia)), depth + 1);
-		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *addr = internet_address_mailbox_get_addr(
-				INTERNET_ADDRESS_MAILBOX(ia));
-			struct mime_address *a;
-			char *clean = mime_clean_header(addr);
-
-			if (clean == NULL || clean[0] == '\0' ||
-			    strchr(clean, ' ') != NULL) {
-				g_free(clean);
-				continue;
-			}
-			a = g_new0(struct mime_address, 1);
-			a->address = g_utf8_strdown(clean, -1);
-			g_free(clean);
-			a->name = mime_clean_header(internet_address_get_name(ia));
-			if (a->name != NULL && a->name[0] == '\0') {
-				g_free(a->name);
-				a->name = NULL;
-			}
-			g_ptr_array_add(out, a);
-		}
-	}
-}
-
-static char *
-mime_header(GMimeObject *obj, const char *name)
-{
-	return mime_clean_header(g_mime_object_get_header(obj, name));
-}
-
-/* "<id>" from a bare id; NULL if the id is empty or has spaces. */
-static char *
-mime_bracket_id(const char *id)
-{
-	char *clean = mime_clean_header(id);
-	char *out = NULL;
-
-	if (clean != NULL && clean[0] != '\0' && strchr(clean, ' ') == NULL &&
-	    strlen(clean) < 900)
-		out = g_strdup_printf("<%s>", clean);
-	g_free(clean);
-	return out;
-}
-
-static void
-mime_parse_refs(GPtrArray *out, const char *value,
-		GMimeParserOptions *opts)
-{
-	GMimeReferences *refs;
-
-	if (value == NULL)
-		return;
-	refs = g_mime_references_parse(opts, value);
-	if (refs == NULL)
-		return;
-	for (int i = 0; i < g_mime_references_length(refs) && out->len < 200; i++) {
-		char *id = mime_bracket_id(g_mime_references_get_message_id(refs, i));
-
-		if (id != NULL)
-			g_ptr_array_add(out, id);
-	}
-	g_mime_references_free(refs);
-}
-
-static void
-mime_read_ids(struct mime_message *m, GMimeMessage *gm,
-	      GMimeParserOptions *opts, const char *data, size_t len)
-{
-	GPtrArray *irt = g_ptr_array_new_with_free_func(g_free);
-
-	m->message_id = mime_bracket_id(g_mime_message_get_message_id(gm));
-	if (m->message_id == NULL) {
-		/* Stable across re-fetches: the same bytes give the same id. */
-		char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-							(const guchar *)data, len);
-
-		m->message_id = g_strdup_printf("<sha256.%.40s@casemail.invalid>",
-						sum);
-		m->message_id_derived = 1;
-		g_free(sum);
-	}
-	mime_parse_refs(irt, g_mime_object_get_header(GMIME_OBJECT(gm),
-						      "In-Reply-To"), opts);
-	if (irt->len > 0)
-		m->in_reply_to = g_strdup(irt->pdata[0]);
-	g_ptr_array_unref(irt);
-	mime_parse_refs(m->references, g_mime_object_get_header(
-				GMIME_OBJECT(gm), "References"), opts);
-}
-
-static void
-mime_read_headers(struct mime_message *m, GMimeMessage *gm)
-{
-	GMimeObject *o = GMIME_OBJECT(gm);
-	GPtrArray *from = g_ptr_array_new_with_free_func(mime_address_free);
-	GDateTime *date = g_mime_message_get_date(gm);
-
-	m->subject = mime_clean_header(g_mime_message_get_subject(gm));
-	if (m->subject == NULL)
-		m->subject = g_strdup("");
-	mime_add_addresses(from, g_mime_message_get_from(gm), 0);
-	if (from->len == 0)
-		mime_add_addresses(from, g_mime_message_get_sender(gm), 0);
-	if (from->len > 0) {
-		struct mime_address *a = from->pdata[0];
-
-		m->from.name = g_steal_pointer(&a->name);
-		m->from.address = g_steal_pointer(&a->address);
-	}
-	g_ptr_array_unref(from);
-	mime_add_addresses(m->to, g_mime_message_get_to(gm), 0);
-	mime_add_addresses(m->cc, g_mime_message_get_cc(gm), 0);
-	mime_add_addresses(m->reply_to, g_mime_message_get_reply_to(gm), 0);
-	m->date = date != NULL ? g_date_time_to_unix(date) : 0;
-	m->auto_submitted = mime_header(o, "Auto-Submitted");
-	m->precedence = mime_header(o, "Precedence");
-	m->x_autoreply = mime_header(o, "X-Autoreply");
-	m->x_autorespond = mime_header(o, "X-Autorespond");
-	m->x_auto_response_suppress = mime_header(o, "X-Auto-Response-Suppress");
-	m->return_path = mime_header(o, "Return-Path");
-	m->list_id = mime_header(o, "List-Id");
-	m->x_loop = mime_header(o, "X-Casemail-Loop");
-}
-
 /* ---- parts ------------------------------------------------------------- */
 
-static GBytes *
+GBytes *
 mime_part_bytes(GMimePart *part)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
@@ -356,35 +136,56 @@ mime_part_bytes(GMimePart *part)
 	return b;
 }
 
-static char *
-mime_part_text(GMimePart *part)
+char *
+mime_bytes_text(GBytes *b, const char *charset)
 {
-	char *text = NULL, *clean;
-	GBytes *b;
+	gsize len;
+	const char *data = g_bytes_get_data(b, &len);
+	char *utf8 = mime_text_to_utf8(data, len, charset);
+	char *clean = mime_clean_text(utf8, -1);
 
-	if (GMIME_IS_TEXT_PART(part))
-		text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
-	if (text != NULL) {
-		clean = mime_clean_text(text, -1);
-		g_free(text);
-		return clean;
-	}
-	/* Unknown charset: keep the bytes, invalid sequences as U+FFFD. */
-	b = mime_part_bytes(part);
-	clean = mime_clean_text(g_bytes_get_data(b, NULL),
-				(gssize)g_bytes_get_size(b));
-	g_bytes_unref(b);
+	g_free(utf8);
 	return clean;
 }
 
-static char *
+char *
+mime_part_text(GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	GBytes *b = mime_part_bytes(part);
+	char *text = mime_bytes_text(b, ct != NULL
+		? g_mime_content_type_get_parameter(ct, "charset") : NULL);
+
+	g_bytes_unref(b);
+	return text;
+}
+
+GBytes *
+mime_multipart_orphan(GMimeMultipart *mp)
+{
+	const char *pro = g_mime_multipart_get_prologue(mp);
+
+	if (g_mime_multipart_get_count(mp) > 0 || pro == NULL ||
+	    pro[strspn(pro, " \t\r\n")] == '\0')
+		return NULL;
+	return g_bytes_new(pro, strlen(pro));
+}
+
+char *
 mime_type_of(GMimeObject *obj)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	char *t = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
-	char *low = g_ascii_strdown(t != NULL ? t : "application/octet-stream",
-				    -1);
+	const char *raw = g_mime_object_get_header(obj, "Content-Type");
+	char *low;
 
+	/* GMime makes "Content-Type: text" application/octet-stream; RFC
+	 * 2045 5.2 says a type without a subtype means text/plain. */
+	if (raw != NULL && memchr(raw, '/', strcspn(raw, ";")) == NULL) {
+		g_free(t);
+		return g_strdup("text/plain");
+	}
+	low = g_ascii_strdown(t != NULL ? t : "application/octet-stream", -1);
 	g_free(t);
 	return low;
 }
@@ -428,6 +229,54 @@ mime_read_dsn(struct mime_message *m, const char *text)
 	g_strfreev(lines);
 }
 
+char *
+mime_type_from_name(const char *name)
+{
+	/* The files of uuencoding's era; anything else stays generic. */
+	static const char *const types[][2] = {
+		{ ".gif", "image/gif" }, { ".jpg", "image/jpeg" },
+		{ ".jpeg", "image/jpeg" }, { ".png", "image/png" },
+		{ ".pdf", "application/pdf" }, { ".txt", "text/plain" },
+		{ ".zip", "application/zip" }, { ".doc", "application/msword" },
+		{ ".xls", "application/vnd.ms-excel" }, { ".tif", "image/tiff" },
+		{ ".tiff", "image/tiff" }, { ".htm", "text/html" },
+		{ ".html", "text/html" },
+	};
+	const char *dot = name != NULL ? strrchr(name, '.') : NULL;
+
+	for (size_t i = 0; dot != NULL && i < G_N_ELEMENTS(types); i++)
+		if (g_ascii_strcasecmp(dot, types[i][0]) == 0)
+			return g_strdup(types[i][1]);
+	return g_strdup("application/octet-stream");
+}
+
+/*
+ * Files pasted into a text body as "begin 644 name" blocks (old mailers,
+ * Usenet gateways) become attachments; the text keeps the rest.  GMime
+ * decodes x-uuencode parts but leaves such blocks in the text.
+ */
+static char *
+mime_take_uuencoded(struct mime_walk *w, char *text)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(mime_uu_file_free);
+	char *rest = mime_uu_extract(text, files);
+
+	for (guint i = 0; i < files->len && !w->forwarded; i++) {
+		struct mime_uu_file *f = files->pdata[i];
+		struct mime_part *p = g_new0(struct mime_part, 1);
+
+		p->filename = mime_safe_filename(f->name);
+		p->content_type = mime_type_from_name(p->filename);
+		p->data = g_bytes_ref(f->data);
+		g_ptr_array_add(w->msg->parts, p);
+	}
+	g_ptr_array_unref(files);
+	if (rest == NULL)
+		return text;
+	g_free(text);
+	return rest;
+}
+
 static void
 mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 {
@@ -441,6 +290,8 @@ mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 	if (!attachment && (is_plain || is_html)) {
 		char *text = skip_text ? NULL : mime_part_text(part);
 
+		if (text != NULL && is_plain)
+			text = mime_take_uuencoded(w, text);
 		if (text != NULL && is_plain) {
 			if (w->plain->len > 0)
 				g_string_append(w->plain, "\n\n");
@@ -449,6 +300,8 @@ mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 			w->html = g_steal_pointer(&text);
 		}
 		g_free(text);
+	} else if (w->forwarded) {
+		/* kept inside the forwarded message's .eml */
 	} else if (strcmp(type, "message/delivery-status") == 0) {
 		char *text = mime_part_text(part);
 
@@ -458,35 +311,159 @@ mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 	} else {
 		mime_add_part(w, obj, mime_part_bytes(part),
 			      g_mime_part_get_filename(part));
+		/* A winmail.dat stays; its files are added after it. */
+		tnef_expand_last_part(w->msg);
 	}
 	g_free(type);
 }
 
-/* A forwarded message: kept whole as an .eml attachment. */
-static void
-mime_walk_message_part(struct mime_walk *w, GMimeObject *obj)
+static int
+mime_is_message_type(GMimeObject *obj)
 {
-	GMimeMessage *inner = g_mime_message_part_get_message(
-		GMIME_MESSAGE_PART(obj));
+	char *type = mime_type_of(obj);
+	int yes = strcmp(type, "message/rfc822") == 0 ||
+		  strcmp(type, "message/global") == 0;
+
+	g_free(type);
+	return yes;
+}
+
+GMimeMessage *
+mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts)
+{
+	GMimeMessage *inner = NULL;
+	GBytes *b;
+	gsize len;
+	const char *data;
+
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		return inner != NULL ? g_object_ref(inner) : NULL;
+	}
+	if (!GMIME_IS_PART(obj) || GMIME_IS_MESSAGE_PARTIAL(obj) ||
+	    !mime_is_message_type(obj))
+		return NULL;
+	/* GMime parses only an unencoded message/rfc822; an encoded one
+	 * (base64 from some webmailers) is decoded and parsed here. */
+	b = mime_part_bytes(GMIME_PART(obj));
+	data = g_bytes_get_data(b, &len);
+	if (len > 0)
+		inner = mime_construct_with(data, len, opts);
+	g_bytes_unref(b);
+	return inner;
+}
+
+/* The text a walk collected: the plain parts, else the HTML as text
+ * (*from_html_r set then). */
+static char *
+mime_walk_text(struct mime_walk *w, int *from_html_r)
+{
+	char *text = NULL, *out;
+
+	*from_html_r = 0;
+	if (w->plain->len > 0 || w->html == NULL)
+		return g_strdup(w->plain->str);
+	if (html2text(w->html, strlen(w->html), &text, NULL) != 0)
+		return g_strdup(w->html);
+	*from_html_r = 1;
+	out = mime_clean_text(text, -1);
+	g_free(text);
+	return out;
+}
+
+static void
+mime_fwd_field(GString *out, const char *name, const char *value)
+{
+	char *clean = mime_clean_header(value);
+
+	if (clean != NULL && clean[0] != '\0')
+		g_string_append_printf(out, "%s: %s\n", name, clean);
+	g_free(clean);
+}
+
+/*
+ * The text of a forwarded message goes after the body, under the line
+ * mail clients write (quote.c keeps such blocks), so it is searchable.
+ * Its own forwarded messages follow it.
+ */
+static void
+mime_walk_forwarded(struct mime_walk *w, GMimeMessage *inner, int depth)
+{
+	struct mime_walk sub = { w->msg, w->opts, g_string_new(NULL), NULL,
+				 w->leaves, 1, w->fwd };
+	GMimeObject *o = GMIME_OBJECT(inner);
+	InternetAddressList *from = g_mime_message_get_from(inner);
+	char *who = from != NULL ? internet_address_list_to_string(from, NULL,
+								  FALSE) : NULL;
+	char *text;
+	int from_html;
+	gsize at;
+
+	g_string_append(w->fwd, "\n\n---------- Forwarded message ----------\n");
+	mime_fwd_field(w->fwd, "From", who);
+	mime_fwd_field(w->fwd, "Date", g_mime_object_get_header(o, "Date"));
+	mime_fwd_field(w->fwd, "Subject", g_mime_message_get_subject(inner));
+	g_string_append_c(w->fwd, '\n');
+	at = w->fwd->len;
+	mime_walk_object(&sub, g_mime_message_get_mime_part(inner), depth + 1, 0);
+	w->leaves = sub.leaves;
+	text = mime_walk_text(&sub, &from_html);
+	g_strchomp(text);
+	g_string_insert(w->fwd, (gssize)at, text);
+	g_free(text);
+	g_free(who);
+	g_string_free(sub.plain, TRUE);
+	g_free(sub.html);
+}
+
+/* The .eml's name: the sender's, else the subject's. */
+static char *
+mime_eml_name(GMimeObject *obj, GMimeMessage *inner)
+{
+	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
+	const char *name = disp != NULL
+		? g_mime_content_disposition_get_parameter(disp, "filename") : NULL;
+	const char *subject = g_mime_message_get_subject(inner);
+
+	if (name != NULL && name[0] != '\0')
+		return g_strdup(name);
+	return g_strdup_printf("%s.eml", subject != NULL && subject[0] != '\0'
+				 ? subject : "forwarded message");
+}
+
+/* A forwarded message: kept whole as an .eml attachment, its text added
+ * to the searchable text. */
+static void
+mime_walk_message_part(struct mime_walk *w, GMimeObject *obj, int depth,
+		       int skip_text)
+{
+	GMimeMessage *inner = mime_inner_message(obj, w->opts);
 	GMimeStream *mem;
 	GByteArray *ba;
 	char *name;
 
-	if (inner == NULL)
+	if (inner == NULL) {
+		/* not a message after all: an attachment like any other */
+		if (GMIME_IS_PART(obj))
+			mime_walk_leaf(w, obj, skip_text);
 		return;
-	mem = g_mime_stream_mem_new();
-	g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	name = g_strdup_printf("%s.eml", g_mime_message_get_subject(inner) != NULL
-				 ? g_mime_message_get_subject(inner)
-				 : "forwarded message");
-	if (w->msg->dsn_original_id == NULL &&
-	    g_mime_message_get_message_id(inner) != NULL)
-		w->msg->dsn_original_id =
-			mime_bracket_id(g_mime_message_get_message_id(inner));
-	mime_add_part(w, obj, g_bytes_new(ba->data, ba->len), name);
-	g_free(name);
-	g_object_unref(mem);
+	}
+	if (!w->forwarded) {
+		mem = g_mime_stream_mem_new();
+		g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		name = mime_eml_name(obj, inner);
+		if (w->msg->dsn_original_id == NULL &&
+		    g_mime_message_get_message_id(inner) != NULL)
+			w->msg->dsn_original_id = mime_bracket_id(
+				g_mime_message_get_message_id(inner));
+		mime_add_part(w, obj, g_bytes_new(ba->data, ba->len), name);
+		g_free(name);
+		g_object_unref(mem);
+	}
+	if (!skip_text)
+		mime_walk_forwarded(w, inner, depth);
+	g_object_unref(inner);
 }
 
 static int
@@ -527,6 +504,23 @@ mime_walk_alternative(struct mime_walk *w, GMimeMultipart *mp, int depth,
 				 skip_text || i != body);
 }
 
+/* A multipart without parts: its prologue is the text, not nothing. */
+static void
+mime_walk_prologue(struct mime_walk *w, GMimeMultipart *mp)
+{
+	GBytes *orphan = mime_multipart_orphan(mp);
+	char *text;
+
+	if (orphan == NULL)
+		return;
+	text = mime_bytes_text(orphan, NULL);
+	if (w->plain->len > 0)
+		g_string_append(w->plain, "\n\n");
+	g_string_append(w->plain, text);
+	g_free(text);
+	g_bytes_unref(orphan);
+}
+
 static void
 mime_walk_multipart(struct mime_walk *w, GMimeObject *obj, int depth,
 		    int skip_text)
@@ -542,6 +536,8 @@ mime_walk_multipart(struct mime_walk *w, GMimeObject *obj, int depth,
 	}
 	if (sub != NULL && g_ascii_strcasecmp(sub, "signed") == 0 && n > 1)
 		n = 1; /* the second part is the signature itself */
+	if (n == 0 && !skip_text)
+		mime_walk_prologue(w, mp);
 	for (int i = 0; i < n; i++)
 		mime_walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1,
 				 skip_text);
@@ -563,9 +559,9 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		mime_walk_multipart(w, obj, depth, skip_text);
-	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+	} else if (GMIME_IS_MESSAGE_PART(obj) || mime_is_message_type(obj)) {
 		w->leaves++;
-		mime_walk_message_part(w, obj);
+		mime_walk_message_part(w, obj, depth, skip_text);
 	} else if (GMIME_IS_PART(obj)) {
 		w->leaves++;
 		mime_walk_leaf(w, obj, skip_text);
@@ -573,9 +569,11 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
 }
 
 static void
-mime_read_body(struct mime_message *m, GMimeMessage *gm)
+mime_read_body(struct mime_message *m, GMimeMessage *gm,
+	       GMimeParserOptions *opts)
 {
-	struct mime_walk w = { m, g_string_new(NULL), NULL, 0 };
+	struct mime_walk w = { m, opts, g_string_new(NULL), NULL, 0, 0,
+			       g_string_new(NULL) };
 	GMimeObject *top = g_mime_message_get_mime_part(gm);
 	GMimeContentType *ct = top != NULL ? g_mime_object_get_content_type(top) : NULL;
 
@@ -584,40 +582,60 @@ mime_read_body(struct mime_message *m, GMimeMessage *gm)
 		m->report_type = g_ascii_strdown(
 			g_mime_content_type_get_parameter(ct, "report-type"), -1);
 	mime_walk_object(&w, top, 0, 0);
-	if (w.plain->len == 0 && w.html != NULL) {
-		char *text = NULL;
-
-		if (html2text(w.html, strlen(w.html), &text, NULL) == 0) {
-			m->text = mime_clean_text(text, -1);
-			m->text_from_html = 1;
-		} else {
-			m->text = g_strdup(w.html);
-		}
-		g_free(text);
-	}
-	if (m->text == NULL)
-		m->text = g_strdup(w.plain->str);
+	m->text = mime_walk_text(&w, &m->text_from_html);
 	/* Trailing blank lines carry nothing and upset comparisons. */
 	g_strchomp(m->text);
+	if (w.fwd->len > 0) {
+		/* fwd starts with a blank line, needless if nothing precedes */
+		char *all = g_strconcat(m->text, m->text[0] != '\0'
+					? w.fwd->str : w.fwd->str + 2, NULL);
+
+		g_free(m->text);
+		m->text = g_strchomp(all);
+	}
 	g_string_free(w.plain, TRUE);
+	g_string_free(w.fwd, TRUE);
 	g_free(w.html);
 }
 
-int
-mime_parse(const char *data, size_t len, struct mime_message **msg_r,
-	   struct cm_error *err)
+static GMimeMessage *
+mime_construct_once(const char *data, size_t len, GMimeParserOptions *opts)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *gm = g_mime_parser_construct_message(parser, opts);
+
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return gm;
+}
+
+GMimeMessage *
+mime_construct_with(const char *data, size_t len, GMimeParserOptions *opts)
+{
+	GMimeMessage *gm = mime_construct_once(data, len, opts);
+	char *body;
+
+	if (gm != NULL || len == 0)
+		return gm;
+	/* GMime refuses input whose first line is no header (a BSMTP
+	 * envelope, a bare body).  Read it as a body with no headers: the
+	 * text is kept and searchable instead of being refused. */
+	body = g_malloc(len + 1);
+	body[0] = '\n';
+	memcpy(body + 1, data, len);
+	gm = mime_construct_once(body, len + 1, opts);
+	g_free(body);
+	return gm;
+}
+
+GMimeMessage *
+mime_construct(const char *data, size_t len, GMimeParserOptions **opts_r)
 {
 	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
 	GMimeParserOptions *opts;
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *gm;
-	struct mime_message *m;
 
-	*msg_r = NULL;
 	mime_init();
-	if (len == 0)
-		return cm_error_set(err, CM_EINPUT, "empty message");
 	opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
 	g_mime_parser_options_set_rfc2047_compliance_mode(opts,
@@ -626,19 +644,30 @@ mime_parse(const char *data, size_t len, struct mime_message **msg_r,
 		GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_parameter_compliance_mode(opts,
 		GMIME_RFC_COMPLIANCE_LOOSE);
-	stream = g_mime_stream_mem_new_with_buffer(data, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	gm = g_mime_parser_construct_message(parser, opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	*opts_r = opts;
+	return mime_construct_with(data, len, opts);
+}
+
+int
+mime_parse(const char *data, size_t len, struct mime_message **msg_r,
+	   struct cm_error *err)
+{
+	GMimeParserOptions *opts;
+	GMimeMessage *gm;
+	struct mime_message *m;
+
+	*msg_r = NULL;
+	if (len == 0)
+		return cm_error_set(err, CM_EINPUT, "empty message");
+	gm = mime_construct(data, len, &opts);
 	if (gm == NULL) {
 		g_mime_parser_options_free(opts);
 		return cm_error_set(err, CM_EINPUT, "not a mail message");
 	}
 	m = mime_message_new();
-	mime_read_headers(m, gm);
+	mime_read_headers(m, gm, opts);
 	mime_read_ids(m, gm, opts, data, len);
-	mime_read_body(m, gm);
+	mime_read_body(m, gm, opts);
 	g_object_unref(gm);
 	g_mime_parser_options_free(opts);
 	*msg_r = m;

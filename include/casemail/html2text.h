@@ -3,9 +3,15 @@
  * libxml2's HTML parser (never regexes).
  *
  * Kept: paragraphs and line breaks, headings, lists ("- " / "1. "),
- * blockquotes as "> " quotes, links as "text <url>" (the URL alone when it
- * is the text), table rows one per line with cells separated by " | ",
- * entities decoded.  Dropped: script, style, head, title, comments, hidden
+ * blockquotes as "> " quotes (Gmail's gmail_quote, Apple Mail's and
+ * Thunderbird's type="cite" included), links as "text <url>" (the URL
+ * alone when it is the text; no javascript:, data: or cid: targets),
+ * table rows one per line with cells separated by " | ", entities
+ * decoded.  A horizontal rule, and each of Outlook's marks in front of
+ * the quoted original (divRplyFwdMsg, the border-top header block,
+ * OLK_SRC_BODY_SECTION), is a line of 32 underscores, as in Outlook's own
+ * text bodies, so quote_visible() finds the header block below it.
+ * Dropped: script, style, head, title, comments, hidden elements and
  * templates.  Whitespace is collapsed as a browser would; at most one
  * blank line in a row.
  *

@@ -1,8 +1,10 @@
 /*
  * mime.h - one raw RFC 5322 message parsed with GMime into plain data.
  *
- * Everything returned is valid UTF-8 (undecodable bytes become U+FFFD) and
- * free of control characters where a header value is concerned.  The parse
+ * Everything returned is valid UTF-8 (undecodable bytes become U+FFFD, an
+ * unknown or false charset is read as UTF-8 or windows-1252) and free of
+ * control characters where a header value is concerned.  Input that is
+ * not a message by its first line is read as a body without headers.  The parse
  * is bounded: at most MIME_MAX_DEPTH levels of nesting and MIME_MAX_PARTS
  * leaf parts are looked at; what lies beyond is reported in `warnings`.
  * No I/O, no SQL: the ingest path decides what to keep.
@@ -43,9 +45,14 @@ struct mime_message {
 	int message_id_derived;
 	char *in_reply_to;      /* "<id>" or NULL */
 	GPtrArray *references;  /* char * "<id>", oldest first */
-	char *text;             /* the body as text (HTML converted) */
+	/* The body as text (HTML converted), then the text of each forwarded
+	 * message under a "---------- Forwarded message ----------" line. */
+	char *text;
 	int text_from_html;
-	GPtrArray *parts;       /* struct mime_part *: attachments, inline */
+	/* struct mime_part *: attachments and inline parts; a forwarded
+	 * message is one message/rfc822 part (its own parts stay inside it);
+	 * files uuencoded into a text body are parts too. */
+	GPtrArray *parts;
 	GPtrArray *warnings;    /* char *: what was not walked and why */
 	/* Headers the classifier reads (raw, unfolded), NULL if absent. */
 	char *auto_submitted, *precedence, *x_autoreply, *x_autorespond;
@@ -61,12 +68,56 @@ void mime_init(void);
 
 /*
  * Parse data (len bytes).  Returns 0 with a new *msg_r (free with
- * mime_message_free), or CM_EINPUT if this is not a message at all.
+ * mime_message_free), or CM_EINPUT if data is empty or GMime cannot read
+ * it even as a bare body.
  */
 int mime_parse(const char *data, size_t len, struct mime_message **msg_r,
 	       struct cm_error *err);
 
 void mime_message_free(struct mime_message **msg);
+
+/*
+ * The leaves of a message's MIME tree in document order, for tools and
+ * the fidelity tests (ingest uses mime_parse).  Nothing is chosen or
+ * dropped: every text alternative, signature and attachment is reported,
+ * a forwarded message is reported as a MIME_LEAF_MESSAGE leaf followed by
+ * its own leaves one level deeper, and a multipart in which no part was
+ * found (a broken boundary) as one text leaf holding its content.
+ */
+enum mime_leaf_kind {
+	MIME_LEAF_TEXT,       /* any text type: `text` is set */
+	MIME_LEAF_BINARY,     /* anything else */
+	MIME_LEAF_MESSAGE,    /* message/rfc822 (even if base64 encoded) */
+	MIME_LEAF_UUENCODED,  /* a "begin 644" block inside the text leaf
+			       * before it (mime_parse stores it as an
+			       * attachment); not a MIME entity */
+};
+
+/* Everything borrowed: valid only during the callback. */
+struct mime_leaf {
+	enum mime_leaf_kind kind;
+	const char *path;          /* "1.2.1": position in the tree */
+	int depth;                 /* forwarded messages count as a level */
+	const char *content_type;  /* lower case, "text/plain" if undeclared */
+	const char *charset;       /* as declared, or NULL */
+	const char *disposition;   /* lower case as declared, or NULL */
+	const char *filename;      /* decoded (RFC 2231/2047), not sanitised */
+	const char *content_id;    /* without <>, or NULL */
+	GBytes *data;              /* transfer-decoded, not charset-converted */
+	const char *text;          /* TEXT: as UTF-8 the way mime_parse reads
+				    * it (before it takes uuencoded blocks out) */
+};
+
+/* Return 0 to go on, anything else to stop the walk. */
+typedef int (*mime_leaf_cb)(const struct mime_leaf *leaf, void *ctx);
+
+/*
+ * Walk the leaves of data (len bytes), calling cb for each, with the
+ * limits of mime_parse (MIME_MAX_DEPTH, MIME_MAX_PARTS).  Returns 0 (also
+ * when cb stopped the walk) or CM_EINPUT as mime_parse() would.
+ */
+int mime_walk_leaves(const char *data, size_t len, mime_leaf_cb cb, void *ctx,
+		     struct cm_error *err);
 
 /*
  * Make a display-safe filename: no path separators, control characters or

@@ -1,0 +1,96 @@
+/*
+ * mime_private.h - internals shared by mime.c (the ingest parse),
+ * mime_leaf.c (the leaf walk) and mime_text.c (charsets, uuencode).
+ * Not part of the module's contract; nothing outside mime*.c includes it.
+ */
+#ifndef CASEMAIL_MIME_PRIVATE_H
+#define CASEMAIL_MIME_PRIVATE_H
+
+#include <gmime/gmime.h>
+
+#include "casemail/mime.h"
+
+/*
+ * Parse data into a GMime message with the options every caller must use
+ * (fallback charsets, loose RFC 2047/address/parameter rules), so the
+ * fidelity walk sees exactly what ingest sees.  Returns NULL if GMime
+ * finds no message; *opts_r is set either way and freed by the caller
+ * with g_mime_parser_options_free().
+ */
+GMimeMessage *mime_construct(const char *data, size_t len,
+			     GMimeParserOptions **opts_r);
+
+/* The same with given options (for messages inside messages). */
+GMimeMessage *mime_construct_with(const char *data, size_t len,
+				  GMimeParserOptions *opts);
+
+/* Free a struct mime_address (a GPtrArray free func). */
+void mime_address_free(gpointer p);
+
+/* Subject, addresses, date and the classifier's headers into m. */
+void mime_read_headers(struct mime_message *m, GMimeMessage *gm,
+		       GMimeParserOptions *opts);
+/* Message-ID (derived from a hash of data if missing), In-Reply-To and
+ * References into m. */
+void mime_read_ids(struct mime_message *m, GMimeMessage *gm,
+		   GMimeParserOptions *opts, const char *data, size_t len);
+
+/* "<id>" from a bare id; NULL if empty or with spaces (caller g_free()s). */
+char *mime_bracket_id(const char *id);
+
+/* "type/subtype" in lower case, application/octet-stream if unknown.
+ * Caller g_free()s. */
+char *mime_type_of(GMimeObject *obj);
+
+/* The transfer-decoded bytes of a leaf (never NULL; caller unrefs). */
+GBytes *mime_part_bytes(GMimePart *part);
+
+/* A text leaf as clean UTF-8 (mime_clean_text rules); caller g_free()s. */
+char *mime_part_text(GMimePart *part);
+/* The same for bytes in charset (NULL: undeclared). */
+char *mime_bytes_text(GBytes *b, const char *charset);
+
+/*
+ * A multipart in which GMime found no part (no boundary line it accepts:
+ * longer than RFC 2046's 70 characters, or with junk after it) holds all
+ * of its content in the prologue: returned as bytes so it is read as
+ * text, not lost.  NULL if the multipart has parts or the prologue is
+ * blank.
+ */
+GBytes *mime_multipart_orphan(GMimeMultipart *mp);
+
+/*
+ * The message inside a message/rfc822 leaf: GMime builds a message part
+ * when the leaf is 7bit/8bit, but leaves a base64 or quoted-printable
+ * encoded one as a plain part; that one is decoded and parsed here.
+ * Returns a new reference or NULL (not a message, or too deep).
+ */
+GMimeMessage *mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts);
+
+/*
+ * Bytes in the given charset (NULL: undeclared) to valid UTF-8.  Never
+ * fails: an unknown charset is read as UTF-8 or windows-1252, and bytes
+ * the charset cannot decode become U+FFFD.  Caller g_free()s.
+ */
+char *mime_text_to_utf8(const char *data, size_t len, const char *charset);
+
+/* A file's type from its extension, else application/octet-stream
+ * (caller g_free()s). */
+char *mime_type_from_name(const char *name);
+
+/* A uuencoded file found in a text part ("begin 644 name" ... "end"). */
+struct mime_uu_file {
+	char *name;        /* as written after the mode, or NULL */
+	GBytes *data;      /* decoded bytes */
+};
+
+/*
+ * Take the uuencoded blocks out of text (UTF-8, LF line ends): each block
+ * is decoded into a struct mime_uu_file appended to files_r (free func
+ * mime_uu_file_free) and removed from the text.  Returns the new text
+ * (caller g_free()s) or NULL when the text holds no block.
+ */
+char *mime_uu_extract(const char *text, GPtrArray *files_r);
+void mime_uu_file_free(gpointer p);
+
+#endif
