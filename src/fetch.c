@@ -7,16 +7,25 @@
 #include "casemail/log.h"
 #include "casemail/timeutil.h"
 
+/*
+ * One batch on its way through a poll: fetched and parsed on the
+ * connection's thread, stored in one transaction on a worker thread while
+ * the connection fetches and parses the next batch, and moved on the
+ * server only after that transaction committed.  Two cores do the work of
+ * two (the parse and the store take about as long as each other), and at
+ * most two batches are in memory.
+ */
 struct fetch_batch {
 	struct ingest *ing;
 	const char *mailbox;
 	int64_t uidvalidity;
+	struct imap_batch *raw;
+	struct ingest_parsed **parsed; /* one per message of raw */
 	GArray *processed;   /* guint32 uids for the processed mailbox */
 	GArray *review;      /* guint32 uids for the review mailbox */
-	uint32_t last_uid;
-	int in_txn;
-	struct cm_error *err;
-	int rc;
+	uint32_t last_uid;   /* the highest UID seen up to this batch */
+	int rc;              /* the store's verdict, set by the worker */
+	struct cm_error err;
 };
 
 int
@@ -47,35 +56,125 @@ fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
 	return 0;
 }
 
-static int
-fetch_one(uint32_t uid, const char *data, size_t len, void *ctx)
+static void
+fetch_batch_free(struct fetch_batch **bp)
 {
-	struct fetch_batch *b = ctx;
-	struct ingest_source src = { b->mailbox, b->uidvalidity, uid, NULL };
-	enum ingest_outcome out = INGEST_FAILED;
+	struct fetch_batch *b = *bp;
 
+	if (b == NULL)
+		return;
+	for (size_t i = 0; b->raw != NULL && i < imap_batch_count(b->raw); i++)
+		ingest_parsed_free(&b->parsed[i]);
+	g_free(b->parsed);
+	imap_batch_free(&b->raw);
+	g_array_unref(b->processed);
+	g_array_unref(b->review);
+	g_free(b);
+	*bp = NULL;
+}
+
+/* On the connection's thread: FETCH these UIDs and parse what came. */
+static int
+fetch_prepare(struct imap *im, const struct fetch_batch *proto,
+	      const uint32_t *uids, size_t n, struct fetch_batch **b_r,
+	      struct cm_error *err)
+{
+	struct fetch_batch *b = g_new0(struct fetch_batch, 1);
+	size_t count;
+	int rc;
+
+	*b_r = NULL;
+	b->ing = proto->ing;
+	b->mailbox = proto->mailbox;
+	b->uidvalidity = proto->uidvalidity;
+	b->last_uid = proto->last_uid;
+	b->processed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	b->review = g_array_new(FALSE, FALSE, sizeof(guint32));
+	if ((rc = imap_fetch_batch(im, uids, n, &b->raw, err)) != 0) {
+		fetch_batch_free(&b);
+		return rc;
+	}
+	count = imap_batch_count(b->raw);
+	b->parsed = g_new0(struct ingest_parsed *, MAX(count, 1));
+	for (size_t i = 0; i < count; i++) {
+		const char *data;
+		size_t len;
+		uint32_t uid;
+
+		imap_batch_get(b->raw, i, &uid, &data, &len);
+		b->parsed[i] = ingest_parse(data, len);
+		b->last_uid = MAX(b->last_uid, uid);
+	}
+	*b_r = b;
+	return 0;
+}
+
+static int
+fetch_store_messages(struct fetch_batch *b, struct cm_error *err)
+{
+	for (size_t i = 0; i < imap_batch_count(b->raw); i++) {
+		enum ingest_outcome out = INGEST_FAILED;
+		struct ingest_source src = { b->mailbox, b->uidvalidity, 0, NULL };
+		const char *data;
+		size_t len;
+		uint32_t uid;
+		int rc;
+
+		imap_batch_get(b->raw, i, &uid, &data, &len);
+		src.uid = uid;
+		rc = ingest_apply(b->ing, b->parsed[i], &src, time_now(), &out,
+				  err);
+		if (rc != 0)
+			return rc;
+		g_array_append_val(ingest_outcome_for_review(out) ? b->review
+								   : b->processed, uid);
+	}
+	return 0;
+}
+
+/*
+ * On the worker thread: the whole batch in one transaction.  Files
+ * first, then the rows naming them (synchronous=FULL); the server hears
+ * of it only after this returned 0.
+ */
+static int
+fetch_store(struct fetch_batch *b, struct cm_error *err)
+{
+	struct store *s = b->ing->store;
+	int rc;
+
+	if (imap_batch_count(b->raw) == 0)
+		return 0;   /* nothing arrived: the UIDs were gone */
 	/* The write lock is taken only now, after the FETCH arrived, so
 	 * casectl never waits on the network. */
-	if (!b->in_txn) {
-		if ((b->rc = store_begin(b->ing->store, b->err)) != 0)
-			return b->rc;
-		b->in_txn = 1;
-	}
-	b->rc = ingest_message(b->ing, data, len, &src, time_now(), &out,
-			       b->err);
-	if (b->rc != 0)
-		return b->rc;
-	g_array_append_val(ingest_outcome_for_review(out) ? b->review
-							   : b->processed, uid);
-	if (uid > b->last_uid)
-		b->last_uid = uid;
-	return 0;
+	rc = store_begin(s, err);
+	if (rc == 0)
+		rc = fetch_store_messages(b, err);
+	if (rc == 0)
+		rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
+				       b->last_uid, err);
+	if (rc == 0)
+		rc = ingest_sync(b->ing, err);
+	if (rc == 0)
+		rc = store_commit(s, err);
+	if (rc != 0)
+		store_rollback(s);
+	return rc;
+}
+
+static gpointer
+fetch_store_thread(gpointer data)
+{
+	struct fetch_batch *b = data;
+
+	b->rc = fetch_store(b, &b->err);
+	return NULL;
 }
 
 /* A re-fetched message keeps the destination its first outcome chose. */
 static int
-fetch_move(struct imap *im, const struct config *cfg, struct fetch_batch *b,
-	   struct cm_error *err)
+fetch_move(struct imap *im, const struct config *cfg,
+	   const struct fetch_batch *b, struct cm_error *err)
 {
 	int rc = 0;
 
@@ -89,39 +188,7 @@ fetch_move(struct imap *im, const struct config *cfg, struct fetch_batch *b,
 }
 
 static int
-fetch_batch_run(struct imap *im, struct fetch_batch *b, const uint32_t *uids,
-		size_t n, struct cm_error *err)
-{
-	struct store *s = b->ing->store;
-	const struct config *cfg = b->ing->cfg;
-	int rc;
-
-	g_array_set_size(b->processed, 0);
-	g_array_set_size(b->review, 0);
-	b->rc = 0;
-	b->in_txn = 0;
-	rc = imap_fetch(im, uids, n, fetch_one, b, err);
-	if (!b->in_txn)
-		return rc;   /* nothing arrived: the UIDs were gone */
-	if (rc == 0)
-		rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
-				       b->last_uid, err);
-	/* Files first, then the rows naming them (synchronous=FULL), and
-	 * only then does the server hear of it. */
-	if (rc == 0)
-		rc = ingest_sync(b->ing, err);
-	if (rc == 0)
-		rc = store_commit(s, err);
-	if (rc != 0) {
-		store_rollback(s);
-		return rc;
-	}
-	return fetch_move(im, cfg, b, err);
-}
-
-static int
-fetch_select(struct imap *im, struct fetch_batch *b, int64_t *last_r,
-	     struct cm_error *err)
+fetch_select(struct imap *im, struct fetch_batch *b, struct cm_error *err)
 {
 	const struct config *cfg = b->ing->cfg;
 	int64_t known_validity = 0, last = 0;
@@ -142,43 +209,112 @@ fetch_select(struct imap *im, struct fetch_batch *b, int64_t *last_r,
 	}
 	b->uidvalidity = validity;
 	b->last_uid = (uint32_t)last;
-	*last_r = last;
+	return rc;
+}
+
+/* Where a poll stands: the UIDs to do and the batch fetched last. */
+struct fetch_poll {
+	struct imap *im;
+	struct ingest *ing;
+	GArray *uids;
+	guint next;          /* index in uids of the next batch */
+	struct fetch_batch proto;
+};
+
+/* Fetch and parse the next batch; *b_r is NULL when none is left or a
+ * stop was asked for. */
+static int
+fetch_next(struct fetch_poll *p, struct fetch_batch **b_r,
+	   struct cm_error *err)
+{
+	size_t n;
+	int rc;
+
+	*b_r = NULL;
+	if (p->next >= p->uids->len ||
+	    (p->ing->stop != NULL && *p->ing->stop))
+		return 0;
+	n = MIN((guint)p->ing->cfg->imap_batch, p->uids->len - p->next);
+	rc = fetch_prepare(p->im, &p->proto,
+			   &g_array_index(p->uids, guint32, p->next), n, b_r,
+			   err);
+	if (rc == 0) {
+		p->next += (guint)n;
+		p->proto.last_uid = (*b_r)->last_uid;
+	}
+	return rc;
+}
+
+/*
+ * Store cur on a worker thread while this thread moves what the last
+ * round committed (done) and fetches the next batch.  On return cur
+ * has been stored (cur->rc) and *next_r is the next batch or NULL.
+ */
+static int
+fetch_round(struct fetch_poll *p, struct fetch_batch *cur,
+	    struct fetch_batch **done, struct fetch_batch **next_r,
+	    struct cm_error *err)
+{
+	GThread *worker = g_thread_try_new("casemail-store",
+					   fetch_store_thread, cur, NULL);
+	int rc = 0;
+
+	*next_r = NULL;
+	if (worker == NULL)   /* no thread to be had: one thing at a time */
+		fetch_store_thread(cur);
+	if (*done != NULL) {
+		rc = fetch_move(p->im, p->ing->cfg, *done, err);
+		fetch_batch_free(done);
+	}
+	if (rc == 0)
+		rc = fetch_next(p, next_r, err);
+	if (worker != NULL)
+		g_thread_join(worker);
+	/* The store's trouble is the one to report: it stops the poll. */
+	if (cur->rc != 0) {
+		if (err != NULL)
+			*err = cur->err;
+		rc = cur->rc;
+	}
 	return rc;
 }
 
 int
 fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 {
-	struct fetch_batch b = { 0 };
-	GArray *uids = NULL;
-	int64_t last = 0;
+	struct fetch_poll p = { 0 };
+	struct fetch_batch *cur = NULL, *done = NULL, *next = NULL;
 	int rc;
 
-	b.ing = ing;
-	b.mailbox = ing->cfg->imap_mailbox;
-	b.err = err;
-	b.processed = g_array_new(FALSE, FALSE, sizeof(guint32));
-	b.review = g_array_new(FALSE, FALSE, sizeof(guint32));
-	rc = fetch_select(im, &b, &last, err);
+	p.im = im;
+	p.ing = ing;
+	p.proto.ing = ing;
+	p.proto.mailbox = ing->cfg->imap_mailbox;
+	rc = fetch_select(im, &p.proto, err);
 	/*
 	 * Everything still in the mailbox, not only UIDs past the last one:
 	 * a message committed but not moved before a crash is still here,
 	 * and must be moved now (ingest sees it as a duplicate).
 	 */
 	if (rc == 0)
-		rc = imap_uids_after(im, 0, &uids, err);
-	for (guint i = 0; rc == 0 && i < uids->len &&
-	     (ing->stop == NULL || !*ing->stop);
-	     i += (guint)ing->cfg->imap_batch) {
-		size_t n = MIN((guint)ing->cfg->imap_batch, uids->len - i);
-
-		rc = fetch_batch_run(im, &b, &g_array_index(uids, guint32, i),
-				     n, err);
+		rc = imap_uids_after(im, 0, &p.uids, err);
+	if (rc == 0)
+		rc = fetch_next(&p, &cur, err);
+	while (rc == 0 && cur != NULL) {
+		rc = fetch_round(&p, cur, &done, &next, err);
+		if (cur->rc == 0)
+			done = cur;
+		else
+			fetch_batch_free(&cur);
+		cur = next;
+		next = NULL;
 	}
-	if (uids != NULL)
-		g_array_unref(uids);
-	g_array_unref(b.processed);
-	g_array_unref(b.review);
+	if (rc == 0 && done != NULL)
+		rc = fetch_move(im, ing->cfg, done, err);
+	fetch_batch_free(&done);
+	fetch_batch_free(&cur);
+	if (p.uids != NULL)
+		g_array_unref(p.uids);
 	return rc;
 }
 

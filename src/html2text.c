@@ -903,7 +903,7 @@ parse(struct h2t *h, const char *src, size_t len)
 	/* The magic is what makes libxml2 call the structured handler. */
 	sax.initialized = XML_SAX2_MAGIC;
 	sax.serror = on_error;
-	xmlInitParser(); /* idempotent; libxml2 wants it before first use */
+	html2text_init();
 	if ((h->ctxt = htmlNewParserCtxt()) == NULL)
 		return -1;
 	memcpy(h->ctxt->sax, &sax, sizeof(sax));
@@ -947,6 +947,12 @@ finish(struct h2t *h, gboolean cut)
 		text = valid;
 	}
 	return text;
+}
+
+void
+html2text_init(void)
+{
+	xmlInitParser(); /* idempotent; libxml2 wants it before first use */
 }
 
 int

@@ -854,40 +854,110 @@ imap_fetched_collect(clist *result, const uint32_t *uids, size_t n)
 	return msgs;
 }
 
+/* A FETCH answer kept whole: the messages point into result. */
+struct imap_batch {
+	clist *result;
+	GArray *msgs;   /* struct imap_fetched, ascending UID */
+	size_t bytes;
+};
+
 int
-imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
-	   imap_message_cb cb, void *ctx, struct cm_error *err)
+imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
+		 struct imap_batch **batch_r, struct cm_error *err)
 {
 	struct mailimap_fetch_type *ft = NULL;
 	struct mailimap_set *set;
+	struct imap_batch *b;
 	clist *result = NULL;
-	GArray *msgs;
-	int r, rc = 0;
+	int r;
 
-	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
+	*batch_r = NULL;
+	b = g_new0(struct imap_batch, 1);
+	b->msgs = g_array_new(FALSE, FALSE, sizeof(struct imap_fetched));
+	if (n == 0 || (set = imap_set_new(uids, n)) == NULL) {
+		*batch_r = b;
 		return 0;
+	}
 	ft = imap_fetch_type_new();
 	if (ft == NULL) {
 		mailimap_set_free(set);
+		imap_batch_free(&b);
 		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
 	}
 	r = mailimap_uid_fetch(im->session, set, ft, &result);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	/* On failure libetpan has freed the list already (without NULLing). */
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_batch_free(&b);
 		return imap_fail(im, CM_ETEMP, r, err, "UID FETCH failed");
-	if (result == NULL)
-		return 0;
-	msgs = imap_fetched_collect(result, uids, n);
-	for (guint i = 0; i < msgs->len && rc == 0; i++) {
-		const struct imap_fetched *f =
-			&g_array_index(msgs, struct imap_fetched, i);
-
-		rc = cb(f->uid, f->data, f->len, ctx);
 	}
-	g_array_unref(msgs);
-	mailimap_fetch_list_free(result);
+	if (result != NULL) {
+		g_array_unref(b->msgs);
+		b->msgs = imap_fetched_collect(result, uids, n);
+		b->result = result;
+	}
+	for (guint i = 0; i < b->msgs->len; i++)
+		b->bytes += g_array_index(b->msgs, struct imap_fetched, i).len;
+	*batch_r = b;
+	return 0;
+}
+
+size_t
+imap_batch_count(const struct imap_batch *b)
+{
+	return b->msgs->len;
+}
+
+size_t
+imap_batch_bytes(const struct imap_batch *b)
+{
+	return b->bytes;
+}
+
+void
+imap_batch_get(const struct imap_batch *b, size_t i, uint32_t *uid_r,
+	       const char **data_r, size_t *len_r)
+{
+	const struct imap_fetched *f =
+		&g_array_index(b->msgs, struct imap_fetched, i);
+
+	*uid_r = f->uid;
+	*data_r = f->data;
+	*len_r = f->len;
+}
+
+void
+imap_batch_free(struct imap_batch **bp)
+{
+	struct imap_batch *b;
+
+	if (bp == NULL || *bp == NULL)
+		return;
+	b = *bp;
+	g_array_unref(b->msgs);
+	if (b->result != NULL)
+		mailimap_fetch_list_free(b->result);
+	g_free(b);
+	*bp = NULL;
+}
+
+int
+imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
+	   imap_message_cb cb, void *ctx, struct cm_error *err)
+{
+	struct imap_batch *b = NULL;
+	int rc = imap_fetch_batch(im, uids, n, &b, err);
+
+	for (size_t i = 0; rc == 0 && i < imap_batch_count(b); i++) {
+		const char *data;
+		size_t len;
+		uint32_t uid;
+
+		imap_batch_get(b, i, &uid, &data, &len);
+		rc = cb(uid, data, len, ctx);
+	}
+	imap_batch_free(&b);
 	return rc;
 }
 

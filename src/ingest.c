@@ -27,15 +27,27 @@ static const char *const ingest_system_locals[] = {
 	"postmaster", NULL,
 };
 
+/* What ingest_parse() works out without the store. */
+struct ingest_parsed {
+	const char *raw;          /* borrowed */
+	size_t len;
+	char raw_sha[ATTACH_SHA256_HEX];
+	struct mime_message *mm;  /* NULL when the parse failed */
+	int parse_rc;             /* ... and why */
+	char parse_error[CM_ERROR_MSG_MAX];
+	char *visible;            /* mm->text without quoted history */
+};
+
 struct ingest_job {
 	struct ingest *ing;
+	struct ingest_parsed *parsed;
 	const char *raw;
 	size_t len;
 	const struct ingest_source *src;
 	int64_t now;
 	int trusted;              /* an agent released it: skip who-may-post */
-	struct mime_message *mm;
-	char raw_sha[ATTACH_SHA256_HEX];
+	struct mime_message *mm;  /* parsed->mm once the parse is noted */
+	const char *raw_sha;      /* parsed->raw_sha */
 	int raw_kept;
 	int too_big;
 	GString *decision;
@@ -138,7 +150,6 @@ job_keep_raw(struct ingest_job *job, struct cm_error *err)
 		job->too_big = 1;
 		return 0;
 	}
-	attach_sha256_hex(job->raw, job->len, job->raw_sha);
 	/* In the database, not a file: creating a file per message costs
 	 * more than the rest of the ingest together. */
 	rc = store_blob_put_data(job->ing->store, job->raw_sha, job->raw,
@@ -244,7 +255,7 @@ job_message_row(struct ingest_job *job)
 	m->received_at = job->now;
 	m->in_reply_to = g_strdup(mm->in_reply_to);
 	m->references = job_refs_text(mm->references);
-	m->body = quote_visible(mm->text);
+	m->body = g_strdup(job->parsed->visible);
 	m->body_full = g_strdup(mm->text);
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->raw_sha) : NULL;
 	m->decision = g_strdup(job->decision->str);
@@ -865,8 +876,10 @@ job_run(struct ingest_job *job, struct cm_error *err)
 
 	if ((rc = job_keep_raw(job, err)) != 0)
 		return rc;
-	if ((rc = mime_parse(job->raw, job->len, &job->mm, err)) != 0)
-		return rc;
+	if (job->parsed->mm == NULL)
+		return cm_error_set(err, job->parsed->parse_rc, "%s",
+				    job->parsed->parse_error);
+	job->mm = job->parsed->mm;
 	job_note(job, "parsed %s", job->mm->message_id);
 	rc = store_message_get(job->ing->store, job->mm->message_id, 0, &dup,
 			       NULL);
@@ -911,7 +924,6 @@ job_record_failure(struct ingest_job *job, const char *why,
 		   struct cm_error *err)
 {
 	struct store_message *m = store_message_new();
-	char *sum;
 	int rc;
 
 	if (job->mm != NULL) {
@@ -920,10 +932,8 @@ job_record_failure(struct ingest_job *job, const char *why,
 		m->from.address = g_strdup(job->mm->from.address);
 		m->from.name = g_strdup(job->mm->from.name);
 	} else {
-		sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-						  (const guchar *)job->raw, job->len);
-		m->message_id = g_strdup_printf("<sha256.%.40s@casemail.invalid>", sum);
-		g_free(sum);
+		m->message_id = g_strdup_printf("<sha256.%.40s@casemail.invalid>",
+						job->raw_sha);
 	}
 	m->direction = g_strdup("in");
 	m->state = g_strdup("failed");
@@ -1004,13 +1014,16 @@ ingest_job_run(struct ingest_job *job, enum ingest_outcome *outcome_r,
 }
 
 static void
-job_init(struct ingest_job *job, struct ingest *ing, const char *raw,
-	 size_t len, const struct ingest_source *src, int64_t now)
+job_init(struct ingest_job *job, struct ingest *ing,
+	 struct ingest_parsed *parsed, const struct ingest_source *src,
+	 int64_t now)
 {
 	memset(job, 0, sizeof(*job));
 	job->ing = ing;
-	job->raw = raw;
-	job->len = len;
+	job->parsed = parsed;
+	job->raw = parsed->raw;
+	job->len = parsed->len;
+	job->raw_sha = parsed->raw_sha;
 	job->src = src;
 	job->now = now;
 	job->decision = g_string_new(NULL);
@@ -1026,9 +1039,53 @@ job_init(struct ingest_job *job, struct ingest *ing, const char *raw,
 static void
 job_free(struct ingest_job *job)
 {
-	mime_message_free(&job->mm);
 	g_string_free(job->decision, TRUE);
 	g_free(job->reason);
+}
+
+struct ingest_parsed *
+ingest_parse(const char *raw, size_t len)
+{
+	struct ingest_parsed *p = g_new0(struct ingest_parsed, 1);
+	struct cm_error err = { 0 };
+
+	p->raw = raw;
+	p->len = len;
+	attach_sha256_hex(raw, len, p->raw_sha);
+	p->parse_rc = mime_parse(raw, len, &p->mm, &err);
+	if (p->parse_rc != 0)
+		g_strlcpy(p->parse_error, err.msg, sizeof(p->parse_error));
+	else
+		p->visible = quote_visible(p->mm->text);
+	return p;
+}
+
+void
+ingest_parsed_free(struct ingest_parsed **pp)
+{
+	struct ingest_parsed *p;
+
+	if (pp == NULL || *pp == NULL)
+		return;
+	p = *pp;
+	mime_message_free(&p->mm);
+	g_free(p->visible);
+	g_free(p);
+	*pp = NULL;
+}
+
+int
+ingest_apply(struct ingest *ing, struct ingest_parsed *parsed,
+	     const struct ingest_source *src, int64_t now,
+	     enum ingest_outcome *outcome_r, struct cm_error *err)
+{
+	struct ingest_job job;
+	int rc;
+
+	job_init(&job, ing, parsed, src, now);
+	rc = ingest_job_run(&job, outcome_r, err);
+	job_free(&job);
+	return rc;
 }
 
 int
@@ -1036,12 +1093,10 @@ ingest_message(struct ingest *ing, const char *raw, size_t len,
 	       const struct ingest_source *src, int64_t now,
 	       enum ingest_outcome *outcome_r, struct cm_error *err)
 {
-	struct ingest_job job;
-	int rc;
+	struct ingest_parsed *parsed = ingest_parse(raw, len);
+	int rc = ingest_apply(ing, parsed, src, now, outcome_r, err);
 
-	job_init(&job, ing, raw, len, src, now);
-	rc = ingest_job_run(&job, outcome_r, err);
-	job_free(&job);
+	ingest_parsed_free(&parsed);
 	return rc;
 }
 
@@ -1074,10 +1129,13 @@ ingest_reprocess(struct ingest *ing, int64_t message_row, int trusted,
 	src.uid = m->uid;
 	src.origin = "the kept raw copy";
 	if (rc == 0) {
-		job_init(&job, ing, raw, len, &src, now);
+		struct ingest_parsed *parsed = ingest_parse(raw, len);
+
+		job_init(&job, ing, parsed, &src, now);
 		job.trusted = trusted;
 		rc = ingest_job_run(&job, outcome_r, err);
 		job_free(&job);
+		ingest_parsed_free(&parsed);
 	}
 	store_message_free(&m);
 	g_free(raw);

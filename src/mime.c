@@ -38,6 +38,7 @@ mime_init(void)
 
 	if (g_once_init_enter(&once)) {
 		g_mime_init();
+		html2text_init();
 		g_once_init_leave(&once, 1);
 	}
 }

@@ -235,6 +235,42 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE acks ("
 	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  sent_at INTEGER NOT NULL);",
+
+	/*
+	 * 3: messages are indexed for search when their transaction
+	 * commits, not row by row.  FTS5 writes a new index segment at
+	 * every savepoint, and ingest opens one per message: indexing at
+	 * insert made the index the biggest cost of storing a mail.  The
+	 * insert trigger only notes the row; store_commit() indexes the
+	 * noted rows in one statement just before COMMIT, so the index
+	 * still commits or rolls back with the data.  A row noted but not
+	 * yet indexed has nothing to take out of the index when it changes
+	 * or goes.
+	 */
+	"CREATE TABLE messages_fts_pending (id INTEGER PRIMARY KEY);"
+	"DROP TRIGGER messages_fts_ai;"
+	"DROP TRIGGER messages_fts_ad;"
+	"DROP TRIGGER messages_fts_au;"
+	"CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN"
+	"  INSERT INTO messages_fts_pending(id) VALUES (new.id);"
+	"END;"
+	"CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN"
+	"  INSERT INTO messages_fts(messages_fts, rowid, subject, body_full)"
+	"  SELECT 'delete', old.id, old.subject, old.body_full"
+	"  WHERE NOT EXISTS (SELECT 1 FROM messages_fts_pending"
+	"                    WHERE id = old.id);"
+	"  DELETE FROM messages_fts_pending WHERE id = old.id;"
+	"END;"
+	"CREATE TRIGGER messages_fts_au AFTER UPDATE OF subject, body_full ON messages"
+	"  WHEN (old.subject IS NOT new.subject"
+	"  OR old.body_full IS NOT new.body_full)"
+	"  AND NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE id = old.id)"
+	"  BEGIN"
+	"  INSERT INTO messages_fts(messages_fts, rowid, subject, body_full)"
+	"  VALUES ('delete', old.id, old.subject, old.body_full);"
+	"  INSERT INTO messages_fts(rowid, subject, body_full)"
+	"  VALUES (new.id, new.subject, new.body_full);"
+	"END;",
 };
 
 int
@@ -488,6 +524,7 @@ store_setup(struct store *s, struct cm_error *err)
 		rc = store_sql_err(s, sqlite3_errcode(s->db), "open", err);
 	if (rc == 0)
 		rc = store_migrate(s, err);
+	s->migrated = rc == 0;
 	/* A write probe: a read-only file must say so now, clearly. */
 	if (rc == 0)
 		rc = store_begin(s, err);
@@ -565,6 +602,28 @@ store_begin(struct store *s, struct cm_error *err)
 	return rc;
 }
 
+/* Index the messages this transaction added (see migration 3). */
+static int
+store_fts_flush(struct store *s, struct cm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->migrated)   /* a migration's own commit: no such table yet */
+		return 0;
+	rc = store_stmt(s, "INSERT INTO messages_fts(rowid, subject, body_full)"
+			" SELECT m.id, m.subject, m.body_full"
+			" FROM messages_fts_pending p JOIN messages m ON m.id = p.id"
+			" ORDER BY p.id", &st, err);
+	if (rc == 0)
+		rc = store_step_done(s, st, "search index", err);
+	if (rc == 0)
+		rc = store_stmt(s, "DELETE FROM messages_fts_pending", &st, err);
+	if (rc == 0)
+		rc = store_step_done(s, st, "search index", err);
+	return rc;
+}
+
 int
 store_commit(struct store *s, struct cm_error *err)
 {
@@ -573,6 +632,8 @@ store_commit(struct store *s, struct cm_error *err)
 	if (!s->in_tx)
 		return cm_error_set(err, CM_EINTERNAL,
 				    "store: commit without a transaction");
+	if ((rc = store_fts_flush(s, err)) != 0)
+		return rc;
 	rc = store_exec(s, "COMMIT", "commit", err);
 	if (rc == 0)
 		s->in_tx = 0;

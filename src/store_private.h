@@ -14,6 +14,7 @@ struct store {
 	const struct config *cfg;   /* borrowed, may be NULL */
 	int busy_timeout_ms;
 	int in_tx;
+	int migrated;               /* the schema is this binary's */
 	GHashTable *stmts;          /* const char *sql -> sqlite3_stmt * */
 };
 

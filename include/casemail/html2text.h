@@ -32,6 +32,12 @@
 #define HTML2TEXT_MAX_OUTPUT (2u * 1024 * 1024)
 
 /*
+ * Initialise libxml2 once, from the main thread, before any thread
+ * converts HTML (its global setup is not safe to race).  Idempotent.
+ */
+void html2text_init(void);
+
+/*
  * Convert len bytes of UTF-8 HTML into text.  On 0, *text_r is valid UTF-8
  * without a trailing newline (caller g_free()s).  CM_EINPUT when libxml2
  * cannot make a document of it at all (then *text_r is NULL).

@@ -95,6 +95,24 @@ int imap_fetch(struct imap *im, const uint32_t *uids, size_t n,
 	       imap_message_cb cb, void *ctx, struct cm_error *err);
 
 /*
+ * The same FETCH, with the answer handed over whole instead of walked:
+ * *batch_r (free with imap_batch_free(), from any thread) holds the
+ * messages in UID order.  The pipelined poll keeps one batch while the
+ * connection fetches the next.
+ */
+struct imap_batch;
+
+int imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
+		     struct imap_batch **batch_r, struct cm_error *err);
+size_t imap_batch_count(const struct imap_batch *batch);
+/* The raw bytes of all messages together. */
+size_t imap_batch_bytes(const struct imap_batch *batch);
+/* Message i (< count): its UID and raw bytes, borrowed from the batch. */
+void imap_batch_get(const struct imap_batch *batch, size_t i, uint32_t *uid_r,
+		    const char **data_r, size_t *len_r);
+void imap_batch_free(struct imap_batch **batch);
+
+/*
  * Move these UIDs of the selected mailbox to mailbox: UID MOVE (RFC 6851)
  * where the server has it, else UID COPY, \Deleted and UID EXPUNGE
  * (RFC 4315) or EXPUNGE.

@@ -72,6 +72,28 @@ int ingest_message(struct ingest *ing, const char *raw, size_t len,
 		   enum ingest_outcome *outcome_r, struct cm_error *err);
 
 /*
+ * ingest_message() in two halves, for a caller that overlaps them (the
+ * IMAP poll parses one batch while the previous one is stored).
+ *
+ * ingest_parse() does everything that needs no store and no ingest: the
+ * raw bytes' SHA-256, the GMime parse and the visible text.  It never
+ * fails: a message that cannot be parsed carries its reason to
+ * ingest_apply(), which records it as failed.  It touches no shared
+ * state, so it may run on another thread than ingest_apply().  raw is
+ * borrowed and must outlive the result (free with ingest_parsed_free()).
+ *
+ * ingest_apply() is the rest, exactly as ingest_message() describes; the
+ * parsed message is borrowed.
+ */
+struct ingest_parsed;
+
+struct ingest_parsed *ingest_parse(const char *raw, size_t len);
+void ingest_parsed_free(struct ingest_parsed **parsed);
+int ingest_apply(struct ingest *ing, struct ingest_parsed *parsed,
+		 const struct ingest_source *src, int64_t now,
+		 enum ingest_outcome *outcome_r, struct cm_error *err);
+
+/*
  * Run a kept message (held, failed or ignored) through the pipeline again
  * from its raw copy; with trusted, the who-may-post check is skipped (an
  * agent accepted it).  Needs an open transaction.

@@ -300,6 +300,157 @@ test_messages_and_fts(void **state)
 	testutil_env_close(&env);
 }
 
+/* Run sql on a second connection to the store's file. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+static int64_t
+count_on(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The search index holds exactly what a fresh index of the messages
+ * would: compared term by term, document by document and position by
+ * position with one rebuilt from scratch.  (FTS5's integrity-check in
+ * SQLite 3.40 does not compare an external-content index with its
+ * content.)  Nothing may be left waiting to be indexed.
+ */
+static void
+assert_index_matches(const char *path, int64_t messages)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db,
+		 "CREATE VIRTUAL TABLE check_fts USING fts5(subject, body_full,"
+		 " content='messages', content_rowid='id',"
+		 " tokenize='unicode61 remove_diacritics 2');"
+		 "INSERT INTO check_fts(check_fts) VALUES ('rebuild');"
+		 "CREATE VIRTUAL TABLE temp.v_live USING"
+		 " fts5vocab(main, messages_fts, instance);"
+		 "CREATE VIRTUAL TABLE temp.v_fresh USING"
+		 " fts5vocab(main, check_fts, instance);"
+		 "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check');",
+		 NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("index check: %s", msg);
+	assert_int_equal(count_on(db, "SELECT count(*) FROM messages"), messages);
+	assert_int_equal(count_on(db, "SELECT count(*) FROM messages_fts_docsize"),
+			 messages);
+	assert_int_equal(count_on(db, "SELECT count(*) FROM messages_fts_pending"),
+			 0);
+	assert_int_equal(count_on(db, "SELECT count(*) FROM ("
+		 "SELECT * FROM (SELECT * FROM v_live EXCEPT SELECT * FROM v_fresh)"
+		 " UNION ALL "
+		 "SELECT * FROM (SELECT * FROM v_fresh EXCEPT SELECT * FROM v_live))"),
+			 0);
+	assert_true(count_on(db, "SELECT count(*) FROM v_live") > 0);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE check_fts", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+insert_message(struct store *s, int64_t case_id, const char *mid,
+	       const char *state, const char *body, int64_t *row_r)
+{
+	struct store_message *m = sample_message(case_id, mid, body);
+
+	g_free(m->state);
+	m->state = g_strdup(state);
+	assert_int_equal(store_message_insert(s, m, row_r, NULL), 0);
+	store_message_free(&m);
+}
+
+/*
+ * Messages are indexed when their transaction commits (migration 3):
+ * rows added, changed and removed inside one transaction, rows removed
+ * after they were indexed, rows rolled back, and rows a foreign program
+ * wrote without our commit all leave the index exactly right.
+ */
+static void
+test_fts_at_commit(void **state)
+{
+	struct testutil_env env;
+	const char *path;
+	int64_t a, gone = 0, held = 0;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	path = env.cfg->store_database;
+	a = insert_case(env.store, "Pallet", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	insert_message(env.store, a, "<k@t.test>", "stored", "forklift", NULL);
+	insert_message(env.store, a, "<g@t.test>", "held", "gangway", &gone);
+	insert_message(env.store, a, "<h@t.test>", "held", "hoist", &held);
+	/* Only held mail is ever deleted (a reprocess). */
+	assert_int_equal(store_message_delete(env.store, gone, NULL), 0);
+	/* Not searchable before the commit that indexes it. */
+	assert_search(env.store, "forklift", 0, 0);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	assert_search(env.store, "forklift", 1, a);
+	assert_index_matches(path, 2);
+
+	/* A rolled-back message leaves nothing behind. */
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	insert_message(env.store, a, "<r@t.test>", "stored", "crane", NULL);
+	store_rollback(env.store);
+	assert_search(env.store, "crane", 0, 0);
+	assert_index_matches(path, 2);
+
+	/* Removing an indexed message takes it out of the index. */
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_message_delete(env.store, held, NULL), 0);
+	insert_message(env.store, a, "<l@t.test>", "stored", "tarpaulin", NULL);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	assert_search(env.store, "tarpaulin", 1, a);
+	assert_index_matches(path, 2);
+
+	/* Another program adds, edits and removes rows, committing on its
+	 * own: new rows wait, unsearchable, for our next commit; changes
+	 * to indexed rows show at once. */
+	raw_exec(path, "BEGIN;"
+		 "INSERT INTO messages(case_id, message_id, direction, state,"
+		 " subject, body_full, received_at)"
+		 " VALUES (1, '<x@t.test>', 'in', 'stored', 'x', 'dinghy', 1),"
+		 " (1, '<y@t.test>', 'in', 'held', 'y', 'yawl', 1);"
+		 "UPDATE messages SET body_full = 'dinghy oars'"
+		 " WHERE message_id = '<x@t.test>';"
+		 "DELETE FROM messages WHERE message_id = '<y@t.test>';"
+		 "UPDATE messages SET body_full = 'tarpaulin torn'"
+		 " WHERE message_id = '<l@t.test>';"
+		 "COMMIT;");
+	assert_search(env.store, "oars", 0, 0);
+	assert_search(env.store, "torn", 1, a);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	assert_search(env.store, "oars", 1, a);
+	assert_search(env.store, "yawl", 0, 0);
+	assert_index_matches(path, 3);
+	testutil_env_close(&env);
+}
+
 static void
 test_views(void **state)
 {
@@ -350,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_messages_and_fts),
+		cmocka_unit_test(test_fts_at_commit),
 		cmocka_unit_test(test_views),
 	};
 
