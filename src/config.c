@@ -88,7 +88,7 @@ static const struct config_key config_keys[] = {
 	  OFF(imap_poll_interval_secs) },
 	/* Servers may drop a silent connection after 30 min (RFC 9051). */
 	{ "imap", "timeout", CONFIG_INT, "60", 1, 3600, OFF(imap_timeout_secs) },
-	{ "imap", "batch", CONFIG_INT, "500", 1, 10000, OFF(imap_batch) },
+	{ "imap", "batch", CONFIG_INT, "1000", 1, 10000, OFF(imap_batch) },
 	/* Long enough to ride out the daemon's batch commit, short enough
 	 * that an agent at a prompt is not left waiting. */
 	{ "store", "busy_timeout_ms", CONFIG_INT, "5000", 0, 600000,

@@ -8,13 +8,21 @@
 #include "casemail/timeutil.h"
 
 /*
- * One batch on its way through a poll: fetched and parsed on the
- * connection's thread, stored in one transaction on a worker thread while
- * the connection fetches and parses the next batch, and moved on the
- * server only after that transaction committed.  Two cores do the work of
- * two (the parse and the store take about as long as each other), and at
- * most two batches are in memory.
+ * A poll works in chunks.  This thread, which owns the connection, fetches
+ * and parses each chunk and hands it to a worker thread that stores it,
+ * and meanwhile fetches the next one and moves what is committed; the
+ * worker may have FETCH_AHEAD chunks waiting, so a slow MOVE does not
+ * leave it idle.  Parsing and storing a mail take about as long as each
+ * other, so the two cores each do half of the work.  A chunk is at most
+ * [imap] batch messages and FETCH_CHUNK_BYTES of mail (one message
+ * however big), which bounds memory whatever the mailbox holds.  The
+ * worker commits once [imap] batch messages are in, or the poll ends: a
+ * bigger transaction writes each changed page once for many mails.  A
+ * message is moved on the server only after the commit that holds it.
  */
+#define FETCH_CHUNK_BYTES (2u << 20)
+#define FETCH_AHEAD 4
+
 struct fetch_batch {
 	struct ingest *ing;
 	const char *mailbox;
@@ -23,7 +31,9 @@ struct fetch_batch {
 	struct ingest_parsed **parsed; /* one per message of raw */
 	GArray *processed;   /* guint32 uids for the processed mailbox */
 	GArray *review;      /* guint32 uids for the review mailbox */
-	uint32_t last_uid;   /* the highest UID seen up to this batch */
+	uint32_t last_uid;   /* the highest UID seen up to this chunk */
+	int commit;          /* commit after this chunk */
+	int skipped;         /* not stored: an earlier chunk failed */
 	int rc;              /* the store's verdict, set by the worker */
 	struct cm_error err;
 };
@@ -132,58 +142,207 @@ fetch_store_messages(struct fetch_batch *b, struct cm_error *err)
 	return 0;
 }
 
+/* Files first, then the rows naming them (synchronous=FULL). */
+static int
+fetch_commit(struct ingest *ing, struct cm_error *err)
+{
+	int rc = ingest_sync(ing, err);
+
+	if (rc == 0)
+		rc = store_commit(ing->store, err);
+	return rc;
+}
+
 /*
- * On the worker thread: the whole batch in one transaction.  Files
- * first, then the rows naming them (synchronous=FULL); the server hears
- * of it only after this returned 0.
+ * On the worker thread: the chunk into the open transaction (begun if
+ * need be), committed when the chunk says so.  On failure the whole
+ * transaction is rolled back, earlier uncommitted chunks with it.
  */
 static int
 fetch_store(struct fetch_batch *b, struct cm_error *err)
 {
 	struct store *s = b->ing->store;
-	int rc;
+	int rc = 0;
 
-	if (imap_batch_count(b->raw) == 0)
-		return 0;   /* nothing arrived: the UIDs were gone */
 	/* The write lock is taken only now, after the FETCH arrived, so
-	 * casectl never waits on the network. */
-	rc = store_begin(s, err);
-	if (rc == 0)
-		rc = fetch_store_messages(b, err);
-	if (rc == 0)
-		rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
-				       b->last_uid, err);
-	if (rc == 0)
-		rc = ingest_sync(b->ing, err);
-	if (rc == 0)
-		rc = store_commit(s, err);
+	 * casectl never waits on the network for the first chunk. */
+	if (imap_batch_count(b->raw) > 0) {
+		if (!store_in_transaction(s))
+			rc = store_begin(s, err);
+		if (rc == 0)
+			rc = fetch_store_messages(b, err);
+		if (rc == 0)
+			rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
+					       b->last_uid, err);
+	}
+	if (rc == 0 && b->commit && store_in_transaction(s))
+		rc = fetch_commit(b->ing, err);
 	if (rc != 0)
 		store_rollback(s);
 	return rc;
 }
 
-static gpointer
-fetch_store_thread(gpointer data)
-{
-	struct fetch_batch *b = data;
+/*
+ * The worker's side: chunks arrive on todo in order and go back on done
+ * with their verdict.  After a failure (the transaction is rolled back)
+ * the rest are only passed back, marked skipped.  The end marker stops it.
+ */
+struct fetch_pipe {
+	GAsyncQueue *todo;
+	GAsyncQueue *done;
+	GThread *worker;     /* NULL: the caller stores chunks itself */
+	int failed;
+	guint in_flight;     /* handed over, not yet back */
+	struct ingest_stats at_begin;  /* when the transaction began */
+};
 
-	b->rc = fetch_store(b, &b->err);
+static struct fetch_batch fetch_end_marker;
+
+static void
+fetch_pipe_store(struct fetch_pipe *w, struct fetch_batch *b)
+{
+	struct ingest *ing = b->ing;
+
+	if (w->failed) {
+		b->skipped = 1;
+	} else {
+		/* The counts say what was kept: a rollback takes back its
+		 * share. */
+		if (!store_in_transaction(ing->store))
+			w->at_begin = ing->stats;
+		b->rc = fetch_store(b, &b->err);
+		w->failed = b->rc != 0;
+		if (w->failed) {
+			log_warnx("imap: store failed: the messages of the "
+				  "open transaction stay in %s for the next "
+				  "poll", b->mailbox);
+			ing->stats = w->at_begin;
+		}
+	}
+	g_async_queue_push(w->done, b);
+}
+
+static gpointer
+fetch_worker(gpointer data)
+{
+	struct fetch_pipe *w = data;
+	struct fetch_batch *b;
+
+	while ((b = g_async_queue_pop(w->todo)) != &fetch_end_marker)
+		fetch_pipe_store(w, b);
 	return NULL;
+}
+
+static void
+fetch_pipe_start(struct fetch_pipe *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->todo = g_async_queue_new();
+	w->done = g_async_queue_new();
+	/* No thread to be had: one thing at a time, on this thread. */
+	w->worker = g_thread_try_new("casemail-store", fetch_worker, w, NULL);
+}
+
+static void
+fetch_pipe_push(struct fetch_pipe *w, struct fetch_batch *b)
+{
+	w->in_flight++;
+	if (w->worker != NULL)
+		g_async_queue_push(w->todo, b);
+	else
+		fetch_pipe_store(w, b);
+}
+
+/* The next stored chunk, waiting for it when wait is set; NULL if none. */
+static struct fetch_batch *
+fetch_pipe_pop(struct fetch_pipe *w, int wait)
+{
+	struct fetch_batch *b;
+
+	if (w->in_flight == 0)
+		return NULL;
+	b = wait ? g_async_queue_pop(w->done) : g_async_queue_try_pop(w->done);
+	if (b != NULL)
+		w->in_flight--;
+	return b;
+}
+
+static void
+fetch_pipe_stop(struct fetch_pipe *w)
+{
+	if (w->worker != NULL) {
+		g_async_queue_push(w->todo, &fetch_end_marker);
+		g_thread_join(w->worker);
+		w->worker = NULL;
+	}
+}
+
+static void
+fetch_pipe_free(struct fetch_pipe *w)
+{
+	g_async_queue_unref(w->todo);
+	g_async_queue_unref(w->done);
+}
+
+/*
+ * Committed UIDs wait to be moved in bulk: a MOVE costs the server
+ * (Dovecot rewrites its index) about as much for 100 messages as for
+ * 2,000.  Until they are moved they are simply fetched again after a
+ * crash and found to be duplicates.
+ */
+#define FETCH_MOVE_MIN 2000
+
+struct fetch_moves {
+	GArray *processed;   /* guint32 uids for the processed mailbox */
+	GArray *review;      /* guint32 uids for the review mailbox */
+};
+
+static void
+fetch_moves_init(struct fetch_moves *m)
+{
+	m->processed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	m->review = g_array_new(FALSE, FALSE, sizeof(guint32));
+}
+
+static void
+fetch_moves_add(struct fetch_moves *m, const GArray *processed,
+		const GArray *review)
+{
+	g_array_append_vals(m->processed, processed->data, processed->len);
+	g_array_append_vals(m->review, review->data, review->len);
+}
+
+static void
+fetch_moves_clear(struct fetch_moves *m)
+{
+	g_array_set_size(m->processed, 0);
+	g_array_set_size(m->review, 0);
+}
+
+static void
+fetch_moves_free(struct fetch_moves *m)
+{
+	g_array_unref(m->processed);
+	g_array_unref(m->review);
 }
 
 /* A re-fetched message keeps the destination its first outcome chose. */
 static int
-fetch_move(struct imap *im, const struct config *cfg,
-	   const struct fetch_batch *b, struct cm_error *err)
+fetch_move(struct imap *im, const struct config *cfg, struct fetch_moves *m,
+	   guint min, struct cm_error *err)
 {
 	int rc = 0;
 
-	if (b->processed->len > 0)
-		rc = imap_move(im, (const uint32_t *)(void *)b->processed->data,
-			       b->processed->len, cfg->imap_processed_mailbox, err);
-	if (rc == 0 && b->review->len > 0)
-		rc = imap_move(im, (const uint32_t *)(void *)b->review->data,
-			       b->review->len, cfg->imap_review_mailbox, err);
+	if (m->processed->len + m->review->len < MAX(min, 1))
+		return 0;
+	if (m->processed->len > 0)
+		rc = imap_move(im, (const uint32_t *)(void *)m->processed->data,
+			       m->processed->len, cfg->imap_processed_mailbox, err);
+	if (rc == 0 && m->review->len > 0)
+		rc = imap_move(im, (const uint32_t *)(void *)m->review->data,
+			       m->review->len, cfg->imap_review_mailbox, err);
+	if (rc == 0)
+		fetch_moves_clear(m);
 	return rc;
 }
 
@@ -212,69 +371,164 @@ fetch_select(struct imap *im, struct fetch_batch *b, struct cm_error *err)
 	return rc;
 }
 
-/* Where a poll stands: the UIDs to do and the batch fetched last. */
+/* Where a poll stands. */
 struct fetch_poll {
 	struct imap *im;
 	struct ingest *ing;
 	GArray *uids;
-	guint next;          /* index in uids of the next batch */
+	guint next;          /* index in uids of the next chunk */
+	guint uncommitted;   /* messages fetched since the last commit */
 	struct fetch_batch proto;
+	struct fetch_pipe pipe;
+	struct fetch_moves stored;  /* in the open transaction */
+	struct fetch_moves moves;   /* committed, not moved yet */
+	int imap_failed;     /* the connection is no good any more */
+	int store_rc;        /* the worker's first failure */
+	struct cm_error store_err;
 };
 
-/* Fetch and parse the next batch; *b_r is NULL when none is left or a
+/* How many of the next UIDs make a chunk: see FETCH_CHUNK_BYTES. */
+static int
+fetch_chunk_size(struct fetch_poll *p, size_t *n_r, struct cm_error *err)
+{
+	size_t max = MIN((guint)p->ing->cfg->imap_batch,
+			 p->uids->len - p->next);
+	uint32_t *sizes = g_new(uint32_t, max);
+	size_t n = 0, bytes = 0;
+	int rc;
+
+	rc = imap_sizes(p->im, &g_array_index(p->uids, guint32, p->next), max,
+			sizes, err);
+	/* At least one message, however big: it has to come in somehow. */
+	while (rc == 0 && n < max &&
+	       (n == 0 || bytes + sizes[n] <= FETCH_CHUNK_BYTES))
+		bytes += sizes[n++];
+	g_free(sizes);
+	*n_r = n;
+	return rc;
+}
+
+/* Fetch and parse the next chunk; *b_r is NULL when none is left or a
  * stop was asked for. */
 static int
 fetch_next(struct fetch_poll *p, struct fetch_batch **b_r,
 	   struct cm_error *err)
 {
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	*b_r = NULL;
 	if (p->next >= p->uids->len ||
 	    (p->ing->stop != NULL && *p->ing->stop))
 		return 0;
-	n = MIN((guint)p->ing->cfg->imap_batch, p->uids->len - p->next);
-	rc = fetch_prepare(p->im, &p->proto,
-			   &g_array_index(p->uids, guint32, p->next), n, b_r,
-			   err);
-	if (rc == 0) {
-		p->next += (guint)n;
-		p->proto.last_uid = (*b_r)->last_uid;
+	rc = fetch_chunk_size(p, &n, err);
+	if (rc == 0)
+		rc = fetch_prepare(p->im, &p->proto,
+				   &g_array_index(p->uids, guint32, p->next),
+				   n, b_r, err);
+	if (rc != 0) {
+		p->imap_failed = 1;
+		return rc;
+	}
+	p->next += (guint)n;
+	p->proto.last_uid = (*b_r)->last_uid;
+	p->uncommitted += (guint)n;
+	/* The last chunk commits too, unless a stop cuts the poll short:
+	 * then fetch_poll() commits what is open. */
+	(*b_r)->commit = p->uncommitted >= (guint)p->ing->cfg->imap_batch ||
+			 p->next >= p->uids->len;
+	if ((*b_r)->commit)
+		p->uncommitted = 0;
+	return 0;
+}
+
+/* A chunk back from the worker: its UIDs wait for their commit. */
+static void
+fetch_stored(struct fetch_poll *p, struct fetch_batch *b)
+{
+	if (b->skipped) {
+		/* Nothing of it was stored. */
+	} else if (b->rc != 0) {
+		fetch_moves_clear(&p->stored);   /* rolled back */
+		p->store_rc = b->rc;
+		p->store_err = b->err;
+	} else {
+		fetch_moves_add(&p->stored, b->processed, b->review);
+		if (b->commit) {
+			fetch_moves_add(&p->moves, p->stored.processed,
+					p->stored.review);
+			fetch_moves_clear(&p->stored);
+		}
+	}
+	fetch_batch_free(&b);
+}
+
+/* Fetch, hand over and move until the mailbox is done or trouble. */
+static int
+fetch_loop(struct fetch_poll *p, struct cm_error *err)
+{
+	struct fetch_batch *b;
+	int rc = 0;
+
+	while (rc == 0 && p->store_rc == 0) {
+		while ((b = fetch_pipe_pop(&p->pipe, 0)) != NULL)
+			fetch_stored(p, b);
+		if (p->store_rc != 0)
+			break;
+		if ((rc = fetch_move(p->im, p->ing->cfg, &p->moves,
+				     FETCH_MOVE_MIN, err)) != 0) {
+			p->imap_failed = 1;
+			break;
+		}
+		if (p->pipe.in_flight >= FETCH_AHEAD) {
+			fetch_stored(p, fetch_pipe_pop(&p->pipe, 1));
+			continue;
+		}
+		if ((rc = fetch_next(p, &b, err)) != 0 || b == NULL)
+			break;
+		fetch_pipe_push(&p->pipe, b);
+	}
+	/* Let the worker finish what it has; it commits nothing more than
+	 * the chunks say, and fetch_finish() does the rest. */
+	fetch_pipe_stop(&p->pipe);
+	while ((b = fetch_pipe_pop(&p->pipe, 1)) != NULL)
+		fetch_stored(p, b);
+	/* The store's trouble is the one to report: it stopped the poll. */
+	if (p->store_rc != 0) {
+		if (err != NULL)
+			*err = p->store_err;
+		return p->store_rc;
 	}
 	return rc;
 }
 
-/*
- * Store cur on a worker thread while this thread moves what the last
- * round committed (done) and fetches the next batch.  On return cur
- * has been stored (cur->rc) and *next_r is the next batch or NULL.
- */
+/* The end of a poll: commit what is open, move what is committed. */
 static int
-fetch_round(struct fetch_poll *p, struct fetch_batch *cur,
-	    struct fetch_batch **done, struct fetch_batch **next_r,
-	    struct cm_error *err)
+fetch_finish(struct fetch_poll *p, int rc, struct cm_error *err)
 {
-	GThread *worker = g_thread_try_new("casemail-store",
-					   fetch_store_thread, cur, NULL);
-	int rc = 0;
+	struct store *s = p->ing->store;
+	struct cm_error e = { 0 };
+	int crc, mrc;
 
-	*next_r = NULL;
-	if (worker == NULL)   /* no thread to be had: one thing at a time */
-		fetch_store_thread(cur);
-	if (*done != NULL) {
-		rc = fetch_move(p->im, p->ing->cfg, *done, err);
-		fetch_batch_free(done);
+	/* A store failure has rolled back already; anything else (a stop,
+	 * the connection lost) leaves good work open: keep it. */
+	if (store_in_transaction(s)) {
+		crc = fetch_commit(p->ing, rc == 0 ? err : &e);
+		if (crc == 0) {
+			fetch_moves_add(&p->moves, p->stored.processed,
+					p->stored.review);
+		} else {
+			store_rollback(s);
+			if (rc == 0)
+				rc = crc;
+		}
 	}
-	if (rc == 0)
-		rc = fetch_next(p, next_r, err);
-	if (worker != NULL)
-		g_thread_join(worker);
-	/* The store's trouble is the one to report: it stops the poll. */
-	if (cur->rc != 0) {
-		if (err != NULL)
-			*err = cur->err;
-		rc = cur->rc;
+	/* What was committed before a failure is moved all the same. */
+	if (!p->imap_failed) {
+		mrc = fetch_move(p->im, p->ing->cfg, &p->moves, 1,
+				 rc == 0 ? err : &e);
+		if (rc == 0)
+			rc = mrc;
 	}
 	return rc;
 }
@@ -283,13 +537,14 @@ int
 fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 {
 	struct fetch_poll p = { 0 };
-	struct fetch_batch *cur = NULL, *done = NULL, *next = NULL;
 	int rc;
 
 	p.im = im;
 	p.ing = ing;
 	p.proto.ing = ing;
 	p.proto.mailbox = ing->cfg->imap_mailbox;
+	fetch_moves_init(&p.stored);
+	fetch_moves_init(&p.moves);
 	rc = fetch_select(im, &p.proto, err);
 	/*
 	 * Everything still in the mailbox, not only UIDs past the last one:
@@ -298,23 +553,18 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	 */
 	if (rc == 0)
 		rc = imap_uids_after(im, 0, &p.uids, err);
-	if (rc == 0)
-		rc = fetch_next(&p, &cur, err);
-	while (rc == 0 && cur != NULL) {
-		rc = fetch_round(&p, cur, &done, &next, err);
-		if (cur->rc == 0)
-			done = cur;
-		else
-			fetch_batch_free(&cur);
-		cur = next;
-		next = NULL;
+	if (rc != 0) {
+		p.imap_failed = 1;
+	} else {
+		fetch_pipe_start(&p.pipe);
+		rc = fetch_loop(&p, err);
+		fetch_pipe_free(&p.pipe);
 	}
-	if (rc == 0 && done != NULL)
-		rc = fetch_move(im, ing->cfg, done, err);
-	fetch_batch_free(&done);
-	fetch_batch_free(&cur);
+	rc = fetch_finish(&p, rc, err);
 	if (p.uids != NULL)
 		g_array_unref(p.uids);
+	fetch_moves_free(&p.stored);
+	fetch_moves_free(&p.moves);
 	return rc;
 }
 

@@ -854,6 +854,79 @@ imap_fetched_collect(clist *result, const uint32_t *uids, size_t n)
 	return msgs;
 }
 
+/* UID and RFC822.SIZE of one FETCH answer; 0 when it lacks either. */
+static int
+imap_size_get(const struct mailimap_msg_att *msg, uint32_t *uid_r,
+	      uint32_t *size_r)
+{
+	int have_size = 0;
+
+	*uid_r = 0;
+	for (clistiter *it = clist_begin(msg->att_list); it != NULL;
+	     it = clist_next(it)) {
+		const struct mailimap_msg_att_item *item = clist_content(it);
+		const struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+		    item->att_data.att_static == NULL)
+			continue;
+		st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			*uid_r = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+			*size_r = st->att_data.att_rfc822_size;
+			have_size = 1;
+		}
+	}
+	return *uid_r != 0 && have_size;
+}
+
+int
+imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
+	   struct cm_error *err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_fetch_att *att;
+	struct mailimap_set *set;
+	clist *result = NULL;
+	int r;
+
+	memset(sizes, 0, n * sizeof(*sizes));
+	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
+		return 0;
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	if (ft != NULL && ((att = mailimap_fetch_att_new_uid()) == NULL ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR ||
+	    (att = mailimap_fetch_att_new_rfc822_size()) == NULL ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR)) {
+		mailimap_fetch_type_free(ft);
+		ft = NULL;
+	}
+	if (ft == NULL) {
+		mailimap_set_free(set);
+		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
+	}
+	r = mailimap_uid_fetch(im->session, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(im, CM_ETEMP, r, err, "UID FETCH RFC822.SIZE failed");
+	for (clistiter *it = clist_begin(result); result != NULL && it != NULL;
+	     it = clist_next(it)) {
+		uint32_t uid, size = 0;
+		const uint32_t *at;
+
+		if (!imap_size_get(clist_content(it), &uid, &size))
+			continue;
+		at = bsearch(&uid, uids, n, sizeof(*uids), imap_uid_cmp);
+		if (at != NULL)
+			sizes[at - uids] = size;
+	}
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	return 0;
+}
+
 /* A FETCH answer kept whole: the messages point into result. */
 struct imap_batch {
 	clist *result;

@@ -130,11 +130,12 @@ static int
 job_case_exists(struct ingest_job *job, int64_t id, int *exists_r,
 		struct cm_error *err)
 {
-	struct store_case *c = NULL;
-	int rc = store_case_get(job->ing->store, id, &c, err);
+	int solved;
+	/* One indexed row, not the whole case with its roles: this runs
+	 * for every subject tag and reference of every mail. */
+	int rc = store_case_is_solved(job->ing->store, id, &solved, err);
 
 	*exists_r = rc == 0;
-	store_case_free(&c);
 	return rc == CM_ENOTFOUND ? 0 : rc;
 }
 

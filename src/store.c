@@ -518,6 +518,19 @@ store_setup(struct store *s, struct cm_error *err)
 	 * never need to survive a crash, the WAL does that. */
 	if (rc == 0)
 		rc = store_exec(s, "PRAGMA temp_store = MEMORY", "open", err);
+	/*
+	 * Checkpoint every 10,000 pages (40 MiB of WAL) instead of 1,000:
+	 * ingest dirties index pages all over the file, and each page is
+	 * copied into the database once per checkpoint however often it
+	 * changed meanwhile (-10% ingest time at 30,000 mails).  The WAL
+	 * file is cut back to 64 MiB after a checkpoint.
+	 */
+	if (rc == 0)
+		rc = store_exec(s, "PRAGMA wal_autocheckpoint = 10000", "open",
+				err);
+	if (rc == 0)
+		rc = store_exec(s, "PRAGMA journal_size_limit = 67108864", "open",
+				err);
 	if (rc == 0 && sqlite3_create_function(s->db, "cm_is_org", 1,
 			SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)s->cfg,
 			store_fn_is_org, NULL, NULL) != SQLITE_OK)
@@ -638,6 +651,12 @@ store_commit(struct store *s, struct cm_error *err)
 	if (rc == 0)
 		s->in_tx = 0;
 	return rc;
+}
+
+int
+store_in_transaction(const struct store *s)
+{
+	return s != NULL && s->in_tx;
 }
 
 void

@@ -48,7 +48,7 @@ struct config {
 	int imap_idle;
 	int imap_poll_interval_secs;
 	int imap_timeout_secs;
-	int imap_batch;           /* messages per FETCH and per commit */
+	int imap_batch;           /* messages per commit (and most per FETCH) */
 
 	/* outbound: [case] */
 	char *case_desk_name;         /* "Case Desk" */

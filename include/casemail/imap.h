@@ -78,6 +78,14 @@ int imap_uids_after(struct imap *im, uint32_t after, GArray **uids_r,
 		    struct cm_error *err);
 
 /*
+ * RFC822.SIZE of each of these UIDs (ascending) into sizes[i] (n entries,
+ * caller's), 0 for a UID the server no longer has.  Lets the caller cut
+ * its FETCHes by bytes before it asks for any body.
+ */
+int imap_sizes(struct imap *im, const uint32_t *uids, size_t n,
+	       uint32_t *sizes, struct cm_error *err);
+
+/*
  * Called once per fetched message with its full raw bytes (borrowed for
  * the call).  A nonzero return stops the fetch and is returned by
  * imap_fetch() as is.

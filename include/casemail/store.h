@@ -44,6 +44,9 @@ int store_open(const char *path, const struct store_options *opt,
 /* Close; accepts NULL and clears the pointer. Rolls back an open transaction. */
 void store_close(struct store **store);
 
+/* Nonzero while a transaction from store_begin() is open. */
+int store_in_transaction(const struct store *s);
+
 /* BEGIN IMMEDIATE: takes the write lock now, so a busy database fails
  * here (CM_ETEMP) rather than halfway through a change. */
 int store_begin(struct store *s, struct cm_error *err);

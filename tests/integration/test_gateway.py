@@ -111,7 +111,7 @@ class Gateway(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def write_conf(self, tls="imaps", ca="cert.pem", extra="", idle="no",
-                   extra_imap=""):
+                   extra_imap="", batch=7):
         port = IMAP["IMAPS_PORT"] if tls == "imaps" else IMAP["IMAP_PORT"]
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(f"""[case]
@@ -132,7 +132,7 @@ mailbox = {self.box}
 processed_mailbox = {self.processed}
 review_mailbox = {self.review}
 idle = {idle}
-batch = 7
+batch = {batch}
 {extra_imap}""")
 
     # ---- helpers ------------------------------------------------------
@@ -299,6 +299,57 @@ class TestAttachments(Gateway):
         sha = atts[0]["sha256"]
         # Once on disk, however many mails carried it (raw copies apart).
         self.assertEqual(len([p for p in stored if sha in p]), 1)
+
+
+class TestChunks(Gateway):
+    """A poll fetches at most 2 MiB of mail at a time and commits every
+    [imap] batch messages; nothing is moved before its commit."""
+
+    def test_big_mails_come_a_few_at_a_time(self):
+        number, _ = self.open_case()
+        scans = [bytes([i]) * (900 * 1024) for i in range(3)]
+        for i, scan in enumerate(scans):
+            self.append(mail(CARRIER, DESK, f"Re: [{number}] scan {i}",
+                             "Scan attached.",
+                             attach=[(f"scan{i}.bin", scan,
+                                      "application/octet-stream")]))
+            self.append(mail(CARRIER, DESK, f"Re: [{number}] note {i}",
+                             f"Note {i}."))
+        self.once()
+        c = self.case(number)
+        self.assertEqual(len(c["messages"]), 7)
+        atts = sorted((a["filename"], a["size"], a["sha256"])
+                      for m in c["messages"] for a in m["attachments"])
+        sha = __import__("hashlib").sha256
+        self.assertEqual(atts, [(f"scan{i}.bin", len(scan),
+                                 sha(scan).hexdigest())
+                                for i, scan in enumerate(scans)])
+        self.assert_boxes(0, 7, 0)
+
+    def test_store_failure_keeps_and_moves_only_what_committed(self):
+        self.write_conf(batch=2)
+        for i in range(5):
+            attach = [("pod.pdf", PHOTO, "application/pdf")] if i == 3 \
+                else None
+            self.append(mail(f"Shipper {i} <s{i}@acme.test>", DESK,
+                             f"Order {i} late", attach=attach))
+        # The attachments directory cannot be made: the fourth mail's
+        # attachment fails, and its whole transaction (mails 3 and 4)
+        # with it.  Mails 1 and 2 were committed and are moved.
+        blocker = os.path.join(self.dir, "attachments")
+        open(blocker, "w").close()
+        err = self.once(expect=75)
+        self.assertIn("attachments", err)
+        # The summary counts only what was kept.
+        self.assertIn("imap: 2 stored", err)
+        self.assertEqual(sorted(c["subject"] for c in self.cases()),
+                         ["Order 0 late", "Order 1 late"])
+        self.assert_boxes(3, 2, 0)
+        os.unlink(blocker)
+        self.once()
+        self.assertEqual(sorted(c["subject"] for c in self.cases()),
+                         [f"Order {i} late" for i in range(5)])
+        self.assert_boxes(0, 5, 0)
 
 
 class TestNoise(Gateway):
