@@ -376,6 +376,8 @@ struct fetch_poll {
 	struct imap *im;
 	struct ingest *ing;
 	GArray *uids;
+	GArray *sizes;       /* guint32 RFC822.SIZE of uids[0 .. sized) */
+	guint sized;
 	guint next;          /* index in uids of the next chunk */
 	guint uncommitted;   /* messages fetched since the last commit */
 	struct fetch_batch proto;
@@ -387,25 +389,37 @@ struct fetch_poll {
 	struct cm_error store_err;
 };
 
-/* How many of the next UIDs make a chunk: see FETCH_CHUNK_BYTES. */
+/* How many of the next UIDs make a chunk: see FETCH_CHUNK_BYTES.  Sizes
+ * are asked for [imap] batch UIDs at a time and kept for the chunks after. */
 static int
 fetch_chunk_size(struct fetch_poll *p, size_t *n_r, struct cm_error *err)
 {
 	size_t max = MIN((guint)p->ing->cfg->imap_batch,
 			 p->uids->len - p->next);
-	uint32_t *sizes = g_new(uint32_t, max);
-	size_t n = 0, bytes = 0;
+	size_t n = 0, bytes = 0, ask;
+	const uint32_t *sizes;
 	int rc;
 
-	rc = imap_sizes(p->im, &g_array_index(p->uids, guint32, p->next), max,
-			sizes, err);
+	*n_r = 0;
+	if (p->sized < p->next + max) {
+		p->sized = MAX(p->sized, p->next);
+		ask = MIN((guint)p->ing->cfg->imap_batch,
+			  p->uids->len - p->sized);
+		g_array_set_size(p->sizes, p->sized + ask);
+		rc = imap_sizes(p->im, &g_array_index(p->uids, guint32, p->sized),
+				ask, &g_array_index(p->sizes, guint32, p->sized),
+				err);
+		if (rc != 0)
+			return rc;
+		p->sized += ask;
+		max = MIN(max, p->sized - p->next);
+	}
+	sizes = &g_array_index(p->sizes, guint32, p->next);
 	/* At least one message, however big: it has to come in somehow. */
-	while (rc == 0 && n < max &&
-	       (n == 0 || bytes + sizes[n] <= FETCH_CHUNK_BYTES))
+	while (n < max && (n == 0 || bytes + sizes[n] <= FETCH_CHUNK_BYTES))
 		bytes += sizes[n++];
-	g_free(sizes);
 	*n_r = n;
-	return rc;
+	return 0;
 }
 
 /* Fetch and parse the next chunk; *b_r is NULL when none is left or a
@@ -545,6 +559,7 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	p.proto.mailbox = ing->cfg->imap_mailbox;
 	fetch_moves_init(&p.stored);
 	fetch_moves_init(&p.moves);
+	p.sizes = g_array_new(FALSE, TRUE, sizeof(guint32));
 	rc = fetch_select(im, &p.proto, err);
 	/*
 	 * Everything still in the mailbox, not only UIDs past the last one:
@@ -563,6 +578,7 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	rc = fetch_finish(&p, rc, err);
 	if (p.uids != NULL)
 		g_array_unref(p.uids);
+	g_array_unref(p.sizes);
 	fetch_moves_free(&p.stored);
 	fetch_moves_free(&p.moves);
 	return rc;

@@ -931,7 +931,6 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 struct imap_batch {
 	clist *result;
 	GArray *msgs;   /* struct imap_fetched, ascending UID */
-	size_t bytes;
 };
 
 int
@@ -970,8 +969,6 @@ imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 		b->msgs = imap_fetched_collect(result, uids, n);
 		b->result = result;
 	}
-	for (guint i = 0; i < b->msgs->len; i++)
-		b->bytes += g_array_index(b->msgs, struct imap_fetched, i).len;
 	*batch_r = b;
 	return 0;
 }
@@ -979,13 +976,7 @@ imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 size_t
 imap_batch_count(const struct imap_batch *b)
 {
-	return b->msgs->len;
-}
-
-size_t
-imap_batch_bytes(const struct imap_batch *b)
-{
-	return b->bytes;
+	return b != NULL ? b->msgs->len : 0;
 }
 
 void

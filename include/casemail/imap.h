@@ -112,9 +112,8 @@ struct imap_batch;
 
 int imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 		     struct imap_batch **batch_r, struct cm_error *err);
+/* How many messages came (0 for NULL). */
 size_t imap_batch_count(const struct imap_batch *batch);
-/* The raw bytes of all messages together. */
-size_t imap_batch_bytes(const struct imap_batch *batch);
 /* Message i (< count): its UID and raw bytes, borrowed from the batch. */
 void imap_batch_get(const struct imap_batch *batch, size_t i, uint32_t *uid_r,
 		    const char **data_r, size_t *len_r);

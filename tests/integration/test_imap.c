@@ -714,6 +714,37 @@ test_search_fetch_move(void **state)
 	assert_null(strstr(flags, "\\Seen"));
 	g_free(flags);
 
+	/* Sizes before bodies: RFC822.SIZE per UID, 0 for one that is gone. */
+	{
+		const uint32_t asked[] = { 1, 2, 3, 99 };
+		uint32_t sizes[4] = { 7, 7, 7, 7 };
+
+		assert_int_equal(imap_sizes(im, asked, 4, sizes, &err), 0);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(sizes[i], strlen(msgs[i]));
+		assert_int_equal(sizes[3], 0);
+	}
+	/* The same FETCH handed over whole: it outlives the next command. */
+	{
+		struct imap_batch *b = NULL;
+		const char *data;
+		size_t len;
+		uint32_t uid;
+
+		assert_int_equal(imap_fetch_batch(im, want_fetch, 4, &b, &err), 0);
+		check_uids_after(im, 0, 3, all);
+		assert_int_equal(imap_batch_count(b), 3);
+		for (size_t i = 0; i < 3; i++) {
+			imap_batch_get(b, i, &uid, &data, &len);
+			assert_int_equal(uid, all[i]);
+			assert_int_equal(len, strlen(msgs[i]));
+			assert_memory_equal(data, msgs[i], len);
+		}
+		imap_batch_free(&b);
+		assert_null(b);
+		assert_int_equal(imap_batch_count(NULL), 0);
+	}
+
 	/* The callback's nonzero return stops the fetch and comes back. */
 	got_init(&g, 1);
 	assert_int_equal(imap_fetch(im, all, 3, got_cb, &g, &err), 42);
