@@ -533,6 +533,7 @@ fetch_finish(struct fetch_poll *p, int rc, struct cm_error *err)
 					p->stored.review);
 		} else {
 			store_rollback(s);
+			p->ing->stats = p->pipe.at_begin;
 			if (rc == 0)
 				rc = crc;
 		}
@@ -570,7 +571,7 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 		rc = imap_uids_after(im, 0, &p.uids, err);
 	if (rc != 0) {
 		p.imap_failed = 1;
-	} else {
+	} else if (p.uids->len > 0) {
 		fetch_pipe_start(&p.pipe);
 		rc = fetch_loop(&p, err);
 		fetch_pipe_free(&p.pipe);
