@@ -785,13 +785,19 @@ fail:
 	return NULL;
 }
 
-/* UID and body of one FETCH answer; 0 when it lacks either. */
-static int
-imap_fetched_get(const struct mailimap_msg_att *msg, struct imap_fetched *f)
-{
-	int have_body = 0;
+/* What one FETCH answer says of the attributes we ask for. */
+struct imap_att {
+	uint32_t uid;           /* 0 if absent */
+	int have_size;
+	uint32_t size;          /* RFC822.SIZE */
+	const char *data;       /* BODY[]; NULL if absent or NIL */
+	size_t len;
+};
 
-	f->uid = 0;
+static void
+imap_att_read(const struct mailimap_msg_att *msg, struct imap_att *a)
+{
+	memset(a, 0, sizeof(*a));
 	for (clistiter *it = clist_begin(msg->att_list); it != NULL;
 	     it = clist_next(it)) {
 		const struct mailimap_msg_att_item *item = clist_content(it);
@@ -802,17 +808,31 @@ imap_fetched_get(const struct mailimap_msg_att *msg, struct imap_fetched *f)
 			continue;
 		st = item->att_data.att_static;
 		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
-			f->uid = st->att_data.att_uid;
+			a->uid = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+			a->size = st->att_data.att_rfc822_size;
+			a->have_size = 1;
 		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
 			   st->att_data.att_body_section != NULL &&
 			   st->att_data.att_body_section->sec_body_part != NULL) {
 			/* NIL (a message expunged meanwhile) counts as absent. */
-			f->data = st->att_data.att_body_section->sec_body_part;
-			f->len = st->att_data.att_body_section->sec_length;
-			have_body = 1;
+			a->data = st->att_data.att_body_section->sec_body_part;
+			a->len = st->att_data.att_body_section->sec_length;
 		}
 	}
-	return f->uid != 0 && have_body;
+}
+
+/* UID and body of one FETCH answer; 0 when it lacks either. */
+static int
+imap_fetched_get(const struct mailimap_msg_att *msg, struct imap_fetched *f)
+{
+	struct imap_att a;
+
+	imap_att_read(msg, &a);
+	f->uid = a.uid;
+	f->data = a.data;
+	f->len = a.len;
+	return a.uid != 0 && a.data != NULL;
 }
 
 static int
@@ -854,33 +874,6 @@ imap_fetched_collect(clist *result, const uint32_t *uids, size_t n)
 	return msgs;
 }
 
-/* UID and RFC822.SIZE of one FETCH answer; 0 when it lacks either. */
-static int
-imap_size_get(const struct mailimap_msg_att *msg, uint32_t *uid_r,
-	      uint32_t *size_r)
-{
-	int have_size = 0;
-
-	*uid_r = 0;
-	for (clistiter *it = clist_begin(msg->att_list); it != NULL;
-	     it = clist_next(it)) {
-		const struct mailimap_msg_att_item *item = clist_content(it);
-		const struct mailimap_msg_att_static *st;
-
-		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-		    item->att_data.att_static == NULL)
-			continue;
-		st = item->att_data.att_static;
-		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
-			*uid_r = st->att_data.att_uid;
-		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
-			*size_r = st->att_data.att_rfc822_size;
-			have_size = 1;
-		}
-	}
-	return *uid_r != 0 && have_size;
-}
-
 int
 imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 	   struct cm_error *err)
@@ -913,14 +906,15 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 		return imap_fail(im, CM_ETEMP, r, err, "UID FETCH RFC822.SIZE failed");
 	for (clistiter *it = clist_begin(result); result != NULL && it != NULL;
 	     it = clist_next(it)) {
-		uint32_t uid, size = 0;
 		const uint32_t *at;
+		struct imap_att a;
 
-		if (!imap_size_get(clist_content(it), &uid, &size))
+		imap_att_read(clist_content(it), &a);
+		if (a.uid == 0 || !a.have_size)
 			continue;
-		at = bsearch(&uid, uids, n, sizeof(*uids), imap_uid_cmp);
+		at = bsearch(&a.uid, uids, n, sizeof(*uids), imap_uid_cmp);
 		if (at != NULL)
-			sizes[at - uids] = size;
+			sizes[at - uids] = a.size;
 	}
 	if (result != NULL)
 		mailimap_fetch_list_free(result);
