@@ -657,7 +657,9 @@ job_flooding(struct ingest_job *job, int *flood_r, struct cm_error *err)
 	if (job->trusted || job->mm->from.address == NULL)
 		return 0;
 	rc = store_sender_count_since(job->ing->store, job->mm->from.address,
-				      job->now - 3600, &n, err);
+				      job->now - 3600,
+				      job->ing->cfg->case_max_messages_per_hour,
+				      &n, err);
 	*flood_r = rc == 0 && n >= job->ing->cfg->case_max_messages_per_hour;
 	return rc;
 }

@@ -511,11 +511,12 @@ store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
 
 int
 store_sender_count_since(struct store *s, const char *address, int64_t since,
-			 int64_t *n_r, struct cm_error *err)
+			 int64_t limit, int64_t *n_r, struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT count(*) FROM messages WHERE from_address = ?1"
-		" AND received_at >= ?2 AND direction = 'in'";
+		"SELECT count(*) FROM (SELECT 1 FROM messages"
+		" WHERE from_address = ?1 AND received_at >= ?2"
+		" AND direction = 'in' LIMIT ?3)";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -523,6 +524,7 @@ store_sender_count_since(struct store *s, const char *address, int64_t since,
 		return rc;
 	store_bind_text(st, 1, address);
 	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit);
 	rc = sqlite3_step(st);
 	*n_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);

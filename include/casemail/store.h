@@ -262,9 +262,14 @@ int store_message_delete(struct store *s, int64_t id, struct cm_error *err);
 int store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
 			      int64_t *case_id_r, struct cm_error *err);
 
-/* How many messages address sent since t (for the flood limit). */
+/*
+ * How many messages address sent since t (for the flood limit), counting
+ * no further than limit: a sender who floods the gateway must not make
+ * each of its mails dearer to check than the last.
+ */
 int store_sender_count_since(struct store *s, const char *address,
-			     int64_t since, int64_t *n_r, struct cm_error *err);
+			     int64_t since, int64_t limit, int64_t *n_r,
+			     struct cm_error *err);
 
 /* Whether address holds any role on the case, and whether any person on
  * the case has an address in domain. */

@@ -261,6 +261,9 @@ test_flood_and_limits(void **state)
 	}
 	assert_int_equal(feed(fx, "From: loop@x.test\nSubject: six\n"
 			      "Message-ID: <f6@x.test>\n\nx\n"), INGEST_HELD);
+	/* The count stops at the limit; held mail counts too: still held. */
+	assert_int_equal(feed(fx, "From: loop@x.test\nSubject: seven\n"
+			      "Message-ID: <f7@x.test>\n\nx\n"), INGEST_HELD);
 	/* an attachment over max_attachment_bytes is recorded, not stored */
 	g_string_append(big, "From: a@big.test\nSubject: big\nMessage-ID: "
 			"<big@big.test>\nContent-Type: multipart/mixed; "
