@@ -16,9 +16,11 @@
  * other, so the two cores each do half of the work.  A chunk is at most
  * [imap] batch messages and FETCH_CHUNK_BYTES of mail (one message
  * however big), which bounds memory whatever the mailbox holds.  The
- * worker commits once [imap] batch messages are in, or the poll ends: a
- * bigger transaction writes each changed page once for many mails.  A
- * message is moved on the server only after the commit that holds it.
+ * worker commits once [imap] batch messages are in (a bigger transaction
+ * writes each changed page once for many mails), whenever no chunk is
+ * waiting for it (the write lock is never held while this thread waits
+ * for the server), and the poll's end commits the rest.  A message is
+ * moved on the server only after the commit that holds it.
  */
 #define FETCH_CHUNK_BYTES (2u << 20)
 #define FETCH_AHEAD 4
@@ -33,6 +35,7 @@ struct fetch_batch {
 	GArray *review;      /* guint32 uids for the review mailbox */
 	uint32_t last_uid;   /* the highest UID seen up to this chunk */
 	int commit;          /* commit after this chunk */
+	int committed;       /* the worker committed after it */
 	int skipped;         /* not stored: an earlier chunk failed */
 	int rc;              /* the store's verdict, set by the worker */
 	struct cm_error err;
@@ -155,11 +158,13 @@ fetch_commit(struct ingest *ing, struct cm_error *err)
 
 /*
  * On the worker thread: the chunk into the open transaction (begun if
- * need be), committed when the chunk says so.  On failure the whole
- * transaction is rolled back, earlier uncommitted chunks with it.
+ * need be), committed when the chunk says so or when idle is set (no
+ * chunk is waiting: the lock must not be held while the poll's thread
+ * waits for the server).  On failure the whole transaction is rolled
+ * back, earlier uncommitted chunks with it.
  */
 static int
-fetch_store(struct fetch_batch *b, struct cm_error *err)
+fetch_store(struct fetch_batch *b, int idle, struct cm_error *err)
 {
 	struct store *s = b->ing->store;
 	int rc = 0;
@@ -175,8 +180,10 @@ fetch_store(struct fetch_batch *b, struct cm_error *err)
 			rc = store_mailbox_set(s, b->mailbox, b->uidvalidity,
 					       b->last_uid, err);
 	}
-	if (rc == 0 && b->commit && store_in_transaction(s))
+	if (rc == 0 && (b->commit || idle) && store_in_transaction(s)) {
 		rc = fetch_commit(b->ing, err);
+		b->committed = rc == 0;
+	}
 	if (rc != 0)
 		store_rollback(s);
 	return rc;
@@ -210,7 +217,10 @@ fetch_pipe_store(struct fetch_pipe *w, struct fetch_batch *b)
 		 * share. */
 		if (!store_in_transaction(ing->store))
 			w->at_begin = ing->stats;
-		b->rc = fetch_store(b, &b->err);
+		/* Nothing queued behind this chunk: commit rather than wait
+		 * for the network with the write lock held. */
+		b->rc = fetch_store(b, g_async_queue_length(w->todo) <= 0,
+				    &b->err);
 		w->failed = b->rc != 0;
 		if (w->failed) {
 			log_warnx("imap: store failed: the messages of the "
@@ -394,7 +404,8 @@ struct fetch_poll {
 static int
 fetch_chunk_size(struct fetch_poll *p, size_t *n_r, struct cm_error *err)
 {
-	size_t max = MIN((guint)p->ing->cfg->imap_batch,
+	/* No transaction over [imap] batch messages. */
+	size_t max = MIN((guint)p->ing->cfg->imap_batch - p->uncommitted,
 			 p->uids->len - p->next);
 	size_t n = 0, bytes = 0, ask;
 	const uint32_t *sizes;
@@ -468,7 +479,7 @@ fetch_stored(struct fetch_poll *p, struct fetch_batch *b)
 		p->store_err = b->err;
 	} else {
 		fetch_moves_add(&p->stored, b->processed, b->review);
-		if (b->commit) {
+		if (b->committed) {
 			fetch_moves_add(&p->moves, p->stored.processed,
 					p->stored.review);
 			fetch_moves_clear(&p->stored);

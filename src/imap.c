@@ -888,10 +888,14 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
 		return 0;
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	if (ft != NULL && ((att = mailimap_fetch_att_new_uid()) == NULL ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR ||
-	    (att = mailimap_fetch_att_new_rfc822_size()) == NULL ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, att) != MAILIMAP_NO_ERROR)) {
+	for (int i = 0; ft != NULL && i < 2; i++) {
+		att = i == 0 ? mailimap_fetch_att_new_uid()
+			     : mailimap_fetch_att_new_rfc822_size();
+		if (att != NULL && mailimap_fetch_type_new_fetch_att_list_add(
+				ft, att) == MAILIMAP_NO_ERROR)
+			continue;
+		if (att != NULL)
+			mailimap_fetch_att_free(att);
 		mailimap_fetch_type_free(ft);
 		ft = NULL;
 	}
