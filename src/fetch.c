@@ -183,6 +183,11 @@ fetch_store(struct fetch_batch *b, int idle, struct cm_error *err)
 	if (rc == 0 && (b->commit || idle) && store_in_transaction(s)) {
 		rc = fetch_commit(b->ing, err);
 		b->committed = rc == 0;
+		if (b->committed)
+			log_debug("imap: committed up to %s uid %u (%s)",
+				  b->mailbox, (unsigned)b->last_uid,
+				  b->commit ? "batch full or mailbox done"
+					    : "caught up with the server");
 	}
 	if (rc != 0)
 		store_rollback(s);
