@@ -25,14 +25,48 @@
 #define FETCH_CHUNK_BYTES (2u << 20)
 #define FETCH_AHEAD 4
 
+/* UIDs by where they go on the server. */
+struct fetch_moves {
+	GArray *processed;   /* guint32 uids for the processed mailbox */
+	GArray *review;      /* guint32 uids for the review mailbox */
+};
+
+static void
+fetch_moves_init(struct fetch_moves *m)
+{
+	m->processed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	m->review = g_array_new(FALSE, FALSE, sizeof(guint32));
+}
+
+static void
+fetch_moves_add(struct fetch_moves *m, const struct fetch_moves *from)
+{
+	g_array_append_vals(m->processed, from->processed->data,
+			    from->processed->len);
+	g_array_append_vals(m->review, from->review->data, from->review->len);
+}
+
+static void
+fetch_moves_clear(struct fetch_moves *m)
+{
+	g_array_set_size(m->processed, 0);
+	g_array_set_size(m->review, 0);
+}
+
+static void
+fetch_moves_free(struct fetch_moves *m)
+{
+	g_array_unref(m->processed);
+	g_array_unref(m->review);
+}
+
 struct fetch_batch {
 	struct ingest *ing;
 	const char *mailbox;
 	int64_t uidvalidity;
 	struct imap_batch *raw;
 	struct ingest_parsed **parsed; /* one per message of raw */
-	GArray *processed;   /* guint32 uids for the processed mailbox */
-	GArray *review;      /* guint32 uids for the review mailbox */
+	struct fetch_moves out;  /* where its messages go, once stored */
 	uint32_t last_uid;   /* the highest UID seen up to this chunk */
 	int commit;          /* commit after this chunk */
 	int committed;       /* the worker committed after it */
@@ -80,8 +114,7 @@ fetch_batch_free(struct fetch_batch **bp)
 		ingest_parsed_free(&b->parsed[i]);
 	g_free(b->parsed);
 	imap_batch_free(&b->raw);
-	g_array_unref(b->processed);
-	g_array_unref(b->review);
+	fetch_moves_free(&b->out);
 	g_free(b);
 	*bp = NULL;
 }
@@ -101,8 +134,7 @@ fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 	b->mailbox = proto->mailbox;
 	b->uidvalidity = proto->uidvalidity;
 	b->last_uid = proto->last_uid;
-	b->processed = g_array_new(FALSE, FALSE, sizeof(guint32));
-	b->review = g_array_new(FALSE, FALSE, sizeof(guint32));
+	fetch_moves_init(&b->out);
 	if ((rc = imap_fetch_batch(im, uids, n, &b->raw, err)) != 0) {
 		fetch_batch_free(&b);
 		return rc;
@@ -139,8 +171,9 @@ fetch_store_messages(struct fetch_batch *b, struct cm_error *err)
 				  err);
 		if (rc != 0)
 			return rc;
-		g_array_append_val(ingest_outcome_for_review(out) ? b->review
-								   : b->processed, uid);
+		g_array_append_val(ingest_outcome_for_review(out)
+					   ? b->out.review : b->out.processed,
+				   uid);
 	}
 	return 0;
 }
@@ -307,40 +340,6 @@ fetch_pipe_free(struct fetch_pipe *w)
  */
 #define FETCH_MOVE_MIN 2000
 
-struct fetch_moves {
-	GArray *processed;   /* guint32 uids for the processed mailbox */
-	GArray *review;      /* guint32 uids for the review mailbox */
-};
-
-static void
-fetch_moves_init(struct fetch_moves *m)
-{
-	m->processed = g_array_new(FALSE, FALSE, sizeof(guint32));
-	m->review = g_array_new(FALSE, FALSE, sizeof(guint32));
-}
-
-static void
-fetch_moves_add(struct fetch_moves *m, const GArray *processed,
-		const GArray *review)
-{
-	g_array_append_vals(m->processed, processed->data, processed->len);
-	g_array_append_vals(m->review, review->data, review->len);
-}
-
-static void
-fetch_moves_clear(struct fetch_moves *m)
-{
-	g_array_set_size(m->processed, 0);
-	g_array_set_size(m->review, 0);
-}
-
-static void
-fetch_moves_free(struct fetch_moves *m)
-{
-	g_array_unref(m->processed);
-	g_array_unref(m->review);
-}
-
 /* A re-fetched message keeps the destination its first outcome chose. */
 static int
 fetch_move(struct imap *im, const struct config *cfg, struct fetch_moves *m,
@@ -483,10 +482,9 @@ fetch_stored(struct fetch_poll *p, struct fetch_batch *b)
 		p->store_rc = b->rc;
 		p->store_err = b->err;
 	} else {
-		fetch_moves_add(&p->stored, b->processed, b->review);
+		fetch_moves_add(&p->stored, &b->out);
 		if (b->committed) {
-			fetch_moves_add(&p->moves, p->stored.processed,
-					p->stored.review);
+			fetch_moves_add(&p->moves, &p->stored);
 			fetch_moves_clear(&p->stored);
 		}
 	}
@@ -545,8 +543,7 @@ fetch_finish(struct fetch_poll *p, int rc, struct cm_error *err)
 	if (store_in_transaction(s)) {
 		crc = fetch_commit(p->ing, rc == 0 ? err : &e);
 		if (crc == 0) {
-			fetch_moves_add(&p->moves, p->stored.processed,
-					p->stored.review);
+			fetch_moves_add(&p->moves, &p->stored);
 		} else {
 			store_rollback(s);
 			p->ing->stats = p->pipe.at_begin;

@@ -754,8 +754,10 @@ imap_uids_after(struct imap *im, uint32_t after, GArray **uids_r,
 	return 0;
 }
 
+/* UID and either BODY.PEEK[] (the whole message, without setting \Seen)
+ * or RFC822.SIZE. */
 static struct mailimap_fetch_type *
-imap_fetch_type_new(void)
+imap_fetch_type_new(int body)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_fetch_att *att;
@@ -768,12 +770,16 @@ imap_fetch_type_new(void)
 	if (att == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft, att) !=
 	    MAILIMAP_NO_ERROR)
 		goto fail;
-	/* BODY.PEEK[]: the whole message, without setting \Seen. */
-	section = mailimap_section_new(NULL);
-	att = section != NULL ? mailimap_fetch_att_new_body_peek_section(section)
+	if (body) {
+		section = mailimap_section_new(NULL);
+		att = section != NULL
+			      ? mailimap_fetch_att_new_body_peek_section(section)
 			      : NULL;
-	if (att == NULL && section != NULL)
-		mailimap_section_free(section);
+		if (att == NULL && section != NULL)
+			mailimap_section_free(section);
+	} else {
+		att = mailimap_fetch_att_new_rfc822_size();
+	}
 	if (att == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft, att) !=
 	    MAILIMAP_NO_ERROR)
 		goto fail;
@@ -783,6 +789,37 @@ fail:
 		mailimap_fetch_att_free(att);
 	mailimap_fetch_type_free(ft);
 	return NULL;
+}
+
+/*
+ * UID FETCH of imap_fetch_type_new(body) for these UIDs: *result_r is the
+ * answer (mailimap_fetch_list_free()), NULL when there was nothing to ask
+ * or nothing came.
+ */
+static int
+imap_uid_fetch(struct imap *im, const uint32_t *uids, size_t n, int body,
+	       clist **result_r, struct cm_error *err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	int r;
+
+	*result_r = NULL;
+	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
+		return 0;
+	if ((ft = imap_fetch_type_new(body)) == NULL) {
+		mailimap_set_free(set);
+		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
+	}
+	r = mailimap_uid_fetch(im->session, set, ft, result_r);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	/* On failure libetpan has freed the list already (without NULLing). */
+	*result_r = NULL;
+	return imap_fail(im, CM_ETEMP, r, err, body ? "UID FETCH failed"
+					     : "UID FETCH RFC822.SIZE failed");
 }
 
 /* What one FETCH answer says of the attributes we ask for. */
@@ -878,37 +915,14 @@ int
 imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 	   struct cm_error *err)
 {
-	struct mailimap_fetch_type *ft;
-	struct mailimap_fetch_att *att;
-	struct mailimap_set *set;
-	clist *result = NULL;
-	int r;
+	clist *result;
+	int rc;
 
 	memset(sizes, 0, n * sizeof(*sizes));
-	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
-		return 0;
-	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	for (int i = 0; ft != NULL && i < 2; i++) {
-		att = i == 0 ? mailimap_fetch_att_new_uid()
-			     : mailimap_fetch_att_new_rfc822_size();
-		if (att != NULL && mailimap_fetch_type_new_fetch_att_list_add(
-				ft, att) == MAILIMAP_NO_ERROR)
-			continue;
-		if (att != NULL)
-			mailimap_fetch_att_free(att);
-		mailimap_fetch_type_free(ft);
-		ft = NULL;
-	}
-	if (ft == NULL) {
-		mailimap_set_free(set);
-		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
-	}
-	r = mailimap_uid_fetch(im->session, set, ft, &result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(im, CM_ETEMP, r, err, "UID FETCH RFC822.SIZE failed");
-	for (clistiter *it = clist_begin(result); result != NULL && it != NULL;
+	if ((rc = imap_uid_fetch(im, uids, n, 0, &result, err)) != 0 ||
+	    result == NULL)
+		return rc;
+	for (clistiter *it = clist_begin(result); it != NULL;
 	     it = clist_next(it)) {
 		const uint32_t *at;
 		struct imap_att a;
@@ -920,8 +934,7 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 		if (at != NULL)
 			sizes[at - uids] = a.size;
 	}
-	if (result != NULL)
-		mailimap_fetch_list_free(result);
+	mailimap_fetch_list_free(result);
 	return 0;
 }
 
@@ -935,38 +948,18 @@ int
 imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 		 struct imap_batch **batch_r, struct cm_error *err)
 {
-	struct mailimap_fetch_type *ft = NULL;
-	struct mailimap_set *set;
 	struct imap_batch *b;
-	clist *result = NULL;
-	int r;
+	clist *result;
+	int rc;
 
 	*batch_r = NULL;
+	if ((rc = imap_uid_fetch(im, uids, n, 1, &result, err)) != 0)
+		return rc;
 	b = g_new0(struct imap_batch, 1);
-	b->msgs = g_array_new(FALSE, FALSE, sizeof(struct imap_fetched));
-	if (n == 0 || (set = imap_set_new(uids, n)) == NULL) {
-		*batch_r = b;
-		return 0;
-	}
-	ft = imap_fetch_type_new();
-	if (ft == NULL) {
-		mailimap_set_free(set);
-		imap_batch_free(&b);
-		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
-	}
-	r = mailimap_uid_fetch(im->session, set, ft, &result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	/* On failure libetpan has freed the list already (without NULLing). */
-	if (r != MAILIMAP_NO_ERROR) {
-		imap_batch_free(&b);
-		return imap_fail(im, CM_ETEMP, r, err, "UID FETCH failed");
-	}
-	if (result != NULL) {
-		g_array_unref(b->msgs);
-		b->msgs = imap_fetched_collect(result, uids, n);
-		b->result = result;
-	}
+	b->result = result;
+	b->msgs = result != NULL
+			  ? imap_fetched_collect(result, uids, n)
+			  : g_array_new(FALSE, FALSE, sizeof(struct imap_fetched));
 	*batch_r = b;
 	return 0;
 }

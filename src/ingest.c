@@ -40,14 +40,11 @@ struct ingest_parsed {
 
 struct ingest_job {
 	struct ingest *ing;
-	struct ingest_parsed *parsed;
-	const char *raw;
-	size_t len;
+	struct ingest_parsed *parsed;  /* raw bytes, digest, parse */
 	const struct ingest_source *src;
 	int64_t now;
 	int trusted;              /* an agent released it: skip who-may-post */
 	struct mime_message *mm;  /* parsed->mm once the parse is noted */
-	const char *raw_sha;      /* parsed->raw_sha */
 	int raw_kept;
 	int too_big;
 	GString *decision;
@@ -145,16 +142,17 @@ static int
 job_keep_raw(struct ingest_job *job, struct cm_error *err)
 {
 	const struct config *cfg = job->ing->cfg;
+	const struct ingest_parsed *p = job->parsed;
 	int rc;
 
-	if (job->len > (size_t)cfg->store_max_message_bytes) {
+	if (p->len > (size_t)cfg->store_max_message_bytes) {
 		job->too_big = 1;
 		return 0;
 	}
 	/* In the database, not a file: creating a file per message costs
 	 * more than the rest of the ingest together. */
-	rc = store_blob_put_data(job->ing->store, job->raw_sha, job->raw,
-				 job->len, err);
+	rc = store_blob_put_data(job->ing->store, p->raw_sha, p->raw, p->len,
+				 err);
 	if (rc == 0)
 		job->raw_kept = 1;
 	return rc;
@@ -258,9 +256,9 @@ job_message_row(struct ingest_job *job)
 	m->references = job_refs_text(mm->references);
 	m->body = g_strdup(job->parsed->visible);
 	m->body_full = g_strdup(mm->text);
-	m->raw_sha256 = job->raw_kept ? g_strdup(job->raw_sha) : NULL;
+	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
 	m->decision = g_strdup(job->decision->str);
-	m->size = (int64_t)job->len;
+	m->size = (int64_t)job->parsed->len;
 	if (job->src != NULL && job->src->mailbox != NULL) {
 		m->mailbox = g_strdup(job->src->mailbox);
 		m->uidvalidity = job->src->uidvalidity;
@@ -475,7 +473,8 @@ job_skipped_events(struct ingest_job *job, struct cm_error *err)
 	if (job->too_big) {
 		detail = g_strdup_printf("message of %zu bytes is over "
 					 "max_message_bytes: raw copy and "
-					 "attachments not stored", job->len);
+					 "attachments not stored",
+					 job->parsed->len);
 		rc = job_event(job, "skipped", NULL, detail, err);
 		g_free(detail);
 		return rc;
@@ -936,22 +935,22 @@ job_record_failure(struct ingest_job *job, const char *why,
 		m->from.name = g_strdup(job->mm->from.name);
 	} else {
 		m->message_id = g_strdup_printf("<sha256.%.40s@casemail.invalid>",
-						job->raw_sha);
+						job->parsed->raw_sha);
 	}
 	m->direction = g_strdup("in");
 	m->state = g_strdup("failed");
 	m->reason = g_strdup(why);
 	m->received_at = job->now;
-	m->raw_sha256 = job->raw_kept ? g_strdup(job->raw_sha) : NULL;
+	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
 	job_note(job, "failed: %s", why);
 	m->decision = g_strdup(job->decision->str);
-	m->size = (int64_t)job->len;
+	m->size = (int64_t)job->parsed->len;
 	rc = store_savepoint(job->ing->store, err);
 	/* The message's own savepoint was rolled back, raw copy and all:
 	 * keep it again, or the record would point at nothing. */
 	if (rc == 0 && job->raw_kept)
-		rc = store_blob_put_data(job->ing->store, job->raw_sha,
-					 job->raw, job->len, err);
+		rc = store_blob_put_data(job->ing->store, job->parsed->raw_sha,
+					 job->parsed->raw, job->parsed->len, err);
 	if (rc == 0)
 		rc = store_message_insert(job->ing->store, m, NULL, err);
 	if (rc == 0)
@@ -1024,9 +1023,6 @@ job_init(struct ingest_job *job, struct ingest *ing,
 	memset(job, 0, sizeof(*job));
 	job->ing = ing;
 	job->parsed = parsed;
-	job->raw = parsed->raw;
-	job->len = parsed->len;
-	job->raw_sha = parsed->raw_sha;
 	job->src = src;
 	job->now = now;
 	job->decision = g_string_new(NULL);
