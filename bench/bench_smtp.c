@@ -1,5 +1,5 @@
 /*
- * bench_smtp - mails per second through one smtp session (src/smtp.c).
+ * bench_smtp - mails per second through one smtp session (src/net/smtp.c).
  *
  *   bench_smtp URL N
  *

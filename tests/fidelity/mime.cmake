@@ -1,4 +1,4 @@
-# MIME fidelity: headers, structure and charsets (src/mime*.c) against the
+# MIME fidelity: headers, structure and charsets (src/mail/mime*.c) against the
 # mailparser_rs and mime4j expectations, and the parse-only checks (no crash,
 # < 1 s, < 64 MiB, valid UTF-8, stable) on every message of the corpus.
 # Disagreements judged to be the other parser's are listed, with reasons, in

@@ -1,5 +1,5 @@
 /*
- * test_fid_tnef.c - winmail.dat unpacking (src/tnef*.c through mime_parse)
+ * test_fid_tnef.c - winmail.dat unpacking (src/mail/tnef*.c through mime_parse)
  * against the tnef corpus's expectations (MimeKit's tests).
  *
  * Usage: test_fid_tnef CORPUS/tnef DISAGREEMENTS-tnef.md

@@ -1,5 +1,5 @@
 # TNEF fidelity: Outlook's winmail.dat unpacked by the full parse
-# (src/tnef*.c through mime_parse) against the tnef corpus (MimeKit's
+# (src/mail/tnef*.c through mime_parse) against the tnef corpus (MimeKit's
 # expectations).  Expectations judged wrong are listed, with reasons, in
 # DISAGREEMENTS-tnef.md; the harness reads that file and checks each
 # listed row by its own rule.

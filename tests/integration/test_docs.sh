@@ -3,7 +3,7 @@
 #
 # usage: test_docs.sh SOURCE_DIR CASECTL CASEMAILD
 #
-# 1. Every key of src/config.c's key table (config_keys[]) has an entry in
+# 1. Every key of src/base/config.c's key table (config_keys[]) has an entry in
 #    its group's section of casemail.conf.5 (".SS [group]", then a tag line
 #    ".BR key ..." or ".B key").
 # 2. Every command that "CASECTL --help" lists has an entry (a .TP tag
@@ -54,7 +54,7 @@ has_option() {
 
 # "group|key" per entry of config_keys[] (entries may span lines); the
 # same parsing as test_example_conf.sh.
-sed -n '/config_keys\[\] = {/,/^};/p' "$src/src/config.c" |
+sed -n '/config_keys\[\] = {/,/^};/p' "$src/src/base/config.c" |
 tr '\n\t' '  ' | tr -s ' ' |
 grep -o '{ *"[a-z_]*", *"[a-z_]*", *CONFIG_[A-Z]*' |
 sed 's/^{ *"\([a-z_]*\)", *"\([a-z_]*\)".*/\1|\2/' > "$tmp/keys"
@@ -74,13 +74,13 @@ n=0
 while IFS='|' read -r group key; do
 	n=$((n + 1))
 	if ! grep -qx "$group|$key" "$tmp/documented_keys"; then
-		echo "FAIL: casemail.conf.5: [$group] $key (src/config.c) has no" \
+		echo "FAIL: casemail.conf.5: [$group] $key (src/base/config.c) has no" \
 		     "entry in the [$group] section"
 		fail=1
 	fi
 done < "$tmp/keys"
 if [ "$n" -lt 40 ]; then
-	echo "FAIL: read only $n keys from $src/src/config.c (parser out of date?)"
+	echo "FAIL: read only $n keys from $src/src/base/config.c (parser out of date?)"
 	fail=1
 else
 	echo "keys: $n in config.c's table checked against casemail.conf.5"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_example_conf.sh - docs/casemail.conf.example against src/config.c.
+# test_example_conf.sh - docs/casemail.conf.example against src/base/config.c.
 #
 # usage: test_example_conf.sh CASEMAILD [SOURCE_DIR]
 #
@@ -21,7 +21,7 @@ case $daemon in /*) ;; *) daemon=$(pwd)/$daemon ;; esac
 # "group|key|default" per table entry; default "-" when the table has NULL.
 # Entries may span lines and defaults may be concatenated string literals.
 table_keys() {
-	sed -n '/config_keys\[\] = {/,/^};/p' "$src/src/config.c" |
+	sed -n '/config_keys\[\] = {/,/^};/p' "$src/src/base/config.c" |
 	tr '\n\t' '  ' | tr -s ' ' |
 	grep -o '{ *"[a-z_]*", *"[a-z_]*", *CONFIG_[A-Z]*, *\(NULL\|"[^"]*"\( *"[^"]*"\)*\)' |
 	sed -e 's/" "//g' \
@@ -57,7 +57,7 @@ while IFS='|' read -r group key def; do
 	fi
 done < "$tmp/keys"
 if [ "$n" -lt 40 ]; then
-	echo "FAIL: read only $n keys from $src/src/config.c (parser out of date?)"
+	echo "FAIL: read only $n keys from $src/src/base/config.c (parser out of date?)"
 	exit 1
 fi
 echo "keys: $n in config.c's table checked against the example"

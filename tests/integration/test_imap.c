@@ -1,5 +1,5 @@
 /*
- * test_imap.c - src/imap.c against a real Dovecot on 127.0.0.1.
+ * test_imap.c - src/net/imap.c against a real Dovecot on 127.0.0.1.
  *
  * The fixture comes from tests/integration/dovecot.sh:
  *   dovecot.sh start DIR && IMAP_DIR=DIR ./test_imap; dovecot.sh stop DIR

@@ -1,5 +1,5 @@
 /*
- * test_smtp.c - src/smtp.c against a real SMTP receiver on 127.0.0.1.
+ * test_smtp.c - src/net/smtp.c against a real SMTP receiver on 127.0.0.1.
  *
  *   SMTP_SINK=tests/integration/smtpsink.py ./test_smtp
  *

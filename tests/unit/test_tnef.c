@@ -1,5 +1,5 @@
 /*
- * test_tnef.c - winmail.dat unpacking (src/tnef*.c) on streams built
+ * test_tnef.c - winmail.dat unpacking (src/mail/tnef*.c) on streams built
  * here: the ordinary cases, then hostile ones (truncated, empty, garbage,
  * lengths and counts far beyond the bytes, damaged compressed RTF), and
  * the hook through mime_parse.  Run under ASan and valgrind as well.
