@@ -13,6 +13,33 @@
 
 #define CONFIG_DEFAULT_PATH CASEMAIL_SYSCONFDIR "/casemail/casemail.conf"
 
+/*
+ * Keys with a fixed set of words are loaded as enums, so no logic compares
+ * configuration strings.  Each enum lists its words in the order of the key's
+ * choices in config.c's key table.
+ */
+enum config_reply_solved {     /* [case] reply_to_solved */
+	CONFIG_REPLY_SOLVED_REOPEN,
+	CONFIG_REPLY_SOLVED_NEW,
+	CONFIG_REPLY_SOLVED_NOTE,
+};
+
+enum config_accept_from {      /* [case] accept_from */
+	CONFIG_ACCEPT_PARTICIPANTS,
+	CONFIG_ACCEPT_ANYONE,
+};
+
+enum config_imap_tls {         /* [imap] tls */
+	CONFIG_IMAP_TLS_IMAPS,
+	CONFIG_IMAP_TLS_STARTTLS,
+	CONFIG_IMAP_TLS_NONE,
+};
+
+enum config_smtp_tls {         /* [smtp] tls */
+	CONFIG_SMTP_TLS_URL,
+	CONFIG_SMTP_TLS_STARTTLS,
+};
+
 struct config {
 	char *path;               /* the file that was read (absolute) */
 
@@ -23,8 +50,8 @@ struct config {
 	char **org_domains;       /* NULL-terminated, lower case */
 	char **case_types;        /* NULL-terminated, the fixed type list */
 
-	char *case_reply_to_solved;   /* reopen | new | note */
-	char *case_accept_from;       /* participants | anyone */
+	enum config_reply_solved case_reply_to_solved;
+	enum config_accept_from case_accept_from;
 	int case_max_messages_per_hour;
 
 	/* [store] */
@@ -37,7 +64,7 @@ struct config {
 	/* [imap] (host NULL: no IMAP configured) */
 	char *imap_host;
 	int imap_port;            /* 0: 993 for imaps, else 143 */
-	char *imap_tls;           /* imaps | starttls | none */
+	enum config_imap_tls imap_tls;
 	int imap_tls_verify;
 	char *imap_ca_file;       /* NULL: system trust */
 	char *imap_user;
@@ -62,7 +89,7 @@ struct config {
 
 	/* [smtp] (url NULL: mail is queued but not sent) */
 	char *smtp_url;
-	char *smtp_tls;               /* url | starttls */
+	enum config_smtp_tls smtp_tls;
 	int smtp_tls_verify;
 	char *smtp_ca_file;
 	char *smtp_user;

@@ -248,9 +248,10 @@ config_set_enum(struct config *cfg, const struct config_key *k,
 	char why[200];
 	int found = 0;
 
-	for (char **w = words; *w != NULL; w++)
-		if (g_ascii_strcasecmp(*w, value) == 0) {
-			*(char **)((char *)cfg + k->offset) = g_strdup(*w);
+	/* The enum's constants follow the order of the choices (config.h). */
+	for (int i = 0; words[i] != NULL; i++)
+		if (g_ascii_strcasecmp(words[i], value) == 0) {
+			*(int *)(void *)((char *)cfg + k->offset) = i;
 			found = 1;
 		}
 	g_strfreev(words);
@@ -514,7 +515,8 @@ config_free(struct config **cfgp)
 
 		if (k->type == CONFIG_LIST)
 			g_strfreev(*(char ***)slot);
-		else if (k->type != CONFIG_INT && k->type != CONFIG_BOOL)
+		else if (k->type != CONFIG_INT && k->type != CONFIG_BOOL &&
+			 k->type != CONFIG_ENUM)
 			g_free(*(char **)slot);
 	}
 	g_free(cfg->path);

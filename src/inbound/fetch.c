@@ -88,8 +88,8 @@ fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
 		return cm_error_set(err, CM_ECONFIG, "%s: [imap] password_file "
 				    "is needed to fetch mail", cfg->path);
 	conf->host = cfg->imap_host;
-	conf->tls = strcmp(cfg->imap_tls, "imaps") == 0 ? IMAP_TLS_IMAPS :
-		    strcmp(cfg->imap_tls, "starttls") == 0 ? IMAP_TLS_STARTTLS :
+	conf->tls = cfg->imap_tls == CONFIG_IMAP_TLS_IMAPS ? IMAP_TLS_IMAPS :
+		    cfg->imap_tls == CONFIG_IMAP_TLS_STARTTLS ? IMAP_TLS_STARTTLS :
 		    IMAP_TLS_NONE;
 	conf->port = cfg->imap_port != 0 ? cfg->imap_port :
 		     conf->tls == IMAP_TLS_IMAPS ? 993 : 143;

@@ -631,7 +631,7 @@ job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 	/* Our own organisation's people are the desk's agents. */
 	*ok_r = job->trusted || job->signed_case == job->case_id ||
 		config_is_org_address(job->ing->cfg, job->mm->from.address) ||
-		g_strcmp0(job->ing->cfg->case_accept_from, "anyone") == 0;
+		job->ing->cfg->case_accept_from == CONFIG_ACCEPT_ANYONE;
 	rc = *ok_r ? 0 : store_case_knows(job->ing->store, job->case_id,
 					  job->mm->from.address, &person,
 					  &domain, err);
@@ -677,7 +677,7 @@ job_hold(struct ingest_job *job, char *reason, struct cm_error *err)
 static int
 job_solved_policy(struct ingest_job *job, struct cm_error *err)
 {
-	const char *policy = job->ing->cfg->case_reply_to_solved;
+	enum config_reply_solved policy = job->ing->cfg->case_reply_to_solved;
 	struct case_ctx ctx;
 	int solved, rc;
 
@@ -686,13 +686,13 @@ job_solved_policy(struct ingest_job *job, struct cm_error *err)
 		return rc;
 	if (!solved)
 		return 0;
-	if (strcmp(policy, "new") == 0) {
+	if (policy == CONFIG_REPLY_SOLVED_NEW) {
 		job_note(job, "%s is solved: a new case (reply_to_solved = new)",
 			 job->num);
 		job->case_id = 0;
 		return 0;
 	}
-	if (strcmp(policy, "note") == 0) {
+	if (policy == CONFIG_REPLY_SOLVED_NOTE) {
 		job_note(job, "%s stays solved (reply_to_solved = note)", job->num);
 		return 0;
 	}

@@ -39,8 +39,8 @@ outbox_connect(struct outbox *ob, struct cm_error *err)
 				     err)) != 0)
 		return rc;
 	conf.url = cfg->smtp_url;
-	conf.tls = strcmp(cfg->smtp_tls, "starttls") == 0 ? SMTP_TLS_STARTTLS
-							  : SMTP_TLS_URL;
+	conf.tls = cfg->smtp_tls == CONFIG_SMTP_TLS_STARTTLS ? SMTP_TLS_STARTTLS
+							     : SMTP_TLS_URL;
 	conf.tls_verify = cfg->smtp_tls_verify;
 	conf.ca_file = cfg->smtp_ca_file;
 	conf.user = cfg->smtp_user;

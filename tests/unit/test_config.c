@@ -92,6 +92,35 @@ test_values(void **state)
 
 /* "$CREDENTIALS_DIRECTORY/NAME" resolves at load time, and only to a file
  * directly in that directory. */
+/* Each enum key's words load as the constants config.h lists, in order. */
+static void
+test_enums(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir, "");
+
+	(void)state;
+	assert_int_equal(cfg->case_reply_to_solved, CONFIG_REPLY_SOLVED_REOPEN);
+	assert_int_equal(cfg->case_accept_from, CONFIG_ACCEPT_PARTICIPANTS);
+	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_IMAPS);
+	assert_int_equal(cfg->smtp_tls, CONFIG_SMTP_TLS_URL);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\nreply_to_solved = note\n"
+		      "accept_from = Anyone\n[imap]\ntls = none\n"
+		      "[smtp]\ntls = starttls\n");
+	assert_int_equal(cfg->case_reply_to_solved, CONFIG_REPLY_SOLVED_NOTE);
+	assert_int_equal(cfg->case_accept_from, CONFIG_ACCEPT_ANYONE);
+	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_NONE);
+	assert_int_equal(cfg->smtp_tls, CONFIG_SMTP_TLS_STARTTLS);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\nreply_to_solved = new\n"
+		      "[imap]\ntls = starttls\n");
+	assert_int_equal(cfg->case_reply_to_solved, CONFIG_REPLY_SOLVED_NEW);
+	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_STARTTLS);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
 static void
 test_credentials(void **state)
 {
@@ -190,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_choose_path),
