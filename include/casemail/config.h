@@ -5,6 +5,12 @@
  * bounds; unknown groups or keys, bad values and missing files are errors that
  * name the file, the group and the key.  Relative paths resolve against the
  * directory of the configuration file.
+ *
+ * Threads: a loaded struct config is never changed, so any number of threads
+ * may read one at once.  Whoever loaded it frees it, after every thread that
+ * borrowed it has stopped (casemaild's reload stops its threads, loads a new
+ * config and starts them again with it).  config_load() and the other
+ * functions here share no state and may run on any thread.
  */
 #ifndef CASEMAIL_CONFIG_H
 #define CASEMAIL_CONFIG_H

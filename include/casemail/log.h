@@ -4,6 +4,13 @@
  * Lines look like "casemaild: warning: store: database is locked".  Callers
  * put "case=CV000123 msgid=<...>" in the text where they have them.
  * log_warn()/log_err() append strerror(errno); the *x variants do not.
+ *
+ * Threads: the log_debug() ... log_errx() calls may be made from any thread
+ * at any time (the poll's store worker logs beside the poll); each line is
+ * built in a local buffer and written with one stdio call, which locks the
+ * stream.  log_init() and log_set_debug() set process-wide state: call them
+ * at start-up (or on reload, from the main thread) before other threads
+ * log.  errno is preserved across every call.
  */
 #ifndef CASEMAIL_LOG_H
 #define CASEMAIL_LOG_H

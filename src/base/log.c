@@ -40,8 +40,12 @@ log_vline(const char *level, int with_errno, int saved_errno, const char *fmt,
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (with_errno) {
 		size_t len = strlen(line);
-		snprintf(line + len, sizeof(line) - len, ": %s",
-			 strerror(saved_errno));
+		char why[256];
+
+		/* strerror() may share one buffer between threads. */
+		if (strerror_r(saved_errno, why, sizeof(why)) != 0)
+			snprintf(why, sizeof(why), "error %d", saved_errno);
+		snprintf(line + len, sizeof(line) - len, ": %s", why);
 	}
 	/* Never let a control character from message content split the line. */
 	for (char *p = line; *p != '\0'; p++)
