@@ -21,7 +21,7 @@
 
 /* What naming and typing a file needs besides libytnef's attachment. */
 struct tnef_ctx {
-	const struct tnef_scan *scan;
+	const struct tnef_scan_result *scan;
 	unsigned codepage;   /* of the stream's 8-bit strings, 0 if unknown */
 };
 
@@ -400,7 +400,7 @@ tnef_read_body(const struct tnef_ctx *c, TNEFStruct *t, struct tnef_result *r)
 /* ---- the whole stream ----------------------------------------------------- */
 
 static struct tnef_result *
-tnef_collect(const struct tnef_scan *s, TNEFStruct *t)
+tnef_collect(const struct tnef_scan_result *s, TNEFStruct *t)
 {
 	struct tnef_result *r = g_new0(struct tnef_result, 1);
 	struct tnef_ctx c = { s, 0 };
@@ -420,7 +420,7 @@ tnef_collect(const struct tnef_scan *s, TNEFStruct *t)
 }
 
 static int
-tnef_parse(const struct tnef_scan *s, struct tnef_result **res_r,
+tnef_parse(const struct tnef_scan_result *s, struct tnef_result **res_r,
 	   struct cm_error *err)
 {
 	TNEFStruct t;
@@ -445,7 +445,7 @@ tnef_unpack(const void *data, size_t len, struct tnef_result **res_r,
 	    struct cm_error *err)
 {
 	const guint8 *p = data;
-	struct tnef_scan s;
+	struct tnef_scan_result s;
 	int rc;
 
 	*res_r = NULL;

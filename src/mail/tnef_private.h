@@ -28,7 +28,7 @@ struct tnef_prop {
 };
 
 /* What the scan of a stream found. */
-struct tnef_scan {
+struct tnef_scan_result {
 	size_t end;          /* up to the end of the last whole attribute */
 	size_t trailing;     /* bytes after it: padding or damage */
 	int attributes, files;
@@ -47,12 +47,12 @@ uint32_t tnef_le32(const guint8 *p);
  * or CM_EINPUT over the limits of tnef.h or without one whole attribute.
  * Free with tnef_scan_clear() either way.
  */
-int tnef_scan(const guint8 *p, size_t len, struct tnef_scan *s,
+int tnef_scan(const guint8 *p, size_t len, struct tnef_scan_result *s,
 	      struct cm_error *err);
-void tnef_scan_clear(struct tnef_scan *s);
+void tnef_scan_clear(struct tnef_scan_result *s);
 
 /* A property of an object by id and type, or NULL. */
-const struct tnef_prop *tnef_scan_prop(const struct tnef_scan *s,
+const struct tnef_prop *tnef_scan_prop(const struct tnef_scan_result *s,
 				       int object, unsigned id,
 				       unsigned type);
 

@@ -111,7 +111,7 @@ tnef_wanted(uint32_t tag)
 /* Record a value we read, unless the object already has one (the first
  * wins; a repeat cannot grow the table). */
 static void
-tnef_keep_prop(struct tnef_scan *s, int object, uint32_t tag,
+tnef_keep_prop(struct tnef_scan_result *s, int object, uint32_t tag,
 	       const guint8 *data, size_t len)
 {
 	struct tnef_prop p = { object, tag, data, len };
@@ -173,7 +173,7 @@ tnef_walk_value(struct tnef_walk *w, unsigned type, const guint8 **v,
  * before it stays good.
  */
 static int
-tnef_walk_prop(struct tnef_walk *w, struct tnef_scan *s, int object)
+tnef_walk_prop(struct tnef_walk *w, struct tnef_scan_result *s, int object)
 {
 	uint32_t tag, count = 1;
 	unsigned type;
@@ -202,7 +202,7 @@ tnef_walk_prop(struct tnef_walk *w, struct tnef_scan *s, int object)
 }
 
 static void
-tnef_walk_block(const guint8 *b, size_t n, struct tnef_scan *s, int object)
+tnef_walk_block(const guint8 *b, size_t n, struct tnef_scan_result *s, int object)
 {
 	struct tnef_walk w = { b, n, 0 };
 	uint32_t count;
@@ -279,7 +279,7 @@ tnef_pass(GHashTable *seen, int object, uint32_t id, size_t alen)
 
 /* Count the attribute against the limits; 0 if within them. */
 static int
-tnef_count(struct tnef_scan *s, uint32_t id, struct cm_error *err)
+tnef_count(struct tnef_scan_result *s, uint32_t id, struct cm_error *err)
 {
 	if (++s->attributes > TNEF_MAX_ATTRIBUTES)
 		return cm_error_set(err, CM_EINPUT, "more than %d TNEF "
@@ -291,7 +291,7 @@ tnef_count(struct tnef_scan *s, uint32_t id, struct cm_error *err)
 }
 
 static void
-tnef_take(struct tnef_scan *s, GHashTable *seen, const guint8 *attr,
+tnef_take(struct tnef_scan_result *s, GHashTable *seen, const guint8 *attr,
 	  size_t n)
 {
 	uint32_t id = tnef_le32(attr + 1);
@@ -306,7 +306,7 @@ tnef_take(struct tnef_scan *s, GHashTable *seen, const guint8 *attr,
 }
 
 int
-tnef_scan(const guint8 *p, size_t len, struct tnef_scan *s,
+tnef_scan(const guint8 *p, size_t len, struct tnef_scan_result *s,
 	  struct cm_error *err)
 {
 	GHashTable *seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
@@ -338,7 +338,7 @@ tnef_scan(const guint8 *p, size_t len, struct tnef_scan *s,
 }
 
 void
-tnef_scan_clear(struct tnef_scan *s)
+tnef_scan_clear(struct tnef_scan_result *s)
 {
 	if (s->kept != NULL)
 		g_byte_array_unref(s->kept);
@@ -349,7 +349,7 @@ tnef_scan_clear(struct tnef_scan *s)
 }
 
 const struct tnef_prop *
-tnef_scan_prop(const struct tnef_scan *s, int object, unsigned id,
+tnef_scan_prop(const struct tnef_scan_result *s, int object, unsigned id,
 	       unsigned type)
 {
 	for (guint i = 0; i < s->props->len; i++) {
