@@ -131,28 +131,17 @@ outbox_record(struct outbox *ob, const struct store_outbox *m,
 }
 
 static void
-outbox_result_free(gpointer p)
-{
-	struct smtp_rcpt_result *r = p;
-
-	g_free(r->address);
-	g_free(r->text);
-	g_free(r);
-}
-
-static void
 outbox_refused(GPtrArray *rcpts, const struct cm_error *err,
 	       GPtrArray **results_r)
 {
 	smtp_results_free(results_r);
-	*results_r = g_ptr_array_new_with_free_func(outbox_result_free);
+	*results_r = smtp_results_new((const char *const *)rcpts->pdata,
+				      rcpts->len);
 	for (guint i = 0; i < rcpts->len; i++) {
-		struct smtp_rcpt_result *r = g_new0(struct smtp_rcpt_result, 1);
+		struct smtp_rcpt_result *r = (*results_r)->pdata[i];
 
-		r->address = g_strdup(rcpts->pdata[i]);
 		r->status = SMTP_RCPT_PERMFAIL;
 		r->text = g_strdup(err != NULL ? err->msg : "refused");
-		g_ptr_array_add(*results_r, r);
 	}
 }
 
@@ -178,7 +167,7 @@ outbox_one(struct outbox *ob, int64_t id, int64_t now, struct cm_error *err)
 	data = g_bytes_get_data(m->raw, &len);
 	if (rcpts->len == 0) {
 		/* Nothing pending (an operator's retry raced a send). */
-		results = g_ptr_array_new_with_free_func(outbox_result_free);
+		results = smtp_results_new(NULL, 0);
 		send_rc = 0;
 	} else {
 		send_rc = smtp_send(ob->smtp, m->env_from,
