@@ -949,33 +949,6 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 	return rc;
 }
 
-/* Apply the template's Sets-Status. */
-static int
-ob_reply_status(struct outbound *o, struct ob_reply *rp,
-		const struct outbound_reply *r, int64_t now,
-		struct cm_error *err)
-{
-	struct case_ctx ctx = { o->store, o->cfg, r->actor, now };
-	const char *want = rp->t != NULL ? rp->t->sets_status : NULL;
-	const struct store_case *c = rp->oc.c;
-	int rc = 0;
-
-	if (want == NULL)
-		return 0;
-	if (strcmp(want, "solved") == 0) {
-		if (strcmp(c->status, "solved") != 0)
-			rc = case_solve(&ctx, c->id, err);
-	} else if (strcmp(want, "pending") == 0) {
-		rc = case_set_waiting(&ctx, c->id, "outside support", err);
-	} else {
-		if (strcmp(c->status, "solved") == 0)
-			rc = case_reopen(&ctx, c->id, err);
-		if (rc == 0)
-			rc = case_set_waiting(&ctx, c->id, NULL, err);
-	}
-	return rc;
-}
-
 static int
 ob_reply_queue(struct outbound *o, struct ob_reply *rp,
 	       const struct outbound_reply *r, int64_t now, GString *preview_r,
@@ -1083,7 +1056,9 @@ outbound_reply(struct outbound *o, int64_t case_id,
 		rc = case_event_add(&ctx, case_id, "reply", NULL,
 				    rp.t != NULL ? rp.t->name : "text", NULL, err);
 	if (rc == 0 && m != NULL)
-		rc = ob_reply_status(o, &rp, r, now, err);
+		rc = case_apply_template_status(&ctx, rp.oc.c, rp.t != NULL
+						? rp.t->sets_status : NULL,
+						err);
 	if (rc == 0 && m != NULL)
 		rc = ob_notify(o, case_id, m, now, !ob_reply_to_customer(&rp),
 			       err);
