@@ -24,6 +24,8 @@
 /* Mails looked at per drain: bounds one round's work. */
 #define OUTBOX_BATCH 100
 
+/* One sender per thread (it uses its store connection and SMTP session
+ * alone); store and cfg are borrowed and must outlive it. */
 struct outbox_sender {
 	struct store *store;       /* borrowed */
 	const struct config *cfg;  /* borrowed */
