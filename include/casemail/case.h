@@ -95,6 +95,18 @@ int case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
 int case_set_waiting(const struct case_ctx *ctx, int64_t id, const char *on,
 		     struct cm_error *err);
 
+/*
+ * Apply the status a template sets (its Sets-Status: "solved", "pending"
+ * or "active"; NULL: nothing) after an agent's reply on case c, as loaded
+ * before the reply.  solved solves the case unless it already is; pending
+ * marks it waiting on "outside support" (which reopens a solved case);
+ * active reopens a solved case and clears the waiting.  Audited like the
+ * changes it makes; returns their errors.
+ */
+int case_apply_template_status(const struct case_ctx *ctx,
+			       const struct store_case *c, const char *status,
+			       struct cm_error *err);
+
 /* Append an audit event by ctx->actor at ctx->now. */
 int case_event_add(const struct case_ctx *ctx, int64_t id, const char *what,
 		   const char *old_v, const char *new_v, const char *detail,

@@ -11,6 +11,18 @@
  * (its To and Cc), the desk's own addresses, people whose mail bounces,
  * and anyone over the token buckets ([smtp] limit_per_case_hour per
  * recipient and case, limit_global_hour in all): one mail per recipient.
+ *
+ * Ownership: struct outbound borrows its store, configuration and
+ * template list, which must outlive it; it owns only the Message-ID key
+ * it loads on first use (freed by outbound_clear()).  Arguments are
+ * borrowed for the call; *preview_r is the caller's.
+ *
+ * Threads: a struct outbound belongs to one thread at a time, like the
+ * store connection it uses (each daemon thread has its own pair).  The
+ * configuration and the loaded templates are only read here, so several
+ * struct outbound in different threads may share them as long as nobody
+ * changes or frees them meanwhile (a reload swaps them only after the
+ * threads that use them have stopped).
  */
 #ifndef CASEMAIL_OUTBOUND_H
 #define CASEMAIL_OUTBOUND_H
@@ -30,9 +42,10 @@ struct outbound {
 	int queued;                /* mails queued through this context */
 };
 
-/* Set up (nothing is read yet). */
+/* Set up (nothing is read yet); store, cfg and templates are borrowed. */
 void outbound_init(struct outbound *o, struct store *store,
 		   const struct config *cfg, GPtrArray *templates);
+/* Forget the key; the borrowed objects are left alone. */
 void outbound_clear(struct outbound *o);
 
 /*

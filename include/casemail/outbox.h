@@ -24,7 +24,9 @@
 /* Mails looked at per drain: bounds one round's work. */
 #define OUTBOX_BATCH 100
 
-struct outbox {
+/* One sender per thread (it uses its store connection and SMTP session
+ * alone); store and cfg are borrowed and must outlive it. */
+struct outbox_sender {
 	struct store *store;       /* borrowed */
 	const struct config *cfg;  /* borrowed */
 	struct smtp *smtp;         /* opened on first use */
@@ -33,10 +35,10 @@ struct outbox {
 	int warned_unconfigured;
 };
 
-void outbox_init(struct outbox *ob, struct store *store,
+void outbox_init(struct outbox_sender *ob, struct store *store,
 		 const struct config *cfg);
 /* Close the SMTP session and forget the password. */
-void outbox_clear(struct outbox *ob);
+void outbox_clear(struct outbox_sender *ob);
 
 /*
  * Send every mail due at now (up to OUTBOX_BATCH, or until *stop).
@@ -44,10 +46,11 @@ void outbox_clear(struct outbox *ob);
  * server could not be reached (the mails stay queued); store errors as
  * such.  *sent_r (may be NULL): recipients delivered this round.
  */
-int outbox_drain(struct outbox *ob, int64_t now, volatile int *stop,
+int outbox_drain(struct outbox_sender *ob, int64_t now, volatile int *stop,
 		 int *sent_r, struct cm_error *err);
 
 /* When the next queued mail is due (0: none queued). */
-int outbox_next_due(struct outbox *ob, int64_t *when_r, struct cm_error *err);
+int outbox_next_due(struct outbox_sender *ob, int64_t *when_r,
+		    struct cm_error *err);
 
 #endif

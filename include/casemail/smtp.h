@@ -72,6 +72,15 @@ int smtp_send(struct smtp *smtp, const char *from, const char *const *rcpts,
 	      size_t n_rcpts, const char *data, size_t len,
 	      GPtrArray **results_r, struct cm_error *err);
 
+/*
+ * A new results array with one struct smtp_rcpt_result per recipient, in
+ * order: address copied, status SMTP_RCPT_OK, code 0, text NULL, for the
+ * caller to fill in (rcpts may be NULL when n_rcpts is 0).  Free with
+ * smtp_results_free(), which frees the results too.
+ */
+GPtrArray *smtp_results_new(const char *const *rcpts, size_t n_rcpts);
+
+/* Free results and every result in it; accepts NULL and clears it. */
 void smtp_results_free(GPtrArray **results);
 
 #endif

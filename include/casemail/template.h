@@ -64,7 +64,8 @@ int template_load_dir(const char *dir, GPtrArray **templates_r,
 /* The template called name in list, or NULL. */
 const struct template *template_find(GPtrArray *list, const char *name);
 
-void template_free(struct template *t);
+/* Free *tp and set it to NULL; accepts NULL and a NULL *tp. */
+void template_free(struct template **tp);
 
 /*
  * The required value names that vars (char * -> char *) lacks or has

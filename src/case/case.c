@@ -385,6 +385,30 @@ case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err)
 	return case_set_status(ctx, id, "active", err);
 }
 
+int
+case_apply_template_status(const struct case_ctx *ctx,
+			   const struct store_case *c, const char *status,
+			   struct cm_error *err)
+{
+	int rc = 0;
+
+	if (status == NULL)
+		return 0;
+	/* A second "solved" is no news, so it is not refused either. */
+	if (strcmp(status, "solved") == 0) {
+		if (strcmp(c->status, "solved") != 0)
+			rc = case_solve(ctx, c->id, err);
+	} else if (strcmp(status, "pending") == 0) {
+		rc = case_set_waiting(ctx, c->id, "outside support", err);
+	} else {
+		if (strcmp(c->status, "solved") == 0)
+			rc = case_reopen(ctx, c->id, err);
+		if (rc == 0)
+			rc = case_set_waiting(ctx, c->id, NULL, err);
+	}
+	return rc;
+}
+
 /* The owner of side on c, or NULL. */
 static const struct store_person *
 case_owner_of(const struct store_case *c, const char *side)

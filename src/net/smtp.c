@@ -366,8 +366,8 @@ trace_answer(const struct smtp_trace *t, size_t i)
 	return NULL;
 }
 
-static GPtrArray *
-results_new(const char *const *rcpts, size_t n_rcpts)
+GPtrArray *
+smtp_results_new(const char *const *rcpts, size_t n_rcpts)
 {
 	GPtrArray *a = g_ptr_array_new_full((guint)n_rcpts, result_free);
 
@@ -538,7 +538,7 @@ smtp_send(struct smtp *smtp, const char *from, const char *const *rcpts,
 		return rc;
 	cres = smtp_perform(smtp, from, rcpts, n_rcpts, data != NULL ? data : "",
 			    len);
-	results = results_new(rcpts, n_rcpts);
+	results = smtp_results_new(rcpts, n_rcpts);
 	if (results_fill(results, &smtp->trace) != 0) {
 		char *why = g_strdup_printf("%s: %s", smtp->where,
 					    smtp_curl_text(smtp, cres));

@@ -8,7 +8,8 @@
 #include "casemail/log.h"
 
 void
-outbox_init(struct outbox *ob, struct store *store, const struct config *cfg)
+outbox_init(struct outbox_sender *ob, struct store *store,
+	    const struct config *cfg)
 {
 	memset(ob, 0, sizeof(*ob));
 	ob->store = store;
@@ -16,7 +17,7 @@ outbox_init(struct outbox *ob, struct store *store, const struct config *cfg)
 }
 
 void
-outbox_clear(struct outbox *ob)
+outbox_clear(struct outbox_sender *ob)
 {
 	smtp_close(&ob->smtp);
 	if (ob->password != NULL)
@@ -26,7 +27,7 @@ outbox_clear(struct outbox *ob)
 }
 
 static int
-outbox_connect(struct outbox *ob, struct cm_error *err)
+outbox_connect(struct outbox_sender *ob, struct cm_error *err)
 {
 	const struct config *cfg = ob->cfg;
 	struct smtp_conf conf = { 0 };
@@ -60,8 +61,9 @@ outbox_backoff(const struct config *cfg, int attempts)
 }
 
 static int
-outbox_event(struct outbox *ob, const struct store_outbox *m, const char *who,
-	     const char *why, int64_t now, struct cm_error *err)
+outbox_event(struct outbox_sender *ob, const struct store_outbox *m,
+	     const char *who, const char *why, int64_t now,
+	     struct cm_error *err)
 {
 	struct case_ctx ctx = { ob->store, ob->cfg, "casemail", now };
 	char num[CASENUM_BUF_SIZE] = "-";
@@ -78,7 +80,7 @@ outbox_event(struct outbox *ob, const struct store_outbox *m, const char *who,
 
 /* Record each recipient's outcome of one attempt. */
 static int
-outbox_record(struct outbox *ob, const struct store_outbox *m,
+outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 	      GPtrArray *results, int64_t now, char **last_r,
 	      struct cm_error *err)
 {
@@ -131,34 +133,24 @@ outbox_record(struct outbox *ob, const struct store_outbox *m,
 }
 
 static void
-outbox_result_free(gpointer p)
-{
-	struct smtp_rcpt_result *r = p;
-
-	g_free(r->address);
-	g_free(r->text);
-	g_free(r);
-}
-
-static void
 outbox_refused(GPtrArray *rcpts, const struct cm_error *err,
 	       GPtrArray **results_r)
 {
 	smtp_results_free(results_r);
-	*results_r = g_ptr_array_new_with_free_func(outbox_result_free);
+	*results_r = smtp_results_new((const char *const *)rcpts->pdata,
+				      rcpts->len);
 	for (guint i = 0; i < rcpts->len; i++) {
-		struct smtp_rcpt_result *r = g_new0(struct smtp_rcpt_result, 1);
+		struct smtp_rcpt_result *r = (*results_r)->pdata[i];
 
-		r->address = g_strdup(rcpts->pdata[i]);
 		r->status = SMTP_RCPT_PERMFAIL;
 		r->text = g_strdup(err != NULL ? err->msg : "refused");
-		g_ptr_array_add(*results_r, r);
 	}
 }
 
 /* One mail: send to its pending recipients, then commit the outcome. */
 static int
-outbox_one(struct outbox *ob, int64_t id, int64_t now, struct cm_error *err)
+outbox_one(struct outbox_sender *ob, int64_t id, int64_t now,
+	   struct cm_error *err)
 {
 	struct store_outbox *m = NULL;
 	GPtrArray *rcpts = g_ptr_array_new(), *results = NULL;
@@ -178,7 +170,7 @@ outbox_one(struct outbox *ob, int64_t id, int64_t now, struct cm_error *err)
 	data = g_bytes_get_data(m->raw, &len);
 	if (rcpts->len == 0) {
 		/* Nothing pending (an operator's retry raced a send). */
-		results = g_ptr_array_new_with_free_func(outbox_result_free);
+		results = smtp_results_new(NULL, 0);
 		send_rc = 0;
 	} else {
 		send_rc = smtp_send(ob->smtp, m->env_from,
@@ -214,8 +206,8 @@ out:
 }
 
 int
-outbox_drain(struct outbox *ob, int64_t now, volatile int *stop, int *sent_r,
-	     struct cm_error *err)
+outbox_drain(struct outbox_sender *ob, int64_t now, volatile int *stop,
+	     int *sent_r, struct cm_error *err)
 {
 	GArray *ids = NULL;
 	int before = ob->sent, rc;
@@ -245,7 +237,8 @@ outbox_drain(struct outbox *ob, int64_t now, volatile int *stop, int *sent_r,
 }
 
 int
-outbox_next_due(struct outbox *ob, int64_t *when_r, struct cm_error *err)
+outbox_next_due(struct outbox_sender *ob, int64_t *when_r,
+		struct cm_error *err)
 {
 	GArray *ids = NULL;
 	struct store_outbox *m = NULL;

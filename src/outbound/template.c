@@ -871,16 +871,20 @@ template_parse(const char *name, const char *path, const char *text,
 	*t_r = t;
 	t = NULL;
 out:
-	template_free(t);
+	template_free(&t);
 	g_free(norm);
 	return rc;
 }
 
 void
-template_free(struct template *t)
+template_free(struct template **tp)
 {
-	if (t == NULL)
+	struct template *t;
+
+	if (tp == NULL || *tp == NULL)
 		return;
+	t = *tp;
+	*tp = NULL;
 	g_free(t->name);
 	g_free(t->path);
 	g_free(t->description);
@@ -921,7 +925,9 @@ compare_names(gconstpointer a, gconstpointer b)
 static void
 free_template_cb(gpointer p)
 {
-	template_free(p);
+	struct template *t = p;
+
+	template_free(&t);
 }
 
 /* Load one file; *t_r stays NULL for what is not a regular file. */

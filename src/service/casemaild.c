@@ -41,7 +41,7 @@ struct run {
 	struct store *store;
 	GPtrArray *templates;
 	struct outbound out;
-	struct outbox outbox;
+	struct outbox_sender outbox;
 	struct ingest ing;
 	int in_txn;       /* messages in the open ingest transaction */
 	int refused;      /* a message was refused (ingest mode) */

@@ -39,7 +39,7 @@ struct daemon {
 	GThread *sender;
 	struct store *sstore;
 	struct outbound sout;
-	struct outbox outbox;
+	struct outbox_sender outbox;
 	/* shared */
 	GMutex lock;
 	GCond kick;

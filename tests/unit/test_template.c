@@ -152,7 +152,7 @@ test_parse_header(void **state)
 	assert_string_equal(g_ptr_array_index(t->requires, 2), "field.e-mail_2");
 	assert_string_equal(t->description, "Shown by casectl templates");
 	assert_string_equal(t->body, "Hello {{requester.name}},\n");
-	template_free(t);
+	template_free(&t);
 }
 
 static void
@@ -169,17 +169,17 @@ test_parse_optional(void **state)
 	assert_null(t->sets_status);
 	assert_null(t->description);
 	assert_string_equal(t->body, "");
-	template_free(t);
+	template_free(&t);
 
 	/* CRLF files parse like LF ones; a blank line may hold blanks. */
 	t = parse_ok("Subject: x\r\nTo: escalation\r\n \t\r\nline 1\r\nline 2");
 	assert_string_equal(g_ptr_array_index(t->to, 0), "escalation");
 	assert_string_equal(t->body, "line 1\nline 2");
-	template_free(t);
+	template_free(&t);
 
 	t = parse_ok("Subject: x\n\n\nTo: not a header\n");
 	assert_string_equal(t->body, "\nTo: not a header\n");
-	template_free(t);
+	template_free(&t);
 	template_free(NULL);
 }
 
@@ -421,7 +421,7 @@ test_render_missing_required(void **state)
 	missing = template_missing(t, NULL);
 	assert_int_equal(g_strv_length(missing), 3);
 	g_strfreev(missing);
-	template_free(t);
+	template_free(&t);
 }
 
 static void
@@ -446,7 +446,7 @@ test_render_subject_one_line(void **state)
 	g_free(subject);
 	g_free(body);
 	g_hash_table_unref(vars);
-	template_free(t);
+	template_free(&t);
 }
 
 /* Values are data: never expanded, never able to end the header. */
@@ -478,7 +478,7 @@ test_render_hostile_values(void **state)
 	g_free(subject);
 	g_free(body);
 	g_hash_table_unref(vars);
-	template_free(t);
+	template_free(&t);
 }
 
 /* ---- loading ------------------------------------------------------------ */

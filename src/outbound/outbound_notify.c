@@ -1,0 +1,209 @@
+/*
+ * outbound_notify.c - mail the desk sends by itself: notifications of a
+ * new message on a case to its people, acknowledgements of new cases and
+ * confirmations of unsubscriptions.
+ */
+#include "outbound_private.h"
+
+#include <string.h>
+
+#include "casemail/attach.h"
+#include "casemail/case.h"
+#include "casemail/log.h"
+
+/* Attach what fits in [smtp] max_attach_bytes; name everything. */
+static void
+ob_files_of_message(const struct outbound *o, const struct store_message *m,
+		    struct outbound_files *f)
+{
+	int64_t budget = o->cfg->smtp_max_attach_bytes;
+
+	for (guint i = 0; m->attachments != NULL && i < m->attachments->len; i++) {
+		const struct store_attachment *a = m->attachments->pdata[i];
+		const char *name = a->filename != NULL ? a->filename : "attachment";
+		char *data = NULL;
+		size_t len = 0;
+
+		outbound_files_name(f, name);
+		if (a->sha256 == NULL || a->size > budget)
+			continue;
+		if (attach_get(o->cfg->store_attachments, a->sha256, &data, &len,
+			       NULL) != 0)
+			continue;
+		budget -= (int64_t)len;
+		outbound_files_add(f, name, a->content_type,
+				   g_bytes_new_take(data, len));
+	}
+}
+
+static char *
+ob_unsubscribe_uri(const struct outbound *o, const char *num)
+{
+	const char *desk = outbound_desk_address(o), *at = strrchr(desk, '@');
+	char *lower = g_ascii_strdown(num, -1);
+	char *uri = g_strdup_printf("mailto:%.*s+unsubscribe-%s%s?subject="
+				    "unsubscribe", (int)(at - desk), desk,
+				    lower, at);
+
+	g_free(lower);
+	return uri;
+}
+
+static int
+ob_notify_one(struct outbound *o, const struct outbound_case *oc,
+	      const struct store_message *m, const char *who,
+	      GHashTable *vars, const struct outbound_files *files,
+	      int64_t now, struct cm_error *err)
+{
+	struct compose_address to = { NULL, who };
+	char *uri = ob_unsubscribe_uri(o, oc->num);
+	struct outbound_mail om = {
+		.kind = "notify", .oc = oc, .to = &to, .n_to = 1,
+		.author = m->from.name != NULL ? m->from.name
+					       : m->from.address,
+		.answering = m->message_id, .auto_generated = 1,
+		.list_unsubscribe = uri, .files = files, .recipient = who,
+	};
+	int rc = outbound_queue_template(o, template_find(o->templates,
+							  "notify"),
+					 vars, &om, now, err);
+
+	g_free(uri);
+	return rc;
+}
+
+/* who is over the rate limit: logged, and an event on the case. */
+static int
+ob_held_back(struct outbound *o, const struct outbound_case *oc,
+	     const struct store_message *m, const char *who, int64_t now,
+	     struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+
+	log_warnx("case=%s msgid=%s: notification to %s held back: over the "
+		  "rate limit", oc->num, m->message_id, who);
+	return case_event_add(&ctx, oc->c->id, "not notified", NULL, who,
+			      "over the rate limit", err);
+}
+
+static int
+ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
+	  int64_t now, int desk_only, struct cm_error *err)
+{
+	struct outbound_case oc;
+	struct outbound_files files;
+	GHashTable *vars = NULL;
+	GPtrArray *all = NULL;
+	const char *why;
+	int rc, ok = 0;
+
+	if (template_find(o->templates, "notify") == NULL)
+		return 0;
+	outbound_files_init(&files);
+	rc = outbound_case_load(o, case_id, &oc, err);
+	if (rc == 0) {
+		all = outbound_audience(o, &oc, desk_only);
+		ob_files_of_message(o, m, &files);
+		vars = outbound_case_vars(o, &oc);
+		outbound_message_vars(vars, m, files.names->str);
+	}
+	for (guint i = 0; rc == 0 && i < all->len; i++) {
+		const char *who = all->pdata[i];
+
+		rc = outbound_excluded(o, m, who, &why, err);
+		if (rc == 0 && why == NULL)
+			rc = outbound_allowed(o, case_id, who, now, &ok, err);
+		if (rc != 0 || why != NULL)
+			continue;
+		if (ok)
+			rc = ob_notify_one(o, &oc, m, who, vars, &files, now,
+					   err);
+		else
+			rc = ob_held_back(o, &oc, m, who, now, err);
+	}
+	if (all != NULL)
+		g_ptr_array_unref(all);
+	if (vars != NULL)
+		g_hash_table_unref(vars);
+	outbound_files_clear(&files);
+	outbound_case_clear(&oc);
+	return rc;
+}
+
+int
+outbound_notify(struct outbound *o, int64_t case_id,
+		const struct store_message *m, int64_t now,
+		struct cm_error *err)
+{
+	return ob_notify(o, case_id, m, now, 0, err);
+}
+
+int
+outbound_notify_desk(struct outbound *o, int64_t case_id,
+		     const struct store_message *m, int64_t now,
+		     struct cm_error *err)
+{
+	return ob_notify(o, case_id, m, now, 1, err);
+}
+
+/* ---- acknowledgements and confirmations --------------------------------- */
+
+/* A system mail from the desk to one person about a case. */
+static int
+ob_system_mail(struct outbound *o, int64_t case_id, const char *tname,
+	       const char *kind, const char *who, const char *who_name,
+	       const char *answering, int64_t now, struct cm_error *err)
+{
+	const struct template *t = template_find(o->templates, tname);
+	struct outbound_case oc;
+	struct compose_address to = { who_name, who };
+	struct outbound_mail om = {
+		.kind = kind, .oc = &oc, .to = &to, .n_to = 1,
+		.answering = answering, .auto_generated = 1, .recipient = who,
+	};
+	GHashTable *vars;
+	int rc;
+
+	if (t == NULL)
+		return 0;
+	rc = outbound_case_load(o, case_id, &oc, err);
+	if (rc == 0) {
+		vars = outbound_case_vars(o, &oc);
+		rc = outbound_queue_template(o, t, vars, &om, now, err);
+		g_hash_table_unref(vars);
+	}
+	outbound_case_clear(&oc);
+	return rc;
+}
+
+int
+outbound_acknowledge(struct outbound *o, int64_t case_id,
+		     const struct store_message *m, int64_t now,
+		     struct cm_error *err)
+{
+	const char *who = m->from.address;
+	int due = 0, rc;
+
+	if (who == NULL || config_is_org_address(o->cfg, who) ||
+	    outbound_is_desk(o, who) ||
+	    template_find(o->templates, "acknowledge") == NULL)
+		return 0;
+	rc = store_ack_due(o->store, who, now, o->cfg->case_ack_interval_secs,
+			   &due, err);
+	if (rc != 0 || !due)
+		return rc;
+	rc = store_ack_mark(o->store, who, now, err);
+	if (rc == 0)
+		rc = ob_system_mail(o, case_id, "acknowledge", "ack", who,
+				    m->from.name, m->message_id, now, err);
+	return rc;
+}
+
+int
+outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
+			     const char *address, int64_t now,
+			     struct cm_error *err)
+{
+	return ob_system_mail(o, case_id, "unsubscribed", "confirm", address,
+			      NULL, NULL, now, err);
+}

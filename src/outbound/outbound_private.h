@@ -1,0 +1,147 @@
+/*
+ * outbound_private.h - internals shared by the files of the outbound
+ * module:
+ *
+ *   outbound.c         the context, template variables, building and
+ *                      queueing one mail (outbound_queue())
+ *   outbound_rcpt.c    who a mail goes to, who is left out, rate limits
+ *   outbound_notify.c  notifications, acknowledgements, confirmations
+ *   outbound_reply.c   replies and canned responses
+ *   outbound_digest.c  the daily follow-up digest
+ *
+ * Not part of the module's contract; nothing outside src/outbound/
+ * includes it.  Static helpers keep the short ob_ prefix; what is shared
+ * here is named outbound_.
+ */
+#ifndef CASEMAIL_OUTBOUND_PRIVATE_H
+#define CASEMAIL_OUTBOUND_PRIVATE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "casemail/casenum.h"
+#include "casemail/compose.h"
+#include "casemail/outbound.h"
+#include "casemail/template.h"
+
+/* ---- outbound.c --------------------------------------------------------- */
+
+/* A case loaded for mailing about it. */
+struct outbound_case {
+	struct store_case *c;
+	GPtrArray *msgs;             /* struct store_message *, oldest first */
+	char num[CASENUM_BUF_SIZE];
+	char *topic_index;           /* the case's Outlook Thread-Index */
+};
+
+/* Load case_id and its messages; clear oc with outbound_case_clear()
+ * whatever this returns. */
+int outbound_case_load(struct outbound *o, int64_t case_id,
+		       struct outbound_case *oc, struct cm_error *err);
+void outbound_case_clear(struct outbound_case *oc);
+
+/* The attachments of one mail. */
+struct outbound_files {
+	GArray *parts;         /* struct compose_attachment */
+	GPtrArray *bytes;      /* GBytes * to unref */
+	GPtrArray *strings;    /* char *: names and types the parts borrow */
+	GString *names;        /* every attachment's name, comma-separated */
+};
+
+void outbound_files_init(struct outbound_files *f);
+void outbound_files_clear(struct outbound_files *f);
+/* Attach data (taken) as filename of type (both borrowed: from the
+ * caller, or kept alive in f->strings). */
+void outbound_files_add(struct outbound_files *f, const char *filename,
+			const char *type, GBytes *data);
+/* Append name to f->names. */
+void outbound_files_name(struct outbound_files *f, const char *name);
+
+/* One mail to build and queue: what differs between the kinds of mail.
+ * Everything is borrowed for the call. */
+struct outbound_mail {
+	const char *kind;            /* the outbox row's kind */
+	const struct outbound_case *oc; /* the case it is about, or NULL */
+	const char *author;          /* From "author via desk"; NULL: desk */
+	const struct compose_address *to;
+	size_t n_to;
+	const struct compose_address *cc;
+	size_t n_cc;
+	const char *subject;
+	const char *body;
+	const char *message_id;
+	const char *answering;       /* the Message-ID answered, or NULL */
+	int auto_generated;
+	const char *list_unsubscribe; /* a mailto: URI, or NULL */
+	const struct outbound_files *files; /* or NULL */
+	const char *recipient;       /* the one person it is for, or NULL */
+};
+
+/*
+ * Build om and queue it in the outbox to every To and Cc address (from
+ * the desk; about a case: Reply-To the desk, threaded into the case).
+ * With preview_r, append the message to it and queue nothing.
+ */
+int outbound_queue(struct outbound *o, const struct outbound_mail *om,
+		   int64_t now, GString *preview_r, struct cm_error *err);
+
+/*
+ * Render t with vars for om's one recipient (om->to[0]; recipient.email
+ * and recipient.name are set in vars) and queue it.  om's subject, body
+ * and Message-ID are filled in here and are valid only during the call.
+ */
+int outbound_queue_template(struct outbound *o, const struct template *t,
+			    GHashTable *vars, struct outbound_mail *om,
+			    int64_t now, struct cm_error *err);
+
+/* A new Message-ID for mail on case_id (0: none) to rcpt (NULL: many);
+ * *mid_r is g_free()d by the caller. */
+int outbound_new_msgid(struct outbound *o, int64_t case_id,
+		       const char *rcpt, char **mid_r, struct cm_error *err);
+
+/* The desk's address ([case] address, or a placeholder). */
+const char *outbound_desk_address(const struct outbound *o);
+
+/* vars[name] = value (copied; NULL becomes ""). */
+void outbound_set(GHashTable *vars, const char *name, const char *value);
+/* The case.*, requester.* and desk.* variables of oc (new table). */
+GHashTable *outbound_case_vars(const struct outbound *o,
+			       const struct outbound_case *oc);
+/* The message.* variables of m into v. */
+void outbound_message_vars(GHashTable *v, const struct store_message *m,
+			   const char *attachment_names);
+
+/* ---- outbound_rcpt.c ---------------------------------------------------- */
+
+/* The owner of side on c, or NULL. */
+const struct store_person *outbound_owner(const struct store_case *c,
+					  const char *side);
+/* The person the case is for (both may be NULL); borrowed from msgs or c. */
+void outbound_requester(GPtrArray *msgs, const struct store_case *c,
+			const char **name_r, const char **addr_r);
+
+/* Whether list (char *) holds address, regardless of case. */
+int outbound_has(GPtrArray *list, const char *address);
+/* Add address lower-cased unless empty or already in list. */
+void outbound_add_unique(GPtrArray *list, const char *address);
+/* Ours: the desk address, its plus forms, the envelope sender. */
+int outbound_is_desk(const struct outbound *o, const char *address);
+
+/* Add the addresses one template role (requester, participants, owners,
+ * watchers, shipper, carrier, escalation) or literal address stands for. */
+void outbound_role(const struct outbound *o, const struct outbound_case *oc,
+		   const char *role, GPtrArray *out);
+/* Everyone to be told of a message on oc, before the per-person
+ * exclusions; with desk_only the desk's side (owners, watchers) alone. */
+GPtrArray *outbound_audience(const struct outbound *o,
+			     const struct outbound_case *oc, int desk_only);
+/* Why who is not notified of m (*why_r, a constant), or *why_r NULL. */
+int outbound_excluded(const struct outbound *o, const struct store_message *m,
+		      const char *who, const char **why_r,
+		      struct cm_error *err);
+/* Take a token from who's bucket on case_id and the global one; *ok_r
+ * is 0 when either is empty. */
+int outbound_allowed(struct outbound *o, int64_t case_id, const char *who,
+		     int64_t now, int *ok_r, struct cm_error *err);
+
+#endif
