@@ -9,10 +9,6 @@
 #include "casemail/config.h"
 #include "casemail/mime.h"
 
-/* The header we put on every mail we send (compose.c writes it), to
- * recognise it coming back.  The one definition of its name. */
-#define CLASSIFY_LOOP_HEADER "X-Casemail-Loop"
-
 enum classify_kind {
 	CLASSIFY_PERSON,     /* written by someone: thread it */
 	CLASSIFY_AUTOREPLY,  /* out-of-office, auto-submitted, list/bulk */

@@ -39,7 +39,7 @@ struct compose_mail {
 	const char *thread_topic;      /* Outlook threading, or NULL */
 	const char *thread_index;      /* base64, or NULL */
 	int auto_generated;            /* RFC 3834 + X-Auto-Response-Suppress */
-	const char *loop_token;        /* CLASSIFY_LOOP_HEADER value or NULL */
+	const char *loop_token;        /* MIME_LOOP_HEADER value or NULL */
 	const char *list_unsubscribe;  /* a mailto: URI, or NULL */
 	const char *case_number;       /* X-Casemail-Case, or NULL */
 	int64_t date;                  /* Unix seconds */

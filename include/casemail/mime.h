@@ -19,6 +19,13 @@
 #include "casemail/error.h"
 
 /* Deeper nesting than this is not real mail; it is an attack. */
+/*
+ * The header we put on every mail we send (compose.c writes it), to
+ * recognise it coming back (mime_header.c reads it, classify.c judges it).
+ * The one definition of its name, in the lowest layer that needs it.
+ */
+#define MIME_LOOP_HEADER "X-Casemail-Loop"
+
 #define MIME_MAX_DEPTH 32
 /* More leaf parts than this are summarised, not walked. */
 #define MIME_MAX_PARTS 1000

@@ -49,7 +49,7 @@ classify_is_own(const struct mime_message *m, const struct config *cfg,
 				     ? strrchr(m->message_id, '@') : NULL;
 
 	if (m->x_loop != NULL) {
-		*why_r = "carries our loop header " CLASSIFY_LOOP_HEADER;
+		*why_r = "carries our loop header " MIME_LOOP_HEADER;
 		return 1;
 	}
 	if (cfg->case_address != NULL && m->from.address != NULL &&

@@ -209,5 +209,5 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	m->x_auto_response_suppress = mime_header(o, "X-Auto-Response-Suppress");
 	m->return_path = mime_header(o, "Return-Path");
 	m->list_id = mime_header(o, "List-Id");
-	m->x_loop = mime_header(o, "X-Casemail-Loop");
+	m->x_loop = mime_header(o, MIME_LOOP_HEADER);
 }

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "casemail/addr.h"
-#include "casemail/classify.h"
 #include "casemail/mime.h"
 
 char *
@@ -109,7 +108,7 @@ compose_system_headers(GMimeMessage *msg, const struct compose_mail *m)
 		compose_header(msg, "Precedence", "bulk");
 	}
 	if (m->loop_token != NULL)
-		compose_header(msg, CLASSIFY_LOOP_HEADER, m->loop_token);
+		compose_header(msg, MIME_LOOP_HEADER, m->loop_token);
 	if (m->case_number != NULL)
 		compose_header(msg, "X-Casemail-Case", m->case_number);
 	if (m->list_unsubscribe != NULL) {
