@@ -95,6 +95,10 @@ int case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err);
 int case_set_waiting(const struct case_ctx *ctx, int64_t id, const char *on,
 		     struct cm_error *err);
 
+/* The owner of side ("shipper" or "carrier") on c, borrowed from c, or NULL. */
+const struct store_person *case_owner_of(const struct store_case *c,
+					 const char *side);
+
 /*
  * Apply the status a template sets (its Sets-Status: "solved", "pending"
  * or "active"; NULL: nothing) after an agent's reply on case c, as loaded

@@ -410,7 +410,7 @@ case_apply_template_status(const struct case_ctx *ctx,
 }
 
 /* The owner of side on c, or NULL. */
-static const struct store_person *
+const struct store_person *
 case_owner_of(const struct store_case *c, const char *side)
 {
 	for (guint i = 0; i < c->owners->len; i++) {

@@ -134,7 +134,7 @@ static void
 ob_owner_var(GHashTable *v, const char *name, const struct store_case *c,
 	     const char *side)
 {
-	const struct store_person *p = outbound_owner(c, side);
+	const struct store_person *p = case_owner_of(c, side);
 
 	outbound_set(v, name, p != NULL ? p->address : NULL);
 }

@@ -112,10 +112,6 @@ void outbound_message_vars(GHashTable *v, const struct store_message *m,
 			   const char *attachment_names);
 
 /* ---- outbound_rcpt.c ---------------------------------------------------- */
-
-/* The owner of side on c, or NULL. */
-const struct store_person *outbound_owner(const struct store_case *c,
-					  const char *side);
 /* The person the case is for (both may be NULL); borrowed from msgs or c. */
 void outbound_requester(GPtrArray *msgs, const struct store_case *c,
 			const char **name_r, const char **addr_r);

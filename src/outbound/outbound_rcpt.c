@@ -7,17 +7,7 @@
 
 #include <string.h>
 
-const struct store_person *
-outbound_owner(const struct store_case *c, const char *side)
-{
-	for (guint i = 0; i < c->owners->len; i++) {
-		const struct store_person *p = c->owners->pdata[i];
-
-		if (g_strcmp0(p->side, side) == 0)
-			return p;
-	}
-	return NULL;
-}
+#include "casemail/case.h"
 
 /* The author of the case's first inbound mail, else its creator when that
  * is an address. */
@@ -104,7 +94,7 @@ outbound_role(const struct outbound *o, const struct outbound_case *oc,
 		ob_people(c->watchers, 0, out);
 	} else if (strcmp(role, "shipper") == 0 ||
 		   strcmp(role, "carrier") == 0) {
-		p = outbound_owner(c, role);
+		p = case_owner_of(c, role);
 		outbound_add_unique(out, p != NULL ? p->address : NULL);
 	} else if (strcmp(role, "escalation") == 0) {
 		outbound_add_unique(out, o->cfg->case_escalation_address);
