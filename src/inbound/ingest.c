@@ -36,6 +36,16 @@ ingest_outcome_name(enum ingest_outcome o)
 	return "?";
 }
 
+void
+ingest_init(struct ingest *ing, struct store *store,
+	    const struct config *cfg, struct outbound *out)
+{
+	memset(ing, 0, sizeof(*ing));
+	ing->store = store;
+	ing->cfg = cfg;
+	ing->out = out;
+}
+
 int
 ingest_sync(struct ingest *ing, struct cm_error *err)
 {
