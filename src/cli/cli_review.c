@@ -128,7 +128,7 @@ review_apply(struct cli *cli, void *data)
 {
 	struct review_act *act = data;
 	struct store_message *m = NULL;
-	struct ingest ing = { .store = cli->store, .cfg = cli->cfg };
+	struct ingest ing;
 	struct outbound out;
 	GPtrArray *templates = NULL;
 	int rc = store_message_get(cli->store, NULL, act->id, &m, &cli->err);
@@ -136,10 +136,10 @@ review_apply(struct cli *cli, void *data)
 	/* An accepted message is mailed on like any other: notifications,
 	 * and the acknowledgement when it opens a case. */
 	if (rc == 0 && act->accept &&
-	    (rc = cli_templates(cli, &templates)) == 0) {
+	    (rc = cli_templates(cli, &templates)) == 0)
 		outbound_init(&out, cli->store, cli->cfg, templates);
-		ing.out = &out;
-	}
+	ingest_init(&ing, cli->store, cli->cfg,
+		    templates != NULL ? &out : NULL);
 
 	if (rc == 0 && strcmp(m->state, "held") != 0 &&
 	    strcmp(m->state, "failed") != 0)
