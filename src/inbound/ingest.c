@@ -10,6 +10,7 @@
  */
 #include "casemail/ingest.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -213,7 +214,7 @@ job_message_row(struct ingest_job *job)
 	m->case_id = job->case_id;
 	m->message_id = g_strdup(mm->message_id);
 	m->direction = g_strdup("in");
-	m->state = g_strdup(job->state);
+	m->state = g_strdup(ingest_outcome_name(job->outcome));
 	m->reason = g_strdup(job->reason);
 	m->from.name = g_strdup(mm->from.name);
 	m->from.address = g_strdup(mm->from.address);
@@ -238,13 +239,16 @@ job_message_row(struct ingest_job *job)
 }
 
 int
-ingest_job_store_row(struct ingest_job *job, int with_attachments,
-	      struct cm_error *err)
+ingest_job_store_row(struct ingest_job *job, enum ingest_outcome outcome,
+		     int with_attachments, struct cm_error *err)
 {
 	struct store_message *m;
 	int rc = 0;
 
-	ingest_job_note(job, "%s", job->state);
+	assert(outcome == INGEST_STORED || outcome == INGEST_HELD ||
+	       outcome == INGEST_IGNORED);
+	job->outcome = outcome;
+	ingest_job_note(job, "%s", ingest_outcome_name(outcome));
 	m = job_message_row(job);
 	if (with_attachments)
 		rc = job_attachments(job, m, err);
@@ -313,10 +317,8 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 				      job->mm->subject, err);
 	if (rc == 0)
 		rc = job_skipped_events(job, err);
-	job->state = "stored";
-	job->outcome = INGEST_STORED;
 	if (rc == 0)
-		rc = ingest_job_store_row(job, 1, err);
+		rc = ingest_job_store_row(job, INGEST_STORED, 1, err);
 	return rc;
 }
 

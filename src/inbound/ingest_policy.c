@@ -48,11 +48,9 @@ ingest_job_unsubscribe(struct ingest_job *job, int *done_r,
 						  job->now, err);
 	ingest_job_note(job, "unsubscribe from %s%s", job->num,
 			changed ? "" : " (already)");
-	job->state = "ignored";
-	job->outcome = INGEST_IGNORED;
 	*done_r = 1;
 	if (rc == 0)
-		rc = ingest_job_store_row(job, 0, err);
+		rc = ingest_job_store_row(job, INGEST_IGNORED, 0, err);
 	return rc;
 }
 
@@ -85,8 +83,6 @@ ingest_job_noise(struct ingest_job *job, enum classify_kind kind,
 {
 	int rc = 0;
 
-	job->state = "ignored";
-	job->outcome = INGEST_IGNORED;
 	job->reason = g_strdup_printf("%s: %s", classify_name(kind), why);
 	ingest_job_note(job, "%s (%s)", classify_name(kind), why);
 	if (kind != CLASSIFY_OWN)
@@ -98,7 +94,7 @@ ingest_job_noise(struct ingest_job *job, enum classify_kind kind,
 				      job->mm->from.address, job->mm->subject,
 				      err);
 	if (rc == 0)
-		rc = ingest_job_store_row(job, 0, err);
+		rc = ingest_job_store_row(job, INGEST_IGNORED, 0, err);
 	return rc;
 }
 
@@ -150,11 +146,9 @@ ingest_job_flooding(struct ingest_job *job, int *flood_r,
 int
 ingest_job_hold(struct ingest_job *job, char *reason, struct cm_error *err)
 {
-	job->state = "held";
 	job->reason = reason;
-	job->outcome = INGEST_HELD;
 	ingest_job_note(job, "held: %s", reason);
-	return ingest_job_store_row(job, 0, err);
+	return ingest_job_store_row(job, INGEST_HELD, 0, err);
 }
 
 /* A reply to a Solved case: [case] reply_to_solved. */

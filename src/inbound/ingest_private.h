@@ -62,7 +62,6 @@ struct ingest_job {
 	GString *decision;
 	int64_t case_id;
 	char num[CASENUM_BUF_SIZE];
-	const char *state;        /* stored | held | ignored | failed */
 	char *reason;
 	enum ingest_outcome outcome;
 	int new_case;             /* this mail opened its case */
@@ -93,11 +92,12 @@ int ingest_job_event(struct ingest_job *job, const char *what,
 		     struct cm_error *err);
 
 /*
- * Write the message row in job->state (with attachments if asked), then,
- * for a stored mail, queue what it causes (ingest_job_mail_out()).
+ * Settle the job as outcome (INGEST_STORED, _HELD or _IGNORED) and write
+ * its message row (with attachments if asked); for a stored mail, then
+ * queue what it causes (ingest_job_mail_out()).
  */
-int ingest_job_store_row(struct ingest_job *job, int with_attachments,
-			 struct cm_error *err);
+int ingest_job_store_row(struct ingest_job *job, enum ingest_outcome outcome,
+			 int with_attachments, struct cm_error *err);
 
 /* ---- ingest_thread.c: which case ---------------------------------------- */
 
