@@ -129,17 +129,18 @@ review_apply(struct cli *cli, void *data)
 	struct review_act *act = data;
 	struct store_message *m = NULL;
 	struct ingest ing;
-	struct outbound out;
+	struct outbound out, *mail = NULL;
 	GPtrArray *templates = NULL;
 	int rc = store_message_get(cli->store, NULL, act->id, &m, &cli->err);
 
 	/* An accepted message is mailed on like any other: notifications,
 	 * and the acknowledgement when it opens a case. */
 	if (rc == 0 && act->accept &&
-	    (rc = cli_templates(cli, &templates)) == 0)
+	    (rc = cli_templates(cli, &templates)) == 0) {
 		outbound_init(&out, cli->store, cli->cfg, templates);
-	ingest_init(&ing, cli->store, cli->cfg,
-		    templates != NULL ? &out : NULL);
+		mail = &out;
+	}
+	ingest_init(&ing, cli->store, cli->cfg, mail);
 
 	if (rc == 0 && strcmp(m->state, "held") != 0 &&
 	    strcmp(m->state, "failed") != 0)
