@@ -35,7 +35,7 @@
 
 /* Flags the signal handlers set. */
 struct daemon_signals {
-	volatile int stop;          /* any of the below: leave the loops */
+	volatile sig_atomic_t stop; /* any of the below: leave the loops */
 	volatile sig_atomic_t term; /* SIGTERM/SIGINT seen */
 	volatile sig_atomic_t hup;  /* SIGHUP seen */
 };

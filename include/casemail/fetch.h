@@ -7,9 +7,22 @@
  * we die between the commit and the move, the next poll fetches it again,
  * finds its Message-ID (or mailbox UID) already stored, and moves it to
  * where its stored outcome says.  Nothing is lost, nothing is stored twice.
+ *
+ * Threads: every function runs on the caller's thread, which owns the IMAP
+ * session.  fetch_poll() (and fetch_once() and fetch_run(), which call
+ * it) starts one store worker thread per poll and lends it the ingest,
+ * with its store and outbound, until the poll returns; the caller's
+ * thread meanwhile fetches, parses and moves, and reads only the ingest's
+ * configuration and stop flag.  fetch_run() calls its hook on the
+ * caller's thread.  *stop may be set by a signal handler at any time.
+ *
+ * Ownership: the imap session and the ingest are borrowed for the call;
+ * fetch_once() and fetch_run() open and close their own sessions.
  */
 #ifndef CASEMAIL_FETCH_H
 #define CASEMAIL_FETCH_H
+
+#include <signal.h>
 
 #include "casemail/config.h"
 #include "casemail/error.h"
@@ -58,7 +71,7 @@ int fetch_once(struct ingest *ing, struct cm_error *err);
 typedef void (*fetch_hook_cb)(void *ctx, int polled, const char *error);
 #define FETCH_HOOK_SECS 30
 
-int fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
-	      void *hook_ctx, struct cm_error *err);
+int fetch_run(struct ingest *ing, volatile sig_atomic_t *stop,
+	      fetch_hook_cb hook, void *hook_ctx, struct cm_error *err);
 
 #endif

@@ -21,6 +21,7 @@
 #ifndef CASEMAIL_IMAP_H
 #define CASEMAIL_IMAP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,7 +134,7 @@ int imap_move(struct imap *im, const uint32_t *uids, size_t n,
  * second; may be NULL).  *changed_r is set nonzero when the server
  * reported something (EXISTS, EXPUNGE, ...).  Ends with DONE.
  */
-int imap_idle(struct imap *im, int timeout_secs, volatile int *stop,
+int imap_idle(struct imap *im, int timeout_secs, volatile sig_atomic_t *stop,
 	      int *changed_r, struct cm_error *err);
 
 /* NOOP: keeps the session alive and lets the server report news. */

@@ -10,13 +10,28 @@
  * ingest_message() runs inside the caller's transaction, in a savepoint of
  * its own: a message's changes are all there or none are.  The caller
  * calls ingest_sync() and commits (possibly many messages at once) and
- * only then tells the IMAP server.  A message that cannot be handled is recorded as failed with its
- * raw copy and a reason; only trouble with the store or the disk is
- * returned as an error (the caller rolls the batch back and retries later).
+ * only then tells the IMAP server.  A message that cannot be handled is
+ * recorded as failed with its raw copy and a reason; only trouble with
+ * the store or the disk is returned as an error (the caller rolls the
+ * batch back and retries later).
+ *
+ * Ownership: a struct ingest owns nothing.  It borrows the store, the
+ * configuration, the outbound and the stop flag, which must outlive it;
+ * ingest_init() sets it up and there is nothing to free.
+ *
+ * Threads: a struct ingest is used by one thread at a time, the one that
+ * may use its store connection: ingest_apply(), ingest_message(),
+ * ingest_reprocess() and ingest_sync() run there, and so does the
+ * outbound it mails through.  fetch_poll() lends the ingest, with its
+ * store, to the poll's store worker for the length of the poll (see
+ * fetch.h).  ingest_parse() touches no shared state and may run on any
+ * thread.  *stop is the exception: a signal handler sets it, any thread
+ * reads it.
  */
 #ifndef CASEMAIL_INGEST_H
 #define CASEMAIL_INGEST_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,9 +73,18 @@ struct ingest {
 	 * ingest_sync() before every commit. */
 	int unsynced;              /* blobs written since the last sync */
 	/* Borrowed, or NULL: once *stop is nonzero, a poll ends after the
-	 * batch in hand is committed and moved (SIGTERM). */
-	volatile int *stop;
+	 * batch in hand is committed and moved (SIGTERM).  fetch_run() sets
+	 * it for as long as it runs. */
+	volatile sig_atomic_t *stop;
 };
+
+/*
+ * Set ing up to file mail into store under cfg, mailing through out
+ * (NULL: nothing is mailed).  All three are borrowed and must outlive
+ * ing; the counts start at zero and stop at NULL.  Nothing to free.
+ */
+void ingest_init(struct ingest *ing, struct store *store,
+		 const struct config *cfg, struct outbound *out);
 
 /*
  * Ingest one raw message at time now.  Needs an open transaction.

@@ -85,4 +85,20 @@ int template_render(const struct template *t, GHashTable *vars,
 int template_render_text(const char *tmpl, GHashTable *vars, char **out_r,
 			 struct cm_error *err);
 
+/* What template_load_dir_or_none() does about a missing directory. */
+enum template_missing {
+	TEMPLATE_MISSING_QUIET,  /* nothing (casectl) */
+	TEMPLATE_MISSING_WARN,   /* log a warning (casemaild) */
+};
+
+/*
+ * The configured templates: template_load_dir(), except that a dir that
+ * is not a directory gives an empty list (nothing is mailed from
+ * templates) instead of an error.  A broken template still fails the
+ * load, naming its file and line.  Free *templates_r with
+ * g_ptr_array_unref().
+ */
+int template_load_dir_or_none(const char *dir, enum template_missing missing,
+			      GPtrArray **templates_r, struct cm_error *err);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * thread.h - the pure parts of threading: case numbers in subjects and
  * plus addresses, and subjects without reply prefixes.  The store lookups
- * that complete the decision are in ingest.c.
+ * that complete the decision are in ingest_thread.c.
  */
 #ifndef CASEMAIL_THREAD_H
 #define CASEMAIL_THREAD_H
@@ -24,6 +24,17 @@ GArray *thread_subject_cases(const struct config *cfg, const char *subject);
  * addresses is a GPtrArray of struct mime_address *.
  */
 int64_t thread_plus_case(const struct config *cfg, GPtrArray *addresses);
+
+/* The plus part of the List-Unsubscribe address of a case:
+ * "cases+unsubscribe-CV000123@example.com". */
+#define THREAD_UNSUBSCRIBE_TAG "unsubscribe-"
+
+/*
+ * The case id from an unsubscribe plus address of the case mailbox among
+ * addresses (as for thread_plus_case()), or 0.
+ */
+int64_t thread_unsubscribe_case(const struct config *cfg,
+				GPtrArray *addresses);
 
 /* Subject without leading Re:/Fwd:/AW:/SV:/TR:/WG:... prefixes and
  * without our [CV…] tags (caller g_free()s); "(no subject)" if empty. */

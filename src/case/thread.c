@@ -84,27 +84,60 @@ thread_is_case_address(const struct config *cfg, const char *address)
 	       address[local] == '+';
 }
 
-int64_t
-thread_plus_case(const struct config *cfg, GPtrArray *addresses)
+/*
+ * The case id that address names after tag in its plus part
+ * ("cases+<tag>CV000123@..."), or 0 when address is no plus address of
+ * the case mailbox, lacks the tag or names no case number.
+ */
+static int64_t
+thread_plus_token_case(const struct config *cfg, const char *address,
+		       const char *tag)
+{
+	size_t tlen = strlen(tag);
+	const char *plus, *at;
+	char tok[CASENUM_BUF_SIZE];
+	int64_t id;
+
+	if (!thread_is_case_address(cfg, address) ||
+	    (plus = strchr(address, '+')) == NULL ||
+	    (at = strrchr(address, '@')) == NULL ||
+	    g_ascii_strncasecmp(plus + 1, tag, tlen) != 0)
+		return 0;
+	plus += tlen;
+	if (at - plus - 1 <= 0 || (size_t)(at - plus) >= sizeof(tok))
+		return 0;
+	memcpy(tok, plus + 1, (size_t)(at - plus - 1));
+	tok[at - plus - 1] = '\0';
+	if (casenum_parse(cfg->case_prefix, tok, &id, NULL) != 0)
+		return 0;
+	return id;
+}
+
+/* The first case id a plus address among addresses names after tag. */
+static int64_t
+thread_plus_tag_case(const struct config *cfg, GPtrArray *addresses,
+		     const char *tag)
 {
 	for (guint i = 0; i < addresses->len; i++) {
 		const struct mime_address *a = addresses->pdata[i];
-		const char *plus, *at;
-		char tok[CASENUM_BUF_SIZE];
-		int64_t id;
+		int64_t id = thread_plus_token_case(cfg, a->address, tag);
 
-		if (!thread_is_case_address(cfg, a->address) ||
-		    (plus = strchr(a->address, '+')) == NULL)
-			continue;
-		at = strrchr(a->address, '@');
-		if (at - plus - 1 <= 0 || (size_t)(at - plus) >= sizeof(tok))
-			continue;
-		memcpy(tok, plus + 1, (size_t)(at - plus - 1));
-		tok[at - plus - 1] = '\0';
-		if (casenum_parse(cfg->case_prefix, tok, &id, NULL) == 0)
+		if (id != 0)
 			return id;
 	}
 	return 0;
+}
+
+int64_t
+thread_plus_case(const struct config *cfg, GPtrArray *addresses)
+{
+	return thread_plus_tag_case(cfg, addresses, "");
+}
+
+int64_t
+thread_unsubscribe_case(const struct config *cfg, GPtrArray *addresses)
+{
+	return thread_plus_tag_case(cfg, addresses, THREAD_UNSUBSCRIBE_TAG);
 }
 
 /* Length of one leading "Re:"/"Fwd[2]:"/"AW :" prefix at s, or 0. */

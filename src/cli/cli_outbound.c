@@ -79,11 +79,9 @@ reply_opt(struct cli *cli, int opt, const char *arg, void *data)
 int
 cli_templates(struct cli *cli, GPtrArray **list_r)
 {
-	if (!g_file_test(cli->cfg->templates_dir, G_FILE_TEST_IS_DIR)) {
-		*list_r = g_ptr_array_new();
-		return 0;
-	}
-	return template_load_dir(cli->cfg->templates_dir, list_r, &cli->err);
+	return template_load_dir_or_none(cli->cfg->templates_dir,
+					 TEMPLATE_MISSING_QUIET, list_r,
+					 &cli->err);
 }
 
 static int

@@ -128,8 +128,8 @@ review_apply(struct cli *cli, void *data)
 {
 	struct review_act *act = data;
 	struct store_message *m = NULL;
-	struct ingest ing = { .store = cli->store, .cfg = cli->cfg };
-	struct outbound out;
+	struct ingest ing;
+	struct outbound out, *mail = NULL;
 	GPtrArray *templates = NULL;
 	int rc = store_message_get(cli->store, NULL, act->id, &m, &cli->err);
 
@@ -138,8 +138,9 @@ review_apply(struct cli *cli, void *data)
 	if (rc == 0 && act->accept &&
 	    (rc = cli_templates(cli, &templates)) == 0) {
 		outbound_init(&out, cli->store, cli->cfg, templates);
-		ing.out = &out;
+		mail = &out;
 	}
+	ingest_init(&ing, cli->store, cli->cfg, mail);
 
 	if (rc == 0 && strcmp(m->state, "held") != 0 &&
 	    strcmp(m->state, "failed") != 0)

@@ -386,7 +386,7 @@ fetch_select(struct imap *im, struct fetch_batch *b, struct cm_error *err)
 }
 
 /* Where a poll stands. */
-struct fetch_poll {
+struct fetch_poll_state {
 	struct imap *im;
 	struct ingest *ing;
 	GArray *uids;
@@ -406,7 +406,7 @@ struct fetch_poll {
 /* How many of the next UIDs make a chunk: see FETCH_CHUNK_BYTES.  Sizes
  * are asked for [imap] batch UIDs at a time and kept for the chunks after. */
 static int
-fetch_chunk_size(struct fetch_poll *p, size_t *n_r, struct cm_error *err)
+fetch_chunk_size(struct fetch_poll_state *p, size_t *n_r, struct cm_error *err)
 {
 	/* No transaction over [imap] batch messages. */
 	size_t max = MIN((guint)p->ing->cfg->imap_batch - p->uncommitted,
@@ -440,7 +440,7 @@ fetch_chunk_size(struct fetch_poll *p, size_t *n_r, struct cm_error *err)
 /* Fetch and parse the next chunk; *b_r is NULL when none is left or a
  * stop was asked for. */
 static int
-fetch_next(struct fetch_poll *p, struct fetch_batch **b_r,
+fetch_next(struct fetch_poll_state *p, struct fetch_batch **b_r,
 	   struct cm_error *err)
 {
 	size_t n = 0;
@@ -473,7 +473,7 @@ fetch_next(struct fetch_poll *p, struct fetch_batch **b_r,
 
 /* A chunk back from the worker: its UIDs wait for their commit. */
 static void
-fetch_stored(struct fetch_poll *p, struct fetch_batch *b)
+fetch_stored(struct fetch_poll_state *p, struct fetch_batch *b)
 {
 	if (b->skipped) {
 		/* Nothing of it was stored. */
@@ -493,7 +493,7 @@ fetch_stored(struct fetch_poll *p, struct fetch_batch *b)
 
 /* Fetch, hand over and move until the mailbox is done or trouble. */
 static int
-fetch_loop(struct fetch_poll *p, struct cm_error *err)
+fetch_loop(struct fetch_poll_state *p, struct cm_error *err)
 {
 	struct fetch_batch *b;
 	int rc = 0;
@@ -532,7 +532,7 @@ fetch_loop(struct fetch_poll *p, struct cm_error *err)
 
 /* The end of a poll: commit what is open, move what is committed. */
 static int
-fetch_finish(struct fetch_poll *p, int rc, struct cm_error *err)
+fetch_finish(struct fetch_poll_state *p, int rc, struct cm_error *err)
 {
 	struct store *s = p->ing->store;
 	struct cm_error e = { 0 };
@@ -564,7 +564,7 @@ fetch_finish(struct fetch_poll *p, int rc, struct cm_error *err)
 int
 fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 {
-	struct fetch_poll p = { 0 };
+	struct fetch_poll_state p = { 0 };
 	int rc;
 
 	p.im = im;
@@ -626,9 +626,10 @@ enum fetch_state {
 	FETCH_BACKING_OFF,
 };
 
-struct fetch_loop {
+/* What fetch_run() keeps from one session to the next. */
+struct fetch_run_state {
 	struct ingest *ing;
-	volatile int *stop;
+	volatile sig_atomic_t *stop;
 	fetch_hook_cb hook;
 	void *hook_ctx;
 	enum fetch_state state;
@@ -638,7 +639,8 @@ struct fetch_loop {
 };
 
 static void
-fetch_state_set(struct fetch_loop *l, enum fetch_state st, const char *detail)
+fetch_state_set(struct fetch_run_state *l, enum fetch_state st,
+		const char *detail)
 {
 	static const char *const names[] = {
 		"connecting", "idling", "polling", "backing off",
@@ -656,7 +658,7 @@ fetch_state_set(struct fetch_loop *l, enum fetch_state st, const char *detail)
  * the hook hears that we are alive every FETCH_ALIVE_SECS. */
 #define FETCH_ALIVE_SECS 10
 static void
-fetch_sleep(struct fetch_loop *l, int secs)
+fetch_sleep(struct fetch_run_state *l, int secs)
 {
 	for (int i = 0; i < secs && !*l->stop; i++) {
 		if (l->hook != NULL && i % FETCH_ALIVE_SECS == 0)
@@ -666,7 +668,7 @@ fetch_sleep(struct fetch_loop *l, int secs)
 }
 
 static void
-fetch_failed(struct fetch_loop *l, int rc, const struct cm_error *e)
+fetch_failed(struct fetch_run_state *l, int rc, const struct cm_error *e)
 {
 	char detail[CM_ERROR_MSG_MAX + 64];
 
@@ -685,7 +687,7 @@ fetch_failed(struct fetch_loop *l, int rc, const struct cm_error *e)
 
 /* One connected session: poll, wait for news, poll again, until trouble. */
 static int
-fetch_session(struct fetch_loop *l, struct imap *im, struct cm_error *err)
+fetch_session(struct fetch_run_state *l, struct imap *im, struct cm_error *err)
 {
 	const struct config *cfg = l->ing->cfg;
 	int use_idle = cfg->imap_idle && imap_has_idle(im);
@@ -723,10 +725,10 @@ fetch_session(struct fetch_loop *l, struct imap *im, struct cm_error *err)
 }
 
 int
-fetch_run(struct ingest *ing, volatile int *stop, fetch_hook_cb hook,
-	  void *hook_ctx, struct cm_error *err)
+fetch_run(struct ingest *ing, volatile sig_atomic_t *stop,
+	  fetch_hook_cb hook, void *hook_ctx, struct cm_error *err)
 {
-	struct fetch_loop l = { 0 };
+	struct fetch_run_state l = { 0 };
 	struct cm_error e;
 	struct imap_conf conf;
 	struct imap *im;

@@ -1101,7 +1101,7 @@ imap_saw_change(const struct imap *im)
 }
 
 static int
-imap_stopped(volatile int *stop)
+imap_stopped(volatile sig_atomic_t *stop)
 {
 	return stop != NULL && *stop;
 }
@@ -1111,8 +1111,8 @@ imap_stopped(volatile int *stop)
  * (monotonic microseconds) passes or *stop is set.
  */
 static int
-imap_idle_wait(struct imap *im, gint64 deadline, volatile int *stop,
-	       struct cm_error *err)
+imap_idle_wait(struct imap *im, gint64 deadline,
+	       volatile sig_atomic_t *stop, struct cm_error *err)
 {
 	mailstream *s = im->session->imap_stream;
 
@@ -1142,8 +1142,8 @@ imap_idle_wait(struct imap *im, gint64 deadline, volatile int *stop,
 
 /* One IDLE ... DONE round. */
 static int
-imap_idle_round(struct imap *im, gint64 deadline, volatile int *stop,
-		struct cm_error *err)
+imap_idle_round(struct imap *im, gint64 deadline,
+		volatile sig_atomic_t *stop, struct cm_error *err)
 {
 	mailstream *s;
 	int r, rc;
@@ -1170,8 +1170,9 @@ imap_idle_round(struct imap *im, gint64 deadline, volatile int *stop,
 
 /* Servers without IDLE: wait, then let NOOP collect the news. */
 static int
-imap_idle_poll(struct imap *im, gint64 deadline, volatile int *stop,
-	       int *changed_r, struct cm_error *err)
+imap_idle_poll(struct imap *im, gint64 deadline,
+	       volatile sig_atomic_t *stop, int *changed_r,
+	       struct cm_error *err)
 {
 	int rc;
 
@@ -1189,7 +1190,7 @@ imap_idle_poll(struct imap *im, gint64 deadline, volatile int *stop,
 }
 
 int
-imap_idle(struct imap *im, int timeout_secs, volatile int *stop,
+imap_idle(struct imap *im, int timeout_secs, volatile sig_atomic_t *stop,
 	  int *changed_r, struct cm_error *err)
 {
 	gint64 deadline = g_get_monotonic_time() +

@@ -21,6 +21,8 @@
 
 #include <glib/gstdio.h>
 
+#include "casemail/log.h"
+
 /*
  * A canned reply is typed by a person; a file past this is a mistake (a
  * log or a mail dump saved in the wrong place) that would otherwise be
@@ -1023,4 +1025,17 @@ template_find(GPtrArray *list, const char *name)
 			return t;
 	}
 	return NULL;
+}
+
+int
+template_load_dir_or_none(const char *dir, enum template_missing missing,
+			  GPtrArray **templates_r, struct cm_error *err)
+{
+	if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return template_load_dir(dir, templates_r, err);
+	if (missing == TEMPLATE_MISSING_WARN)
+		log_warnx("templates: %s is not a directory: no notifications, "
+			  "acknowledgements or canned responses", dir);
+	*templates_r = g_ptr_array_new();
+	return 0;
 }

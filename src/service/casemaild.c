@@ -114,24 +114,6 @@ signals_init(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/*
- * The templates: a broken one stops us with its file and line; a missing
- * directory only means nothing is mailed.
- */
-static int
-run_templates(const struct config *cfg, GPtrArray **templates_r,
-	      struct cm_error *err)
-{
-	if (!g_file_test(cfg->templates_dir, G_FILE_TEST_IS_DIR)) {
-		log_warnx("templates: %s is not a directory: no notifications, "
-			  "acknowledgements or canned responses",
-			  cfg->templates_dir);
-		*templates_r = g_ptr_array_new();
-		return 0;
-	}
-	return template_load_dir(cfg->templates_dir, templates_r, err);
-}
-
 static int
 run_open(struct run *d, const char *config_path, struct cm_error *err)
 {
@@ -147,13 +129,16 @@ run_open(struct run *d, const char *config_path, struct cm_error *err)
 	rc = store_open(d->cfg->store_database, &opt, &d->store, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = run_templates(d->cfg, &d->templates, err)) != 0)
+	/* A broken template stops us with its file and line; a missing
+	 * directory only means nothing is mailed. */
+	rc = template_load_dir_or_none(d->cfg->templates_dir,
+				       TEMPLATE_MISSING_WARN, &d->templates,
+				       err);
+	if (rc != 0)
 		return rc;
 	outbound_init(&d->out, d->store, d->cfg, d->templates);
 	outbox_init(&d->outbox, d->store, d->cfg);
-	d->ing.store = d->store;
-	d->ing.cfg = d->cfg;
-	d->ing.out = &d->out;
+	ingest_init(&d->ing, d->store, d->cfg, &d->out);
 	mime_init();
 	return 0;
 }

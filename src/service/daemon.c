@@ -261,14 +261,8 @@ daemon_load(const char *path, struct config **cfg_r, GPtrArray **templates_r,
 	*templates_r = NULL;
 	if (rc != 0)
 		return rc;
-	if (!g_file_test((*cfg_r)->templates_dir, G_FILE_TEST_IS_DIR)) {
-		log_warnx("templates: %s is not a directory: no notifications, "
-			  "acknowledgements or canned responses",
-			  (*cfg_r)->templates_dir);
-		*templates_r = g_ptr_array_new();
-		return 0;
-	}
-	rc = template_load_dir((*cfg_r)->templates_dir, templates_r, err);
+	rc = template_load_dir_or_none((*cfg_r)->templates_dir,
+				       TEMPLATE_MISSING_WARN, templates_r, err);
 	if (rc != 0)
 		config_free(cfg_r);
 	return rc;
@@ -304,10 +298,7 @@ daemon_start(struct daemon *d)
 	outbound_init(&d->out, d->store, d->cfg, d->templates);
 	outbound_init(&d->sout, d->sstore, d->cfg, d->templates);
 	outbox_init(&d->outbox, d->sstore, d->cfg);
-	memset(&d->ing, 0, sizeof(d->ing));
-	d->ing.store = d->store;
-	d->ing.cfg = d->cfg;
-	d->ing.out = &d->out;
+	ingest_init(&d->ing, d->store, d->cfg, &d->out);
 	d->last_stored = 0;
 	d->sender_stop = 0;
 	d->sender = g_thread_new("sender", daemon_sender, d);

@@ -83,6 +83,40 @@ test_plus_and_case_address(void **state)
 }
 
 static void
+test_unsubscribe_address(void **state)
+{
+	char *dir;
+	struct config *cfg = cfg_new(&dir);
+	GPtrArray *to = g_ptr_array_new();
+	struct mime_address plain = {
+		NULL, (char *)"cases+CV000042@desk.example"
+	};
+	struct mime_address other = {
+		NULL, (char *)"x+unsubscribe-CV000007@other.example"
+	};
+	struct mime_address bare = {
+		NULL, (char *)"cases+unsubscribe-@desk.example"
+	};
+	struct mime_address unsub = {
+		NULL, (char *)"Cases+Unsubscribe-cv7@desk.example"
+	};
+
+	(void)state;
+	g_ptr_array_add(to, &plain);
+	g_ptr_array_add(to, &other);
+	g_ptr_array_add(to, &bare);
+	assert_int_equal(thread_unsubscribe_case(cfg, to), 0);
+	g_ptr_array_add(to, &unsub);
+	assert_int_equal(thread_unsubscribe_case(cfg, to), 7);
+	/* An unsubscribe address is no plus address of its case. */
+	g_ptr_array_remove_index(to, 0);
+	assert_int_equal(thread_plus_case(cfg, to), 0);
+	g_ptr_array_unref(to);
+	config_free(&cfg);
+	testutil_rmdir(dir);
+}
+
+static void
 expect_clean(const struct config *cfg, const char *in, const char *out)
 {
 	char *s = thread_clean_subject(cfg, in);
@@ -159,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_tags),
 		cmocka_unit_test(test_plus_and_case_address),
+		cmocka_unit_test(test_unsubscribe_address),
 		cmocka_unit_test(test_clean_subject),
 		cmocka_unit_test(test_classify),
 	};

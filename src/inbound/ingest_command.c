@@ -1,0 +1,147 @@
+/*
+ * ingest_command.c - what a stored mail causes: an agent's mail command
+ * ("/escalation" as the first body line, then "key: value" fields),
+ * notifications and the acknowledgement of a new case.
+ */
+#include <string.h>
+
+#include "casemail/case.h"
+#include "casemail/outbound.h"
+#include "casemail/template.h"
+
+#include "ingest_private.h"
+
+/* Characters of a command name: those of template file names. */
+#define INGEST_COMMAND_CHARS "abcdefghijklmnopqrstuvwxyz" \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+/* Body lines split off for the fields at most (the rest stays in the
+ * last one): a command mail is short, a hostile body need not be. */
+#define INGEST_COMMAND_MAX_LINES 200
+
+/*
+ * The template name of a "/name" first line (text starts at the '/';
+ * nl ends the line or is NULL), or NULL when it names no template.
+ * Caller g_free()s.
+ */
+static char *
+job_command_name(struct ingest_job *job, const char *text, const char *nl)
+{
+	gsize n = nl != NULL ? (gsize)(nl - text - 1) : strlen(text + 1);
+	char *name = g_strstrip(g_strndup(text + 1, n));
+
+	if (name[0] == '\0' ||
+	    strspn(name, INGEST_COMMAND_CHARS) != strlen(name) ||
+	    template_find(job->ing->out->templates, name) == NULL) {
+		g_free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* "key: value" lines of body into fields (keys lower-cased). */
+static void
+job_command_fields(const char *body, GHashTable *fields)
+{
+	char **lines = g_strsplit(body, "\n", INGEST_COMMAND_MAX_LINES);
+
+	for (char **l = lines; *l != NULL; l++) {
+		char *colon = strchr(*l, ':');
+
+		/* The fields end at the first line of any other form. */
+		if (colon == NULL || colon == *l)
+			break;
+		*colon = '\0';
+		g_hash_table_replace(fields, g_ascii_strdown(g_strstrip(*l), -1),
+				     g_strdup(g_strstrip(colon + 1)));
+	}
+	g_strfreev(lines);
+}
+
+/*
+ * "/escalation" (any template name) as the first body line of a mail
+ * from our own organisation, then "key: value" lines: the fields.
+ * Returns the template name (g_free) and fills fields, or NULL.
+ */
+static char *
+job_command(struct ingest_job *job, GHashTable *fields)
+{
+	const char *text = job->mm->text, *nl;
+	char *name;
+
+	if (text == NULL || job->ing->out == NULL ||
+	    !config_is_org_address(job->ing->cfg, job->mm->from.address))
+		return NULL;
+	while (*text == ' ' || *text == '\n' || *text == '\t')
+		text++;
+	if (*text != '/')
+		return NULL;
+	nl = strchr(text, '\n');
+	name = job_command_name(job, text, nl);
+	if (name != NULL)
+		job_command_fields(nl != NULL ? nl + 1 : "", fields);
+	return name;
+}
+
+static int
+job_run_command(struct ingest_job *job, const char *name, GHashTable *fields,
+		struct cm_error *err)
+{
+	struct outbound_reply r = { 0 };
+	struct cm_error cerr = { 0 };
+	int rc;
+
+	r.template_name = name;
+	r.fields = fields;
+	r.actor = job->mm->from.address;
+	r.actor_name = job->mm->from.name;
+	rc = outbound_reply(job->ing->out, job->case_id, &r, job->now, NULL,
+			    &cerr);
+	if (rc == CM_EUSAGE) {
+		/* The agent's mistake (say, a field missing): on the case,
+		 * for them to see, not a failed message. */
+		struct case_ctx ctx;
+
+		ingest_job_ctx(job, &ctx);
+		ingest_job_note(job, "command /%s refused: %s", name,
+				cerr.msg);
+		return case_event_add(&ctx, job->case_id, "command refused",
+				      NULL, name, cerr.msg, err);
+	}
+	if (rc != 0 && err != NULL)
+		*err = cerr;
+	if (rc == 0)
+		ingest_job_note(job, "command /%s sent", name);
+	return rc;
+}
+
+int
+ingest_job_mail_out(struct ingest_job *job, const struct store_message *m,
+		    struct cm_error *err)
+{
+	struct outbound *out = job->ing->out;
+	GHashTable *fields;
+	char *command;
+	int queued, rc = 0;
+
+	if (out == NULL || job->case_id == 0)
+		return 0;
+	queued = out->queued;
+	fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	command = job_command(job, fields);
+	if (command != NULL)
+		rc = job_run_command(job, command, fields, err);
+	/* An agent's command mail carries what the template needs (a
+	 * caller's phone, say): the desk may see it, the customer not. */
+	if (rc == 0 && command != NULL)
+		rc = outbound_notify_desk(out, job->case_id, m, job->now, err);
+	else if (rc == 0)
+		rc = outbound_notify(out, job->case_id, m, job->now, err);
+	if (rc == 0 && job->new_case)
+		rc = outbound_acknowledge(out, job->case_id, m, job->now, err);
+	if (rc == 0 && out->queued > queued)
+		ingest_job_note(job, "%d mails queued",
+				out->queued - queued);
+	g_hash_table_unref(fields);
+	g_free(command);
+	return rc;
+}
