@@ -73,7 +73,7 @@ int outbound_acknowledge(struct outbound *o, int64_t case_id,
 			 struct cm_error *err);
 
 /* A canned response or a free reply on a case. */
-struct outbound_reply {
+struct outbound_reply_req {
 	const char *template_name;   /* NULL: a free reply (text needed) */
 	GHashTable *fields;          /* NAME -> value for {{field.NAME}} */
 	const char *text;            /* free text ({{field.text}} too) */
@@ -95,7 +95,7 @@ struct outbound_reply {
  * required fields are missing (listed) or it has no recipients.
  */
 int outbound_reply(struct outbound *o, int64_t case_id,
-		   const struct outbound_reply *r, int64_t now,
+		   const struct outbound_reply_req *r, int64_t now,
 		   GString *preview_r, struct cm_error *err);
 
 /* Confirm an unsubscription from case_id to address (once). */

@@ -13,6 +13,7 @@
 #ifndef CASEMAIL_OUTBOX_H
 #define CASEMAIL_OUTBOX_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "casemail/config.h"
@@ -46,7 +47,7 @@ void outbox_clear(struct outbox_sender *ob);
  * server could not be reached (the mails stay queued); store errors as
  * such.  *sent_r (may be NULL): recipients delivered this round.
  */
-int outbox_drain(struct outbox_sender *ob, int64_t now, volatile int *stop,
+int outbox_drain(struct outbox_sender *ob, int64_t now, volatile sig_atomic_t *stop,
 		 int *sent_r, struct cm_error *err);
 
 /* When the next queued mail is due (0: none queued). */

@@ -88,7 +88,7 @@ static int
 reply_apply(struct cli *cli, void *data)
 {
 	struct reply_opts *ro = data;
-	struct outbound_reply r = { 0 };
+	struct outbound_reply_req r = { 0 };
 	struct outbound out;
 	GPtrArray *templates = NULL;
 	int rc = cli_templates(cli, &templates);

@@ -86,7 +86,7 @@ static int
 job_run_command(struct ingest_job *job, const char *name, GHashTable *fields,
 		struct cm_error *err)
 {
-	struct outbound_reply r = { 0 };
+	struct outbound_reply_req r = { 0 };
 	struct cm_error cerr = { 0 };
 	int rc;
 

@@ -40,7 +40,7 @@ ob_reply_clear(struct ob_reply *rp)
 
 static void
 ob_reply_vars(struct outbound *o, struct ob_reply *rp,
-	      const struct outbound_reply *r)
+	      const struct outbound_reply_req *r)
 {
 	GHashTableIter it;
 	gpointer k, v;
@@ -63,7 +63,7 @@ ob_reply_vars(struct outbound *o, struct ob_reply *rp,
 }
 
 static int
-ob_reply_text(struct ob_reply *rp, const struct outbound_reply *r,
+ob_reply_text(struct ob_reply *rp, const struct outbound_reply_req *r,
 	      struct cm_error *err)
 {
 	if (r->text == NULL || r->text[0] == '\0')
@@ -76,7 +76,7 @@ ob_reply_text(struct ob_reply *rp, const struct outbound_reply *r,
 
 static int
 ob_reply_render(struct outbound *o, struct ob_reply *rp,
-		const struct outbound_reply *r, struct cm_error *err)
+		const struct outbound_reply_req *r, struct cm_error *err)
 {
 	char **missing;
 	char *list;
@@ -126,7 +126,7 @@ ob_reply_keep(struct outbound *o, GPtrArray *from, const char *actor,
 
 static void
 ob_reply_recipients(struct outbound *o, struct ob_reply *rp,
-		    const struct outbound_reply *r)
+		    const struct outbound_reply_req *r)
 {
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *cc = g_ptr_array_new_with_free_func(g_free);
@@ -176,7 +176,7 @@ ob_reply_to_customer(const struct ob_reply *rp)
 /* ---- attachments -------------------------------------------------------- */
 
 static int
-ob_reply_files(struct ob_reply *rp, const struct outbound_reply *r,
+ob_reply_files(struct ob_reply *rp, const struct outbound_reply_req *r,
 	       struct cm_error *err)
 {
 	for (size_t i = 0; i < r->n_attach; i++) {
@@ -232,7 +232,7 @@ ob_compose_addresses(GPtrArray *list)
 
 static int
 ob_reply_queue(struct outbound *o, struct ob_reply *rp,
-	       const struct outbound_reply *r, int64_t now, GString *preview_r,
+	       const struct outbound_reply_req *r, int64_t now, GString *preview_r,
 	       struct cm_error *err)
 {
 	struct compose_address *to = ob_compose_addresses(rp->to);
@@ -297,7 +297,7 @@ ob_reply_store_files(struct outbound *o, struct ob_reply *rp,
 /* The reply as an outgoing message of the case, its attachments kept. */
 static int
 ob_reply_store(struct outbound *o, struct ob_reply *rp,
-	       const struct outbound_reply *r, int64_t now,
+	       const struct outbound_reply_req *r, int64_t now,
 	       struct store_message **m_r, struct cm_error *err)
 {
 	struct store_message *m = store_message_new();
@@ -331,7 +331,7 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 /* Render, check and address the reply, and give it a Message-ID. */
 static int
 ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
-		 const struct outbound_reply *r, struct cm_error *err)
+		 const struct outbound_reply_req *r, struct cm_error *err)
 {
 	int rc = outbound_case_load(o, case_id, &rp->oc, err);
 
@@ -357,7 +357,7 @@ ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
  * people told of it. */
 static int
 ob_reply_record(struct outbound *o, const struct ob_reply *rp,
-		const struct outbound_reply *r, const struct store_message *m,
+		const struct outbound_reply_req *r, const struct store_message *m,
 		int64_t now, struct cm_error *err)
 {
 	struct case_ctx ctx = { o->store, o->cfg, r->actor, now };
@@ -379,7 +379,7 @@ ob_reply_record(struct outbound *o, const struct ob_reply *rp,
 
 int
 outbound_reply(struct outbound *o, int64_t case_id,
-	       const struct outbound_reply *r, int64_t now, GString *preview_r,
+	       const struct outbound_reply_req *r, int64_t now, GString *preview_r,
 	       struct cm_error *err)
 {
 	struct ob_reply rp;

@@ -206,7 +206,7 @@ out:
 }
 
 int
-outbox_drain(struct outbox_sender *ob, int64_t now, volatile int *stop,
+outbox_drain(struct outbox_sender *ob, int64_t now, volatile sig_atomic_t *stop,
 	     int *sent_r, struct cm_error *err)
 {
 	GArray *ids = NULL;

@@ -36,7 +36,7 @@
 /* Set by the signal handlers; every loop looks at sigs.stop. */
 static struct daemon_signals sigs;
 
-struct run {
+struct casemaild_run {
 	struct config *cfg;
 	struct store *store;
 	GPtrArray *templates;
@@ -115,7 +115,7 @@ signals_init(void)
 }
 
 static int
-run_open(struct run *d, const char *config_path, struct cm_error *err)
+run_open(struct casemaild_run *d, const char *config_path, struct cm_error *err)
 {
 	struct store_options opt = { 0 };
 	int rc;
@@ -144,7 +144,7 @@ run_open(struct run *d, const char *config_path, struct cm_error *err)
 }
 
 static void
-run_close(struct run *d)
+run_close(struct casemaild_run *d)
 {
 	outbox_clear(&d->outbox);
 	outbound_clear(&d->out);
@@ -156,7 +156,7 @@ run_close(struct run *d)
 
 
 static int
-run_check(struct run *d)
+run_check(struct casemaild_run *d)
 {
 	log_info("config %s ok; store %s at schema version %d", d->cfg->path,
 		 d->cfg->store_database, store_schema_version(d->store));
@@ -174,7 +174,7 @@ log_stats(const struct ingest_stats *st, const char *what)
 /* ---- ingest mode ---------------------------------------------------- */
 
 static int
-ingest_commit(struct run *d, struct cm_error *err)
+ingest_commit(struct casemaild_run *d, struct cm_error *err)
 {
 	int rc;
 
@@ -191,7 +191,7 @@ ingest_commit(struct run *d, struct cm_error *err)
 
 /* One raw message; commits when the group is full. */
 static int
-ingest_bytes(struct run *d, const char *data, size_t len,
+ingest_bytes(struct casemaild_run *d, const char *data, size_t len,
 	     const char *origin, struct cm_error *err)
 {
 	struct ingest_source src = { NULL, 0, 0, origin };
@@ -220,7 +220,7 @@ ingest_bytes(struct run *d, const char *data, size_t len,
 }
 
 static int
-ingest_file(struct run *d, const char *path, struct cm_error *err)
+ingest_file(struct casemaild_run *d, const char *path, struct cm_error *err)
 {
 	GError *gerr = NULL;
 	GMappedFile *map;
@@ -247,7 +247,7 @@ cmp_names(gconstpointer a, gconstpointer b)
 
 /* Every file in DIR/sub, in name order (Maildir names start with a time). */
 static int
-ingest_maildir_sub(struct run *d, const char *dir, const char *sub,
+ingest_maildir_sub(struct casemaild_run *d, const char *dir, const char *sub,
 		   struct cm_error *err)
 {
 	char *path = g_build_filename(dir, sub, NULL);
@@ -278,7 +278,7 @@ out:
 }
 
 static int
-ingest_path(struct run *d, const char *path, struct cm_error *err)
+ingest_path(struct casemaild_run *d, const char *path, struct cm_error *err)
 {
 	struct stat st;
 	char *cur;
@@ -301,7 +301,7 @@ ingest_path(struct run *d, const char *path, struct cm_error *err)
 }
 
 static int
-ingest_stdin(struct run *d, struct cm_error *err)
+ingest_stdin(struct casemaild_run *d, struct cm_error *err)
 {
 	GString *buf = g_string_new(NULL);
 	char chunk[65536];
@@ -319,7 +319,7 @@ ingest_stdin(struct run *d, struct cm_error *err)
 }
 
 static int
-run_ingest(struct run *d, int argc, char **argv, struct cm_error *err)
+run_ingest(struct casemaild_run *d, int argc, char **argv, struct cm_error *err)
 {
 	struct cm_error perr;
 	int rc = 0;
@@ -356,7 +356,7 @@ run_ingest(struct run *d, int argc, char **argv, struct cm_error *err)
 /* ---- reprocess ------------------------------------------------------ */
 
 static int
-run_reprocess(struct run *d, const char *arg, struct cm_error *err)
+run_reprocess(struct casemaild_run *d, const char *arg, struct cm_error *err)
 {
 	enum ingest_outcome out;
 	char *end;
@@ -383,7 +383,7 @@ run_reprocess(struct run *d, const char *arg, struct cm_error *err)
 
 /* Drain the outbox until nothing is due (or the server fails). */
 static int
-drain_all(struct run *d, int *total_r, struct cm_error *err)
+drain_all(struct casemaild_run *d, int *total_r, struct cm_error *err)
 {
 	int sent = 0, rc;
 
@@ -396,7 +396,7 @@ drain_all(struct run *d, int *total_r, struct cm_error *err)
 }
 
 static int
-run_send(struct run *d, struct cm_error *err)
+run_send(struct casemaild_run *d, struct cm_error *err)
 {
 	int total, rc = drain_all(d, &total, err);
 
@@ -406,7 +406,7 @@ run_send(struct run *d, struct cm_error *err)
 
 /* The follow-up digest now (whatever the hour), then send it. */
 static int
-run_digest(struct run *d, struct cm_error *err)
+run_digest(struct casemaild_run *d, struct cm_error *err)
 {
 	int64_t now = time_now();
 	int mails = 0, total, rc;
@@ -430,7 +430,7 @@ run_digest(struct run *d, struct cm_error *err)
 /* ---- IMAP ----------------------------------------------------------- */
 
 static int
-run_once(struct run *d, struct cm_error *err)
+run_once(struct casemaild_run *d, struct cm_error *err)
 {
 	int rc = fetch_once(&d->ing, err), sent = 0;
 	struct cm_error serr = { 0 };
@@ -449,7 +449,7 @@ run_once(struct run *d, struct cm_error *err)
 }
 
 static int
-dispatch(struct run *d, int argc, char **argv,
+dispatch(struct casemaild_run *d, int argc, char **argv,
 	 struct cm_error *err)
 {
 	if (argc == 0)
@@ -480,7 +480,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_error err = { 0 };
-	struct run d;
+	struct casemaild_run d;
 	const char *config_path = NULL;
 	int opt, once = 0, rc;
 

@@ -44,7 +44,7 @@ struct daemon {
 	GMutex lock;
 	GCond kick;
 	int kicked;
-	volatile int sender_stop;     /* set under lock, read anywhere */
+	volatile sig_atomic_t sender_stop;    /* set under lock, read anywhere */
 	struct daemon_health health;
 	uint64_t watchdog_usec;
 };

@@ -911,7 +911,7 @@ test_idle_timeout(void **state)
 	imap_close(&im);
 }
 
-static volatile int stop_flag;
+static volatile sig_atomic_t stop_flag;
 
 static void
 on_alarm(int sig)
