@@ -170,7 +170,7 @@ def eml_of(envelope_path):
         return f.read()
 
 
-# ---- mail, files, environment ------------------------------------------------
+# ---- mail, files, environment --------------------------------------------
 
 def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
          in_reply_to=None, references=None, headers=None, attach=None,
