@@ -247,6 +247,25 @@ class DeskTest(unittest.TestCase):
     def desk_teardown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def write_desk_conf(self, case="", imap_port=None, tls="none",
+                        user="test", imap="", smtp_port=None, smtp="",
+                        tail=""):
+        """Write casemail.conf: [case] for DESK plus the case lines; the
+        store beside the file; with imap_port, [imap] on a harness Dovecot
+        (tls, user, the password file) plus the imap lines; with smtp_port,
+        [smtp] on a harness Sink plus the smtp lines; then tail."""
+        text = (f"[case]\naddress = {DESK}\n"
+                f"organization_domains = desk.example\n{case}\n"
+                "[store]\ndatabase = cases.db\nattachments = attachments\n")
+        if imap_port:
+            text += (f"[imap]\nhost = 127.0.0.1\nport = {imap_port}\n"
+                     f"tls = {tls}\nuser = {user}\n"
+                     f"password_file = imap.pw\n{imap}\n")
+        if smtp_port:
+            text += f"[smtp]\nurl = smtp://127.0.0.1:{smtp_port}\n{smtp}\n"
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text + tail)
+
     def append(self, msg, box=None):
         """APPEND a message (or raw bytes) to box, else self.box."""
         data = msg if isinstance(msg, bytes) else msg.as_bytes()

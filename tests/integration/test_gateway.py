@@ -51,21 +51,9 @@ class Gateway(harness.DeskTest):
                    extra_imap="", batch=7):
         env = DOVECOT.env
         port = env["IMAPS_PORT"] if tls == "imaps" else env["IMAP_PORT"]
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
-{extra}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {port}
-tls = {tls}
+        self.write_desk_conf(case=extra, imap_port=port, tls=tls,
+                             user=self.user, imap=f"""\
 ca_file = {os.path.join(env["IMAP_DIR"], ca)}
-user = {self.user}
-password_file = imap.pw
 mailbox = {self.box}
 processed_mailbox = {self.processed}
 review_mailbox = {self.review}

@@ -42,31 +42,15 @@ class Outbound(harness.DeskTest):
         self.desk_teardown()
 
     def write_conf(self, extra_case="", extra_smtp=""):
-        with open(self.conf, "w") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
+        self.write_desk_conf(case=f"""\
 desk_name = Case Desk
 escalation_address = support@outside.test
 templates = {harness.TEMPLATES}
-{extra_case}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {DOVECOT.port}
-tls = none
-user = test
-password_file = imap.pw
+{extra_case}""", imap_port=DOVECOT.port, imap=f"""\
 mailbox = {self.box}
 processed_mailbox = {self.box}-Processed
 review_mailbox = {self.box}-Review
-idle = no
-[smtp]
-url = smtp://127.0.0.1:{self.sink.port}
-{extra_smtp}
-""")
+idle = no""", smtp_port=self.sink.port, smtp=extra_smtp)
 
     # ---- helpers ------------------------------------------------------
 

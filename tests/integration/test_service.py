@@ -46,27 +46,11 @@ class Service(harness.DeskTest):
         self.desk_teardown()
 
     def write_conf(self, extra_case="", broken=False):
-        with open(self.conf, "w") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
-templates = {harness.TEMPLATES}
-digest_hour = 23
-{extra_case}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {self.dovecot.port}
-tls = none
-user = test
-password_file = imap.pw
-idle = yes
-[smtp]
-url = smtp://127.0.0.1:{self.sink.port}
-retry_min = 1
-""" + ("[nonsense]\nkey = 1\n" if broken else ""))
+        self.write_desk_conf(
+            case=f"templates = {harness.TEMPLATES}\ndigest_hour = 23\n"
+            f"{extra_case}", imap_port=self.dovecot.port, imap="idle = yes",
+            smtp_port=self.sink.port, smtp="retry_min = 1",
+            tail="[nonsense]\nkey = 1\n" if broken else "")
 
     def start(self):
         sock = os.path.join(self.dir, "notify.sock")
