@@ -38,6 +38,8 @@ CASEMAILD = CASECTL = TEMPLATES = None
 
 DESK = "cases@desk.example"
 AGENT = "anna@desk.example"
+SHIPPER = "Sam Shipper <sam@acme.test>"
+CARRIER = "Carla Carrier <carla@fasttrucks.test>"
 PASSWORD = "secret"  # every dovecot.sh user's
 
 

@@ -20,12 +20,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import DESK, mail  # noqa: E402
+from harness import CARRIER, DESK, SHIPPER, mail  # noqa: E402
 
 DOVECOT = None  # the run's harness.Dovecot
 
-SHIPPER = "Sam Shipper <sam@acme.test>"
-CARRIER = "Carla Carrier <carla@fasttrucks.test>"
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 
 

@@ -18,12 +18,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AGENT, DESK, mail  # noqa: E402
+from harness import AGENT, CARRIER, DESK, SHIPPER, mail  # noqa: E402
 
 DOVECOT = None  # the run's harness.Dovecot
-
-SHIPPER = "Sam Shipper <sam@acme.test>"
-CARRIER = "Carla Carrier <carla@fasttrucks.test>"
 
 
 class Outbound(harness.DeskTest):
