@@ -11,4 +11,5 @@ else()
 endif()
 add_test(NAME fidelity_html
   COMMAND test_fid_html ${CASEMAIL_CORPUS} ${CASEMAIL_FID_HTML_SECS})
-set_tests_properties(fidelity_html PROPERTIES SKIP_RETURN_CODE 77)
+set_tests_properties(fidelity_html PROPERTIES SKIP_RETURN_CODE 77
+  LABELS fidelity)

@@ -18,7 +18,7 @@ else()
   add_test(NAME fidelity_mime COMMAND test_fid_mime ${FID_MIME_ARGS})
 endif()
 set_tests_properties(fidelity_mime PROPERTIES SKIP_RETURN_CODE 77
-  ENVIRONMENT "TZ=UTC" TIMEOUT 300)
+  LABELS fidelity ENVIRONMENT "TZ=UTC" TIMEOUT 300)
 
 # The same run under valgrind: no invalid access, no leak, on every message.
 # VALGRIND comes from tests/CMakeLists.txt.
@@ -29,5 +29,5 @@ if(VALGRIND AND NOT CASEMAIL_SANITIZE)
             --suppressions=${PROJECT_SOURCE_DIR}/tests/valgrind.supp
             $<TARGET_FILE:test_fid_mime> --no-bounds ${FID_MIME_ARGS})
   set_tests_properties(valgrind_fidelity_mime PROPERTIES SKIP_RETURN_CODE 77
-    ENVIRONMENT "TZ=UTC" TIMEOUT 3600)
+    LABELS valgrind ENVIRONMENT "TZ=UTC" TIMEOUT 3600)
 endif()

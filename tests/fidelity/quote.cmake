@@ -7,4 +7,5 @@ target_link_libraries(test_fid_quote PRIVATE casemail PkgConfig::JSONGLIB)
 add_test(NAME fidelity_quote
   COMMAND test_fid_quote ${CASEMAIL_CORPUS}
           ${CMAKE_CURRENT_LIST_DIR}/DISAGREEMENTS-quote.md)
-set_tests_properties(fidelity_quote PROPERTIES SKIP_RETURN_CODE 77)
+set_tests_properties(fidelity_quote PROPERTIES SKIP_RETURN_CODE 77
+  LABELS fidelity)

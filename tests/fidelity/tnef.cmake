@@ -9,7 +9,8 @@ target_link_libraries(test_fid_tnef PRIVATE casemail PkgConfig::JSONGLIB)
 set(FID_TNEF_ARGS ${CASEMAIL_CORPUS}/tnef
   ${CMAKE_CURRENT_LIST_DIR}/DISAGREEMENTS-tnef.md)
 add_test(NAME fidelity_tnef COMMAND test_fid_tnef ${FID_TNEF_ARGS})
-set_tests_properties(fidelity_tnef PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+set_tests_properties(fidelity_tnef PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+  LABELS fidelity)
 
 # Under valgrind: the corpus run and the hostile-input unit test
 # (test_tnef, registered in tests/CMakeLists.txt).  VALGRIND comes from
@@ -27,6 +28,6 @@ if(VALGRIND AND NOT CASEMAIL_SANITIZE)
               --suppressions=${PROJECT_SOURCE_DIR}/tests/valgrind.supp
               $<TARGET_FILE:${prog}> ${args})
     set_tests_properties(valgrind_${prog} PROPERTIES SKIP_RETURN_CODE 77
-      TIMEOUT 1800)
+      TIMEOUT 1800 LABELS valgrind)
   endforeach()
 endif()

@@ -11,43 +11,36 @@ or held for review), the mailbox must be empty, and Processed + Review
 must hold each message exactly once.
 """
 
-import email.message
-import email.utils
-import imaplib
 import os
 import random
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 KILLS = 30  # runs given a short random life before one may finish
 
 
 def build_messages(n, rng):
     msgs, roots = [], []
     for i in range(n):
-        m = email.message.EmailMessage()
         sender = f"user{rng.randrange(20)}@shipper{rng.randrange(3)}.test"
-        m["From"] = sender
-        m["To"] = "cases@desk.example"
-        m["Date"] = email.utils.formatdate()
-        m["Message-ID"] = f"<crash{i}.{rng.randrange(1 << 30)}@mua.test>"
+        msgid = f"<crash{i}.{rng.randrange(1 << 30)}@mua.test>"
+        parent = None
         if roots and rng.random() < 0.7:
-            root = rng.choice(roots)
-            m["Subject"] = "Re: " + root[1]
-            m["In-Reply-To"] = root[0]
-            m["References"] = root[0]
+            parent, subject = rng.choice(roots)
+            subject = "Re: " + subject
         else:
-            m["Subject"] = f"Shipment {i} delayed"
-            roots.append((m["Message-ID"], m["Subject"]))
-        m.set_content(f"Message {i}.\n" + "Lorem ipsum dolor sit amet. " * 20)
-        msgs.append(m)
+            subject = f"Shipment {i} delayed"
+            roots.append((msgid, subject))
+        msgs.append(harness.mail(
+            sender, harness.DESK, subject,
+            f"Message {i}.\n" + "Lorem ipsum dolor sit amet. " * 20,
+            msgid=msgid, in_reply_to=parent, references=parent))
     return msgs
 
 
@@ -81,26 +74,16 @@ def main():
     print(f"crash test: {n} messages, seed {seed}")
     top = tempfile.mkdtemp(prefix="casemail-crash.")
     os.chmod(top, 0o755)  # Dovecot's processes must traverse it
-    imapdir = os.path.join(top, "imap")
-    subprocess.run([DOVECOT_SH, "start", imapdir], check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
+    dovecot = harness.Dovecot(os.path.join(top, "imap"))
     try:
-        return run(casemaild, top, imapdir, n, rng)
+        return run(casemaild, top, dovecot.start(), n, rng)
     finally:
-        subprocess.run([DOVECOT_SH, "stop", imapdir], timeout=60)
+        dovecot.stop()
         shutil.rmtree(top, ignore_errors=True)
 
 
-def run(casemaild, top, imapdir, n, rng):
-    env = {}
-    with open(os.path.join(imapdir, "env"), encoding="utf-8") as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            env[k] = v
-    pw = os.path.join(top, "pw")
-    with open(pw, "w", encoding="utf-8") as f:
-        f.write("secret\n")
-    os.chmod(pw, 0o600)
+def run(casemaild, top, dovecot, n, rng):
+    pw = harness.write_password(top, "pw")
     conf = os.path.join(top, "casemail.conf")
     with open(conf, "w", encoding="utf-8") as f:
         f.write(f"""[case]
@@ -113,7 +96,7 @@ database = {top}/cases.db
 attachments = {top}/attachments
 [imap]
 host = 127.0.0.1
-port = {env["IMAP_PORT"]}
+port = {dovecot.port}
 tls = none
 user = test
 password_file = {pw}
@@ -121,35 +104,22 @@ idle = no
 batch = 25
 """)
     msgs = build_messages(n, rng)
-    imap = imaplib.IMAP4("127.0.0.1", int(env["IMAP_PORT"]))
-    imap.login("test", "secret")
+    imap = dovecot.login()
     for m in msgs:
         typ, _ = imap.append("INBOX", None, None, m.as_bytes())
         assert typ == "OK"
 
-    kills = 0
-    for attempt in range(1000):
-        p = subprocess.Popen([casemaild, "-c", conf, "--once"],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-        # Short random lives first (start-up, mid-batch, mid-commit,
-        # mid-move), then longer ones until a run completes.
-        delay = rng.uniform(0.0, 0.15 if attempt < KILLS else 5.0)
-        try:
-            p.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            kills += 1
-            continue
-        err = p.stderr.read()
-        if p.returncode != 0:
-            print(f"casemaild exited {p.returncode}:\n{err}")
-            return 1
-        if imap_count(imap, "INBOX") == 0:
-            break
-    else:
+    # Short random lives first (start-up, mid-batch, mid-commit,
+    # mid-move), then longer ones until a run completes and leaves the
+    # mailbox empty.
+    kills, rc, err = harness.kill_loop(
+        [casemaild, "-c", conf, "--once"], rng, KILLS, 0.15, 5.0,
+        finished=lambda: imap_count(imap, "INBOX") == 0)
+    if rc is None:
         print("casemaild never finished a run")
+        return 1
+    if rc != 0:
+        print(f"casemaild exited {rc}:\n{err}")
         return 1
     print(f"{kills} runs killed with SIGKILL before one finished")
 

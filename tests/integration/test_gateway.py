@@ -10,124 +10,48 @@ did with `casectl --json` and with IMAP (what is left in the mailbox,
 what went to Processed and Review).
 """
 
-import email.message
-import email.utils
 import glob
-import imaplib
-import json
+import hashlib
 import os
 import re
-import shutil
+import signal
 import subprocess
 import sys
-import signal
-import tempfile
-import time
-import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
-CASEMAILD = CASECTL = None
-IMAP = {}  # IMAP_DIR, IMAP_PORT, IMAPS_PORT
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import CARRIER, DESK, SHIPPER, mail  # noqa: E402
 
-DESK = "cases@desk.example"
-SHIPPER = "Sam Shipper <sam@acme.test>"
-CARRIER = "Carla Carrier <carla@fasttrucks.test>"
+DOVECOT = None  # the run's harness.Dovecot
+
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 
 
-def start_dovecot():
-    top = tempfile.mkdtemp(prefix="casemail-imap.")
-    subprocess.run([DOVECOT_SH, "start", top], check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
-    with open(os.path.join(top, "env"), encoding="utf-8") as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            IMAP[k] = v
-
-
-def stop_dovecot():
-    if "IMAP_DIR" in IMAP:
-        subprocess.run([DOVECOT_SH, "stop", IMAP["IMAP_DIR"]], timeout=60)
-        shutil.rmtree(IMAP["IMAP_DIR"], ignore_errors=True)
-
-
-def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
-         in_reply_to=None, references=None, headers=None, attach=None,
-         html=None):
-    m = email.message.EmailMessage()
-    m["From"] = frm
-    m["To"] = to
-    if cc:
-        m["Cc"] = cc
-    m["Subject"] = subject
-    m["Date"] = email.utils.formatdate(localtime=False)
-    if msgid is not False:
-        m["Message-ID"] = msgid or email.utils.make_msgid(domain="mua.test")
-    if in_reply_to:
-        m["In-Reply-To"] = in_reply_to
-    if references:
-        m["References"] = references
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    for name, data, ctype in attach or []:
-        maintype, subtype = ctype.split("/")
-        m.add_attachment(data, maintype=maintype, subtype=subtype,
-                         filename=name)
-    return m
-
-
-class Gateway(unittest.TestCase):
+class Gateway(harness.DeskTest):
     """A fresh store and fresh mailboxes on the shared Dovecot."""
 
     user = "test"
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="casemail-gw.")
+        self.desk_setup("casemail-gw.")
         self.box = "T" + re.sub(r"\W", "", self._testMethodName)[-20:]
         self.processed = self.box + "-Processed"
         self.review = self.box + "-Review"
-        pw = os.path.join(self.dir, "imap.pw")
-        with open(pw, "w", encoding="utf-8") as f:
-            f.write("secret\n")
-        os.chmod(pw, 0o600)
-        self.conf = os.path.join(self.dir, "casemail.conf")
         self.write_conf()
-        self.imap = imaplib.IMAP4("127.0.0.1", int(IMAP["IMAP_PORT"]))
-        self.imap.login(self.user, "secret")
+        self.imap = DOVECOT.login(self.user)
         self.imap.create(self.box)
-        self.env = dict(os.environ, CASEMAIL_USER="anna@desk.example",
-                        TZ="UTC")
-        self.env.pop("CASEMAIL_CONFIG", None)
 
     def tearDown(self):
-        try:
-            self.imap.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        harness.logout(self.imap)
+        self.desk_teardown()
 
     def write_conf(self, tls="imaps", ca="cert.pem", extra="", idle="no",
                    extra_imap="", batch=7):
-        port = IMAP["IMAPS_PORT"] if tls == "imaps" else IMAP["IMAP_PORT"]
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
-{extra}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {port}
-tls = {tls}
-ca_file = {os.path.join(IMAP["IMAP_DIR"], ca)}
-user = {self.user}
-password_file = imap.pw
+        env = DOVECOT.env
+        port = env["IMAPS_PORT"] if tls == "imaps" else env["IMAP_PORT"]
+        self.write_desk_conf(case=extra, imap_port=port, tls=tls,
+                             user=self.user, imap=f"""\
+ca_file = {os.path.join(env["IMAP_DIR"], ca)}
 mailbox = {self.box}
 processed_mailbox = {self.processed}
 review_mailbox = {self.review}
@@ -136,28 +60,6 @@ batch = {batch}
 {extra_imap}""")
 
     # ---- helpers ------------------------------------------------------
-
-    def append(self, msg, box=None):
-        data = msg if isinstance(msg, bytes) else msg.as_bytes()
-        typ, _ = self.imap.append(box or self.box, None, None, data)
-        self.assertEqual(typ, "OK")
-        return msg
-
-    def once(self, expect=0):
-        p = subprocess.run([CASEMAILD, "-c", self.conf, "--once"],
-                           capture_output=True, text=True, env=self.env,
-                           timeout=120)
-        self.assertEqual(p.returncode, expect,
-                         f"casemaild --once: rc={p.returncode}\n{p.stderr}")
-        return p.stderr
-
-    def ctl(self, *args, expect=0):
-        p = subprocess.run([CASECTL, "-c", self.conf, "--json"] + list(args),
-                           capture_output=True, text=True, env=self.env,
-                           timeout=60)
-        self.assertEqual(p.returncode, expect,
-                         f"casectl {args}: rc={p.returncode}\n{p.stderr}")
-        return json.loads(p.stdout) if expect == 0 and p.stdout else None
 
     def cases(self):
         return self.ctl("list", "--view", "all", "--limit", "0")
@@ -286,7 +188,7 @@ class TestAttachments(Gateway):
         atts = [a for m in c["messages"] for a in m["attachments"]]
         self.assertEqual(len(atts), 2)
         self.assertEqual({a["sha256"] for a in atts},
-                         {__import__("hashlib").sha256(PHOTO).hexdigest()})
+                         {hashlib.sha256(PHOTO).hexdigest()})
         for a in atts:
             self.assertEqual(a["size"], len(PHOTO))
             self.assertEqual(a["content_type"], "image/png")
@@ -320,7 +222,7 @@ class TestChunks(Gateway):
         self.assertEqual(len(c["messages"]), 7)
         atts = sorted((a["filename"], a["size"], a["sha256"])
                       for m in c["messages"] for a in m["attachments"])
-        sha = __import__("hashlib").sha256
+        sha = hashlib.sha256
         self.assertEqual(atts, [(f"scan{i}.bin", len(scan),
                                  sha(scan).hexdigest())
                                 for i, scan in enumerate(scans)])
@@ -391,10 +293,7 @@ class TestNoise(Gateway):
         self.assertTrue(held[0]["reason"])
         self.assert_boxes(0, 1, 1)
         # An agent lets it in.
-        p = subprocess.run([CASECTL, "-c", self.conf, "review", "accept",
-                            str(held[0]["id"])], capture_output=True,
-                           text=True, env=self.env, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.ctl("review", "accept", str(held[0]["id"]), json_out=False)
         self.assertEqual(len(self.case(number)["messages"]), 2)
         self.assertEqual(self.ctl("review"), [])
 
@@ -408,10 +307,7 @@ class TestNoise(Gateway):
         self.assertEqual(kept["state"], "failed")
         self.assertTrue(kept["reason"])
         # Rejecting it takes it off the review list; its raw copy stays.
-        p = subprocess.run([CASECTL, "-c", self.conf, "review", "reject",
-                            str(kept["id"])], capture_output=True,
-                           text=True, env=self.env, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.ctl("review", "reject", str(kept["id"]), json_out=False)
         self.assertEqual(self.ctl("review"), [])
 
 
@@ -479,29 +375,24 @@ class TestTLS(Gateway):
 class TestDaemon(Gateway):
     """casemaild without a mode: IDLE, then SIGTERM."""
 
-    def wait_for(self, pred, secs=15):
-        deadline = time.monotonic() + secs
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.2)
-        return False
-
     def run_daemon(self, idle):
         self.write_conf(idle=idle, extra_imap="poll_interval = 1\n")
         with open(os.path.join(self.dir, "daemon.log"), "w+",
                   encoding="utf-8") as log:
-            p = subprocess.Popen([CASEMAILD, "-c", self.conf], env=self.env,
+            p = subprocess.Popen([harness.CASEMAILD, "-c", self.conf],
+                                 env=self.env,
                                  stdout=subprocess.DEVNULL, stderr=log)
             try:
                 self.append(mail(SHIPPER, DESK, "First while running"))
-                self.assertTrue(self.wait_for(lambda: len(self.cases()) == 1),
-                                "first mail not ingested")
+                self.assertTrue(harness.wait_for(
+                    lambda: len(self.cases()) == 1, step=0.2),
+                    "first mail not ingested")
                 self.append(mail(SHIPPER, DESK, "Second while running"))
-                self.assertTrue(self.wait_for(lambda: len(self.cases()) == 2),
-                                "second mail not ingested")
-                self.assertTrue(self.wait_for(
-                    lambda: self.count(self.box) == 0), "not moved")
+                self.assertTrue(harness.wait_for(
+                    lambda: len(self.cases()) == 2, step=0.2),
+                    "second mail not ingested")
+                self.assertTrue(harness.wait_for(
+                    lambda: self.count(self.box) == 0, step=0.2), "not moved")
             finally:
                 p.send_signal(signal.SIGTERM)
                 try:
@@ -539,18 +430,11 @@ class TestLegacyServer(Gateway):
 
 
 def main():
-    global CASEMAILD, CASECTL
-    if len(sys.argv) < 3:
-        print("usage: test_gateway.py CASEMAILD CASECTL", file=sys.stderr)
+    global DOVECOT
+    if not harness.take_args("usage: test_gateway.py CASEMAILD CASECTL", 2):
         return 2
-    CASEMAILD = os.path.abspath(sys.argv.pop(1))
-    CASECTL = os.path.abspath(sys.argv.pop(1))
-    start_dovecot()
-    try:
-        prog = unittest.main(exit=False, verbosity=2)
-    finally:
-        stop_dovecot()
-    return 0 if prog.result.wasSuccessful() else 1
+    with harness.dovecot_for_run("casemail-imap.") as DOVECOT:
+        return harness.unittest_main()
 
 
 if __name__ == "__main__":

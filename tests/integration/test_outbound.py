@@ -10,170 +10,54 @@ threading, encodings, attachments, refusals and retries.
 """
 
 import email
-import email.message
 import email.policy
 import email.utils
-import glob
-import imaplib
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
-SINK = os.path.join(HERE, "smtpsink.py")
-CASEMAILD = CASECTL = TEMPLATES = None
-IMAP = {}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import AGENT, CARRIER, DESK, SHIPPER, mail  # noqa: E402
 
-DESK = "cases@desk.example"
-SHIPPER = "Sam Shipper <sam@acme.test>"
-CARRIER = "Carla Carrier <carla@fasttrucks.test>"
-AGENT = "anna@desk.example"
+DOVECOT = None  # the run's harness.Dovecot
 
 
-def start_dovecot():
-    top = tempfile.mkdtemp(prefix="casemail-out-imap.")
-    os.chmod(top, 0o755)
-    subprocess.run([DOVECOT_SH, "start", top], check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
-    with open(os.path.join(top, "env"), encoding="utf-8") as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            IMAP[k] = v
-
-
-def stop_dovecot():
-    if "IMAP_DIR" in IMAP:
-        subprocess.run([DOVECOT_SH, "stop", IMAP["IMAP_DIR"]], timeout=60)
-        shutil.rmtree(IMAP["IMAP_DIR"], ignore_errors=True)
-
-
-def mail(frm, to, subject, body="Hello.", cc=None, headers=None,
-         in_reply_to=None, attach=None):
-    m = email.message.EmailMessage()
-    m["From"] = frm
-    m["To"] = to
-    if cc:
-        m["Cc"] = cc
-    m["Subject"] = subject
-    m["Date"] = email.utils.formatdate()
-    m["Message-ID"] = email.utils.make_msgid(domain="mua.test")
-    if in_reply_to:
-        m["In-Reply-To"] = in_reply_to
-        m["References"] = in_reply_to
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    for name, data, ctype in attach or []:
-        maintype, subtype = ctype.split("/")
-        m.add_attachment(data, maintype=maintype, subtype=subtype,
-                         filename=name)
-    return m
-
-
-class Outbound(unittest.TestCase):
+class Outbound(harness.DeskTest):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="casemail-out.")
+        self.desk_setup("casemail-out.")
         self.box = "O" + re.sub(r"\W", "", self._testMethodName)[-20:]
-        self.sinkdir = os.path.join(self.dir, "sink")
-        os.makedirs(self.sinkdir)
-        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--daemon"],
-                       check=True, timeout=60)
-        with open(os.path.join(self.sinkdir, "port")) as f:
-            self.smtp_port = int(f.read())
-        pw = os.path.join(self.dir, "imap.pw")
-        with open(pw, "w") as f:
-            f.write("secret\n")
-        os.chmod(pw, 0o600)
-        self.conf = os.path.join(self.dir, "casemail.conf")
+        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
         self.write_conf()
-        self.imap = imaplib.IMAP4("127.0.0.1", int(IMAP["IMAP_PORT"]))
-        self.imap.login("test", "secret")
+        self.imap = DOVECOT.login()
         self.imap.create(self.box)
-        self.env = dict(os.environ, CASEMAIL_USER=AGENT, TZ="UTC")
-        self.env.pop("CASEMAIL_CONFIG", None)
         self.seen = 0
 
     def tearDown(self):
-        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--stop"],
-                       timeout=60)
-        try:
-            self.imap.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.sink.stop()
+        harness.logout(self.imap)
+        self.desk_teardown()
 
     def write_conf(self, extra_case="", extra_smtp=""):
-        with open(self.conf, "w") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
+        self.write_desk_conf(case=f"""\
 desk_name = Case Desk
 escalation_address = support@outside.test
-templates = {TEMPLATES}
-{extra_case}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {IMAP["IMAP_PORT"]}
-tls = none
-user = test
-password_file = imap.pw
+templates = {harness.TEMPLATES}
+{extra_case}""", imap_port=DOVECOT.port, imap=f"""\
 mailbox = {self.box}
 processed_mailbox = {self.box}-Processed
 review_mailbox = {self.box}-Review
-idle = no
-[smtp]
-url = smtp://127.0.0.1:{self.smtp_port}
-{extra_smtp}
-""")
+idle = no""", smtp_port=self.sink.port, smtp=extra_smtp)
 
     # ---- helpers ------------------------------------------------------
 
-    def append(self, msg):
-        data = msg if isinstance(msg, bytes) else msg.as_bytes()
-        self.assertEqual(self.imap.append(self.box, None, None, data)[0], "OK")
-        return msg
-
-    def once(self, expect=0):
-        p = subprocess.run([CASEMAILD, "-c", self.conf, "--once"],
-                           capture_output=True, text=True, env=self.env,
-                           timeout=120)
-        if os.environ.get("VERBOSE"):
-            sys.stderr.write(p.stderr)
-        self.assertEqual(p.returncode, expect, p.stderr)
-        return p.stderr
-
-    def ctl(self, *args, expect=0, json_out=True):
-        argv = [CASECTL, "-c", self.conf] + (["--json"] if json_out else [])
-        p = subprocess.run(argv + list(args), capture_output=True, text=True,
-                           env=self.env, timeout=60)
-        self.assertEqual(p.returncode, expect,
-                         f"casectl {args}: {p.returncode}\n{p.stderr}")
-        if expect != 0:
-            return p.stderr
-        return json.loads(p.stdout) if json_out and p.stdout.strip() \
-            else p.stdout
-
     def received(self):
         """Mails the receiver got since the last call: (envelope, msg)."""
-        out = []
-        files = sorted(glob.glob(os.path.join(self.sinkdir, "mail", "*.json")))
-        for j in files[self.seen:]:
-            with open(j) as f:
-                env = json.load(f)
-            with open(j[:-5] + ".eml", "rb") as f:
-                msg = email.message_from_bytes(f.read(),
-                                               policy=email.policy.default)
-            out.append((env, msg))
+        files = self.sink.envelopes()
+        out = [(harness.read_json(j),
+                email.message_from_bytes(harness.eml_of(j),
+                                         policy=email.policy.default))
+               for j in files[self.seen:]]
         self.seen = len(files)
         return out
 
@@ -186,15 +70,6 @@ url = smtp://127.0.0.1:{self.smtp_port}
         self.once()
         (c,) = self.ctl("list", "--view", "all")
         return c["number"], first
-
-    def set_mode(self, mode):
-        path = os.path.join(self.sinkdir, "mode")
-        if mode is None:
-            if os.path.exists(path):
-                os.unlink(path)
-        else:
-            with open(path, "w") as f:
-                f.write(mode)
 
 
 class TestNotifications(Outbound):
@@ -238,7 +113,8 @@ class TestNotifications(Outbound):
         # A reply to the notification, without tag, threads by its
         # signed Message-ID.
         self.append(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
-                         "Noted.", in_reply_to=n["Message-ID"]))
+                         "Noted.", in_reply_to=n["Message-ID"],
+                         references=n["Message-ID"]))
         self.once()
         self.assertEqual(len(self.ctl("list", "--view", "all")), 1)
         self.assertEqual(len(self.ctl("show", number)["messages"]), 3)
@@ -429,25 +305,23 @@ class TestDelivery(Outbound):
     def test_retry_after_451_and_after_down(self):
         number, _ = self.new_case()
         self.received()
-        self.set_mode("down-451")
+        self.sink.set_mode("down-451")
         self.ctl("reply", number, "--text", "First try.", json_out=False)
         self.once(expect=0)
         self.assertEqual(self.received(), [])
         (q,) = self.ctl("outbox")
         self.assertEqual(q["state"], "queued")
         self.assertIn("451", q["last_error"])
-        self.set_mode(None)
+        self.sink.set_mode(None)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
         self.assertEqual(len(self.received()), 1)
         # The receiver is down altogether: the mail waits, nothing lost.
-        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--stop"],
-                       timeout=60)
+        self.sink.stop()
         self.ctl("reply", number, "--text", "Second.", json_out=False)
         self.once(expect=75)
         (q,) = self.ctl("outbox")
-        subprocess.run(["/usr/bin/python3", SINK, self.sinkdir, "--daemon",
-                        "--port", str(self.smtp_port)], check=True, timeout=60)
+        self.sink.start(self.sink.port)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
         self.assertEqual(len(self.received()), 1)
@@ -470,20 +344,12 @@ class TestDelivery(Outbound):
 
 
 def main():
-    global CASEMAILD, CASECTL, TEMPLATES
-    if len(sys.argv) < 4:
-        print("usage: test_outbound.py CASEMAILD CASECTL TEMPLATES",
-              file=sys.stderr)
+    global DOVECOT
+    if not harness.take_args("usage: test_outbound.py CASEMAILD CASECTL "
+                             "TEMPLATES", 3):
         return 2
-    CASEMAILD = os.path.abspath(sys.argv.pop(1))
-    CASECTL = os.path.abspath(sys.argv.pop(1))
-    TEMPLATES = os.path.abspath(sys.argv.pop(1))
-    start_dovecot()
-    try:
-        prog = unittest.main(exit=False, verbosity=2)
-    finally:
-        stop_dovecot()
-    return 0 if prog.result.wasSuccessful() else 1
+    with harness.dovecot_for_run("casemail-out-imap.") as DOVECOT:
+        return harness.unittest_main()
 
 
 if __name__ == "__main__":

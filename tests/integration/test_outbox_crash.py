@@ -12,14 +12,9 @@ the SMTP transaction and its commit resends with the same Message-ID),
 and the outbox must be empty.
 """
 
-import email.message
-import email.utils
-import glob
-import json
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +22,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SINK = os.path.join(HERE, "smtpsink.py")
+sys.path.insert(0, HERE)
+import harness  # noqa: E402
+
 KILLS = 25
 
 
@@ -41,20 +38,25 @@ def main():
     rng = random.Random(seed)
     print(f"outbox crash test: {n} mails, seed {seed}")
     top = tempfile.mkdtemp(prefix="casemail-obcrash.")
-    sink = os.path.join(top, "sink")
-    os.makedirs(sink)
-    subprocess.run(["/usr/bin/python3", SINK, sink, "--daemon"], check=True,
-                   timeout=60)
+    sink = harness.Sink(os.path.join(top, "sink")).start()
     try:
         return run(casemaild, casectl, top, sink, n, rng)
     finally:
-        subprocess.run(["/usr/bin/python3", SINK, sink, "--stop"], timeout=60)
+        sink.stop()
         shutil.rmtree(top, ignore_errors=True)
 
 
+def write_maildir(md, msgs):
+    """A fresh Maildir at md holding msgs in new/, in order."""
+    shutil.rmtree(md, ignore_errors=True)
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    for i, m in enumerate(msgs):
+        with open(os.path.join(md, "new", f"{i:04d}.eml"), "wb") as f:
+            f.write(m.as_bytes())
+
+
 def run(casemaild, casectl, top, sink, n, rng):
-    with open(os.path.join(sink, "port")) as f:
-        port = f.read().strip()
     conf = os.path.join(top, "casemail.conf")
     with open(conf, "w") as f:
         f.write(f"""[case]
@@ -66,40 +68,26 @@ max_messages_per_hour = 100000
 database = {top}/cases.db
 attachments = {top}/att
 [smtp]
-url = smtp://127.0.0.1:{port}
+url = smtp://127.0.0.1:{sink.port}
 limit_per_case_hour = 100000
 limit_global_hour = 1000000
 """)
     env = dict(os.environ, CASEMAIL_USER="anna@desk.example")
     md = os.path.join(top, "md")
-    for sub in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, sub))
-    first = email.message.EmailMessage()
-    first["From"] = "sam@acme.test"
-    first["To"] = "cases@desk.example"
-    first["Subject"] = "Damaged pallets"
-    first["Message-ID"] = "<root@acme.test>"
-    first.set_content("Opening the case.")
-    with open(os.path.join(md, "new", "0000.eml"), "wb") as f:
-        f.write(first.as_bytes())
+    write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
+                                    "Damaged pallets", "Opening the case.",
+                                    msgid="<root@acme.test>", date=False)])
     subprocess.run([casemaild, "-c", conf, "ingest", md], check=True,
                    env=env, capture_output=True)
     for w in range(3):
         subprocess.run([casectl, "-c", conf, "watch", "CV1", "--user",
                         f"watcher{w}@desk.example"], check=True, env=env,
                        capture_output=True)
-    shutil.rmtree(md)
-    for sub in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, sub))
-    for i in range(n):
-        m = email.message.EmailMessage()
-        m["From"] = "sam@acme.test"
-        m["To"] = "cases@desk.example"
-        m["Subject"] = f"Re: [CV000001] update {i}"
-        m["Message-ID"] = f"<upd{i}@acme.test>"
-        m.set_content(f"Update {i}.")
-        with open(os.path.join(md, "new", f"{i + 1:04d}.eml"), "wb") as f:
-            f.write(m.as_bytes())
+    write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
+                                    f"Re: [CV000001] update {i}",
+                                    f"Update {i}.",
+                                    msgid=f"<upd{i}@acme.test>", date=False)
+                       for i in range(n)])
     subprocess.run([casemaild, "-c", conf, "ingest", md], check=True,
                    env=env, capture_output=True)
     db = sqlite3.connect(os.path.join(top, "cases.db"))
@@ -107,30 +95,16 @@ limit_global_hour = 1000000
     db.close()
     print(f"{len(queued)} mails queued")
 
-    kills = 0
-    for attempt in range(1000):
-        p = subprocess.Popen([casemaild, "-c", conf, "send"],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-        delay = rng.uniform(0.0, 0.08 if attempt < KILLS else 10.0)
-        try:
-            p.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            kills += 1
-            continue
-        err = p.stderr.read()
-        if p.returncode != 0:
-            print(f"casemaild send exited {p.returncode}:\n{err}")
-            return 1
-        break
+    kills, rc, err = harness.kill_loop([casemaild, "-c", conf, "send"], rng,
+                                       KILLS, 0.08, 10.0)
+    if rc:
+        print(f"casemaild send exited {rc}:\n{err}")
+        return 1
     print(f"{kills} runs killed with SIGKILL before one finished")
 
     got = {}
-    for j in glob.glob(os.path.join(sink, "mail", "*.json")):
-        with open(j[:-5] + ".eml", "rb") as f:
-            head = f.read().split(b"\n\n", 1)[0].decode(errors="replace")
+    for j in sink.envelopes():
+        head = harness.eml_of(j).split(b"\n\n", 1)[0].decode(errors="replace")
         for line in head.replace("\r", "").split("\n"):
             if line.lower().startswith("message-id:"):
                 mid = line.split(":", 1)[1].strip()

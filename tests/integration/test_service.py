@@ -8,63 +8,28 @@ foreground with NOTIFY_SOCKET pointing at a datagram socket of ours, so
 the test sees what systemd would see.
 """
 
-import email.message
-import email.utils
 import glob
-import imaplib
-import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
-SINK = os.path.join(HERE, "smtpsink.py")
-CASEMAILD = CASECTL = TEMPLATES = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import AGENT, DESK, mail  # noqa: E402
 
-DESK = "cases@desk.example"
-AGENT = "anna@desk.example"
+SAM = "Sam <sam@acme.test>"
 
 
-def mail(frm, subject, body="Hello.", to=DESK):
-    m = email.message.EmailMessage()
-    m["From"] = frm
-    m["To"] = to
-    m["Subject"] = subject
-    m["Date"] = email.utils.formatdate()
-    m["Message-ID"] = email.utils.make_msgid(domain="mua.test")
-    m.set_content(body)
-    return m
-
-
-class Service(unittest.TestCase):
+class Service(harness.DeskTest):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="casemail-svc.")
-        os.chmod(self.dir, 0o755)
-        self.imapdir = os.path.join(self.dir, "imap")
-        subprocess.run([DOVECOT_SH, "start", self.imapdir], check=True,
-                       stdout=subprocess.DEVNULL, timeout=120)
-        with open(os.path.join(self.imapdir, "env")) as f:
-            self.imapenv = dict(l.strip().split("=", 1) for l in f)
-        self.sink = os.path.join(self.dir, "sink")
-        os.makedirs(self.sink)
-        self.start_sink()
-        with open(os.path.join(self.sink, "port")) as f:
-            self.smtp_port = f.read().strip()
-        pw = os.path.join(self.dir, "imap.pw")
-        with open(pw, "w") as f:
-            f.write("secret\n")
-        os.chmod(pw, 0o600)
-        self.conf = os.path.join(self.dir, "casemail.conf")
+        self.desk_setup("casemail-svc.")
+        os.chmod(self.dir, 0o755)  # Dovecot's processes must traverse it
+        self.dovecot = harness.Dovecot(os.path.join(self.dir, "imap")).start()
+        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
         self.write_conf()
-        self.env = dict(os.environ, CASEMAIL_USER=AGENT, TZ="UTC")
-        self.env.pop("CASEMAIL_CONFIG", None)
         self.proc = None
         self.notify = None
         self.log = open(os.path.join(self.dir, "daemon.log"), "w+")
@@ -76,39 +41,16 @@ class Service(unittest.TestCase):
         if self.notify is not None:
             self.notify.close()
         self.log.close()
-        subprocess.run(["/usr/bin/python3", SINK, self.sink, "--stop"],
-                       timeout=60)
-        subprocess.run([DOVECOT_SH, "stop", self.imapdir], timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start_sink(self, port=None):
-        argv = ["/usr/bin/python3", SINK, self.sink, "--daemon"]
-        if port:
-            argv += ["--port", str(port)]
-        subprocess.run(argv, check=True, timeout=60)
+        self.sink.stop()
+        self.dovecot.stop()
+        self.desk_teardown()
 
     def write_conf(self, extra_case="", broken=False):
-        with open(self.conf, "w") as f:
-            f.write(f"""[case]
-address = {DESK}
-organization_domains = desk.example
-templates = {TEMPLATES}
-digest_hour = 23
-{extra_case}
-[store]
-database = cases.db
-attachments = attachments
-[imap]
-host = 127.0.0.1
-port = {self.imapenv["IMAP_PORT"]}
-tls = none
-user = test
-password_file = imap.pw
-idle = yes
-[smtp]
-url = smtp://127.0.0.1:{self.smtp_port}
-retry_min = 1
-""" + ("[nonsense]\nkey = 1\n" if broken else ""))
+        self.write_desk_conf(
+            case=f"templates = {harness.TEMPLATES}\ndigest_hour = 23\n"
+            f"{extra_case}", imap_port=self.dovecot.port, imap="idle = yes",
+            smtp_port=self.sink.port, smtp="retry_min = 1",
+            tail="[nonsense]\nkey = 1\n" if broken else "")
 
     def start(self):
         sock = os.path.join(self.dir, "notify.sock")
@@ -120,8 +62,8 @@ retry_min = 1
         self.notify.bind(sock)
         self.notify.settimeout(0.2)
         env = dict(self.env, NOTIFY_SOCKET=sock)
-        self.proc = subprocess.Popen([CASEMAILD, "-c", self.conf], env=env,
-                                     stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([harness.CASEMAILD, "-c", self.conf],
+                                     env=env, stdout=subprocess.DEVNULL,
                                      stderr=self.log)
         self.assertTrue(self.wait_notify("READY=1"), self.logtext())
 
@@ -145,33 +87,19 @@ retry_min = 1
             return f.read()
 
     def wait(self, pred, secs=15):
-        deadline = time.monotonic() + secs
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.1)
-        return False
+        return harness.wait_for(pred, secs)
 
     def append(self, msg):
-        imap = imaplib.IMAP4("127.0.0.1", int(self.imapenv["IMAP_PORT"]))
-        imap.login("test", "secret")
-        self.assertEqual(imap.append("INBOX", None, None, msg.as_bytes())[0],
-                         "OK")
-        imap.logout()
-
-    def ctl(self, *args):
-        p = subprocess.run([CASECTL, "-c", self.conf, "--json"] + list(args),
-                           capture_output=True, text=True, env=self.env,
-                           timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return json.loads(p.stdout) if p.stdout.strip() else None
+        """To INBOX over a connection of its own (Dovecot may have been
+        restarted since the last one)."""
+        self.imap = self.dovecot.login()
+        try:
+            super().append(msg, "INBOX")
+        finally:
+            self.imap.logout()
 
     def received(self):
-        out = []
-        for j in sorted(glob.glob(os.path.join(self.sink, "mail", "*.json"))):
-            with open(j) as f:
-                out.append(json.load(f))
-        return out
+        return [harness.read_json(j) for j in self.sink.envelopes()]
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -183,7 +111,7 @@ class TestService(Service):
     def test_idle_reload_and_stop(self):
         self.start()
         t0 = time.monotonic()
-        self.append(mail("Sam <sam@acme.test>", "Pallet crushed"))
+        self.append(mail(SAM, DESK, "Pallet crushed"))
         self.assertTrue(self.wait(lambda: len(self.ctl("list")) == 1, 10))
         # The acknowledgement leaves within moments of the mail (IDLE).
         self.assertTrue(self.wait(lambda: len(self.received()) == 1, 10))
@@ -199,16 +127,16 @@ class TestService(Service):
         self.write_conf()
         number = self.ctl("list")[0]["number"]
         self.ctl("assign", number, "--owner", AGENT, "--side", "shipper")
-        self.append(mail("Sam <sam@acme.test>", f"Re: [{number}] more"))
+        self.append(mail(SAM, DESK, f"Re: [{number}] more"))
         self.assertTrue(self.wait(lambda: len(self.received()) == 2, 10),
                         self.logtext())
         # A good one is taken.
         self.write_conf(extra_case="desk_name = Night Desk")
         self.proc.send_signal(signal.SIGHUP)
         self.assertTrue(self.wait(lambda: "reloaded" in self.logtext()))
-        self.append(mail("Sam <sam@acme.test>", f"Re: [{number}] again"))
+        self.append(mail(SAM, DESK, f"Re: [{number}] again"))
         self.assertTrue(self.wait(lambda: len(self.received()) == 3, 10))
-        with open(sorted(glob.glob(os.path.join(self.sink, "mail",
+        with open(sorted(glob.glob(os.path.join(self.sink.dir, "mail",
                                                "*.eml")))[-1], "rb") as f:
             self.assertIn(b"Night Desk", f.read())
         self.stop()
@@ -216,30 +144,26 @@ class TestService(Service):
 
     def test_outages_recovered(self):
         self.start()
-        self.append(mail("Sam <sam@acme.test>", "First"))
+        self.append(mail(SAM, DESK, "First"))
         self.assertTrue(self.wait(lambda: len(self.received()) == 1, 10))
         number = self.ctl("list")[0]["number"]
         self.ctl("assign", number, "--owner", AGENT, "--side", "shipper")
         # IMAP down and back.
-        subprocess.run([DOVECOT_SH, "stop", self.imapdir], check=True,
-                       timeout=60)
+        self.dovecot.stop(check=True)
         time.sleep(1.5)
-        subprocess.run([DOVECOT_SH, "start", self.imapdir,
-                        self.imapenv["IMAP_PORT"], self.imapenv["IMAPS_PORT"]],
-                       check=True, stdout=subprocess.DEVNULL, timeout=120)
-        self.append(mail("Sam <sam@acme.test>", f"Re: [{number}] after imap"))
+        self.dovecot.restart()
+        self.append(mail(SAM, DESK, f"Re: [{number}] after imap"))
         self.assertTrue(self.wait(
             lambda: len(self.ctl("show", number)["messages"]) == 2, 40),
             self.logtext())
         self.assertTrue(self.wait(lambda: len(self.received()) == 2, 20))
         # SMTP down and back: the notification waits, then leaves.
-        subprocess.run(["/usr/bin/python3", SINK, self.sink, "--stop"],
-                       check=True, timeout=60)
-        self.append(mail("Sam <sam@acme.test>", f"Re: [{number}] after smtp"))
+        self.sink.stop(check=True)
+        self.append(mail(SAM, DESK, f"Re: [{number}] after smtp"))
         self.assertTrue(self.wait(
             lambda: len(self.ctl("show", number)["messages"]) == 3, 20))
         time.sleep(2)
-        self.start_sink(self.smtp_port)
+        self.sink.start(self.sink.port)
         self.assertTrue(self.wait(lambda: len(self.received()) == 3, 40),
                         self.logtext())
         self.assertEqual(self.ctl("outbox"), [])
@@ -249,21 +173,15 @@ class TestService(Service):
 class TestDigest(Service):
     def test_one_digest_per_owner(self):
         self.write_conf(extra_case="digest_hour = 0")
-        env = dict(self.env)
         for i, owner in enumerate(["o1@desk.example", "o1@desk.example",
                                    "o2@desk.example"]):
-            p = subprocess.run([CASECTL, "-c", self.conf, "create",
-                                "--subject", f"Case {i}", "--follow-up",
-                                "-1d"], capture_output=True, text=True,
-                               env=env, check=True)
-            subprocess.run([CASECTL, "-c", self.conf, "assign",
-                            p.stdout.strip(), "--owner", owner, "--side",
-                            "shipper"], check=True, env=env,
-                           capture_output=True)
+            number = self.ctl("create", "--subject", f"Case {i}",
+                              "--follow-up", "-1d", json_out=False).strip()
+            self.ctl("assign", number, "--owner", owner, "--side", "shipper",
+                     json_out=False)
         # A case with nothing due, and an unowned overdue one: no digest.
-        subprocess.run([CASECTL, "-c", self.conf, "create", "--subject",
-                        "Fine", "--follow-up", "+3d"], check=True, env=env,
-                       capture_output=True)
+        self.ctl("create", "--subject", "Fine", "--follow-up", "+3d",
+                 json_out=False)
         self.start()
         self.assertTrue(self.wait(lambda: len(self.received()) == 2, 15),
                         self.logtext())
@@ -278,15 +196,9 @@ class TestDigest(Service):
 
 
 def main():
-    global CASEMAILD, CASECTL, TEMPLATES
-    if len(sys.argv) < 4:
-        print(__doc__, file=sys.stderr)
+    if not harness.take_args(__doc__, 3):
         return 2
-    CASEMAILD = os.path.abspath(sys.argv.pop(1))
-    CASECTL = os.path.abspath(sys.argv.pop(1))
-    TEMPLATES = os.path.abspath(sys.argv.pop(1))
-    prog = unittest.main(exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
+    return harness.unittest_main()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,17 @@
-/* test_ingest.c - the inbound pipeline on a real store, and the corpus. */
+/*
+ * test_ingest.c - the inbound pipeline on a real store, and the corpus.
+ *
+ * test_corpus runs every .eml of the shared corpus ($CASEMAIL_CORPUS, else
+ * ../shared/corpus beside the checkout; skipped when absent) through
+ * ingest in one store, in path order, and compares each message's outcome
+ * with the golden file corpus.ref beside this file: one line per message
+ * (path, outcome, case, state, attachments, reason), our results only, no
+ * corpus content.  Any difference fails the test and is printed as
+ * -golden/+now lines naming the file.  After a change meant to alter
+ * outcomes, regenerate the file and review its diff before committing:
+ *
+ *     CASEMAIL_UPDATE_REF=1 ctest -R unit_ingest    (from the build directory)
+ */
 #include "testutil.h"
 
 #include <glib.h>
@@ -18,17 +31,34 @@ struct fixture {
 };
 
 static int
-setup(void **state)
+setup_conf(void **state, const char *extra_conf)
 {
 	struct fixture *fx = g_new0(struct fixture, 1);
 
-	testutil_env_open(&fx->env, "max_messages_per_hour = 5\n"
-			  "[store]\nmax_attachment_bytes = 2048\n");
+	testutil_env_open(&fx->env, extra_conf);
 	fx->ing.store = fx->env.store;
 	fx->ing.cfg = fx->env.cfg;
 	fx->now = 1795942800;
 	*state = fx;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_conf(state, "max_messages_per_hour = 5\n"
+			  "[store]\nmax_attachment_bytes = 2048\n");
+}
+
+/*
+ * The corpus run: the default limits but the flood limit, which would
+ * otherwise hold most of the corpus (whole sets share one synthetic
+ * sender); test_flood_and_limits covers it.
+ */
+static int
+setup_corpus(void **state)
+{
+	return setup_conf(state, "max_messages_per_hour = 100000\n");
 }
 
 static int
@@ -284,12 +314,18 @@ test_flood_and_limits(void **state)
 
 /* ---- the real-mail corpus ----------------------------------------------- */
 
+/*
+ * Where the corpus lies: $CASEMAIL_CORPUS (ctest sets it from the CMake
+ * cache variable of that name), else ../shared/corpus beside the checkout.
+ */
 static char *
 corpus_dir(void)
 {
+	const char *env = g_getenv("CASEMAIL_CORPUS");
 	char *here = g_path_get_dirname(__FILE__);
-	char *dir = g_build_filename(here, "..", "..", "..", "shared", "corpus",
-				     NULL);
+	char *dir = env != NULL && *env != '\0' ? g_strdup(env) :
+		g_build_filename(here, "..", "..", "..", "shared", "corpus",
+				 NULL);
 
 	g_free(here);
 	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
@@ -319,50 +355,219 @@ corpus_collect(const char *dir, GPtrArray *out)
 		g_dir_close(d);
 }
 
+static int
+corpus_path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What the corpus run remembers between messages. */
+struct corpus_run {
+	const char *root;       /* the corpus directory */
+	int64_t next_row;       /* the row id a newly kept message gets */
+	GPtrArray *openers;     /* case id - 1 -> path of the message that
+				 * opened it (borrowed from the file list) */
+	GPtrArray *lines;       /* the outcome line of each message */
+	double worst_secs;
+};
+
+/*
+ * The facts of one ingested message, for the golden file: where it went,
+ * which case (opened by this message, or the corpus file that opened the
+ * one it joined), the kept row's state, its attachments (how many, how
+ * many recorded without their data) and why it was held, ignored or
+ * failed.  No message content.
+ */
+static char *
+corpus_facts(struct fixture *fx, struct corpus_run *run, const char *rel,
+	     enum ingest_outcome out)
+{
+	struct store_message *m = NULL;
+	const char *kase = "-", *state = "-", *reason = "-";
+	guint atts = 0, skipped = 0;
+	char *line;
+
+	if (store_message_get(fx->env.store, NULL, run->next_row, &m,
+			      NULL) == 0) {
+		run->next_row++;
+		state = m->state;
+		if (m->reason != NULL)
+			reason = m->reason;
+		if (m->case_id > (int64_t)run->openers->len)
+			g_ptr_array_add(run->openers, (char *)rel);
+		if (m->case_id > 0)
+			kase = m->case_id == (int64_t)run->openers->len &&
+			       run->openers->pdata[m->case_id - 1] == rel ?
+			       "new" : run->openers->pdata[m->case_id - 1];
+		for (guint i = 0; i < m->attachments->len; i++)
+			skipped += ((struct store_attachment *)
+				    m->attachments->pdata[i])->sha256 == NULL;
+		atts = m->attachments->len;
+	}
+	line = g_strdup_printf("%s\t%s\tcase=%s\tstate=%s\tattachments=%u"
+			       "\tskipped=%u\treason=%s", rel,
+			       ingest_outcome_name(out), kase, state, atts,
+			       skipped, reason);
+	g_strdelimit(line + strlen(rel), "\n", ' ');
+	store_message_free(&m);
+	return line;
+}
+
+static void
+corpus_ingest_one(struct fixture *fx, struct corpus_run *run,
+		  const char *path)
+{
+	const char *rel = path + strlen(run->root) + 1;
+	char *data = NULL;
+	gsize len = 0;
+	struct cm_error err = { 0 };
+	enum ingest_outcome out;
+	gint64 t0 = g_get_monotonic_time();
+	double secs;
+
+	assert_true(g_file_get_contents(path, &data, &len, NULL));
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	if (ingest_message(&fx->ing, data, len, NULL, fx->now, &out, &err) != 0)
+		fail_msg("%s: %s", path, err.msg);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	secs = (double)(g_get_monotonic_time() - t0) / 1e6;
+	if (secs > run->worst_secs)
+		run->worst_secs = secs;
+	g_ptr_array_add(run->lines, corpus_facts(fx, run, rel, out));
+	g_free(data);
+}
+
+#define CORPUS_REF_HEAD                                                    \
+	"# test_ingest.c test_corpus: one line per corpus message, sorted:\n" \
+	"# path, outcome, case, state, attachments, skipped, reason.\n"       \
+	"# Regenerate: CASEMAIL_UPDATE_REF=1 ctest -R unit_ingest\n"
+
+/* The path field of a golden line, as a new string. */
+static char *
+corpus_line_key(const char *line)
+{
+	const char *tab = strchr(line, '\t');
+
+	return g_strndup(line, tab != NULL ? (gsize)(tab - line) : strlen(line));
+}
+
+/* Golden lines by path. */
+static GHashTable *
+corpus_ref_read(const char *text)
+{
+	GHashTable *ref = g_hash_table_new_full(g_str_hash, g_str_equal,
+						g_free, g_free);
+	char **lines = g_strsplit(text, "\n", -1);
+
+	for (char **l = lines; *l != NULL; l++)
+		if (**l != '\0' && **l != '#')
+			g_hash_table_replace(ref, corpus_line_key(*l),
+					     g_strdup(*l));
+	g_strfreev(lines);
+	return ref;
+}
+
+/*
+ * Compare this run's lines with the golden file; print each difference as
+ * "-golden" / "+now" naming the corpus file.  Returns how many differ.
+ */
+static int
+corpus_ref_compare(const char *ref_path, GPtrArray *lines)
+{
+	char *text = NULL;
+	GHashTable *ref;
+	GHashTableIter it;
+	gpointer key, val;
+	int diffs = 0;
+
+	if (!g_file_get_contents(ref_path, &text, NULL, NULL))
+		fail_msg("%s missing: run with CASEMAIL_UPDATE_REF=1", ref_path);
+	ref = corpus_ref_read(text);
+	for (guint i = 0; i < lines->len; i++) {
+		char *k = corpus_line_key(lines->pdata[i]);
+		const char *want = g_hash_table_lookup(ref, k);
+
+		if (want == NULL || strcmp(want, lines->pdata[i]) != 0) {
+			print_message("corpus.ref: %s differs\n-%s\n+%s\n", k,
+				      want != NULL ? want : "(no line)",
+				      (char *)lines->pdata[i]);
+			diffs++;
+		}
+		g_hash_table_remove(ref, k);
+		g_free(k);
+	}
+	g_hash_table_iter_init(&it, ref);
+	while (g_hash_table_iter_next(&it, &key, &val)) {
+		print_message("corpus.ref: %s not in the corpus\n-%s\n+(no line)\n",
+			      (char *)key, (char *)val);
+		diffs++;
+	}
+	g_hash_table_unref(ref);
+	g_free(text);
+	return diffs;
+}
+
+static void
+corpus_ref_write(const char *ref_path, GPtrArray *lines)
+{
+	GString *out = g_string_new(CORPUS_REF_HEAD);
+
+	for (guint i = 0; i < lines->len; i++)
+		g_string_append_printf(out, "%s\n", (char *)lines->pdata[i]);
+	assert_true(g_file_set_contents(ref_path, out->str, (gssize)out->len,
+					NULL));
+	print_message("corpus.ref: wrote %u lines to %s\n", lines->len,
+		      ref_path);
+	g_string_free(out, TRUE);
+}
+
 static void
 test_corpus(void **state)
 {
 	struct fixture *fx = *state;
 	char *dir = corpus_dir();
+	char *here = g_path_get_dirname(__FILE__);
+	char *ref_path = g_build_filename(here, "corpus.ref", NULL);
 	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
-	double worst = 0;
+	struct corpus_run run = { dir, 1, g_ptr_array_new(),
+				  g_ptr_array_new_with_free_func(g_free), 0 };
+	int diffs = 0;
 
+	g_free(here);
 	if (dir == NULL) {
 		print_message("corpus not found beside the checkout: skipped\n");
 		g_ptr_array_unref(files);
+		g_ptr_array_unref(run.openers);
+		g_ptr_array_unref(run.lines);
+		g_free(ref_path);
 		skip();
 	}
 	corpus_collect(dir, files);
 	assert_true(files->len > 300);
-	for (guint i = 0; i < files->len; i++) {
-		char *data = NULL;
-		gsize len = 0;
-		struct cm_error err = { 0 };
-		enum ingest_outcome out;
-		gint64 t0 = g_get_monotonic_time();
-		double secs;
-
-		assert_true(g_file_get_contents(files->pdata[i], &data, &len, NULL));
-		assert_int_equal(store_begin(fx->env.store, NULL), 0);
-		if (ingest_message(&fx->ing, data, len, NULL, fx->now, &out,
-				   &err) != 0)
-			fail_msg("%s: %s", (char *)files->pdata[i], err.msg);
-		assert_int_equal(store_commit(fx->env.store, NULL), 0);
-		secs = (double)(g_get_monotonic_time() - t0) / 1e6;
-		if (secs > worst)
-			worst = secs;
-		g_free(data);
-	}
+	/* A fixed order: threading and flood limits depend on it. */
+	g_ptr_array_sort(files, corpus_path_cmp);
+	for (guint i = 0; i < files->len; i++)
+		corpus_ingest_one(fx, &run, files->pdata[i]);
 	print_message("corpus: %u messages: %d stored, %d duplicate, %d held, "
 		      "%d ignored, %d failed; slowest %.3f s\n", files->len,
 		      fx->ing.stats.stored, fx->ing.stats.duplicate,
 		      fx->ing.stats.held, fx->ing.stats.ignored,
-		      fx->ing.stats.failed, worst);
+		      fx->ing.stats.failed, run.worst_secs);
 	assert_int_equal(fx->ing.stats.stored + fx->ing.stats.duplicate +
 			 fx->ing.stats.held + fx->ing.stats.ignored +
 			 fx->ing.stats.failed, (int)files->len);
+	if (g_strcmp0(g_getenv("CASEMAIL_UPDATE_REF"), "1") == 0)
+		corpus_ref_write(ref_path, run.lines);
+	else
+		diffs = corpus_ref_compare(ref_path, run.lines);
+	g_ptr_array_unref(run.openers);
+	g_ptr_array_unref(run.lines);
 	g_ptr_array_unref(files);
+	g_free(ref_path);
 	g_free(dir);
+	if (diffs > 0)
+		fail_msg("%d corpus messages differ from corpus.ref (if the "
+			 "change is intended: CASEMAIL_UPDATE_REF=1)", diffs);
 }
 
 int
@@ -379,7 +584,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_and_limits, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_corpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corpus, setup_corpus,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

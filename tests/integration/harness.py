@@ -1,0 +1,330 @@
+"""harness.py - what casemail's Python integration tests share.
+
+A private Dovecot (dovecot.sh) and SMTP receiver (smtpsink.py) on
+127.0.0.1, the mail builder, the password file and environment casemaild
+and casectl run with, a unittest base class that runs them, and the
+SIGKILL loop of the crash tests.  Each test script imports it with its
+own directory on sys.path:
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
+
+Only the standard library; the receiver runs under /usr/bin/python3,
+which sees Debian's python3-aiosmtpd.
+"""
+
+import contextlib
+import email.message
+import email.utils
+import glob
+import imaplib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
+SINK = os.path.join(HERE, "smtpsink.py")
+SINK_PYTHON = "/usr/bin/python3"
+
+# The programs under test, from the command line (take_args).
+CASEMAILD = CASECTL = TEMPLATES = None
+
+DESK = "cases@desk.example"
+AGENT = "anna@desk.example"
+SHIPPER = "Sam Shipper <sam@acme.test>"
+CARRIER = "Carla Carrier <carla@fasttrucks.test>"
+PASSWORD = "secret"  # every dovecot.sh user's
+
+
+def take_args(usage, count):
+    """Pop CASEMAILD, CASECTL and TEMPLATES (the first count of them) off
+    sys.argv as absolute paths, leaving the rest to unittest.  Prints
+    usage and returns False when there are too few."""
+    global CASEMAILD, CASECTL, TEMPLATES
+    if len(sys.argv) <= count:
+        print(usage, file=sys.stderr)
+        return False
+    paths = [os.path.abspath(sys.argv.pop(1)) for _ in range(count)]
+    CASEMAILD, CASECTL, TEMPLATES = (paths + [None] * 3)[:3]
+    return True
+
+
+def unittest_main():
+    """Run the calling script's tests; 0 when all passed, else 1."""
+    prog = unittest.main(module="__main__", exit=False, verbosity=2)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+# ---- servers -------------------------------------------------------------
+
+class Dovecot:
+    """A private Dovecot in dir.  env: IMAP_DIR, IMAP_PORT (plain and
+    STARTTLS), IMAPS_PORT, as dovecot.sh writes them."""
+
+    def __init__(self, dir):
+        self.dir = dir
+        self.env = {}
+
+    def start(self, imap_port=None, imaps_port=None):
+        """Start (on these ports, else free ones) and wait for the
+        greeting."""
+        ports = [str(p) for p in (imap_port, imaps_port) if p]
+        subprocess.run([DOVECOT_SH, "start", self.dir] + ports, check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+        with open(os.path.join(self.dir, "env"), encoding="utf-8") as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                self.env[k] = v
+        return self
+
+    def stop(self, check=False):
+        subprocess.run([DOVECOT_SH, "stop", self.dir], check=check,
+                       timeout=60)
+
+    def restart(self):
+        """Start again on the same ports (after stop())."""
+        return self.start(self.env["IMAP_PORT"], self.env["IMAPS_PORT"])
+
+    @property
+    def port(self):
+        return int(self.env["IMAP_PORT"])
+
+    def login(self, user="test"):
+        imap = imaplib.IMAP4("127.0.0.1", self.port)
+        imap.login(user, PASSWORD)
+        return imap
+
+
+def logout(imap):
+    """Log out, when the connection is still there."""
+    try:
+        imap.logout()
+    except (imaplib.IMAP4.error, OSError):
+        pass
+
+
+@contextlib.contextmanager
+def dovecot_for_run(prefix):
+    """One Dovecot in a new temporary directory for the whole run,
+    stopped and removed afterwards."""
+    dovecot = Dovecot(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield dovecot.start()
+    finally:
+        dovecot.stop()
+        shutil.rmtree(dovecot.dir, ignore_errors=True)
+
+
+class Sink:
+    """The SMTP receiver (smtpsink.py) writing into dir."""
+
+    def __init__(self, dir):
+        self.dir = dir
+        self.port = None
+        os.makedirs(dir, exist_ok=True)
+
+    def start(self, port=None):
+        """Start detached (on port, else a free one; then self.port)."""
+        argv = [SINK_PYTHON, SINK, self.dir, "--daemon"]
+        if port:
+            argv += ["--port", str(port)]
+        subprocess.run(argv, check=True, timeout=60)
+        with open(os.path.join(self.dir, "port"), encoding="utf-8") as f:
+            self.port = int(f.read())
+        return self
+
+    def stop(self, check=False):
+        subprocess.run([SINK_PYTHON, SINK, self.dir, "--stop"], check=check,
+                       timeout=60)
+
+    def set_mode(self, mode):
+        """A failure mode (see smtpsink.py: "down-451", "data-451") or
+        None for normal service."""
+        path = os.path.join(self.dir, "mode")
+        if mode is None:
+            if os.path.exists(path):
+                os.unlink(path)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(mode)
+
+    def envelopes(self):
+        """The envelope files (NNNN.json) of the mail received so far, in
+        order; each mail's bytes are beside it in NNNN.eml."""
+        return sorted(glob.glob(os.path.join(self.dir, "mail", "*.json")))
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def eml_of(envelope_path):
+    """The raw bytes of the mail an envelope file describes."""
+    with open(envelope_path[:-len(".json")] + ".eml", "rb") as f:
+        return f.read()
+
+
+# ---- mail, files, environment --------------------------------------------
+
+def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
+         in_reply_to=None, references=None, headers=None, attach=None,
+         html=None, date=True):
+    """An RFC 5322 message.  msgid: None makes one up, False leaves the
+    header out; attach: [(filename, bytes, "type/subtype")]."""
+    m = email.message.EmailMessage()
+    m["From"] = frm
+    m["To"] = to
+    if cc:
+        m["Cc"] = cc
+    m["Subject"] = subject
+    if date:
+        m["Date"] = email.utils.formatdate(localtime=False)
+    if msgid is not False:
+        m["Message-ID"] = msgid or email.utils.make_msgid(domain="mua.test")
+    if in_reply_to:
+        m["In-Reply-To"] = in_reply_to
+    if references:
+        m["References"] = references
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    if html:
+        m.add_alternative(html, subtype="html")
+    for name, data, ctype in attach or []:
+        maintype, subtype = ctype.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype,
+                         filename=name)
+    return m
+
+
+def write_password(dir, name="imap.pw"):
+    """The IMAP password file casemaild insists on (mode 0600)."""
+    path = os.path.join(dir, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(PASSWORD + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def desk_env(user=AGENT):
+    """The environment for casemaild and casectl: acting as user, in UTC,
+    with no configuration path from the caller's environment."""
+    env = dict(os.environ, CASEMAIL_USER=user, TZ="UTC")
+    env.pop("CASEMAIL_CONFIG", None)
+    return env
+
+
+def wait_for(pred, secs=15, step=0.1):
+    """Poll pred until it holds (True) or secs pass (False)."""
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+# ---- the test base class ----------------------------------------------------
+
+class DeskTest(unittest.TestCase):
+    """A private directory holding the IMAP password file and
+    casemail.conf (written by the subclass), with casemaild and casectl
+    run on it.  The subclass's setUp calls desk_setup() first; append()
+    needs self.imap and self.box."""
+
+    def desk_setup(self, prefix):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        write_password(self.dir)
+        self.conf = os.path.join(self.dir, "casemail.conf")
+        self.env = desk_env()
+
+    def desk_teardown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_desk_conf(self, case="", imap_port=None, tls="none",
+                        user="test", imap="", smtp_port=None, smtp="",
+                        tail=""):
+        """Write casemail.conf: [case] for DESK plus the case lines; the
+        store beside the file; with imap_port, [imap] on a harness Dovecot
+        (tls, user, the password file) plus the imap lines; with smtp_port,
+        [smtp] on a harness Sink plus the smtp lines; then tail."""
+        text = (f"[case]\naddress = {DESK}\n"
+                f"organization_domains = desk.example\n{case}\n"
+                "[store]\ndatabase = cases.db\nattachments = attachments\n")
+        if imap_port:
+            text += (f"[imap]\nhost = 127.0.0.1\nport = {imap_port}\n"
+                     f"tls = {tls}\nuser = {user}\n"
+                     f"password_file = imap.pw\n{imap}\n")
+        if smtp_port:
+            text += f"[smtp]\nurl = smtp://127.0.0.1:{smtp_port}\n{smtp}\n"
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text + tail)
+
+    def append(self, msg, box=None):
+        """APPEND a message (or raw bytes) to box, else self.box."""
+        data = msg if isinstance(msg, bytes) else msg.as_bytes()
+        typ, _ = self.imap.append(box or self.box, None, None, data)
+        self.assertEqual(typ, "OK")
+        return msg
+
+    def once(self, expect=0):
+        """`casemaild --once`, which must exit with expect; its stderr."""
+        p = subprocess.run([CASEMAILD, "-c", self.conf, "--once"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        if os.environ.get("VERBOSE"):
+            sys.stderr.write(p.stderr)
+        self.assertEqual(p.returncode, expect,
+                         f"casemaild --once: rc={p.returncode}\n{p.stderr}")
+        return p.stderr
+
+    def ctl(self, *args, expect=0, json_out=True):
+        """casectl (with --json unless json_out is false), which must exit
+        with expect: its parsed JSON, else its stdout; its stderr when
+        expect is not 0."""
+        argv = [CASECTL, "-c", self.conf] + (["--json"] if json_out else [])
+        p = subprocess.run(argv + list(args), capture_output=True, text=True,
+                           env=self.env, timeout=60)
+        self.assertEqual(p.returncode, expect,
+                         f"casectl {args}: rc={p.returncode}\n{p.stderr}")
+        if expect != 0:
+            return p.stderr
+        return json.loads(p.stdout) if json_out and p.stdout.strip() \
+            else p.stdout
+
+
+# ---- crash tests -----------------------------------------------------------
+
+def kill_loop(argv, rng, short_runs, short_secs, long_secs, finished=None,
+              env=None):
+    """Start argv again and again, each run killed with SIGKILL after a
+    random delay: up to short_secs for the first short_runs runs (start-up,
+    mid-batch, mid-commit), then up to long_secs, until a run exits on its
+    own with 0 and finished() (if given) holds.  At most 1000 runs.
+    Returns (kills, rc, stderr): rc 0 when done, the exit status of a run
+    that failed, or None when no run finished."""
+    kills = 0
+    for attempt in range(1000):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=env)
+        delay = rng.uniform(0.0, short_secs if attempt < short_runs
+                            else long_secs)
+        try:
+            p.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            kills += 1
+            continue
+        err = p.stderr.read()
+        if p.returncode != 0 or finished is None or finished():
+            return kills, p.returncode, err
+    return kills, None, ""
