@@ -67,7 +67,7 @@ struct store_person {
 	int subscribed;  /* participants only */
 };
 
-void store_person_free(struct store_person *p);
+void store_person_free(struct store_person **p);
 
 /*
  * Find the person with address, creating them if new.  A non-NULL name
@@ -168,7 +168,7 @@ struct store_event {
 	char *detail;
 };
 
-void store_event_free(struct store_event *e);
+void store_event_free(struct store_event **e);
 
 /* Append an event at time at. */
 int store_event_add(struct store *s, int64_t case_id, int64_t at,

@@ -8,21 +8,27 @@
 /* ---- people ------------------------------------------------------------ */
 
 void
-store_person_free(struct store_person *p)
+store_person_free(struct store_person **pp)
 {
-	if (p == NULL)
+	struct store_person *p;
+
+	if (pp == NULL || *pp == NULL)
 		return;
+	p = *pp;
 	g_free(p->address);
 	g_free(p->name);
 	g_free(p->side);
 	g_free(p);
+	*pp = NULL;
 }
 
 /* store_person_free() as a GDestroyNotify, for the role arrays. */
 static void
 store_person_destroy_notify(gpointer p)
 {
-	store_person_free(p);
+	struct store_person *person = p;
+
+	store_person_free(&person);
 }
 
 int
@@ -372,16 +378,20 @@ store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 /* ---- events ------------------------------------------------------------ */
 
 void
-store_event_free(struct store_event *e)
+store_event_free(struct store_event **ep)
 {
-	if (e == NULL)
+	struct store_event *e;
+
+	if (ep == NULL || *ep == NULL)
 		return;
+	e = *ep;
 	g_free(e->actor);
 	g_free(e->what);
 	g_free(e->old_value);
 	g_free(e->new_value);
 	g_free(e->detail);
 	g_free(e);
+	*ep = NULL;
 }
 
 int
@@ -406,7 +416,9 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 static void
 store_event_destroy_notify(gpointer p)
 {
-	store_event_free(p);
+	struct store_event *e = p;
+
+	store_event_free(&e);
 }
 
 int
