@@ -11,6 +11,43 @@
  * store_*_get() are owned by the caller and freed with their _free().
  * Writers wrap their calls in store_begin()/store_commit(); on any error
  * they call store_rollback(), so nothing half-written is ever left.
+ *
+ * Errors.  The functions below that take a struct cm_error return 0 or a
+ * negative CM_E* (error.h) and fill err when it is not NULL.  "The common
+ * codes" are:
+ *   CM_ETEMP     SQLITE_BUSY or SQLITE_LOCKED: another connection held the
+ *                lock for over busy_timeout_ms; try again later.  Seen at
+ *                store_begin() (BEGIN IMMEDIATE takes the write lock, so
+ *                the writes inside the transaction do not wait), and by
+ *                reads and writes made outside a transaction.
+ *   CM_ESTORE    the file is read-only, damaged, full or failing, or any
+ *                other SQLite failure.
+ *   CM_EREFUSED  (writers) the values break a rule of the schema: a CHECK
+ *                (a status, side or role that is not one of its words), a
+ *                NOT NULL, a UNIQUE, or a foreign key (no such case or
+ *                person).  A writer's comment says which apply.
+ * SQLite undoes the failed statement only.  A writer that runs several
+ * (a message with its addresses, a mail with its recipients) may leave the
+ * earlier ones in the open transaction: roll it back, or the savepoint.
+ *
+ * Threads.  A struct store is one SQLite connection and a cache of
+ * prepared statements with no lock of its own: it belongs to one thread at
+ * a time.  It may pass to another thread when the hand-over synchronises
+ * (starting or joining the thread, a GAsyncQueue): casemaild opens the
+ * sender's store on the main thread and uses it on the sender thread, and
+ * a poll lends the fetcher's store to its store worker (fetch.c), which
+ * alone uses it until the poll joins it; the poll's own thread meanwhile
+ * fetches, parses (ingest_parse() needs no store) and moves mail, and does
+ * not touch the store.  Distinct struct stores, in any threads (SQLite is
+ * built thread-safe) or processes, may run any of these functions at the
+ * same time: they share the file through SQLite's locks.  In WAL mode readers never
+ * wait for the writer; one connection at a time holds the write lock, from
+ * store_begin() to store_commit() or store_rollback(), and another's
+ * store_begin() waits up to busy_timeout_ms, then returns CM_ETEMP.  So
+ * keep transactions short and hold none across network I/O.  The config
+ * given to store_open() is read by whichever thread runs the store (the
+ * "recent" view asks config_is_org_address()), so it must not change, nor
+ * be freed, while the store is open.
  */
 #ifndef CASEMAIL_STORE_H
 #define CASEMAIL_STORE_H
@@ -37,6 +74,7 @@ struct store_options {
  * Open (creating if needed) the store at path and bring its schema up to
  * date.  The directory must exist.  Returns CM_ESTORE for a missing
  * directory, a read-only, damaged or too-new file, CM_ETEMP when locked.
+ * The calling thread may hand the store to another (see Threads above).
  */
 int store_open(const char *path, const struct store_options *opt,
 	       struct store **store_r, struct cm_error *err);
@@ -47,14 +85,23 @@ void store_close(struct store **store);
 /* Nonzero while a transaction from store_begin() is open. */
 int store_in_transaction(const struct store *s);
 
-/* BEGIN IMMEDIATE: takes the write lock now, so a busy database fails
- * here (CM_ETEMP) rather than halfway through a change. */
+/*
+ * BEGIN IMMEDIATE: takes the write lock now, so a busy database fails
+ * here (CM_ETEMP) rather than halfway through a change.  CM_EINTERNAL if
+ * a transaction is already open; CM_ESTORE for a read-only file.
+ */
 int store_begin(struct store *s, struct cm_error *err);
+/*
+ * Index the messages the transaction added for search, then COMMIT: when
+ * it returns 0 the transaction is durable (synchronous=FULL).
+ * CM_EINTERNAL if no transaction is open; otherwise the common codes, and
+ * the transaction stays open: call store_rollback().
+ */
 int store_commit(struct store *s, struct cm_error *err);
 /* Roll back if a transaction is open; safe to call at any time. */
 void store_rollback(struct store *s);
 
-/* The schema version of the open file. */
+/* The schema version of the open file, or -1 when it cannot be read. */
 int store_schema_version(struct store *s);
 
 /* ---- people ------------------------------------------------------------ */
@@ -67,11 +114,13 @@ struct store_person {
 	int subscribed;  /* participants only */
 };
 
-void store_person_free(struct store_person *p);
+/* Free; accepts NULL and clears the pointer. */
+void store_person_free(struct store_person **p);
 
 /*
  * Find the person with address, creating them if new.  A non-NULL name
- * fills in a missing display name.  Returns the id in *id_r.
+ * fills in a missing display name.  Returns the id in *id_r.  The common
+ * codes; CM_EREFUSED for a NULL address.
  */
 int store_person_ensure(struct store *s, const char *address,
 			const char *name, int64_t *id_r, struct cm_error *err);
@@ -80,7 +129,9 @@ int store_person_ensure(struct store *s, const char *address,
 int store_person_get(struct store *s, const char *address,
 		     struct store_person **p_r, struct cm_error *err);
 
-/* Record which side a person is on (shipper, carrier, internal). */
+/* Record which side a person is on (shipper, carrier, internal, or NULL).
+ * The common codes; CM_EREFUSED for any other side.  An unknown
+ * person_id changes nothing and returns 0. */
 int store_person_set_side(struct store *s, int64_t person_id,
 			  const char *side, struct cm_error *err);
 
@@ -116,12 +167,19 @@ struct store_case *store_case_new(void);
 /* Free; accepts NULL and clears the pointer. */
 void store_case_free(struct store_case **c);
 
-/* Insert c (id ignored); the store allocates the next, never reused,
- * sequence and returns it in *id_r. */
+/*
+ * Insert c (id ignored); the store allocates the next, never reused,
+ * sequence and returns it in *id_r.  The common codes; CM_EREFUSED when a
+ * field breaks the schema: a NULL or unknown kind, status, priority or
+ * source, a NULL type or subject, solved_at set other than exactly when
+ * status is "solved".
+ */
 int store_case_insert(struct store *s, const struct store_case *c,
 		      int64_t *id_r, struct cm_error *err);
 
-/* Write back every scalar field of c (roles are separate). */
+/* Write back every scalar field of c (roles are separate).  CM_ENOTFOUND
+ * if there is no case c->id; CM_EREFUSED as for store_case_insert(); the
+ * common codes. */
 int store_case_update(struct store *s, const struct store_case *c,
 		      struct cm_error *err);
 
@@ -131,7 +189,7 @@ int store_case_is_solved(struct store *s, int64_t id, int *solved_r,
 			 struct cm_error *err);
 
 /* Move updated_at of case id forward to now (never back).  CM_ENOTFOUND
- * if there is no such case. */
+ * if there is no such case; the common codes. */
 int store_case_touch(struct store *s, int64_t id, int64_t now,
 		     struct cm_error *err);
 
@@ -145,13 +203,18 @@ int store_case_get(struct store *s, int64_t id, struct store_case **c_r,
  * Give person a role on a case: "owner" (side "shipper" or "carrier"),
  * "watcher" or "participant" (subscribed).  Adding a role the person
  * already has sets *added_r to 0 and changes nothing.  A second owner on
- * one side is refused with CM_EREFUSED.
+ * one side is refused with CM_EREFUSED ("the case already has a SIDE
+ * owner"); so, with that same message, is anything else the schema
+ * refuses: no such case or person, a role other than those three, an
+ * owner without a side or a side for another role.  Otherwise the common
+ * codes.
  */
 int store_role_add(struct store *s, int64_t case_id, int64_t person_id,
 		   const char *role, const char *side, int *added_r,
 		   struct cm_error *err);
 
-/* Remove a role; *removed_r says whether there was one. */
+/* Remove a role; *removed_r says whether there was one.  The common
+ * codes. */
 int store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 		      const char *role, int *removed_r, struct cm_error *err);
 
@@ -168,9 +231,11 @@ struct store_event {
 	char *detail;
 };
 
-void store_event_free(struct store_event *e);
+/* Free; accepts NULL and clears the pointer. */
+void store_event_free(struct store_event **e);
 
-/* Append an event at time at. */
+/* Append an event at time at.  The common codes; CM_EREFUSED when there is
+ * no case case_id or what is NULL. */
 int store_event_add(struct store *s, int64_t case_id, int64_t at,
 		    const char *actor, const char *what, const char *old_value,
 		    const char *new_value, const char *detail,
@@ -230,7 +295,13 @@ void store_message_free(struct store_message **m);
 /*
  * Insert a message with its addresses and attachments, and keep the case's
  * latest-message fields current.  A Message-ID already stored gives
- * CM_EREFUSED (the idempotency key).
+ * CM_EREFUSED, "message ID is already stored" (the idempotency key); so,
+ * with that same message, does any other rule the message row breaks:
+ * mailbox, uidvalidity and uid already stored, no case case_id, no blob
+ * raw_sha256, a direction or state not one of its words.  An address or
+ * attachment row the schema refuses gives CM_EREFUSED with SQLite's
+ * words, after the message row went in (see Errors above).  Otherwise the
+ * common codes.
  */
 int store_message_insert(struct store *s, const struct store_message *m,
 			 int64_t *id_r, struct cm_error *err);
@@ -250,12 +321,19 @@ int store_message_get(struct store *s, const char *message_id, int64_t id,
 int store_messages_review(struct store *s, GPtrArray **msgs_r,
 			  struct cm_error *err);
 
-/* Change a message's state, reason, case (0: none) and decision line. */
+/*
+ * Change a message's state, reason, case (0: none) and decision line (NULL
+ * keeps the old one).  The common codes; CM_EREFUSED for a state not one
+ * of its words or no case case_id.  An unknown id changes nothing and
+ * returns 0.
+ */
 int store_message_set_state(struct store *s, int64_t id, const char *state,
 			    const char *reason, int64_t case_id,
 			    const char *decision, struct cm_error *err);
 
-/* Delete a message that is not stored on a case (for a re-run). */
+/* Delete a message that is not stored on a case (for a re-run), with its
+ * addresses and attachments.  A stored or unknown message is left alone
+ * and gives 0.  The common codes. */
 int store_message_delete(struct store *s, int64_t id, struct cm_error *err);
 
 /* The case of the first stored/outgoing message among ids (0: none). */
@@ -276,20 +354,23 @@ int store_sender_count_since(struct store *s, const char *address,
 int store_case_knows(struct store *s, int64_t case_id, const char *address,
 		     int *person_r, int *domain_r, struct cm_error *err);
 
-/* Mark an address as bouncing (no more notifications to it). */
+/* Mark an address as bouncing (no more notifications to it).  An unknown
+ * address changes nothing and gives 0.  The common codes. */
 int store_person_set_bouncing(struct store *s, const char *address,
 			      struct cm_error *err);
 
 /* ---- blobs and mailboxes (ingest) ------------------------------------- */
 
-/* Record a content-addressed file; an existing blob is fine. */
+/* Record a content-addressed file; an existing blob is fine.  The common
+ * codes. */
 int store_blob_add(struct store *s, const char *sha256, int64_t size,
 		   struct cm_error *err);
 
 /*
  * Keep len bytes in the database under their SHA-256 (the raw copy of a
  * message: written in the ingest transaction, so the commit that stores
- * the message makes its raw copy durable too).  An existing blob is fine.
+ * the message makes its raw copy durable too).  An existing blob is fine
+ * (its data is filled in if it had none).  The common codes.
  */
 int store_blob_put_data(struct store *s, const char *sha256,
 			const void *data, size_t len, struct cm_error *err);
@@ -303,13 +384,18 @@ int store_blob_get_data(struct store *s, const char *sha256, char **data_r,
 int store_mailbox_get(struct store *s, const char *mailbox,
 		      int64_t *uidvalidity_r, int64_t *last_uid_r,
 		      struct cm_error *err);
+/* Record them (insert or replace).  The common codes. */
 int store_mailbox_set(struct store *s, const char *mailbox,
 		      int64_t uidvalidity, int64_t last_uid,
 		      struct cm_error *err);
 
 /* ---- savepoints: one message's changes inside a batch transaction ----- */
 
+/* Open the savepoint; only inside store_begin(), and not nested.  The
+ * common codes. */
 int store_savepoint(struct store *s, struct cm_error *err);
+/* Keep its changes in the transaction.  CM_ESTORE when none is open;
+ * the common codes. */
 int store_savepoint_release(struct store *s, struct cm_error *err);
 /* Undo everything since store_savepoint() and end the savepoint. */
 void store_savepoint_rollback(struct store *s);
@@ -384,7 +470,10 @@ void store_outbox_free(struct store_outbox **m);
 /*
  * Queue m (id, state and attempts ignored) for rcpts, due at
  * m->next_attempt_at; remembers its Message-ID as sent on the case (for
- * threading replies) under recipient (may be NULL).
+ * threading replies) under recipient (may be NULL).  A recipient listed
+ * twice is queued once.  The common codes; CM_EREFUSED when there is no
+ * case m->case_id, or kind or message_id is NULL (the mail row may be
+ * written by then: see Errors above).
  */
 int store_outbox_add(struct store *s, const struct store_outbox *m,
 		     const char *const *rcpts, size_t n_rcpts,
@@ -399,12 +488,15 @@ int store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
 int store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 		     struct cm_error *err);
 
-/* Record what happened to one recipient. */
+/* Record what happened to one recipient (code 0: none).  The common
+ * codes; CM_EREFUSED for a state other than pending, sent or failed.  An
+ * unknown mail or recipient changes nothing and gives 0. */
 int store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
 			  const char *state, int code, const char *error,
 			  int64_t now, struct cm_error *err);
 
-/* After an attempt: done when no recipient is pending, else retry at next. */
+/* After an attempt: done when no recipient is pending, else retry at next.
+ * An unknown id changes nothing and gives 0.  The common codes. */
 int store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 			       int64_t next, const char *last_error,
 			       struct cm_error *err);
@@ -413,7 +505,9 @@ int store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 int store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		      struct cm_error *err);
 
-/* Queue a mail again now: failed recipients become pending. */
+/* Queue a mail again now: failed recipients become pending.  CM_ENOTFOUND
+ * when there is no mail id or none of its recipients is left to send to;
+ * the common codes. */
 int store_outbox_retry(struct store *s, int64_t id, int64_t now,
 		       struct cm_error *err);
 
@@ -424,19 +518,22 @@ int store_outbox_counts(struct store *s, int64_t *queued_r,
 /* A small setting kept with the data (caller g_free()s; NULL if unset). */
 int store_setting_get(struct store *s, const char *key, char **value_r,
 		      struct cm_error *err);
+/* Set one (insert or replace).  The common codes; CM_EREFUSED for a NULL
+ * value. */
 int store_setting_set(struct store *s, const char *key, const char *value,
 		      struct cm_error *err);
 
 /*
  * Token bucket key: capacity tokens, refilled at per_hour per hour.
- * Takes one and sets *ok_r when one is there; else *ok_r is 0.
+ * Takes one and sets *ok_r when one is there; else *ok_r is 0.  Writes
+ * the bucket back either way.  The common codes.
  */
 int store_rate_take(struct store *s, const char *key, double capacity,
 		    double per_hour, int64_t now, int *ok_r,
 		    struct cm_error *err);
 
 /* Acknowledgements: *due_r when address had none within interval; then
- * store_ack_mark() records one. */
+ * store_ack_mark() records one (the common codes). */
 int store_ack_due(struct store *s, const char *address, int64_t now,
 		  int64_t interval, int *due_r, struct cm_error *err);
 int store_ack_mark(struct store *s, const char *address, int64_t now,
@@ -469,7 +566,8 @@ struct store_digest_row {
 int store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		      GPtrArray **rows_r, struct cm_error *err);
 
-/* Subscribe or unsubscribe a participant of a case (*changed_r). */
+/* Subscribe or unsubscribe a participant of a case (*changed_r; 0 also
+ * when address is no participant).  The common codes. */
 int store_participant_subscribe(struct store *s, int64_t case_id,
 				const char *address, int subscribed,
 				int *changed_r, struct cm_error *err);

@@ -438,7 +438,7 @@ case_pick_side(const struct case_ctx *ctx, const char *addr,
 	rc = store_person_get(ctx->store, addr, &p, NULL);
 	*side_r = rc == 0 && p->side != NULL ? case_lookup(case_sides, p->side)
 					     : NULL;
-	store_person_free(p);
+	store_person_free(&p);
 	if (*side_r == NULL)
 		return cm_error_set(err, CM_EUSAGE,
 				    "%s has no known side: say --side shipper "
@@ -491,7 +491,7 @@ case_assign_person(const struct case_ctx *ctx, struct store_case *c,
 	 * for the "new" view. */
 	if (store_person_get(ctx->store, addr, &p, err) == 0 && p->side == NULL)
 		rc = store_person_set_side(ctx->store, pid, side, err);
-	store_person_free(p);
+	store_person_free(&p);
 	if (rc == 0)
 		rc = store_role_add(ctx->store, c->id, pid, "owner", side,
 				    &added, err);

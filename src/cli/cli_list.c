@@ -176,7 +176,7 @@ list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 		*side_r = g_strdup(p->side);
 		lo->f.as_side = *side_r;
 	}
-	store_person_free(p);
+	store_person_free(&p);
 	return 0;
 }
 

@@ -334,18 +334,74 @@ store_stmt(struct store *s, const char *sql, sqlite3_stmt **stmt_r,
 }
 
 int
-store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
-		struct cm_error *err)
+store_step_row(struct store *s, sqlite3_stmt *st, const char *what,
+	       struct cm_error *err)
 {
 	int rc = sqlite3_step(st);
 
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		rc = store_sql_err(s, rc, what, err);
-		sqlite3_reset(st);
-		return rc;
-	}
+	if (rc == SQLITE_ROW)
+		return STORE_ROW;
+	/* The message first: sqlite3_reset() may replace it. */
+	rc = rc == SQLITE_DONE ? STORE_DONE : store_sql_err(s, rc, what, err);
 	sqlite3_reset(st);
-	return 0;
+	return rc;
+}
+
+int
+store_read_int64(struct store *s, sqlite3_stmt *st, const char *what,
+		 int64_t *v, int n, struct cm_error *err)
+{
+	int rc = store_step_row(s, st, what, err);
+
+	if (rc != STORE_ROW)
+		return rc;
+	for (int i = 0; i < n; i++)
+		v[i] = sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	return STORE_ROW;
+}
+
+int
+store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
+		struct cm_error *err)
+{
+	int rc = store_step_row(s, st, what, err);
+
+	if (rc == STORE_ROW) {
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+store_query(struct store *s, const char *sql, const struct store_arg *args,
+	    size_t n, sqlite3_stmt **stmt_r, struct cm_error *err)
+{
+	int rc = store_stmt(s, sql, stmt_r, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct store_arg *a = &args[i];
+		int idx = (int)i + 1;
+
+		if (a->type == STORE_ARG_TEXT)
+			store_bind_text(*stmt_r, idx, a->text);
+		else if (a->type == STORE_ARG_OPT_INT)
+			store_bind_opt_time(*stmt_r, idx, a->num);
+		else
+			sqlite3_bind_int64(*stmt_r, idx, a->num);
+	}
+	return rc;
+}
+
+int
+store_run(struct store *s, const char *sql, const struct store_arg *args,
+	  size_t n, const char *what, struct cm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = store_query(s, sql, args, n, &st, err);
+
+	return rc != 0 ? rc : store_step_done(s, st, what, err);
 }
 
 void
@@ -619,21 +675,18 @@ store_begin(struct store *s, struct cm_error *err)
 static int
 store_fts_flush(struct store *s, struct cm_error *err)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!s->migrated)   /* a migration's own commit: no such table yet */
 		return 0;
-	rc = store_stmt(s, "INSERT INTO messages_fts(rowid, subject, body_full)"
-			" SELECT m.id, m.subject, m.body_full"
-			" FROM messages_fts_pending p JOIN messages m ON m.id = p.id"
-			" ORDER BY p.id", &st, err);
+	rc = store_run(s, "INSERT INTO messages_fts(rowid, subject, body_full)"
+		       " SELECT m.id, m.subject, m.body_full"
+		       " FROM messages_fts_pending p"
+		       " JOIN messages m ON m.id = p.id ORDER BY p.id",
+		       NULL, 0, "search index", err);
 	if (rc == 0)
-		rc = store_step_done(s, st, "search index", err);
-	if (rc == 0)
-		rc = store_stmt(s, "DELETE FROM messages_fts_pending", &st, err);
-	if (rc == 0)
-		rc = store_step_done(s, st, "search index", err);
+		rc = store_run(s, "DELETE FROM messages_fts_pending", NULL, 0,
+			       "search index", err);
 	return rc;
 }
 

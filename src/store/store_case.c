@@ -8,14 +8,27 @@
 /* ---- people ------------------------------------------------------------ */
 
 void
-store_person_free(struct store_person *p)
+store_person_free(struct store_person **pp)
 {
-	if (p == NULL)
+	struct store_person *p;
+
+	if (pp == NULL || *pp == NULL)
 		return;
+	p = *pp;
 	g_free(p->address);
 	g_free(p->name);
 	g_free(p->side);
 	g_free(p);
+	*pp = NULL;
+}
+
+/* store_person_free() as a GDestroyNotify, for the role arrays. */
+static void
+store_person_destroy_notify(gpointer p)
+{
+	struct store_person *person = p;
+
+	store_person_free(&person);
 }
 
 int
@@ -28,24 +41,20 @@ store_person_ensure(struct store *s, const char *address, const char *name,
 		" ON CONFLICT(address) DO UPDATE"
 		"  SET name = coalesce(people.name, excluded.name)";
 	static const char sel[] = "SELECT id FROM people WHERE address = ?1";
+	const struct store_arg args[] = {
+		STORE_TEXT(address),
+		STORE_TEXT(name != NULL && name[0] != '\0' ? name : NULL),
+	};
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, ins, &st, err)) != 0)
+	if ((rc = store_run(s, ins, STORE_ARGS(args), "add person",
+			    err)) != 0 ||
+	    (rc = store_query(s, sel, args, 1, &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, address);
-	store_bind_text(st, 2, name != NULL && name[0] != '\0' ? name : NULL);
-	if ((rc = store_step_done(s, st, "add person", err)) != 0)
-		return rc;
-	if ((rc = store_stmt(s, sel, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, address);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "find person", err);
-	*id_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	/* The row is there: this connection has just written it. */
+	rc = store_read_int64(s, st, "find person", id_r, 1, err);
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -54,21 +63,19 @@ store_person_get(struct store *s, const char *address,
 {
 	static const char sql[] =
 		"SELECT id, address, name, side FROM people WHERE address = ?1";
+	const struct store_arg args[] = { STORE_TEXT(address) };
 	sqlite3_stmt *st;
 	struct store_person *p;
 	int rc;
 
 	*p_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	rc = store_step_row(s, st, "find person", err);
+	if (rc == STORE_DONE)
 		return cm_error_set(err, CM_ENOTFOUND, "no person %s", address);
-	}
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "find person", err);
+	if (rc < 0)
+		return rc;
 	p = g_new0(struct store_person, 1);
 	p->id = sqlite3_column_int64(st, 0);
 	p->address = store_col_text(st, 1);
@@ -84,32 +91,23 @@ store_person_set_side(struct store *s, int64_t person_id, const char *side,
 		      struct cm_error *err)
 {
 	static const char sql[] = "UPDATE people SET side = ?2 WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_INT(person_id),
+					  STORE_TEXT(side) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, person_id);
-	store_bind_text(st, 2, side);
-	return store_step_done(s, st, "set side", err);
+	return store_run(s, sql, STORE_ARGS(args), "set side", err);
 }
 
 /* ---- cases ------------------------------------------------------------- */
-
-static void
-store_person_ptr_free(gpointer p)
-{
-	store_person_free(p);
-}
 
 struct store_case *
 store_case_new(void)
 {
 	struct store_case *c = g_new0(struct store_case, 1);
+	GDestroyNotify person_free = store_person_destroy_notify;
 
-	c->owners = g_ptr_array_new_with_free_func(store_person_ptr_free);
-	c->watchers = g_ptr_array_new_with_free_func(store_person_ptr_free);
-	c->participants = g_ptr_array_new_with_free_func(store_person_ptr_free);
+	c->owners = g_ptr_array_new_with_free_func(person_free);
+	c->watchers = g_ptr_array_new_with_free_func(person_free);
+	c->participants = g_ptr_array_new_with_free_func(person_free);
 	return c;
 }
 
@@ -188,23 +186,19 @@ store_case_is_solved(struct store *s, int64_t id, int *solved_r,
 {
 	static const char sql[] =
 		"SELECT status = 'solved' FROM cases WHERE id = ?1";
+	const struct store_arg args[] = { STORE_INT(id) };
 	sqlite3_stmt *st;
+	int64_t solved = 0;
 	int rc;
 
 	*solved_r = 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	rc = store_read_int64(s, st, "case status", &solved, 1, err);
+	if (rc == STORE_DONE)
 		return cm_error_set(err, CM_ENOTFOUND, "no such case");
-	}
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "case status", err);
-	*solved_r = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	*solved_r = (int)solved;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -213,14 +207,10 @@ store_case_touch(struct store *s, int64_t id, int64_t now,
 {
 	static const char sql[] =
 		"UPDATE cases SET updated_at = max(updated_at, ?2) WHERE id = ?1";
-	sqlite3_stmt *st;
+	const struct store_arg args[] = { STORE_INT(id), STORE_INT(now) };
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	if ((rc = store_step_done(s, st, "touch case", err)) != 0)
+	if ((rc = store_run(s, sql, STORE_ARGS(args), "touch case", err)) != 0)
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return cm_error_set(err, CM_ENOTFOUND, "no case %lld",
@@ -261,13 +251,13 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		"SELECT p.id, p.address, p.name, r.role, r.side, r.subscribed"
 		" FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
+	const struct store_arg args[] = { STORE_INT(c->id) };
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, c->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "load roles", err)) == STORE_ROW) {
 		struct store_person *p = g_new0(struct store_person, 1);
 		const char *role = (const char *)sqlite3_column_text(st, 3);
 
@@ -283,8 +273,7 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		else
 			g_ptr_array_add(c->participants, p);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load roles", err);
+	return rc;
 }
 
 int
@@ -296,21 +285,19 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 		" shipment, crm_shipper, crm_carrier, source, creator,"
 		" created_at, updated_at, solved_at, last_message_at,"
 		" last_message_from, waiting_on FROM cases WHERE id = ?1";
+	const struct store_arg args[] = { STORE_INT(id) };
 	sqlite3_stmt *st;
 	struct store_case *c;
 	int rc;
 
 	*c_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	rc = store_step_row(s, st, "load case", err);
+	if (rc == STORE_DONE)
 		return cm_error_set(err, CM_ENOTFOUND, "no such case");
-	}
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "load case", err);
+	if (rc < 0)
+		return rc;
 	c = store_case_new();
 	c->id = id;
 	c->kind = store_col_text(st, 0);
@@ -352,16 +339,12 @@ store_role_add(struct store *s, int64_t case_id, int64_t person_id,
 		" subscribed, added_at)"
 		" VALUES (?1, ?2, ?3, ?4, 1, strftime('%s','now'))"
 		" ON CONFLICT(case_id, person_id, role) DO NOTHING";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(case_id), STORE_INT(person_id), STORE_TEXT(role),
+		STORE_TEXT(side),
+	};
+	int rc = store_run(s, sql, STORE_ARGS(args), "add role", err);
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
-	sqlite3_bind_int64(st, 2, person_id);
-	store_bind_text(st, 3, role);
-	store_bind_text(st, 4, side);
-	rc = store_step_done(s, st, "add role", err);
 	if (rc == CM_EREFUSED)
 		/* The only constraint left after ON CONFLICT is the
 		 * one-owner-per-side index. */
@@ -381,15 +364,12 @@ store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 	static const char sql[] =
 		"DELETE FROM case_roles WHERE case_id = ?1 AND person_id = ?2"
 		" AND role = ?3";
-	sqlite3_stmt *st;
+	const struct store_arg args[] = {
+		STORE_INT(case_id), STORE_INT(person_id), STORE_TEXT(role),
+	};
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
-	sqlite3_bind_int64(st, 2, person_id);
-	store_bind_text(st, 3, role);
-	if ((rc = store_step_done(s, st, "remove role", err)) != 0)
+	if ((rc = store_run(s, sql, STORE_ARGS(args), "remove role", err)) != 0)
 		return rc;
 	*removed_r = sqlite3_changes(s->db) > 0;
 	return 0;
@@ -398,16 +378,20 @@ store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 /* ---- events ------------------------------------------------------------ */
 
 void
-store_event_free(struct store_event *e)
+store_event_free(struct store_event **ep)
 {
-	if (e == NULL)
+	struct store_event *e;
+
+	if (ep == NULL || *ep == NULL)
 		return;
+	e = *ep;
 	g_free(e->actor);
 	g_free(e->what);
 	g_free(e->old_value);
 	g_free(e->new_value);
 	g_free(e->detail);
 	g_free(e);
+	*ep = NULL;
 }
 
 int
@@ -419,25 +403,22 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 	static const char sql[] =
 		"INSERT INTO events(case_id, at, actor, what, old_value,"
 		" new_value, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(case_id), STORE_INT(at), STORE_TEXT(actor),
+		STORE_TEXT(what), STORE_TEXT(old_value), STORE_TEXT(new_value),
+		STORE_TEXT(detail),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
-	sqlite3_bind_int64(st, 2, at);
-	store_bind_text(st, 3, actor);
-	store_bind_text(st, 4, what);
-	store_bind_text(st, 5, old_value);
-	store_bind_text(st, 6, new_value);
-	store_bind_text(st, 7, detail);
-	return store_step_done(s, st, "add event", err);
+	return store_run(s, sql, STORE_ARGS(args), "add event", err);
 }
 
+/* store_event_free() as a GDestroyNotify, for store_events_get(). */
 static void
-store_event_ptr_free(gpointer e)
+store_event_destroy_notify(gpointer p)
 {
-	store_event_free(e);
+	struct store_event *e = p;
+
+	store_event_free(&e);
 }
 
 int
@@ -447,17 +428,16 @@ store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 	static const char sql[] =
 		"SELECT id, at, actor, what, old_value, new_value, detail"
 		" FROM events WHERE case_id = ?1 ORDER BY id";
-	GPtrArray *out = g_ptr_array_new_with_free_func(store_event_ptr_free);
+	const struct store_arg args[] = { STORE_INT(case_id) };
+	GPtrArray *out;
 	sqlite3_stmt *st;
 	int rc;
 
 	*events_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0) {
-		g_ptr_array_unref(out);
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	}
-	sqlite3_bind_int64(st, 1, case_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	out = g_ptr_array_new_with_free_func(store_event_destroy_notify);
+	while ((rc = store_step_row(s, st, "load events", err)) == STORE_ROW) {
 		struct store_event *e = g_new0(struct store_event, 1);
 
 		e->id = sqlite3_column_int64(st, 0);
@@ -470,10 +450,9 @@ store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 		e->detail = store_col_text(st, 6);
 		g_ptr_array_add(out, e);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		g_ptr_array_unref(out);
-		return store_sql_err(s, rc, "load events", err);
+		return rc;
 	}
 	*events_r = out;
 	return 0;

@@ -204,15 +204,15 @@ list_run(struct store *s, struct list_query *q, GArray **ids_r,
 			sqlite3_bind_int64(st, (int)i + 1, b->num);
 	}
 	ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "list", err)) == STORE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 
 		g_array_append_val(ids, id);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		g_array_unref(ids);
-		return store_sql_err(s, rc, "list", err);
+		return rc;
 	}
 	*ids_r = ids;
 	return 0;

@@ -79,23 +79,18 @@ store_message_addrs_insert(struct store *s, int64_t msg_id, const char *field,
 	static const char sql[] =
 		"INSERT INTO message_addresses(message_id, field, position,"
 		" name, address) VALUES (?1, ?2, ?3, ?4, ?5)";
-	sqlite3_stmt *st;
-	int rc;
+	int rc = 0;
 
-	for (guint i = 0; i < addrs->len; i++) {
+	for (guint i = 0; rc == 0 && i < addrs->len; i++) {
 		const struct store_address *a = addrs->pdata[i];
+		const struct store_arg args[] = {
+			STORE_INT(msg_id), STORE_TEXT(field), STORE_INT(i),
+			STORE_TEXT(a->name), STORE_TEXT(a->address),
+		};
 
-		if ((rc = store_stmt(s, sql, &st, err)) != 0)
-			return rc;
-		sqlite3_bind_int64(st, 1, msg_id);
-		store_bind_text(st, 2, field);
-		sqlite3_bind_int(st, 3, (int)i);
-		store_bind_text(st, 4, a->name);
-		store_bind_text(st, 5, a->address);
-		if ((rc = store_step_done(s, st, "add address", err)) != 0)
-			return rc;
+		rc = store_run(s, sql, STORE_ARGS(args), "add address", err);
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -106,27 +101,21 @@ store_message_atts_insert(struct store *s, int64_t msg_id, GPtrArray *atts,
 		"INSERT INTO attachments(message_id, position, filename,"
 		" content_type, size, sha256, content_id, inline, skipped)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-	sqlite3_stmt *st;
-	int rc;
+	int rc = 0;
 
-	for (guint i = 0; i < atts->len; i++) {
+	for (guint i = 0; rc == 0 && i < atts->len; i++) {
 		const struct store_attachment *a = atts->pdata[i];
+		const struct store_arg args[] = {
+			STORE_INT(msg_id), STORE_INT(i),
+			STORE_TEXT(a->filename), STORE_TEXT(a->content_type),
+			STORE_INT(a->size), STORE_TEXT(a->sha256),
+			STORE_TEXT(a->content_id), STORE_INT(a->inline_part),
+			STORE_TEXT(a->skipped),
+		};
 
-		if ((rc = store_stmt(s, sql, &st, err)) != 0)
-			return rc;
-		sqlite3_bind_int64(st, 1, msg_id);
-		sqlite3_bind_int(st, 2, (int)i);
-		store_bind_text(st, 3, a->filename);
-		store_bind_text(st, 4, a->content_type);
-		sqlite3_bind_int64(st, 5, a->size);
-		store_bind_text(st, 6, a->sha256);
-		store_bind_text(st, 7, a->content_id);
-		sqlite3_bind_int(st, 8, a->inline_part);
-		store_bind_text(st, 9, a->skipped);
-		if ((rc = store_step_done(s, st, "add attachment", err)) != 0)
-			return rc;
+		rc = store_run(s, sql, STORE_ARGS(args), "add attachment", err);
 	}
-	return 0;
+	return rc;
 }
 
 /* A stored message is the case's latest activity. */
@@ -137,15 +126,12 @@ store_message_touch_case(struct store *s, const struct store_message *m,
 	static const char sql[] =
 		"UPDATE cases SET last_message_at = ?2, last_message_from = ?3,"
 		" updated_at = max(updated_at, ?2) WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(m->case_id), STORE_INT(m->received_at),
+		STORE_TEXT(m->from.address),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, m->case_id);
-	sqlite3_bind_int64(st, 2, m->received_at);
-	store_bind_text(st, 3, m->from.address);
-	return store_step_done(s, st, "touch case", err);
+	return store_run(s, sql, STORE_ARGS(args), "touch case", err);
 }
 
 static int
@@ -226,13 +212,14 @@ store_message_load_addrs(struct store *s, struct store_message *m,
 	static const char sql[] =
 		"SELECT field, name, address FROM message_addresses"
 		" WHERE message_id = ?1 ORDER BY field, position";
+	const struct store_arg args[] = { STORE_INT(m->id) };
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, m->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "load addresses", err)) ==
+	       STORE_ROW) {
 		const char *field = (const char *)sqlite3_column_text(st, 0);
 		struct store_address *a = g_new0(struct store_address, 1);
 
@@ -245,8 +232,7 @@ store_message_load_addrs(struct store *s, struct store_message *m,
 		else
 			store_address_free(a);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load addresses", err);
+	return rc;
 }
 
 static int
@@ -257,13 +243,14 @@ store_message_load_atts(struct store *s, struct store_message *m,
 		"SELECT filename, content_type, size, sha256, content_id,"
 		" inline, skipped FROM attachments WHERE message_id = ?1"
 		" ORDER BY position";
+	const struct store_arg args[] = { STORE_INT(m->id) };
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, m->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "load attachments", err)) ==
+	       STORE_ROW) {
 		struct store_attachment *a = g_new0(struct store_attachment, 1);
 
 		a->filename = store_col_text(st, 0);
@@ -275,8 +262,7 @@ store_message_load_atts(struct store *s, struct store_message *m,
 		a->skipped = store_col_text(st, 6);
 		g_ptr_array_add(m->attachments, a);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load attachments", err);
+	return rc;
 }
 
 /* The columns store_message_from_row() reads, in its order. */
@@ -286,8 +272,9 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
 	" uidvalidity, uid, case_id"
 
+/* store_message_free() as a GDestroyNotify, for lists of messages. */
 static void
-store_message_ptr_free(gpointer p)
+store_message_destroy_notify(gpointer p)
 {
 	struct store_message *m = p;
 
@@ -325,6 +312,33 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id)
 	return m;
 }
 
+/*
+ * Every row of st (STORE_MESSAGE_COLUMNS; case_id as in
+ * store_message_from_row()) as a new GPtrArray in *msgs_r, with addresses
+ * and attachments.  Those are loaded once st is reset: the cached
+ * statements must not be stepped while nested.
+ */
+static int
+store_messages_read(struct store *s, sqlite3_stmt *st, int64_t case_id,
+		    const char *what, GPtrArray **msgs_r, struct cm_error *err)
+{
+	GPtrArray *out;
+	int rc;
+
+	out = g_ptr_array_new_with_free_func(store_message_destroy_notify);
+	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW)
+		g_ptr_array_add(out, store_message_from_row(st, case_id));
+	for (guint i = 0; rc == 0 && i < out->len; i++)
+		if ((rc = store_message_load_addrs(s, out->pdata[i], err)) == 0)
+			rc = store_message_load_atts(s, out->pdata[i], err);
+	if (rc != 0) {
+		g_ptr_array_unref(out);
+		return rc;
+	}
+	*msgs_r = out;
+	return 0;
+}
+
 int
 store_messages_get(struct store *s, int64_t case_id, GPtrArray **msgs_r,
 		   struct cm_error *err)
@@ -333,46 +347,15 @@ store_messages_get(struct store *s, int64_t case_id, GPtrArray **msgs_r,
 		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages"
 		" WHERE case_id = ?1 AND state = 'stored'"
 		" ORDER BY received_at, id";
-	GPtrArray *out = g_ptr_array_new_with_free_func(store_message_ptr_free);
+	const struct store_arg args[] = { STORE_INT(case_id) };
 	sqlite3_stmt *st;
 	int rc;
 
 	*msgs_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		goto fail;
-	sqlite3_bind_int64(st, 1, case_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(out, store_message_from_row(st, case_id));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = store_sql_err(s, rc, "load messages", err);
-		goto fail;
-	}
-	/* Addresses and attachments after the main query is reset: the
-	 * cached statements must not be stepped while nested. */
-	for (guint i = 0; i < out->len; i++) {
-		if ((rc = store_message_load_addrs(s, out->pdata[i], err)) != 0 ||
-		    (rc = store_message_load_atts(s, out->pdata[i], err)) != 0)
-			goto fail;
-	}
-	*msgs_r = out;
-	return 0;
-fail:
-	g_ptr_array_unref(out);
-	return rc;
-}
-
-/* Fill in addresses and attachments for every message of a list. */
-static int
-store_messages_complete(struct store *s, GPtrArray *msgs, struct cm_error *err)
-{
-	int rc;
-
-	for (guint i = 0; i < msgs->len; i++)
-		if ((rc = store_message_load_addrs(s, msgs->pdata[i], err)) != 0 ||
-		    (rc = store_message_load_atts(s, msgs->pdata[i], err)) != 0)
-			return rc;
-	return 0;
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
+		return rc;
+	return store_messages_read(s, st, case_id, "load messages", msgs_r,
+				   err);
 }
 
 int
@@ -384,33 +367,28 @@ store_message_get(struct store *s, const char *message_id, int64_t id,
 		" WHERE message_id = ?1";
 	static const char by_id[] =
 		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages WHERE id = ?1";
-	struct store_message *m;
+	const struct store_arg by_mid_args[] = { STORE_TEXT(message_id) };
+	const struct store_arg by_id_args[] = { STORE_INT(id) };
 	sqlite3_stmt *st;
 	GPtrArray *one;
 	int rc;
 
 	*m_r = NULL;
-	if ((rc = store_stmt(s, message_id != NULL ? by_mid : by_id, &st,
-			     err)) != 0)
-		return rc;
 	if (message_id != NULL)
-		store_bind_text(st, 1, message_id);
+		rc = store_query(s, by_mid, STORE_ARGS(by_mid_args), &st, err);
 	else
-		sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return cm_error_set(err, CM_ENOTFOUND, "no message %s",
-				    message_id != NULL ? message_id : "with that id");
-	}
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "load message", err);
-	m = store_message_from_row(st, 0);
-	sqlite3_reset(st);
-	one = g_ptr_array_new_with_free_func(store_message_ptr_free);
-	g_ptr_array_add(one, m);
-	rc = store_messages_complete(s, one, err);
-	if (rc == 0)
+		rc = store_query(s, by_id, STORE_ARGS(by_id_args), &st, err);
+	if (rc != 0)
+		return rc;
+	/* At most one row: both columns are unique. */
+	if ((rc = store_messages_read(s, st, 0, "load message", &one,
+				      err)) != 0)
+		return rc;
+	if (one->len == 0)
+		rc = cm_error_set(err, CM_ENOTFOUND, "no message %s",
+				  message_id != NULL ? message_id
+						     : "with that id");
+	else
 		*m_r = g_ptr_array_steal_index(one, 0);
 	g_ptr_array_unref(one);
 	return rc;
@@ -423,27 +401,13 @@ store_messages_review(struct store *s, GPtrArray **msgs_r,
 	static const char sql[] =
 		"SELECT " STORE_MESSAGE_COLUMNS " FROM messages"
 		" WHERE state IN ('held', 'failed') ORDER BY received_at, id";
-	GPtrArray *out = g_ptr_array_new_with_free_func(store_message_ptr_free);
 	sqlite3_stmt *st;
 	int rc;
 
 	*msgs_r = NULL;
 	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(out, store_message_from_row(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = store_sql_err(s, rc, "load review", err);
-		goto fail;
-	}
-	if ((rc = store_messages_complete(s, out, err)) != 0)
-		goto fail;
-	*msgs_r = out;
-	return 0;
-fail:
-	g_ptr_array_unref(out);
-	return rc;
+		return rc;
+	return store_messages_read(s, st, 0, "load review", msgs_r, err);
 }
 
 int
@@ -454,17 +418,12 @@ store_message_set_state(struct store *s, int64_t id, const char *state,
 	static const char sql[] =
 		"UPDATE messages SET state = ?2, reason = ?3, case_id = ?4,"
 		" decision = coalesce(?5, decision) WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(id), STORE_TEXT(state), STORE_TEXT(reason),
+		STORE_OPT_INT(case_id), STORE_TEXT(decision),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, state);
-	store_bind_text(st, 3, reason);
-	store_bind_opt_time(st, 4, case_id);
-	store_bind_text(st, 5, decision);
-	return store_step_done(s, st, "set message state", err);
+	return store_run(s, sql, STORE_ARGS(args), "set message state", err);
 }
 
 int
@@ -472,13 +431,31 @@ store_message_delete(struct store *s, int64_t id, struct cm_error *err)
 {
 	static const char sql[] =
 		"DELETE FROM messages WHERE id = ?1 AND state <> 'stored'";
+	const struct store_arg args[] = { STORE_INT(id) };
+
+	return store_run(s, sql, STORE_ARGS(args), "delete message", err);
+}
+
+int
+store_case_of_ids(struct store *s, const char *sql, GPtrArray *message_ids,
+		  const char *what, int64_t *case_id_r, struct cm_error *err)
+{
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	return store_step_done(s, st, "delete message", err);
+	*case_id_r = 0;
+	/* Newest reference first: the mail it answers most directly. */
+	for (guint i = message_ids->len; i > 0 && *case_id_r == 0; i--) {
+		const struct store_arg args[] = {
+			STORE_TEXT(message_ids->pdata[i - 1]),
+		};
+
+		if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
+			return rc;
+		if ((rc = store_read_int64(s, st, what, case_id_r, 1, err)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int
@@ -490,23 +467,9 @@ store_case_of_message_ids(struct store *s, GPtrArray *message_ids,
 		" AND case_id IS NOT NULL AND state IN ('stored', 'ignored')"
 		" UNION ALL SELECT case_id FROM sent_ids WHERE message_id = ?1"
 		" LIMIT 1";
-	sqlite3_stmt *st;
-	int rc;
 
-	*case_id_r = 0;
-	/* Newest reference first: the mail it answers most directly. */
-	for (guint i = message_ids->len; i > 0 && *case_id_r == 0; i--) {
-		if ((rc = store_stmt(s, sql, &st, err)) != 0)
-			return rc;
-		store_bind_text(st, 1, message_ids->pdata[i - 1]);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*case_id_r = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_sql_err(s, rc, "find references", err);
-	}
-	return 0;
+	return store_case_of_ids(s, sql, message_ids, "find references",
+				 case_id_r, err);
 }
 
 int
@@ -517,18 +480,18 @@ store_sender_count_since(struct store *s, const char *address, int64_t since,
 		"SELECT count(*) FROM (SELECT 1 FROM messages"
 		" WHERE from_address = ?1 AND received_at >= ?2"
 		" AND direction = 'in' LIMIT ?3)";
+	const struct store_arg args[] = {
+		STORE_TEXT(address), STORE_INT(since), STORE_INT(limit),
+	};
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, address);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, limit);
-	rc = sqlite3_step(st);
-	*n_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "count sender", err);
+	*n_r = 0;
+	/* count(*) always returns its row. */
+	rc = store_read_int64(s, st, "count sender", n_r, 1, err);
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -542,22 +505,23 @@ store_case_knows(struct store *s, int64_t case_id, const char *address,
 		" FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1";
 	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	const struct store_arg args[] = {
+		STORE_INT(case_id), STORE_TEXT(address),
+		STORE_TEXT(at != NULL ? at + 1 : ""),
+	};
+	int64_t known[2] = { 0, 0 };
 	sqlite3_stmt *st;
 	int rc;
 
 	*person_r = *domain_r = 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, at != NULL ? at + 1 : "");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*person_r = sqlite3_column_int(st, 0);
-		*domain_r = sqlite3_column_int(st, 1);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "case people", err);
+	/* max() always returns its row (NULL, read as 0, for no roles). */
+	if ((rc = store_read_int64(s, st, "case people", known, 2, err)) < 0)
+		return rc;
+	*person_r = (int)known[0];
+	*domain_r = (int)known[1];
+	return 0;
 }
 
 int
@@ -566,13 +530,9 @@ store_person_set_bouncing(struct store *s, const char *address,
 {
 	static const char sql[] =
 		"UPDATE people SET bouncing = 1 WHERE address = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_TEXT(address) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, address);
-	return store_step_done(s, st, "mark bouncing", err);
+	return store_run(s, sql, STORE_ARGS(args), "mark bouncing", err);
 }
 
 int
@@ -583,14 +543,9 @@ store_blob_add(struct store *s, const char *sha256, int64_t size,
 		"INSERT INTO blobs(sha256, size, stored_size, created_at)"
 		" VALUES (?1, ?2, ?2, strftime('%s','now'))"
 		" ON CONFLICT(sha256) DO NOTHING";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_TEXT(sha256), STORE_INT(size) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, sha256);
-	sqlite3_bind_int64(st, 2, size);
-	return store_step_done(s, st, "add blob", err);
+	return store_run(s, sql, STORE_ARGS(args), "add blob", err);
 }
 
 int
@@ -619,29 +574,26 @@ store_blob_get_data(struct store *s, const char *sha256, char **data_r,
 {
 	static const char sql[] =
 		"SELECT data FROM blobs WHERE sha256 = ?1 AND data IS NOT NULL";
+	const struct store_arg args[] = { STORE_TEXT(sha256) };
 	sqlite3_stmt *st;
-	int rc;
+	int rc, n;
 
 	*data_r = NULL;
 	*len_r = 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 0);
-
-		*data_r = g_malloc((gsize)n + 1);
-		memcpy(*data_r, sqlite3_column_blob(st, 0), (size_t)n);
-		(*data_r)[n] = '\0';
-		*len_r = (size_t)n;
-		sqlite3_reset(st);
-		return 0;
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	rc = store_step_row(s, st, "read raw message", err);
+	if (rc == STORE_DONE)
 		return cm_error_set(err, CM_ENOTFOUND, "no raw copy %s", sha256);
-	return store_sql_err(s, rc, "read raw message", err);
+	if (rc < 0)
+		return rc;
+	n = sqlite3_column_bytes(st, 0);
+	*data_r = g_malloc((gsize)n + 1);
+	memcpy(*data_r, sqlite3_column_blob(st, 0), (size_t)n);
+	(*data_r)[n] = '\0';
+	*len_r = (size_t)n;
+	sqlite3_reset(st);
+	return 0;
 }
 
 int
@@ -652,21 +604,19 @@ store_mailbox_get(struct store *s, const char *mailbox,
 	static const char sql[] =
 		"SELECT uidvalidity, last_uid FROM mailbox_state"
 		" WHERE mailbox = ?1";
+	const struct store_arg args[] = { STORE_TEXT(mailbox) };
+	int64_t state[2] = { 0, 0 };
 	sqlite3_stmt *st;
 	int rc;
 
 	*uidvalidity_r = *last_uid_r = 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, mailbox);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*uidvalidity_r = sqlite3_column_int64(st, 0);
-		*last_uid_r = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
-		       ? 0 : store_sql_err(s, rc, "mailbox state", err);
+	if ((rc = store_read_int64(s, st, "mailbox state", state, 2, err)) < 0)
+		return rc;
+	*uidvalidity_r = state[0];
+	*last_uid_r = state[1];
+	return 0;
 }
 
 int
@@ -678,13 +628,10 @@ store_mailbox_set(struct store *s, const char *mailbox, int64_t uidvalidity,
 		" VALUES (?1, ?2, ?3) ON CONFLICT(mailbox) DO UPDATE"
 		" SET uidvalidity = excluded.uidvalidity,"
 		"     last_uid = excluded.last_uid";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_TEXT(mailbox), STORE_INT(uidvalidity),
+		STORE_INT(last_uid),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, last_uid);
-	return store_step_done(s, st, "save mailbox state", err);
+	return store_run(s, sql, STORE_ARGS(args), "save mailbox state", err);
 }

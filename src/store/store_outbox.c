@@ -27,8 +27,9 @@ store_outbox_free(struct store_outbox **mp)
 	*mp = NULL;
 }
 
+/* store_outbox_free() as a GDestroyNotify, for store_outbox_list(). */
 static void
-store_outbox_unref(gpointer p)
+store_outbox_destroy_notify(gpointer p)
 {
 	struct store_outbox *m = p;
 
@@ -53,14 +54,9 @@ store_outbox_add_rcpt(struct store *s, int64_t id, const char *address,
 	static const char sql[] =
 		"INSERT INTO outbox_rcpts(outbox_id, address) VALUES (?1, ?2)"
 		" ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_INT(id), STORE_TEXT(address) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, address);
-	return store_step_done(s, st, "queue recipient", err);
+	return store_run(s, sql, STORE_ARGS(args), "queue recipient", err);
 }
 
 static int
@@ -70,18 +66,15 @@ store_sent_id_add(struct store *s, const struct store_outbox *m,
 	static const char sql[] =
 		"INSERT INTO sent_ids(message_id, case_id, recipient, sent_at)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_TEXT(m->message_id), STORE_INT(m->case_id),
+		STORE_TEXT(recipient), STORE_INT(m->created_at),
+	};
 
 	if (m->case_id == 0)
 		return 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, m->message_id);
-	sqlite3_bind_int64(st, 2, m->case_id);
-	store_bind_text(st, 3, recipient);
-	sqlite3_bind_int64(st, 4, m->created_at);
-	return store_step_done(s, st, "remember sent Message-ID", err);
+	return store_run(s, sql, STORE_ARGS(args), "remember sent Message-ID",
+			 err);
 }
 
 int
@@ -128,21 +121,19 @@ store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
 		"SELECT id FROM outbox WHERE state = 'queued'"
 		" AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id"
 		" LIMIT ?2";
+	const struct store_arg args[] = { STORE_INT(now), STORE_INT(limit) };
 	sqlite3_stmt *st;
 	int rc;
 
 	*ids_r = g_array_new(FALSE, FALSE, sizeof(gint64));
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "due mail", err)) == STORE_ROW) {
 		gint64 id = sqlite3_column_int64(st, 0);
 
 		g_array_append_val(*ids_r, id);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "due mail", err);
+	return rc;
 }
 
 static int
@@ -152,13 +143,14 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 	static const char sql[] =
 		"SELECT address, state, code, error FROM outbox_rcpts"
 		" WHERE outbox_id = ?1 ORDER BY rowid";
+	const struct store_arg args[] = { STORE_INT(m->id) };
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, m->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "load recipients", err)) ==
+	       STORE_ROW) {
 		struct store_outbox_rcpt *r = g_new0(struct store_outbox_rcpt, 1);
 
 		r->address = store_col_text(st, 0);
@@ -167,9 +159,7 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 		r->error = store_col_text(st, 3);
 		g_ptr_array_add(m->rcpts, r);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "load recipients",
-						     err);
+	return rc;
 }
 
 static struct store_outbox *
@@ -204,22 +194,21 @@ store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 {
 	static const char sql[] =
 		"SELECT " STORE_OUTBOX_COLS ", raw FROM outbox WHERE id = ?1";
+	const struct store_arg args[] = { STORE_INT(id) };
 	sqlite3_stmt *st;
 	int rc;
 
 	*m_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*m_r = store_outbox_from_row(st, 1);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	rc = store_step_row(s, st, "load mail", err);
+	if (rc == STORE_DONE)
 		return cm_error_set(err, CM_ENOTFOUND, "no queued mail %lld",
 				    (long long)id);
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, rc, "load mail", err);
+	if (rc < 0)
+		return rc;
+	*m_r = store_outbox_from_row(st, 1);
+	sqlite3_reset(st);
 	rc = store_outbox_load_rcpts(s, *m_r, err);
 	if (rc != 0)
 		store_outbox_free(m_r);
@@ -234,19 +223,12 @@ store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
 	static const char sql[] =
 		"UPDATE outbox_rcpts SET state = ?3, code = ?4, error = ?5,"
 		" updated_at = ?6 WHERE outbox_id = ?1 AND address = ?2";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(id), STORE_TEXT(address), STORE_TEXT(state),
+		STORE_OPT_INT(code), STORE_TEXT(error), STORE_INT(now),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, address);
-	store_bind_text(st, 3, state);
-	if (code != 0)
-		sqlite3_bind_int(st, 4, code);
-	store_bind_text(st, 5, error);
-	sqlite3_bind_int64(st, 6, now);
-	return store_step_done(s, st, "record delivery", err);
+	return store_run(s, sql, STORE_ARGS(args), "record delivery", err);
 }
 
 int
@@ -259,16 +241,12 @@ store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 		" last_error = ?4, state = CASE WHEN EXISTS (SELECT 1 FROM"
 		" outbox_rcpts WHERE outbox_id = ?1 AND state = 'pending')"
 		" THEN 'queued' ELSE 'done' END WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(id), STORE_INT(attempts), STORE_INT(next),
+		STORE_TEXT(last_error),
+	};
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next);
-	store_bind_text(st, 4, last_error);
-	return store_step_done(s, st, "reschedule mail", err);
+	return store_run(s, sql, STORE_ARGS(args), "reschedule mail", err);
 }
 
 int
@@ -280,18 +258,17 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		" 'queued' OR EXISTS (SELECT 1 FROM outbox_rcpts r WHERE"
 		" r.outbox_id = o.id AND r.state = 'failed')"
 		" ORDER BY id DESC LIMIT ?1";
+	const struct store_arg args[] = { STORE_INT(limit > 0 ? limit : -1) };
 	sqlite3_stmt *st;
 	int rc;
 
-	*mails_r = g_ptr_array_new_with_free_func(store_outbox_unref);
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy_notify);
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW)
 		g_ptr_array_add(*mails_r, store_outbox_from_row(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sql_err(s, rc, "list outbox", err);
+	if (rc != 0)
+		return rc;
 	for (guint i = 0; i < (*mails_r)->len; i++)
 		if ((rc = store_outbox_load_rcpts(s, (*mails_r)->pdata[i],
 						  err)) != 0)
@@ -310,19 +287,11 @@ store_outbox_retry(struct store *s, int64_t id, int64_t now,
 		"UPDATE outbox SET state = 'queued', next_attempt_at = ?2,"
 		" created_at = ?2 WHERE id = ?1 AND EXISTS (SELECT 1 FROM"
 		" outbox_rcpts WHERE outbox_id = ?1 AND state = 'pending')";
-	sqlite3_stmt *st;
+	const struct store_arg args[] = { STORE_INT(id), STORE_INT(now) };
 	int rc;
 
-	if ((rc = store_stmt(s, rcpts, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = store_step_done(s, st, "retry recipients", err)) != 0)
-		return rc;
-	if ((rc = store_stmt(s, mail, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	if ((rc = store_step_done(s, st, "retry mail", err)) != 0)
+	if ((rc = store_run(s, rcpts, args, 1, "retry recipients", err)) != 0 ||
+	    (rc = store_run(s, mail, STORE_ARGS(args), "retry mail", err)) != 0)
 		return rc;
 	if (sqlite3_changes(s->db) != 1)
 		return cm_error_set(err, CM_ENOTFOUND, "no queued or failed "
@@ -337,16 +306,17 @@ store_outbox_counts(struct store *s, int64_t *queued_r, int64_t *failed_r,
 	static const char sql[] =
 		"SELECT (SELECT count(*) FROM outbox WHERE state = 'queued'),"
 		" (SELECT count(*) FROM outbox_rcpts WHERE state = 'failed')";
+	int64_t n[2] = { 0, 0 };
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = store_stmt(s, sql, &st, err)) != 0)
 		return rc;
-	rc = sqlite3_step(st);
-	*queued_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	*failed_r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "count outbox", err);
+	/* Two count(*)s: there is always the one row. */
+	rc = store_read_int64(s, st, "count outbox", n, 2, err);
+	*queued_r = n[0];
+	*failed_r = n[1];
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- settings, buckets, acknowledgements, subscriptions -------------- */
@@ -356,19 +326,18 @@ store_setting_get(struct store *s, const char *key, char **value_r,
 		  struct cm_error *err)
 {
 	static const char sql[] = "SELECT value FROM settings WHERE key = ?1";
+	const struct store_arg args[] = { STORE_TEXT(key) };
 	sqlite3_stmt *st;
 	int rc;
 
 	*value_r = NULL;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step_row(s, st, "read setting", err)) == STORE_ROW) {
 		*value_r = store_col_text(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
-		       ? 0 : store_sql_err(s, rc, "read setting", err);
+		sqlite3_reset(st);
+	}
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -378,14 +347,9 @@ store_setting_set(struct store *s, const char *key, const char *value,
 	static const char sql[] =
 		"INSERT INTO settings(key, value) VALUES (?1, ?2)"
 		" ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_TEXT(key), STORE_TEXT(value) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, key);
-	store_bind_text(st, 2, value);
-	return store_step_done(s, st, "write setting", err);
+	return store_run(s, sql, STORE_ARGS(args), "write setting", err);
 }
 
 int
@@ -398,25 +362,24 @@ store_rate_take(struct store *s, const char *key, double capacity,
 		"INSERT INTO rate_buckets(key, tokens, updated_at)"
 		" VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
 		" tokens = excluded.tokens, updated_at = excluded.updated_at";
+	const struct store_arg args[] = { STORE_TEXT(key) };
 	sqlite3_stmt *st;
 	double tokens = capacity;
 	int rc;
 
-	if ((rc = store_stmt(s, get, &st, err)) != 0)
+	if ((rc = store_query(s, get, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if ((rc = store_step_row(s, st, "read rate bucket", err)) < 0)
+		return rc;
+	if (rc == STORE_ROW) {
 		double elapsed = (double)(now - sqlite3_column_int64(st, 1));
 
 		tokens = sqlite3_column_double(st, 0) +
 			 (elapsed > 0 ? elapsed * per_hour / 3600.0 : 0);
 		if (tokens > capacity)
 			tokens = capacity;
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_sql_err(s, rc, "read rate bucket", err);
 	*ok_r = tokens >= 1.0;
 	if (*ok_r)
 		tokens -= 1.0;
@@ -433,19 +396,18 @@ store_ack_due(struct store *s, const char *address, int64_t now,
 	      int64_t interval, int *due_r, struct cm_error *err)
 {
 	static const char sql[] = "SELECT sent_at FROM acks WHERE address = ?1";
+	const struct store_arg args[] = { STORE_TEXT(address) };
+	int64_t sent_at;
 	sqlite3_stmt *st;
 	int rc;
 
 	*due_r = 1;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*due_r = now - sqlite3_column_int64(st, 0) >= interval;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
-		       ? 0 : store_sql_err(s, rc, "read acknowledgements", err);
+	rc = store_read_int64(s, st, "read acknowledgements", &sent_at, 1, err);
+	if (rc == STORE_ROW)
+		*due_r = now - sent_at >= interval;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -455,14 +417,10 @@ store_ack_mark(struct store *s, const char *address, int64_t now,
 	static const char sql[] =
 		"INSERT INTO acks(address, sent_at) VALUES (?1, ?2)"
 		" ON CONFLICT(address) DO UPDATE SET sent_at = excluded.sent_at";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = { STORE_TEXT(address), STORE_INT(now) };
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	store_bind_text(st, 1, address);
-	sqlite3_bind_int64(st, 2, now);
-	return store_step_done(s, st, "record acknowledgement", err);
+	return store_run(s, sql, STORE_ARGS(args), "record acknowledgement",
+			 err);
 }
 
 int
@@ -474,15 +432,12 @@ store_participant_subscribe(struct store *s, int64_t case_id,
 		"UPDATE case_roles SET subscribed = ?3 WHERE case_id = ?1"
 		" AND role = 'participant' AND subscribed <> ?3 AND person_id ="
 		" (SELECT id FROM people WHERE address = ?2)";
-	sqlite3_stmt *st;
-	int rc;
+	const struct store_arg args[] = {
+		STORE_INT(case_id), STORE_TEXT(address),
+		STORE_INT(subscribed ? 1 : 0),
+	};
+	int rc = store_run(s, sql, STORE_ARGS(args), "subscribe", err);
 
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
-	store_bind_text(st, 2, address);
-	sqlite3_bind_int(st, 3, subscribed ? 1 : 0);
-	rc = store_step_done(s, st, "subscribe", err);
 	*changed_r = rc == 0 && sqlite3_changes(s->db) > 0;
 	return rc;
 }
@@ -493,22 +448,9 @@ store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 {
 	static const char sql[] =
 		"SELECT case_id FROM sent_ids WHERE message_id = ?1";
-	sqlite3_stmt *st;
-	int rc;
 
-	*case_id_r = 0;
-	for (guint i = message_ids->len; i > 0 && *case_id_r == 0; i--) {
-		if ((rc = store_stmt(s, sql, &st, err)) != 0)
-			return rc;
-		store_bind_text(st, 1, message_ids->pdata[i - 1]);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*case_id_r = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_sql_err(s, rc, "find sent mail", err);
-	}
-	return 0;
+	return store_case_of_ids(s, sql, message_ids, "find sent mail",
+				 case_id_r, err);
 }
 
 int
@@ -517,19 +459,17 @@ store_person_bouncing(struct store *s, const char *address, int *bouncing_r,
 {
 	static const char sql[] =
 		"SELECT bouncing FROM people WHERE address = ?1";
+	const struct store_arg args[] = { STORE_TEXT(address) };
+	int64_t bouncing = 0;
 	sqlite3_stmt *st;
 	int rc;
 
 	*bouncing_r = 0;
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	store_bind_text(st, 1, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*bouncing_r = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
-		       ? 0 : store_sql_err(s, rc, "read person", err);
+	rc = store_read_int64(s, st, "read person", &bouncing, 1, err);
+	*bouncing_r = bouncing != 0;
+	return rc < 0 ? rc : 0;
 }
 
 static void
@@ -557,15 +497,15 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		" AND c.follow_up < ?1) OR max(c.updated_at,"
 		" coalesce(c.last_message_at, 0)) < ?2)"
 		" ORDER BY p.address, c.id";
+	const struct store_arg args[] = { STORE_INT(now),
+					  STORE_INT(stale_before) };
 	sqlite3_stmt *st;
 	int rc;
 
 	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
-	if ((rc = store_stmt(s, sql, &st, err)) != 0)
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, stale_before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = store_step_row(s, st, "digest", err)) == STORE_ROW) {
 		struct store_digest_row *r = g_new0(struct store_digest_row, 1);
 
 		r->owner = store_col_text(st, 0);
@@ -576,6 +516,5 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		r->last_activity = sqlite3_column_int64(st, 5);
 		g_ptr_array_add(*rows_r, r);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "digest", err);
+	return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * store_private.h - what store.c, store_case.c and store_list.c share.
+ * store_private.h - what the store_*.c files share: the connection, the
+ * statement cache and one way to run a statement and read its rows.
  */
 #ifndef CASEMAIL_STORE_PRIVATE_H
 #define CASEMAIL_STORE_PRIVATE_H
@@ -30,9 +31,74 @@ int store_stmt(struct store *s, const char *sql, sqlite3_stmt **stmt_r,
 int store_sql_err(struct store *s, int rc, const char *what,
 		  struct cm_error *err);
 
-/* Run a statement that returns no rows to completion. */
+/*
+ * Reading rows.  store_step_row() steps st once and maps a SQLite failure
+ * with store_sql_err(s, rc, what) (SQLITE_BUSY is CM_ETEMP, and so on).
+ * It returns STORE_ROW with the row's columns readable (the caller resets
+ * st when it has read them, or steps again), STORE_DONE when there are no
+ * more rows, or a negative CM_E*; after the last two st is reset.  Since
+ * STORE_DONE is 0, a loop over rows ends with `return rc`:
+ *
+ *	while ((rc = store_step_row(s, st, "load roles", err)) == STORE_ROW)
+ *		...read the row...
+ *	return rc;
+ */
+enum { STORE_DONE = 0, STORE_ROW = 1 };
+
+int store_step_row(struct store *s, sqlite3_stmt *st, const char *what,
+		   struct cm_error *err);
+
+/*
+ * Step st once and copy its first n columns, read as integers, to
+ * v[0 .. n-1] (left alone when there is no row); st is reset.  Returns
+ * STORE_ROW, STORE_DONE or a negative CM_E*, as store_step_row().
+ */
+int store_read_int64(struct store *s, sqlite3_stmt *st, const char *what,
+		     int64_t *v, int n, struct cm_error *err);
+
+/* Run a statement that returns no rows to completion (a row is not an
+ * error); st is reset.  Returns 0 or a negative CM_E*. */
 int store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
 		    struct cm_error *err);
+
+/*
+ * A value for ?1, ?2, ... of a statement, in order.  The initializers
+ * check the C type: STORE_INT() takes an integer, STORE_TEXT() a string
+ * or NULL, STORE_OPT_INT() an integer bound as NULL when it is 0 (our
+ * "unset" for optional times and ids).
+ */
+struct store_arg {
+	enum { STORE_ARG_INT, STORE_ARG_TEXT, STORE_ARG_OPT_INT } type;
+	int64_t num;
+	const char *text;
+};
+#define STORE_INT(v)     { STORE_ARG_INT, (v), NULL }
+#define STORE_TEXT(v)    { STORE_ARG_TEXT, 0, (v) }
+#define STORE_OPT_INT(v) { STORE_ARG_OPT_INT, (v), NULL }
+
+/* An array of struct store_arg and its length, for the calls below. */
+#define STORE_ARGS(a) (a), G_N_ELEMENTS(a)
+
+/* store_stmt() with args[0 .. n-1] bound to ?1 .. ?n. */
+int store_query(struct store *s, const char *sql, const struct store_arg *args,
+		size_t n, sqlite3_stmt **stmt_r, struct cm_error *err);
+
+/*
+ * Run cached sql, which returns no rows, with args bound (store_query()
+ * and store_step_done()).  Returns 0 or a negative CM_E*; what names the
+ * step in the message.
+ */
+int store_run(struct store *s, const char *sql, const struct store_arg *args,
+	      size_t n, const char *what, struct cm_error *err);
+
+/*
+ * The case of the newest of message_ids (a GPtrArray of strings) that sql
+ * finds, or 0 in *case_id_r: sql takes the Message-ID as ?1 and returns
+ * the case id, if any, in its first column.
+ */
+int store_case_of_ids(struct store *s, const char *sql, GPtrArray *message_ids,
+		      const char *what, int64_t *case_id_r,
+		      struct cm_error *err);
 
 /* Bind text or NULL. */
 void store_bind_text(sqlite3_stmt *st, int idx, const char *v);

@@ -271,7 +271,7 @@ test_noise(void **state)
 	store_case_free(&c);
 	assert_int_equal(store_person_get(fx->env.store, "carl@trucks.test", &p,
 					  NULL), 0);
-	store_person_free(p);
+	store_person_free(&p);
 	/* no new case for any of them */
 	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL), CM_ENOTFOUND);
 }
