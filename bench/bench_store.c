@@ -543,7 +543,7 @@ bench_gen_message(struct bench *b, const struct bench_case *bc, unsigned k,
 					(unsigned long long)bc->index, k,
 					out ? BENCH_ORG : "mail.example");
 	m->direction = g_strdup(out ? "out" : "in");
-	m->state = g_strdup("stored");
+	m->state = STORE_MSG_STORED;
 	m->from.address = g_strdup(out ? agent : bc->customer);
 	m->subject = k == 0 ? g_strdup(bc->subject)
 			    : g_strdup_printf("Re: %s", bc->subject);

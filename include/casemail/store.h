@@ -104,6 +104,65 @@ void store_rollback(struct store *s);
 /* The schema version of the open file, or -1 when it cannot be read. */
 int store_schema_version(struct store *s);
 
+/* ---- states ------------------------------------------------------------ */
+
+/*
+ * The state columns, as enums once loaded.  The database keeps the words
+ * (its CHECKs list them; there is no migration) and each enum has one
+ * table of them in store_words.c.  Reading a word that is not in the table
+ * fails with CM_ESTORE: it is never mapped to a guess.  Zero is the state
+ * a new record starts in.
+ */
+
+/* cases.status */
+enum store_case_status {
+	STORE_CASE_ACTIVE,   /* "active": open, someone works on it */
+	STORE_CASE_SOLVED,   /* "solved": closed; solved_at is set */
+};
+
+/* messages.state */
+enum store_msg_state {
+	STORE_MSG_STORED,    /* "stored": on its case */
+	STORE_MSG_HELD,      /* "held": waiting for an agent (casectl review) */
+	STORE_MSG_REJECTED,  /* "rejected": an agent refused it in review */
+	STORE_MSG_FAILED,    /* "failed": could not be handled; raw kept for
+			      * review */
+	STORE_MSG_IGNORED,   /* "ignored": own mail, a bounce or an
+			      * auto-reply: recorded, not shown on a case */
+};
+
+/* outbox.state */
+enum store_outbox_state {
+	STORE_OUTBOX_QUEUED, /* "queued": some recipient still pending */
+	STORE_OUTBOX_DONE,   /* "done": every recipient sent or failed */
+};
+
+/* outbox_rcpts.state */
+enum store_rcpt_state {
+	STORE_RCPT_PENDING,  /* "pending": to be tried (again) */
+	STORE_RCPT_SENT,     /* "sent": the server accepted it */
+	STORE_RCPT_FAILED,   /* "failed": refused for good, or gave up */
+};
+
+/*
+ * The word stored for a value ("active", "held", ...), a static string;
+ * NULL for a value outside the enum (a writer given one binds NULL, and
+ * the schema refuses it with CM_EREFUSED).
+ */
+const char *store_case_status_name(enum store_case_status v);
+const char *store_msg_state_name(enum store_msg_state v);
+const char *store_outbox_state_name(enum store_outbox_state v);
+const char *store_rcpt_state_name(enum store_rcpt_state v);
+
+/*
+ * The value stored as word (exact, lower case) in *v_r: 0, or CM_EINPUT
+ * for any other word or NULL (*v_r is then left alone).
+ */
+int store_case_status_parse(const char *word, enum store_case_status *v_r);
+int store_msg_state_parse(const char *word, enum store_msg_state *v_r);
+int store_outbox_state_parse(const char *word, enum store_outbox_state *v_r);
+int store_rcpt_state_parse(const char *word, enum store_rcpt_state *v_r);
+
 /* ---- people ------------------------------------------------------------ */
 
 struct store_person {
@@ -142,7 +201,7 @@ struct store_case {
 	char *kind;             /* client | driver */
 	char *type;
 	char *subject;
-	char *status;           /* active | solved */
+	enum store_case_status status;
 	char *priority;         /* low | normal | high | urgent */
 	char *shipment;         /* NULL if none */
 	char *crm_shipper;
@@ -171,8 +230,8 @@ void store_case_free(struct store_case **c);
  * Insert c (id ignored); the store allocates the next, never reused,
  * sequence and returns it in *id_r.  The common codes; CM_EREFUSED when a
  * field breaks the schema: a NULL or unknown kind, status, priority or
- * source, a NULL type or subject, solved_at set other than exactly when
- * status is "solved".
+ * source (or a status outside the enum), a NULL type or subject,
+ * solved_at set other than exactly when status is STORE_CASE_SOLVED.
  */
 int store_case_insert(struct store *s, const struct store_case *c,
 		      int64_t *id_r, struct cm_error *err);
@@ -268,7 +327,7 @@ struct store_message {
 	int64_t case_id;        /* 0 while held for review */
 	char *message_id;       /* unique across the store */
 	char *direction;        /* in | out | internal */
-	char *state;            /* stored | held | rejected | failed */
+	enum store_msg_state state;
 	char *reason;           /* why held or failed, or NULL */
 	struct store_address from;
 	GPtrArray *to;          /* struct store_address * */
@@ -327,9 +386,10 @@ int store_messages_review(struct store *s, GPtrArray **msgs_r,
  * of its words or no case case_id.  An unknown id changes nothing and
  * returns 0.
  */
-int store_message_set_state(struct store *s, int64_t id, const char *state,
-			    const char *reason, int64_t case_id,
-			    const char *decision, struct cm_error *err);
+int store_message_set_state(struct store *s, int64_t id,
+			    enum store_msg_state state, const char *reason,
+			    int64_t case_id, const char *decision,
+			    struct cm_error *err);
 
 /* Delete a message that is not stored on a case (for a re-run), with its
  * addresses and attachments.  A stored or unknown message is left alone
@@ -412,7 +472,7 @@ enum store_view {
 	STORE_VIEW_OVERDUE,  /* active, follow-up before filter.now */
 };
 
-/* A filter; NULL strings and STORE_TIME_UNSET times do not filter. */
+/* A filter; NULL pointers and STORE_TIME_UNSET times do not filter. */
 #define STORE_TIME_UNSET INT64_MIN
 
 struct store_filter {
@@ -420,7 +480,8 @@ struct store_filter {
 	const char *as;          /* acting person for mine/watched/new */
 	const char *as_side;     /* their side for "new", or NULL */
 	int64_t now;
-	const char *status, *type, *kind, *owner, *watcher, *source;
+	const enum store_case_status *status;
+	const char *type, *kind, *owner, *watcher, *source;
 	const char *priority, *shipment, *crm;
 	int64_t created_since, created_until;
 	int64_t solved_since, solved_until;
@@ -454,13 +515,13 @@ struct store_outbox {
 	int64_t created_at;
 	int64_t next_attempt_at;
 	char *last_error;
-	char *state;            /* queued | done */
+	enum store_outbox_state state;
 	GPtrArray *rcpts;       /* struct store_outbox_rcpt * */
 };
 
 struct store_outbox_rcpt {
 	char *address;
-	char *state;            /* pending | sent | failed */
+	enum store_rcpt_state state;
 	int code;
 	char *error;
 };
@@ -489,10 +550,10 @@ int store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 		     struct cm_error *err);
 
 /* Record what happened to one recipient (code 0: none).  The common
- * codes; CM_EREFUSED for a state other than pending, sent or failed.  An
+ * codes; CM_EREFUSED for a state outside the enum.  An
  * unknown mail or recipient changes nothing and gives 0. */
 int store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
-			  const char *state, int code, const char *error,
+			  enum store_rcpt_state state, int code, const char *error,
 			  int64_t now, struct cm_error *err);
 
 /* After an attempt: done when no recipient is pending, else retry at next.

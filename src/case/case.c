@@ -238,7 +238,7 @@ case_create(const struct case_ctx *ctx, const struct case_fields *in,
 	c->priority = g_strdup(f.priority != NULL ? f.priority : "normal");
 	c->kind = g_strdup(f.kind != NULL ? f.kind : "client");
 	c->source = g_strdup(f.source != NULL ? f.source : "user");
-	c->status = g_strdup("active");
+	c->status = STORE_CASE_ACTIVE;
 	c->shipment = f.shipment != NULL && f.shipment[0] ? g_strdup(f.shipment) : NULL;
 	c->crm_shipper = f.crm_shipper != NULL && f.crm_shipper[0] ? g_strdup(f.crm_shipper) : NULL;
 	c->crm_carrier = f.crm_carrier != NULL && f.crm_carrier[0] ? g_strdup(f.crm_carrier) : NULL;
@@ -302,8 +302,8 @@ case_set(const struct case_ctx *ctx, int64_t id, const struct case_fields *in,
 }
 
 static int
-case_set_status(const struct case_ctx *ctx, int64_t id, const char *status,
-		struct cm_error *err)
+case_set_status(const struct case_ctx *ctx, int64_t id,
+		enum store_case_status status, struct cm_error *err)
 {
 	char num[CASENUM_BUF_SIZE];
 	struct store_case *c = NULL;
@@ -311,18 +311,18 @@ case_set_status(const struct case_ctx *ctx, int64_t id, const char *status,
 
 	if ((rc = case_load(ctx, id, &c, err)) != 0)
 		return rc;
-	if (strcmp(c->status, status) == 0) {
+	if (c->status == status) {
 		case_format_number(ctx->cfg, id, num, sizeof(num));
 		rc = cm_error_set(err, CM_EREFUSED, "case %s is already %s",
-				  num, status);
+				  num, store_case_status_name(status));
 		goto out;
 	}
-	rc = case_event(ctx, id, "status", c->status, status, NULL, err);
+	rc = case_event(ctx, id, "status", store_case_status_name(c->status),
+			store_case_status_name(status), NULL, err);
 	if (rc != 0)
 		goto out;
-	g_free(c->status);
-	c->status = g_strdup(status);
-	c->solved_at = strcmp(status, "solved") == 0 ? ctx->now : 0;
+	c->status = status;
+	c->solved_at = status == STORE_CASE_SOLVED ? ctx->now : 0;
 	/* Solved is solved: nobody is waited on any more. */
 	if (c->solved_at != 0 && c->waiting_on != NULL) {
 		rc = case_event(ctx, id, "waiting", c->waiting_on, NULL, NULL,
@@ -351,11 +351,12 @@ case_set_waiting(const struct case_ctx *ctx, int64_t id, const char *on,
 		g_free(c->waiting_on);
 		c->waiting_on = g_strdup(on);
 		/* Pending is a kind of Active: a solved case comes back. */
-		if (rc == 0 && on != NULL && strcmp(c->status, "solved") == 0) {
-			rc = case_event(ctx, id, "status", c->status, "active",
+		if (rc == 0 && on != NULL && c->status == STORE_CASE_SOLVED) {
+			rc = case_event(ctx, id, "status",
+					store_case_status_name(c->status),
+					store_case_status_name(STORE_CASE_ACTIVE),
 					NULL, err);
-			g_free(c->status);
-			c->status = g_strdup("active");
+			c->status = STORE_CASE_ACTIVE;
 			c->solved_at = 0;
 		}
 		if (rc == 0)
@@ -376,13 +377,13 @@ case_event_add(const struct case_ctx *ctx, int64_t id, const char *what,
 int
 case_solve(const struct case_ctx *ctx, int64_t id, struct cm_error *err)
 {
-	return case_set_status(ctx, id, "solved", err);
+	return case_set_status(ctx, id, STORE_CASE_SOLVED, err);
 }
 
 int
 case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err)
 {
-	return case_set_status(ctx, id, "active", err);
+	return case_set_status(ctx, id, STORE_CASE_ACTIVE, err);
 }
 
 int
@@ -396,12 +397,12 @@ case_apply_template_status(const struct case_ctx *ctx,
 		return 0;
 	/* A second "solved" is no news, so it is not refused either. */
 	if (strcmp(status, "solved") == 0) {
-		if (strcmp(c->status, "solved") != 0)
+		if (c->status != STORE_CASE_SOLVED)
 			rc = case_solve(ctx, c->id, err);
 	} else if (strcmp(status, "pending") == 0) {
 		rc = case_set_waiting(ctx, c->id, "outside support", err);
 	} else {
-		if (strcmp(c->status, "solved") == 0)
+		if (c->status == STORE_CASE_SOLVED)
 			rc = case_reopen(ctx, c->id, err);
 		if (rc == 0)
 			rc = case_set_waiting(ctx, c->id, NULL, err);
@@ -709,7 +710,7 @@ case_add_note(const struct case_ctx *ctx, int64_t id, const char *text,
 	m->case_id = id;
 	m->message_id = case_note_message_id(ctx);
 	m->direction = g_strdup(public ? "out" : "internal");
-	m->state = g_strdup("stored");
+	m->state = STORE_MSG_STORED;
 	if (public)
 		m->subject = g_strdup(c->subject);
 	m->from.name = g_strdup(case_actor(ctx));

@@ -68,7 +68,7 @@ json_case_members(JsonBuilder *b, const struct config *cfg,
 	json_str(b, "kind", c->kind);
 	json_str(b, "type", c->type);
 	json_str(b, "subject", c->subject);
-	json_str(b, "status", c->status);
+	json_str(b, "status", store_case_status_name(c->status));
 	json_str(b, "waiting_on", c->waiting_on);
 	json_str(b, "priority", c->priority);
 	json_time(b, "follow_up", c->follow_up);

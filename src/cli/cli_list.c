@@ -56,7 +56,8 @@ struct list_opts {
 	const char *view_name;
 	struct case_fields check;   /* enumerations, checked after config */
 	char *owner, *watcher;      /* normalised copies */
-	const char *status;
+	const char *status;         /* --status as given */
+	enum store_case_status status_v;  /* ... parsed, for f.status */
 };
 
 static int
@@ -136,14 +137,15 @@ list_check(struct cli *cli, struct list_opts *lo)
 	case_canonical(cli->cfg, &lo->check, &canon);
 	lo->f.type = canon.type;
 	if (lo->status != NULL) {
-		if (g_ascii_strcasecmp(lo->status, "active") == 0)
-			lo->f.status = "active";
-		else if (g_ascii_strcasecmp(lo->status, "solved") == 0)
-			lo->f.status = "solved";
-		else
+		char *word = g_ascii_strdown(lo->status, -1);
+
+		rc = store_case_status_parse(word, &lo->status_v);
+		g_free(word);
+		if (rc != 0)
 			return cm_error_set(&cli->err, CM_EUSAGE,
 					    "unknown status '%s' (one of: "
 					    "active, solved)", lo->status);
+		lo->f.status = &lo->status_v;
 	}
 	lo->f.kind = canon.kind;
 	lo->f.source = canon.source;
@@ -187,8 +189,8 @@ list_line(const struct config *cfg, const struct store_case *c)
 
 	case_format_number(cfg, c->id, num, sizeof(num));
 	time_format_iso(c->updated_at, when, sizeof(when));
-	printf("%-10s %-6s %-6s %-18s %s  ", num, c->status, c->priority,
-	       c->type, when);
+	printf("%-10s %-6s %-6s %-18s %s  ", num,
+	       store_case_status_name(c->status), c->priority, c->type, when);
 	cli_print_safe(c->subject);
 	putchar('\n');
 }

@@ -293,7 +293,7 @@ outbox_json(struct cli *cli, const struct store_outbox *m)
 	json_builder_set_member_name(b, "message_id");
 	json_builder_add_string_value(b, m->message_id);
 	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, m->state);
+	json_builder_add_string_value(b, store_outbox_state_name(m->state));
 	json_builder_set_member_name(b, "attempts");
 	json_builder_add_int_value(b, m->attempts);
 	time_format_iso(m->next_attempt_at, when, sizeof(when));
@@ -313,7 +313,8 @@ outbox_json(struct cli *cli, const struct store_outbox *m)
 		json_builder_set_member_name(b, "address");
 		json_builder_add_string_value(b, r->address);
 		json_builder_set_member_name(b, "state");
-		json_builder_add_string_value(b, r->state);
+		json_builder_add_string_value(b,
+					      store_rcpt_state_name(r->state));
 		json_builder_set_member_name(b, "error");
 		if (r->error != NULL)
 			json_builder_add_string_value(b, r->error);
@@ -337,11 +338,12 @@ outbox_text(struct cli *cli, const struct store_outbox *m)
 		case_format_number(cli->cfg, m->case_id, num, sizeof(num));
 	time_format_iso(m->next_attempt_at, when, sizeof(when));
 	printf("%lld  %-8s %-9s %-6s attempts %d, next %s\n", (long long)m->id,
-	       num, m->kind, m->state, m->attempts, when);
+	       num, m->kind, store_outbox_state_name(m->state), m->attempts,
+	       when);
 	for (guint i = 0; i < m->rcpts->len; i++) {
 		const struct store_outbox_rcpt *r = m->rcpts->pdata[i];
 
-		printf("    %-8s ", r->state);
+		printf("    %-8s ", store_rcpt_state_name(r->state));
 		cli_print_safe(r->address);
 		if (r->error != NULL) {
 			fputs(": ", stdout);

@@ -24,7 +24,8 @@ trace_json(struct cli *cli, const struct store_message *m)
 	char num[CASENUM_BUF_SIZE];
 
 	json_object_set_int_member(o, "id", m->id);
-	json_object_set_string_member(o, "state", m->state);
+	json_object_set_string_member(o, "state",
+				      store_msg_state_name(m->state));
 	if (m->reason != NULL)
 		json_object_set_string_member(o, "reason", m->reason);
 	else
@@ -50,8 +51,8 @@ trace_text(struct cli *cli, const struct store_message *m)
 	time_format_iso(m->received_at, when, sizeof(when));
 	if (m->case_id != 0)
 		case_format_number(cli->cfg, m->case_id, num, sizeof(num));
-	printf("%lld  %s  %s  case %s  from ", (long long)m->id, when, m->state,
-	       m->case_id != 0 ? num : "-");
+	printf("%lld  %s  %s  case %s  from ", (long long)m->id, when,
+	       store_msg_state_name(m->state), m->case_id != 0 ? num : "-");
 	cli_print_safe(m->from.address != NULL ? m->from.address : "-");
 	fputs("\n  subject: ", stdout);
 	cli_print_safe(m->subject != NULL ? m->subject : "");
@@ -142,16 +143,18 @@ review_apply(struct cli *cli, void *data)
 	}
 	ingest_init(&ing, cli->store, cli->cfg, mail);
 
-	if (rc == 0 && strcmp(m->state, "held") != 0 &&
-	    strcmp(m->state, "failed") != 0)
+	if (rc == 0 && m->state != STORE_MSG_HELD &&
+	    m->state != STORE_MSG_FAILED)
 		rc = cm_error_set(&cli->err, CM_EREFUSED,
 				  "message %lld is %s, not waiting for review",
-				  (long long)act->id, m->state);
+				  (long long)act->id,
+				  store_msg_state_name(m->state));
 	if (rc == 0 && act->accept)
 		rc = ingest_reprocess(&ing, act->id, 1, cli->now, &act->out,
 				      &cli->err);
 	else if (rc == 0)
-		rc = store_message_set_state(cli->store, act->id, "rejected",
+		rc = store_message_set_state(cli->store, act->id,
+					     STORE_MSG_REJECTED,
 					     m->reason, m->case_id,
 					     NULL, &cli->err);
 	/* cli_write() commits next: the files go first. */
@@ -189,6 +192,7 @@ cli_cmd_review(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli)) != 0 || (rc = cli_write(cli, review_apply, &act)) != 0)
 		return rc;
 	printf("message %lld: %s\n", (long long)act.id,
-	       act.accept ? ingest_outcome_name(act.out) : "rejected");
+	       act.accept ? ingest_outcome_name(act.out)
+			  : store_msg_state_name(STORE_MSG_REJECTED));
 	return 0;
 }

@@ -65,7 +65,7 @@ show_case_text(const struct config *cfg, const struct store_case *c)
 	printf("%s  ", num);
 	cli_print_safe(c->subject);
 	printf("\n");
-	show_field("status:", c->status);
+	show_field("status:", store_case_status_name(c->status));
 	/* Active but pending on someone outside (an escalation). */
 	if (c->waiting_on != NULL)
 		show_field("waiting on:", c->waiting_on);

@@ -60,6 +60,24 @@ ingest_sync(struct ingest *ing, struct cm_error *err)
 	return rc;
 }
 
+/* The message state a row written with outcome o gets (only the outcomes
+ * ingest_job_store_row() takes write a row this way). */
+static enum store_msg_state
+job_outcome_state(enum ingest_outcome o)
+{
+	switch (o) {
+	case INGEST_HELD: return STORE_MSG_HELD;
+	case INGEST_IGNORED: return STORE_MSG_IGNORED;
+	case INGEST_FAILED: return STORE_MSG_FAILED;
+	case INGEST_STORED:
+	case INGEST_DUPLICATE:
+	case INGEST_DUPLICATE_HELD:
+		break;
+	}
+	assert(o == INGEST_STORED);
+	return STORE_MSG_STORED;
+}
+
 int
 ingest_outcome_for_review(enum ingest_outcome o)
 {
@@ -214,7 +232,7 @@ job_message_row(struct ingest_job *job)
 	m->case_id = job->case_id;
 	m->message_id = g_strdup(mm->message_id);
 	m->direction = g_strdup("in");
-	m->state = g_strdup(ingest_outcome_name(job->outcome));
+	m->state = job_outcome_state(job->outcome);
 	m->reason = g_strdup(job->reason);
 	m->from.name = g_strdup(mm->from.name);
 	m->from.address = g_strdup(mm->from.address);
@@ -332,10 +350,11 @@ job_duplicate(struct ingest_job *job)
 	if (store_message_get(job->ing->store, job->mm->message_id, 0, &dup,
 			      NULL) != 0)
 		return 0;
-	job->outcome = strcmp(dup->state, "held") == 0 ||
-		       strcmp(dup->state, "failed") == 0
+	job->outcome = dup->state == STORE_MSG_HELD ||
+		       dup->state == STORE_MSG_FAILED
 			       ? INGEST_DUPLICATE_HELD : INGEST_DUPLICATE;
-	ingest_job_note(job, "duplicate: already %s", dup->state);
+	ingest_job_note(job, "duplicate: already %s",
+			store_msg_state_name(dup->state));
 	store_message_free(&dup);
 	return 1;
 }
@@ -398,7 +417,7 @@ job_failure_row(struct ingest_job *job, const char *why)
 			"<sha256.%.40s@casemail.invalid>", job->parsed->raw_sha);
 	}
 	m->direction = g_strdup("in");
-	m->state = g_strdup("failed");
+	m->state = STORE_MSG_FAILED;
 	m->reason = g_strdup(why);
 	m->received_at = job->now;
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
@@ -587,7 +606,7 @@ static int
 job_kept_raw(struct ingest *ing, const struct store_message *m,
 	     char **raw_r, size_t *len_r, struct cm_error *err)
 {
-	if (strcmp(m->state, "stored") == 0 || m->raw_sha256 == NULL)
+	if (m->state == STORE_MSG_STORED || m->raw_sha256 == NULL)
 		return cm_error_set(err, CM_EREFUSED, "message %s %s",
 				    m->message_id, m->raw_sha256 == NULL
 				    ? "has no raw copy" : "is already stored");

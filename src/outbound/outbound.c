@@ -150,8 +150,8 @@ outbound_case_vars(const struct outbound *o, const struct outbound_case *oc)
 	outbound_set(v, "case.number", oc->num);
 	outbound_set(v, "case.subject", c->subject);
 	outbound_set(v, "case.type", c->type);
-	outbound_set(v, "case.status", c->waiting_on != NULL ? "pending"
-							     : c->status);
+	outbound_set(v, "case.status", c->waiting_on != NULL
+		     ? "pending" : store_case_status_name(c->status));
 	outbound_set(v, "case.priority", c->priority);
 	outbound_set(v, "case.kind", c->kind);
 	outbound_set(v, "case.shipment", c->shipment);

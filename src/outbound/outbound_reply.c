@@ -306,7 +306,7 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 	m->case_id = rp->oc.c->id;
 	m->message_id = g_strdup(rp->mid);
 	m->direction = g_strdup("out");
-	m->state = g_strdup("stored");
+	m->state = STORE_MSG_STORED;
 	m->from.name = g_strdup(r->actor_name);
 	m->from.address = g_ascii_strdown(r->actor, -1);
 	ob_store_addresses(rp->to, m->to);

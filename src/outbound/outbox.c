@@ -95,13 +95,14 @@ outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 		case SMTP_RCPT_OK:
 			ob->sent++;
 			rc = store_outbox_rcpt_set(ob->store, m->id, r->address,
-						   "sent", r->code, NULL, now, err);
+						   STORE_RCPT_SENT, r->code, NULL,
+						   now, err);
 			break;
 		case SMTP_RCPT_PERMFAIL:
 			ob->failed++;
 			rc = store_outbox_rcpt_set(ob->store, m->id, r->address,
-						   "failed", r->code, r->text, now,
-						   err);
+						   STORE_RCPT_FAILED, r->code,
+						   r->text, now, err);
 			if (rc == 0)
 				rc = outbox_event(ob, m, r->address, r->text, now,
 						  err);
@@ -112,8 +113,8 @@ outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 			if (!expired) {
 				ob->deferred++;
 				rc = store_outbox_rcpt_set(ob->store, m->id,
-					r->address, "pending", r->code, r->text,
-					now, err);
+					r->address, STORE_RCPT_PENDING, r->code,
+					r->text, now, err);
 				break;
 			}
 			ob->failed++;
@@ -122,7 +123,8 @@ outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 					      (int)((now - m->created_at) / 3600),
 					      r->text);
 			rc = store_outbox_rcpt_set(ob->store, m->id, r->address,
-						   "failed", r->code, why, now, err);
+						   STORE_RCPT_FAILED, r->code, why,
+						   now, err);
 			if (rc == 0)
 				rc = outbox_event(ob, m, r->address, why, now, err);
 			g_free(why);
@@ -164,7 +166,7 @@ outbox_one(struct outbox_sender *ob, int64_t id, int64_t now,
 	for (guint i = 0; i < m->rcpts->len; i++) {
 		const struct store_outbox_rcpt *r = m->rcpts->pdata[i];
 
-		if (strcmp(r->state, "pending") == 0)
+		if (r->state == STORE_RCPT_PENDING)
 			g_ptr_array_add(rcpts, r->address);
 	}
 	data = g_bytes_get_data(m->raw, &len);

@@ -122,7 +122,6 @@ store_case_free(struct store_case **cp)
 	g_free(c->kind);
 	g_free(c->type);
 	g_free(c->subject);
-	g_free(c->status);
 	g_free(c->priority);
 	g_free(c->shipment);
 	g_free(c->crm_shipper);
@@ -145,7 +144,7 @@ store_case_bind(sqlite3_stmt *st, const struct store_case *c)
 	store_bind_text(st, 1, c->kind);
 	store_bind_text(st, 2, c->type);
 	store_bind_text(st, 3, c->subject);
-	store_bind_text(st, 4, c->status);
+	store_bind_text(st, 4, store_case_status_name(c->status));
 	store_bind_text(st, 5, c->priority);
 	store_bind_opt_time(st, 6, c->follow_up);
 	store_bind_text(st, 7, c->shipment);
@@ -298,12 +297,16 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 		return cm_error_set(err, CM_ENOTFOUND, "no such case");
 	if (rc < 0)
 		return rc;
+	if ((rc = store_col_word(st, 3, &store_case_statuses, err)) < 0) {
+		sqlite3_reset(st);
+		return rc;
+	}
 	c = store_case_new();
 	c->id = id;
+	c->status = rc;
 	c->kind = store_col_text(st, 0);
 	c->type = store_col_text(st, 1);
 	c->subject = store_col_text(st, 2);
-	c->status = store_col_text(st, 3);
 	c->priority = store_col_text(st, 4);
 	c->follow_up = sqlite3_column_int64(st, 5);
 	c->shipment = store_col_text(st, 6);

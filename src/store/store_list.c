@@ -107,7 +107,9 @@ list_view(struct list_query *q, const struct store_filter *f)
 static void
 list_filters(struct list_query *q, const struct store_filter *f)
 {
-	list_and_text(q, "c.status = ?", f->status);
+	if (f->status != NULL)
+		list_and_text(q, "c.status = ?",
+			      store_case_status_name(*f->status));
 	list_and_text(q, "c.type = ?", f->type);
 	list_and_text(q, "c.kind = ?", f->kind);
 	list_and_text(q, "c.source = ?", f->source);

@@ -53,7 +53,6 @@ store_message_free(struct store_message **mp)
 	m = *mp;
 	g_free(m->message_id);
 	g_free(m->direction);
-	g_free(m->state);
 	g_free(m->reason);
 	g_free(m->from.name);
 	g_free(m->from.address);
@@ -154,7 +153,7 @@ store_message_row_insert(struct store *s, const struct store_message *m,
 		sqlite3_bind_int64(st, 1, m->case_id);
 	store_bind_text(st, 2, m->message_id);
 	store_bind_text(st, 3, m->direction);
-	store_bind_text(st, 4, m->state != NULL ? m->state : "stored");
+	store_bind_text(st, 4, store_msg_state_name(m->state));
 	store_bind_text(st, 5, m->reason);
 	store_bind_text(st, 6, m->from.name);
 	store_bind_text(st, 7, m->from.address);
@@ -197,7 +196,7 @@ store_message_insert(struct store *s, const struct store_message *m,
 	/* An internal note is not a response: it must not move a case into
 	 * or out of the "recent" view. */
 	if (rc == 0 && m->case_id != 0 &&
-	    (m->state == NULL || strcmp(m->state, "stored") == 0) &&
+	    m->state == STORE_MSG_STORED &&
 	    g_strcmp0(m->direction, "internal") != 0)
 		rc = store_message_touch_case(s, m, err);
 	if (rc == 0 && id_r != NULL)
@@ -281,16 +280,23 @@ store_message_destroy_notify(gpointer p)
 	store_message_free(&m);
 }
 
-static struct store_message *
-store_message_from_row(sqlite3_stmt *st, int64_t case_id)
+/* The current row of st as a new message in *m_r; CM_ESTORE for a state
+ * that is none of its words. */
+static int
+store_message_from_row(sqlite3_stmt *st, int64_t case_id,
+		       struct store_message **m_r, struct cm_error *err)
 {
-	struct store_message *m = store_message_new();
+	struct store_message *m;
+	int state = store_col_word(st, 3, &store_msg_states, err);
 
+	if (state < 0)
+		return state;
+	m = store_message_new();
+	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = case_id;
 	m->message_id = store_col_text(st, 1);
 	m->direction = store_col_text(st, 2);
-	m->state = store_col_text(st, 3);
 	m->reason = store_col_text(st, 4);
 	m->from.name = store_col_text(st, 5);
 	m->from.address = store_col_text(st, 6);
@@ -309,7 +315,8 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id)
 	m->uid = sqlite3_column_int64(st, 19);
 	if (case_id == 0)
 		m->case_id = sqlite3_column_int64(st, 20);
-	return m;
+	*m_r = m;
+	return 0;
 }
 
 /*
@@ -326,8 +333,15 @@ store_messages_read(struct store *s, sqlite3_stmt *st, int64_t case_id,
 	int rc;
 
 	out = g_ptr_array_new_with_free_func(store_message_destroy_notify);
-	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW)
-		g_ptr_array_add(out, store_message_from_row(st, case_id));
+	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW) {
+		struct store_message *m;
+
+		if ((rc = store_message_from_row(st, case_id, &m, err)) != 0) {
+			sqlite3_reset(st);
+			break;
+		}
+		g_ptr_array_add(out, m);
+	}
 	for (guint i = 0; rc == 0 && i < out->len; i++)
 		if ((rc = store_message_load_addrs(s, out->pdata[i], err)) == 0)
 			rc = store_message_load_atts(s, out->pdata[i], err);
@@ -411,16 +425,18 @@ store_messages_review(struct store *s, GPtrArray **msgs_r,
 }
 
 int
-store_message_set_state(struct store *s, int64_t id, const char *state,
-			const char *reason, int64_t case_id,
-			const char *decision, struct cm_error *err)
+store_message_set_state(struct store *s, int64_t id,
+			enum store_msg_state state, const char *reason,
+			int64_t case_id, const char *decision,
+			struct cm_error *err)
 {
 	static const char sql[] =
 		"UPDATE messages SET state = ?2, reason = ?3, case_id = ?4,"
 		" decision = coalesce(?5, decision) WHERE id = ?1";
 	const struct store_arg args[] = {
-		STORE_INT(id), STORE_TEXT(state), STORE_TEXT(reason),
-		STORE_OPT_INT(case_id), STORE_TEXT(decision),
+		STORE_INT(id), STORE_TEXT(store_msg_state_name(state)),
+		STORE_TEXT(reason), STORE_OPT_INT(case_id),
+		STORE_TEXT(decision),
 	};
 
 	return store_run(s, sql, STORE_ARGS(args), "set message state", err);

@@ -20,7 +20,6 @@ store_outbox_free(struct store_outbox **mp)
 	if (m->raw != NULL)
 		g_bytes_unref(m->raw);
 	g_free(m->last_error);
-	g_free(m->state);
 	if (m->rcpts != NULL)
 		g_ptr_array_unref(m->rcpts);
 	g_free(m);
@@ -42,7 +41,6 @@ store_outbox_rcpt_free(gpointer p)
 	struct store_outbox_rcpt *r = p;
 
 	g_free(r->address);
-	g_free(r->state);
 	g_free(r->error);
 	g_free(r);
 }
@@ -151,10 +149,16 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 		return rc;
 	while ((rc = store_step_row(s, st, "load recipients", err)) ==
 	       STORE_ROW) {
-		struct store_outbox_rcpt *r = g_new0(struct store_outbox_rcpt, 1);
+		struct store_outbox_rcpt *r;
+		int state = store_col_word(st, 1, &store_rcpt_states, err);
 
+		if (state < 0) {
+			sqlite3_reset(st);
+			return state;
+		}
+		r = g_new0(struct store_outbox_rcpt, 1);
+		r->state = state;
 		r->address = store_col_text(st, 0);
-		r->state = store_col_text(st, 1);
 		r->code = sqlite3_column_int(st, 2);
 		r->error = store_col_text(st, 3);
 		g_ptr_array_add(m->rcpts, r);
@@ -162,17 +166,24 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 	return rc;
 }
 
-static struct store_outbox *
-store_outbox_from_row(sqlite3_stmt *st, int with_raw)
+/* The current row of st as a new mail in *m_r (st is not reset);
+ * CM_ESTORE for a state that is none of its words. */
+static int
+store_outbox_from_row(sqlite3_stmt *st, int with_raw,
+		      struct store_outbox **m_r, struct cm_error *err)
 {
-	struct store_outbox *m = g_new0(struct store_outbox, 1);
+	struct store_outbox *m;
+	int state = store_col_word(st, 5, &store_outbox_states, err);
 
+	if (state < 0)
+		return state;
+	m = g_new0(struct store_outbox, 1);
+	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = sqlite3_column_int64(st, 1);
 	m->kind = store_col_text(st, 2);
 	m->message_id = store_col_text(st, 3);
 	m->env_from = store_col_text(st, 4);
-	m->state = store_col_text(st, 5);
 	m->attempts = sqlite3_column_int(st, 6);
 	m->created_at = sqlite3_column_int64(st, 7);
 	m->next_attempt_at = sqlite3_column_int64(st, 8);
@@ -181,7 +192,8 @@ store_outbox_from_row(sqlite3_stmt *st, int with_raw)
 		m->raw = g_bytes_new(sqlite3_column_blob(st, 10),
 				     (gsize)sqlite3_column_bytes(st, 10));
 	m->rcpts = g_ptr_array_new_with_free_func(store_outbox_rcpt_free);
-	return m;
+	*m_r = m;
+	return 0;
 }
 
 #define STORE_OUTBOX_COLS \
@@ -207,9 +219,10 @@ store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 				    (long long)id);
 	if (rc < 0)
 		return rc;
-	*m_r = store_outbox_from_row(st, 1);
+	rc = store_outbox_from_row(st, 1, m_r, err);
 	sqlite3_reset(st);
-	rc = store_outbox_load_rcpts(s, *m_r, err);
+	if (rc == 0)
+		rc = store_outbox_load_rcpts(s, *m_r, err);
 	if (rc != 0)
 		store_outbox_free(m_r);
 	return rc;
@@ -217,14 +230,15 @@ store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 
 int
 store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
-		      const char *state, int code, const char *error,
+		      enum store_rcpt_state state, int code, const char *error,
 		      int64_t now, struct cm_error *err)
 {
 	static const char sql[] =
 		"UPDATE outbox_rcpts SET state = ?3, code = ?4, error = ?5,"
 		" updated_at = ?6 WHERE outbox_id = ?1 AND address = ?2";
 	const struct store_arg args[] = {
-		STORE_INT(id), STORE_TEXT(address), STORE_TEXT(state),
+		STORE_INT(id), STORE_TEXT(address),
+		STORE_TEXT(store_rcpt_state_name(state)),
 		STORE_OPT_INT(code), STORE_TEXT(error), STORE_INT(now),
 	};
 
@@ -265,8 +279,15 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy_notify);
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW)
-		g_ptr_array_add(*mails_r, store_outbox_from_row(st, 0));
+	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW) {
+		struct store_outbox *m;
+
+		if ((rc = store_outbox_from_row(st, 0, &m, err)) != 0) {
+			sqlite3_reset(st);
+			return rc;
+		}
+		g_ptr_array_add(*mails_r, m);
+	}
 	if (rc != 0)
 		return rc;
 	for (guint i = 0; i < (*mails_r)->len; i++)

@@ -107,4 +107,21 @@ void store_bind_opt_time(sqlite3_stmt *st, int idx, int64_t v);
 /* Copy a column into a new string (NULL stays NULL). */
 char *store_col_text(sqlite3_stmt *st, int col);
 
+/* The words of one state enum (store_words.c): words[v] for value v. */
+struct store_words {
+	const char *what;           /* "message state", for errors */
+	const char *const *words;
+	size_t n;
+};
+
+extern const struct store_words store_case_statuses, store_msg_states,
+	store_outbox_states, store_rcpt_states;
+
+/*
+ * Column col of the current row of st read as one of w's words: the enum
+ * value (>= 0), or CM_ESTORE naming the unknown word; st is not reset.
+ */
+int store_col_word(sqlite3_stmt *st, int col, const struct store_words *w,
+		   struct cm_error *err);
+
 #endif

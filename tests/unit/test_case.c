@@ -95,7 +95,7 @@ test_create_defaults(void **state)
 	assert_string_equal(c->priority, "normal");
 	assert_string_equal(c->kind, "client");
 	assert_string_equal(c->source, "user");
-	assert_string_equal(c->status, "active");
+	assert_int_equal(c->status, STORE_CASE_ACTIVE);
 	assert_string_equal(c->creator, "agent@desk.example");
 	assert_int_equal(c->created_at, 1000);
 	assert_int_equal(c->solved_at, 0);
@@ -164,14 +164,14 @@ test_solve_reopen(void **state)
 	fx->ctx.now = 3000;
 	assert_int_equal(TX(fx, case_solve(&fx->ctx, id, NULL)), 0);
 	c = get(fx, id);
-	assert_string_equal(c->status, "solved");
+	assert_int_equal(c->status, STORE_CASE_SOLVED);
 	assert_int_equal(c->solved_at, 3000);
 	store_case_free(&c);
 	assert_int_equal(TX(fx, case_solve(&fx->ctx, id, &err)), CM_EREFUSED);
 	assert_non_null(strstr(err.msg, "already solved"));
 	assert_int_equal(TX(fx, case_reopen(&fx->ctx, id, NULL)), 0);
 	c = get(fx, id);
-	assert_string_equal(c->status, "active");
+	assert_int_equal(c->status, STORE_CASE_ACTIVE);
 	assert_int_equal(c->solved_at, 0);
 	store_case_free(&c);
 	assert_int_equal(TX(fx, case_reopen(&fx->ctx, id, NULL)), CM_EREFUSED);

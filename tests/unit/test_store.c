@@ -15,7 +15,7 @@ sample_case(const char *subject, const char *shipment)
 	c->kind = g_strdup("client");
 	c->type = g_strdup("damaged");
 	c->subject = g_strdup(subject);
-	c->status = g_strdup("active");
+	c->status = STORE_CASE_ACTIVE;
 	c->priority = g_strdup("normal");
 	c->source = g_strdup("user");
 	c->shipment = g_strdup(shipment);
@@ -195,13 +195,11 @@ test_bad_values_refused(void **state)
 
 	(void)state;
 	testutil_env_open(&env, NULL);
-	g_free(c->status);
-	c->status = g_strdup("pending");
+	c->status = (enum store_case_status)(STORE_CASE_SOLVED + 1);
 	assert_int_equal(store_begin(env.store, NULL), 0);
 	assert_int_equal(store_case_insert(env.store, c, &id, NULL), CM_EREFUSED);
 	/* solved needs solved_at and the other way round */
-	g_free(c->status);
-	c->status = g_strdup("solved");
+	c->status = STORE_CASE_SOLVED;
 	assert_int_equal(store_case_insert(env.store, c, &id, NULL), CM_EREFUSED);
 	store_rollback(env.store);
 	store_case_free(&c);
@@ -373,12 +371,11 @@ assert_index_matches(const char *path, int64_t messages)
 
 static void
 insert_message(struct store *s, int64_t case_id, const char *mid,
-	       const char *state, const char *body, int64_t *row_r)
+	       enum store_msg_state state, const char *body, int64_t *row_r)
 {
 	struct store_message *m = sample_message(case_id, mid, body);
 
-	g_free(m->state);
-	m->state = g_strdup(state);
+	m->state = state;
 	assert_int_equal(store_message_insert(s, m, row_r, NULL), 0);
 	store_message_free(&m);
 }
@@ -401,9 +398,9 @@ test_fts_at_commit(void **state)
 	path = env.cfg->store_database;
 	a = insert_case(env.store, "Pallet", NULL);
 	assert_int_equal(store_begin(env.store, NULL), 0);
-	insert_message(env.store, a, "<k@t.test>", "stored", "forklift", NULL);
-	insert_message(env.store, a, "<g@t.test>", "held", "gangway", &gone);
-	insert_message(env.store, a, "<h@t.test>", "held", "hoist", &held);
+	insert_message(env.store, a, "<k@t.test>", STORE_MSG_STORED, "forklift", NULL);
+	insert_message(env.store, a, "<g@t.test>", STORE_MSG_HELD, "gangway", &gone);
+	insert_message(env.store, a, "<h@t.test>", STORE_MSG_HELD, "hoist", &held);
 	/* Only held mail is ever deleted (a reprocess). */
 	assert_int_equal(store_message_delete(env.store, gone, NULL), 0);
 	/* Not searchable before the commit that indexes it. */
@@ -414,7 +411,7 @@ test_fts_at_commit(void **state)
 
 	/* A rolled-back message leaves nothing behind. */
 	assert_int_equal(store_begin(env.store, NULL), 0);
-	insert_message(env.store, a, "<r@t.test>", "stored", "crane", NULL);
+	insert_message(env.store, a, "<r@t.test>", STORE_MSG_STORED, "crane", NULL);
 	store_rollback(env.store);
 	assert_search(env.store, "crane", 0, 0);
 	assert_index_matches(path, 2);
@@ -422,7 +419,7 @@ test_fts_at_commit(void **state)
 	/* Removing an indexed message takes it out of the index. */
 	assert_int_equal(store_begin(env.store, NULL), 0);
 	assert_int_equal(store_message_delete(env.store, held, NULL), 0);
-	insert_message(env.store, a, "<l@t.test>", "stored", "tarpaulin", NULL);
+	insert_message(env.store, a, "<l@t.test>", STORE_MSG_STORED, "tarpaulin", NULL);
 	assert_int_equal(store_commit(env.store, NULL), 0);
 	assert_search(env.store, "tarpaulin", 1, a);
 	assert_index_matches(path, 2);
