@@ -487,6 +487,69 @@ test_views(void **state)
 	testutil_env_close(&env);
 }
 
+/* Each value has its word and back; no word stands for two values. */
+static void
+test_state_words(void **state)
+{
+	enum store_case_status cs;
+	enum store_msg_state ms;
+	enum store_outbox_state os;
+	enum store_rcpt_state rs;
+
+	(void)state;
+	for (int v = STORE_CASE_ACTIVE; v <= STORE_CASE_SOLVED; v++)
+		assert_int_equal(store_case_status_parse(
+			store_case_status_name(v), &cs) == 0 && (int)cs == v, 1);
+	for (int v = STORE_MSG_STORED; v <= STORE_MSG_IGNORED; v++)
+		assert_int_equal(store_msg_state_parse(
+			store_msg_state_name(v), &ms) == 0 && (int)ms == v, 1);
+	for (int v = STORE_OUTBOX_QUEUED; v <= STORE_OUTBOX_DONE; v++)
+		assert_int_equal(store_outbox_state_parse(
+			store_outbox_state_name(v), &os) == 0 && (int)os == v, 1);
+	for (int v = STORE_RCPT_PENDING; v <= STORE_RCPT_FAILED; v++)
+		assert_int_equal(store_rcpt_state_parse(
+			store_rcpt_state_name(v), &rs) == 0 && (int)rs == v, 1);
+	assert_null(store_msg_state_name(STORE_MSG_IGNORED + 1));
+	assert_int_equal(store_msg_state_parse("duplicate", &ms), CM_EINPUT);
+	assert_int_equal(store_case_status_parse("Solved", &cs), CM_EINPUT);
+	assert_int_equal(store_rcpt_state_parse(NULL, &rs), CM_EINPUT);
+}
+
+/* A word the enum does not know, read from the file, is an error and
+ * not a guess (a foreign program that got past the CHECKs wrote it). */
+static void
+test_unknown_word_refused(void **state)
+{
+	struct testutil_env env;
+	struct store_message *m = NULL;
+	struct store_case *c = NULL;
+	struct cm_error err = { 0 };
+	int64_t id, row = 0;
+	sqlite3 *db;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	id = insert_case(env.store, "words", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	insert_message(env.store, id, "<w@t.test>", STORE_MSG_STORED, "x",
+		       &row);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	assert_int_equal(sqlite3_open(env.cfg->store_database, &db), 0);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA ignore_check_constraints = 1;"
+				      "UPDATE messages SET state = 'lost';"
+				      "UPDATE cases SET status = 'closed'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_message_get(env.store, NULL, row, &m, &err),
+			 CM_ESTORE);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "unknown message state \"lost\""));
+	assert_int_equal(store_case_get(env.store, id, &c, &err), CM_ESTORE);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "unknown case status \"closed\""));
+	testutil_env_close(&env);
+}
+
 int
 main(void)
 {
@@ -497,6 +560,8 @@ main(void)
 		cmocka_unit_test(test_numbers_never_reused),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_bad_values_refused),
+		cmocka_unit_test(test_state_words),
+		cmocka_unit_test(test_unknown_word_refused),
 		cmocka_unit_test(test_messages_and_fts),
 		cmocka_unit_test(test_fts_at_commit),
 		cmocka_unit_test(test_views),
