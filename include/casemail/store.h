@@ -155,13 +155,11 @@ const char *store_outbox_state_name(enum store_outbox_state v);
 const char *store_rcpt_state_name(enum store_rcpt_state v);
 
 /*
- * The value stored as word (exact, lower case) in *v_r: 0, or CM_EINPUT
- * for any other word or NULL (*v_r is then left alone).
+ * The status stored as word (exact, lower case) in *v_r: 0, or CM_EINPUT
+ * for any other word or NULL (*v_r is then left alone).  For input from
+ * outside; the store reads its rows with its own tables.
  */
 int store_case_status_parse(const char *word, enum store_case_status *v_r);
-int store_msg_state_parse(const char *word, enum store_msg_state *v_r);
-int store_outbox_state_parse(const char *word, enum store_outbox_state *v_r);
-int store_rcpt_state_parse(const char *word, enum store_rcpt_state *v_r);
 
 /* ---- people ------------------------------------------------------------ */
 
