@@ -1,5 +1,7 @@
 /*
  * html2text.c - HTML bodies to plain text with libxml2's HTML parser.
+ * This file: the SAX handlers and the parse; html2text_private.h names
+ * the other html2text_*.c files.
  *
  * We drive libxml2's HTML parser with SAX callbacks instead of building a
  * tree and walking it.  Measured with libxml2 2.9.14 on 5 MB of small
@@ -7,11 +9,6 @@
  * callbacks about 20 MiB and 150 ms, and the header promises tens of MiB.
  * The callbacks see the same parse (implied html/body, auto-closed tags,
  * decoded entities) that the tree would hold.
- *
- * The writer is a tiny layout engine: line breaks are owed rather than
- * written, and paid only when the next visible character arrives.  That
- * keeps collapsing whitespace, "at most one blank line" and "no trailing
- * newline" in one place (begin_content) instead of being fixed up after.
  *
  * Depth: building a tree, libxml2 stops at 256 levels unless given
  * HTML_PARSE_HUGE; with callbacks it has no limit, and its stack of open
@@ -29,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html2text_private.h"
+
 #define TRUNCATED_NOTE "[message truncated]"
 /* What a note costs: the blank line in front of it plus its text. */
 #define NOTE_BYTES (2 + sizeof(TRUNCATED_NOTE) - 1)
@@ -39,15 +38,8 @@
 #define MAX_URL_BYTES 2048
 /* Enough of a style attribute to find display:none; the rest is noise. */
 #define MAX_STYLE_SCAN 1024
-/*
- * A horizontal rule, and the line Outlook puts above the quoted original
- * in its text bodies: quote.c cuts there when a From: header follows.
- */
-#define RULE_LINE "________________________________"
 /* Bullets indent two spaces per nesting level, up to this many levels. */
 #define MAX_LIST_INDENT 8
-/* Two breaks = one blank line, the most we ever emit in a row. */
-#define MAX_BREAKS 2
 /*
  * libxml2 looks for a stray end tag ("</span>" with no open span) in its
  * whole stack of open elements: 8 MB of them 250 levels deep took a second
@@ -55,14 +47,6 @@
  * budget is spent, about 100 ms of scanning; shallow junk never gets there.
  */
 #define MAX_STRAY_END_COST (64L * 1024 * 1024)
-/*
- * libxml2 (2.9.14) checks each new attribute of a tag against all the
- * earlier ones: 40,000 distinct attributes in one tag took 1.6 s, and 8 MB
- * of them would take many minutes.  We estimate those comparisons before
- * parsing and cut the input in front of the tag that overdraws this
- * budget (about 30 ms of comparing).  Real mail spends a few million.
- */
-#define MAX_ATTR_COST (16L * 1024 * 1024)
 
 /* libxml2 2.12 made the structured error handler take a const pointer. */
 #if LIBXML_VERSION >= 21200
@@ -74,23 +58,6 @@ typedef xmlErrorPtr error_ptr;
 static const int parse_options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 				 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
 				 HTML_PARSE_IGNORE_ENC;
-
-enum tag_kind {
-	TAG_INLINE, /* unknown tags too: their text flows on */
-	TAG_DROP,   /* never rendered: script, style, head, ... */
-	TAG_BLOCK,  /* starts and ends a line */
-	TAG_PARA,   /* a block with a blank line around it */
-	TAG_BR,
-	TAG_LINK,
-	TAG_LIST_UL,
-	TAG_LIST_OL,
-	TAG_ITEM,
-	TAG_QUOTE,
-	TAG_PRE,
-	TAG_ROW,
-	TAG_CELL,
-	TAG_RULE,   /* <hr>: a line of RULE_LINE */
-};
 
 struct tag_rule {
 	const char *name;
@@ -133,47 +100,6 @@ static const struct tag_rule tag_rules[] = {
 	{"xmp", TAG_PRE},
 };
 
-/* State an element changes and restores when it closes. */
-struct frame {
-	enum tag_kind kind;
-	gboolean list_ordered;
-	long list_item;
-	int cells;
-	gboolean cell_sep;
-	char *href; /* owned; non-NULL only for the outermost link */
-};
-
-/* The writer: output plus what is owed before the next visible text. */
-struct h2t {
-	GString *out;
-	size_t max_out;	     /* output bytes allowed before the note */
-	gboolean full;	     /* max_out reached: stop parsing */
-	gboolean started;    /* something visible has been written */
-	int breaks;	     /* line breaks owed, 0..MAX_BREAKS */
-	int break_quote;     /* lowest quote depth while breaks were owed */
-	gboolean space;	     /* collapsed whitespace owed */
-	gboolean cell_sep;   /* " | " owed before the next cell's text */
-	int quote;	     /* blockquote depth */
-	size_t rule_end;     /* output length right after the last rule */
-	int pre;	     /* pre depth: whitespace is kept */
-	GString *pre_ws;     /* pre whitespace held until text follows it */
-	int list_depth;
-	gboolean list_ordered;
-	long list_item;	     /* number of the last item in this list */
-	char bullet[48];     /* written after the next line start */
-	gboolean bullet_owed;
-	int cells;	     /* cells seen in the current table row */
-	gboolean in_link;
-	gboolean link_marked; /* link_mark is where the link text starts */
-	size_t link_mark;
-	htmlParserCtxtPtr ctxt;
-	int depth;	     /* open elements */
-	int skip_depth;	     /* inside a dropped element opened at this depth */
-	gboolean stopped;    /* parse stopped early: too deep or too broken */
-	long stray_cost;     /* stack entries libxml2 scanned for stray tags */
-	struct frame frames[HTML2TEXT_MAX_DEPTH]; /* one per open element */
-};
-
 static int
 rule_cmp(const void *key, const void *elem)
 {
@@ -188,159 +114,6 @@ tag_kind(const xmlChar *name)
 	r = bsearch(name, tag_rules, G_N_ELEMENTS(tag_rules),
 		    sizeof(tag_rules[0]), rule_cmp);
 	return r != NULL ? r->kind : TAG_INLINE;
-}
-
-/* Append within the output limit, never splitting a UTF-8 sequence. */
-static void
-out_append(struct h2t *h, const char *s, size_t n)
-{
-	if (h->full)
-		return;
-	if (n > h->max_out - h->out->len) {
-		n = h->max_out - h->out->len;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		h->full = TRUE;
-		/* Nothing more can be shown: spare the rest of the parse. */
-		if (h->ctxt != NULL)
-			xmlStopParser(h->ctxt);
-	}
-	g_string_append_len(h->out, s, n);
-}
-
-/* "> " per quote level; a blank line in a quote ends on ">", no blank. */
-static void
-out_quote_prefix(struct h2t *h, int depth, gboolean blank_line)
-{
-	for (int i = 0; i < depth; i++) {
-		gboolean bare = blank_line && i + 1 == depth;
-
-		out_append(h, "> ", bare ? 1 : 2);
-	}
-}
-
-/* Owe n line breaks (max semantics: block edges do not add up). */
-static void
-owe_breaks(struct h2t *h, int n)
-{
-	h->break_quote = h->breaks == 0 ? h->quote
-					: MIN(h->break_quote, h->quote);
-	h->breaks = MAX(h->breaks, n);
-}
-
-/* A <br> or a newline in <pre>: these do add up, to one blank line. */
-static void
-owe_hard_break(struct h2t *h)
-{
-	owe_breaks(h, MIN(h->breaks + 1, MAX_BREAKS));
-}
-
-/*
- * Pay what is owed before visible text: line breaks (the blank line
- * carries the quote marks of the shallower side), then quote prefix and
- * bullet on a fresh line, or else one space or a cell separator.
- */
-static void
-begin_content(struct h2t *h)
-{
-	gboolean new_line = !h->started || h->breaks > 0;
-
-	/* Right under a rule, a paragraph's blank line would only part the
-	 * rule from the header block it introduces. */
-	if (h->started && h->out->len == h->rule_end)
-		h->breaks = MIN(h->breaks, 1);
-	if (h->started && h->breaks > 0) {
-		out_append(h, "\n", 1);
-		if (h->breaks > 1) {
-			out_quote_prefix(h, MIN(h->break_quote, h->quote),
-					 TRUE);
-			out_append(h, "\n", 1);
-		}
-	}
-	if (new_line) {
-		out_quote_prefix(h, h->quote, FALSE);
-		if (h->bullet_owed)
-			out_append(h, h->bullet, strlen(h->bullet));
-	} else if (h->cell_sep) {
-		out_append(h, " | ", 3);
-	} else if (h->space) {
-		out_append(h, " ", 1);
-	}
-	h->started = TRUE;
-	h->breaks = 0;
-	h->space = FALSE;
-	h->cell_sep = FALSE;
-	h->bullet_owed = FALSE;
-	if (h->in_link && !h->link_marked) {
-		h->link_marked = TRUE;
-		h->link_mark = h->out->len;
-	}
-}
-
-/* Width of the whitespace character at s (0 if none); NBSP counts. */
-static size_t
-space_width(const char *s, size_t n)
-{
-	if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' ||
-	    *s == '\f')
-		return 1;
-	if (n >= 2 && (unsigned char)s[0] == 0xC2 &&
-	    (unsigned char)s[1] == 0xA0)
-		return 2;
-	return 0;
-}
-
-/* Flowing text: any whitespace run becomes one owed space. */
-static void
-emit_flow(struct h2t *h, const char *s, size_t n)
-{
-	size_t i = 0, j, w;
-
-	while (i < n && !h->full) {
-		if ((w = space_width(s + i, n - i)) > 0) {
-			h->space = TRUE;
-			i += w;
-			continue;
-		}
-		for (j = i + 1; j < n && space_width(s + j, n - j) == 0; j++)
-			;
-		begin_content(h);
-		out_append(h, s + i, j - i);
-		i = j;
-	}
-}
-
-/*
- * Preformatted text: newlines are hard breaks, other whitespace is kept
- * but held back until text follows, so no line ends in blanks.
- */
-static void
-emit_pre(struct h2t *h, const char *s, size_t n)
-{
-	size_t i = 0, j, w;
-
-	while (i < n && !h->full) {
-		if (s[i] == '\n') {
-			g_string_truncate(h->pre_ws, 0);
-			owe_hard_break(h);
-			i++;
-		} else if (s[i] == '\r') {
-			i++;
-		} else if ((w = space_width(s + i, n - i)) > 0) {
-			/* NBSP becomes a plain space, like in flow text. */
-			g_string_append_c(h->pre_ws, w == 1 ? s[i] : ' ');
-			i += w;
-		} else {
-			for (j = i + 1;
-			     j < n && space_width(s + j, n - j) == 0; j++)
-				;
-			begin_content(h);
-			out_append(h, h->pre_ws->str, h->pre_ws->len);
-			g_string_truncate(h->pre_ws, 0);
-			out_append(h, s + i, j - i);
-			i = j;
-		}
-	}
 }
 
 /*
@@ -420,19 +193,6 @@ element_starts_original(const xmlChar **attrs)
 	       strstr(squeezed, "border-top:solid") != NULL;
 }
 
-/* A rule on a line of its own; one for an <hr> and the marker after it. */
-static void
-emit_rule(struct h2t *h)
-{
-	if (h->started && h->out->len == h->rule_end)
-		return;
-	owe_breaks(h, 2);
-	begin_content(h);
-	out_append(h, RULE_LINE, sizeof(RULE_LINE) - 1);
-	h->rule_end = h->out->len;
-	owe_breaks(h, 1);
-}
-
 /*
  * An href as a browser reads it: outer whitespace trimmed, tabs and line
  * breaks inside removed (the URL standard drops them).  NULL when other
@@ -482,39 +242,6 @@ link_href(const xmlChar **attrs)
 	return href;
 }
 
-/*
- * Close a link: its text was written from link_mark on.  Show the target
- * unless the text already says it: a bare URL, or a mailto: address.
- */
-static void
-link_close(struct h2t *h, const char *href)
-{
-	const char *text = h->out->str + h->link_mark;
-	size_t text_len = h->link_marked ? h->out->len - h->link_mark : 0;
-	size_t show_len = strlen(href);
-	gboolean had_space = h->space;
-
-	h->in_link = FALSE;
-	if (g_ascii_strncasecmp(href, "mailto:", 7) == 0) {
-		href += 7;
-		show_len = strcspn(href, "?");
-	}
-	if (h->full || (text_len == show_len &&
-			g_ascii_strncasecmp(text, href, show_len) == 0))
-		return;
-	if (text_len == 0) {
-		begin_content(h);
-		out_append(h, href, show_len);
-		return;
-	}
-	h->space = TRUE;
-	begin_content(h);
-	out_append(h, "<", 1);
-	out_append(h, href, show_len);
-	out_append(h, ">", 1);
-	h->space = had_space;
-}
-
 static void
 list_open(struct h2t *h, const xmlChar **attrs, gboolean ordered)
 {
@@ -526,7 +253,7 @@ list_open(struct h2t *h, const xmlChar **attrs, gboolean ordered)
 		/* Keep item numbers printable and free of overflow. */
 		first = CLAMP(first, -1000000L, 1000000L);
 	}
-	owe_breaks(h, h->list_depth == 0 ? 2 : 1);
+	html2text_owe_breaks(h, h->list_depth == 0 ? 2 : 1);
 	h->list_depth++;
 	h->list_ordered = ordered;
 	h->list_item = first - 1;
@@ -537,7 +264,7 @@ item_open(struct h2t *h)
 {
 	int indent = MIN(MAX(h->list_depth - 1, 0), MAX_LIST_INDENT) * 2;
 
-	owe_breaks(h, 1);
+	html2text_owe_breaks(h, 1);
 	h->list_item++;
 	if (h->list_ordered)
 		g_snprintf(h->bullet, sizeof(h->bullet), "%*s%ld. ", indent,
@@ -559,19 +286,19 @@ element_open(struct h2t *h, const xmlChar **attrs, enum tag_kind kind,
 	fr->cell_sep = h->cell_sep;
 	fr->href = NULL;
 	if (kind != TAG_RULE && attrs != NULL && element_starts_original(attrs))
-		emit_rule(h);
+		html2text_emit_rule(h);
 	switch (kind) {
 	case TAG_BLOCK:
-		owe_breaks(h, 1);
+		html2text_owe_breaks(h, 1);
 		break;
 	case TAG_RULE:
-		emit_rule(h);
+		html2text_emit_rule(h);
 		break;
 	case TAG_PARA:
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		break;
 	case TAG_BR:
-		owe_hard_break(h);
+		html2text_owe_hard_break(h);
 		break;
 	case TAG_LINK:
 		if (!h->in_link && (fr->href = link_href(attrs)) != NULL) {
@@ -587,15 +314,15 @@ element_open(struct h2t *h, const xmlChar **attrs, enum tag_kind kind,
 		item_open(h);
 		break;
 	case TAG_QUOTE:
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		h->quote++;
 		break;
 	case TAG_PRE:
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		h->pre++;
 		break;
 	case TAG_ROW:
-		owe_breaks(h, 1);
+		html2text_owe_breaks(h, 1);
 		h->cells = 0;
 		h->cell_sep = FALSE;
 		break;
@@ -614,36 +341,36 @@ element_close(struct h2t *h, struct frame *fr)
 	switch (fr->kind) {
 	case TAG_BLOCK:
 	case TAG_ROW:
-		owe_breaks(h, 1);
+		html2text_owe_breaks(h, 1);
 		break;
 	case TAG_ITEM:
 		/* An empty item leaves no dangling bullet. */
-		owe_breaks(h, 1);
+		html2text_owe_breaks(h, 1);
 		h->bullet_owed = FALSE;
 		break;
 	case TAG_PARA:
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		break;
 	case TAG_LINK:
 		if (fr->href != NULL)
-			link_close(h, fr->href);
+			html2text_link_close(h, fr->href);
 		break;
 	case TAG_LIST_UL:
 	case TAG_LIST_OL:
 		h->list_depth--;
-		owe_breaks(h, h->list_depth == 0 ? 2 : 1);
+		html2text_owe_breaks(h, h->list_depth == 0 ? 2 : 1);
 		h->list_ordered = fr->list_ordered;
 		h->list_item = fr->list_item;
 		break;
 	case TAG_QUOTE:
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		h->quote--;
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		break;
 	case TAG_PRE:
 		h->pre--;
 		g_string_truncate(h->pre_ws, 0);
-		owe_breaks(h, 2);
+		html2text_owe_breaks(h, 2);
 		break;
 	default:
 		break;
@@ -720,7 +447,7 @@ on_comment(void *ud, const xmlChar *value)
 	if (h->skip_depth > 0 || h->full || value == NULL)
 		return;
 	if (strstr((const char *)value, "OLK_SRC_BODY_SECTION") != NULL)
-		emit_rule(h);
+		html2text_emit_rule(h);
 }
 
 static void
@@ -731,152 +458,9 @@ on_text(void *ud, const xmlChar *text, int len)
 	if (h->skip_depth > 0 || h->full || len <= 0)
 		return;
 	if (h->pre > 0)
-		emit_pre(h, (const char *)text, (size_t)len);
+		html2text_emit_pre(h, (const char *)text, (size_t)len);
 	else
-		emit_flow(h, (const char *)text, (size_t)len);
-}
-
-static gboolean
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Where libxml2's HTMLparser.c lets attribute and tag names begin. */
-static gboolean
-is_name_start(char c)
-{
-	return g_ascii_isalpha(c) || c == '_' || c == ':' || c == '.';
-}
-
-static gboolean
-is_name_char(char c)
-{
-	return is_name_start(c) || g_ascii_isdigit(c) || c == '-';
-}
-
-/*
- * Skip one attribute (or bogus token) inside a tag at s[i], tokenizing
- * the way libxml2 does: name, optional "= value", a value quoted only
- * right after '='.  Returns the next index; *named says a name was seen.
- */
-static size_t
-skip_attribute(const char *s, size_t len, size_t i, gboolean *named)
-{
-	*named = is_name_start(s[i]);
-	if (!*named) {
-		while (i < len && !is_blank(s[i]) && s[i] != '>')
-			i++;
-		return i;
-	}
-	while (i < len && is_name_char(s[i]))
-		i++;
-	while (i < len && is_blank(s[i]))
-		i++;
-	if (i >= len || s[i] != '=')
-		return i;
-	for (i++; i < len && is_blank(s[i]); i++)
-		;
-	if (i < len && (s[i] == '"' || s[i] == '\'')) {
-		const char *end = memchr(s + i + 1, s[i], len - i - 1);
-
-		return end != NULL ? (size_t)(end - s) + 1 : len;
-	}
-	while (i < len && !is_blank(s[i]) && s[i] != '>')
-		i++;
-	return i;
-}
-
-/* Scan the tag opening at s[i] ('<' + name); count its attributes. */
-static size_t
-scan_tag(const char *s, size_t len, size_t i, long *attrs_r)
-{
-	gboolean named;
-
-	*attrs_r = 0;
-	for (i++; i < len && is_name_char(s[i]); i++)
-		;
-	while (i < len && s[i] != '>') {
-		if (is_blank(s[i]) || s[i] == '/') {
-			i++;
-			continue;
-		}
-		i = skip_attribute(s, len, i, &named);
-		*attrs_r += named;
-	}
-	return i;
-}
-
-/*
- * Length of the input worth parsing: all of it, or up to the tag that
- * would overdraw MAX_ATTR_COST.  Comments are skipped as libxml2 skips
- * them; anything else we mistake for a tag (in a script, say) only
- * makes the estimate higher, never lower.
- */
-static size_t
-affordable_len(const char *s, size_t len)
-{
-	long cost = 0, n;
-	size_t i = 0, start;
-
-	while (i < len) {
-		const char *lt = memchr(s + i, '<', len - i);
-
-		if (lt == NULL)
-			break;
-		start = i = (size_t)(lt - s);
-		if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
-			const char *end = g_strstr_len(s + i + 4,
-						       (gssize)(len - i - 4),
-						       "-->");
-
-			i = end != NULL ? (size_t)(end - s) + 3 : len;
-			continue;
-		}
-		if (i + 1 >= len || !is_name_start(s[i + 1])) {
-			i++;
-			continue;
-		}
-		i = scan_tag(s, len, i, &n);
-		cost += n * (n - 1) / 2;
-		if (cost > MAX_ATTR_COST)
-			return start;
-	}
-	return len;
-}
-
-/*
- * The input we hand to libxml2: at most HTML2TEXT_MAX_INPUT bytes, cut on
- * a character boundary, without a byte order mark (libxml2 would show it
- * as text), and valid UTF-8 (libxml2 versions differ in what they do with
- * bad bytes; some switch the whole document to Latin-1).  Returns a copy
- * in *copy_r when one was needed.
- */
-static const char *
-sane_input(const char *html, size_t *len, gboolean *cut_r, char **copy_r)
-{
-	size_t n;
-
-	*cut_r = *len > HTML2TEXT_MAX_INPUT;
-	*copy_r = NULL;
-	if (*cut_r) {
-		*len = HTML2TEXT_MAX_INPUT;
-		while (*len > 0 && ((unsigned char)html[*len] & 0xC0) == 0x80)
-			(*len)--;
-	}
-	if (*len >= 3 && memcmp(html, "\xEF\xBB\xBF", 3) == 0) {
-		html += 3;
-		*len -= 3;
-	}
-	if (!g_utf8_validate_len(html, *len, NULL)) {
-		*copy_r = g_utf8_make_valid(html, (gssize)*len);
-		html = *copy_r;
-		*len = strlen(html);
-	}
-	n = affordable_len(html, *len);
-	*cut_r = *cut_r || n < *len;
-	*len = n;
-	return html;
+		html2text_emit_flow(h, (const char *)text, (size_t)len);
 }
 
 /*
@@ -973,7 +557,7 @@ html2text(const char *html, size_t len, char **text_r, struct cm_error *err)
 	h->max_out = HTML2TEXT_MAX_OUTPUT - NOTE_BYTES;
 	/* An empty body is an empty text, not a broken document. */
 	if (len > 0) {
-		src = sane_input(html, &len, &cut, &copy);
+		src = html2text_sane_input(html, &len, &cut, &copy);
 		rc = parse(h, src, len);
 		g_free(copy);
 	}

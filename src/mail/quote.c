@@ -1,5 +1,7 @@
 /*
- * quote.c - the visible part of a reply.
+ * quote.c - the visible part of a reply.  This file reads lines (what is
+ * a signature, a footer, a marker, a header block, an attribution);
+ * quote_visible.c walks them (steps 1 to 5 below).
  *
  * The body is split into lines once; every later look at a line is
  * bounded (markers are short, look-ahead is a few lines), so the work is
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #include "quote_phrases.h"
+#include "quote_private.h"
 
 /* Attributions, headers and markers are short; longer lines are prose. */
 #define MAX_MARKER_LINE 400
@@ -53,21 +56,6 @@
 #define MAX_LABEL 32
 /* A "-Name" sign-off: a dash and one to three words. */
 #define MAX_SIGNOFF_LINE 40
-
-enum line_kind { LINE_BLANK, LINE_TEXT, LINE_QUOTED };
-
-struct line {
-	const char *s;
-	size_t len; /* without the newline and a trailing CR */
-	enum line_kind kind;
-	gboolean attr; /* attribution of the quote that follows it */
-};
-
-/* Where the author's text ends and a forwarded message starts. */
-struct cut {
-	size_t end; /* the author's part is l[0..end) */
-	size_t fwd; /* a forwarded message is l[fwd..n), or fwd == n */
-};
 
 enum label {
 	LABEL_NONE,
@@ -209,8 +197,8 @@ classify(const char *s, size_t len)
 	return n == 1 && p[0] == ':' ? LINE_TEXT : LINE_QUOTED;
 }
 
-static GArray *
-split_lines(const char *body)
+GArray *
+quote_split_lines(const char *body)
 {
 	GArray *lines = g_array_new(FALSE, FALSE, sizeof(struct line));
 	const char *p = body;
@@ -231,8 +219,8 @@ split_lines(const char *body)
 	return lines;
 }
 
-static size_t
-next_nonblank(const struct line *l, size_t i, size_t n)
+size_t
+quote_next_nonblank(const struct line *l, size_t i, size_t n)
 {
 	while (i < n && l[i].kind == LINE_BLANK)
 		i++;
@@ -242,8 +230,8 @@ next_nonblank(const struct line *l, size_t i, size_t n)
 /* ---- signatures and footers ---------------------------------------- */
 
 /* "-- " (many clients drop the space, so "--" too). */
-static gboolean
-is_signature(const struct line *l)
+gboolean
+quote_is_signature(const struct line *l)
 {
 	if (l->len < 2 || l->s[0] != '-' || l->s[1] != '-')
 		return FALSE;
@@ -314,8 +302,8 @@ is_outlook_footer(const char *s, size_t len)
 }
 
 /* "Sent from my iPhone" but not "Sent from my desk, is much easier." */
-static gboolean
-is_footer(const struct line *l)
+gboolean
+quote_is_footer(const struct line *l)
 {
 	const char *s = l->s;
 	size_t len = l->len;
@@ -341,8 +329,8 @@ is_footer(const struct line *l)
  * words, each starting with a capital (or a non-ASCII letter), so that
  * "-restart the server" stays.
  */
-static gboolean
-is_signoff(const struct line *l)
+gboolean
+quote_is_signoff(const struct line *l)
 {
 	const char *s, *w[3];
 	size_t len, wlen[3];
@@ -378,8 +366,8 @@ dashed_words(const struct line *l, const char **s, size_t *len)
 }
 
 /* "-----Original Message-----", "*-------- Original Message --------*". */
-static gboolean
-is_original_marker(const struct line *l)
+gboolean
+quote_is_original_marker(const struct line *l)
 {
 	const char *s;
 	size_t len;
@@ -417,8 +405,8 @@ line_label(const struct line *l)
 }
 
 /* From: followed closely by Sent:/Date: and To:/Subject: (any order). */
-static gboolean
-is_header_block(const struct line *l, size_t i, size_t n)
+gboolean
+quote_is_header_block(const struct line *l, size_t i, size_t n)
 {
 	gboolean sent = FALSE, to = FALSE;
 
@@ -449,8 +437,8 @@ is_underscores(const struct line *l)
 }
 
 /* "______" then a From: header, or Mailman's "<list> mailing list". */
-static gboolean
-is_underscore_cut(const struct line *l, size_t i, size_t n)
+gboolean
+quote_is_underscore_cut(const struct line *l, size_t i, size_t n)
 {
 	if (!is_underscores(&l[i]))
 		return FALSE;
@@ -467,8 +455,8 @@ is_underscore_cut(const struct line *l, size_t i, size_t n)
 }
 
 /* "---------- Forwarded message ---------" or "Begin forwarded message:". */
-static gboolean
-is_forward_marker(const struct line *l)
+gboolean
+quote_is_forward_marker(const struct line *l)
 {
 	const char *s;
 	size_t len;
@@ -488,10 +476,10 @@ is_forward_marker(const struct line *l)
  * a quote block that no attribution introduces (Apple Mail quotes the
  * forwarded message; a quoted forward under "On ... wrote:" is history).
  */
-static gboolean
-is_forward_start(const struct line *l, size_t i, size_t prev)
+gboolean
+quote_is_forward_start(const struct line *l, size_t i, size_t prev)
 {
-	if (!is_forward_marker(&l[i]))
+	if (!quote_is_forward_marker(&l[i]))
 		return FALSE;
 	if (l[i].kind != LINE_QUOTED)
 		return TRUE;
@@ -642,8 +630,8 @@ is_dated_attribution(const struct line *l, size_t i, size_t n)
 }
 
 /* Lines of an attribution starting at l[i], or 0. */
-static size_t
-attribution_at(const struct line *l, size_t i, size_t n)
+size_t
+quote_attribution_at(const struct line *l, size_t i, size_t n)
 {
 	gboolean opener = is_opener(&l[i]), blanks = FALSE, at;
 
@@ -675,113 +663,13 @@ attribution_at(const struct line *l, size_t i, size_t n)
 	return 0;
 }
 
-/* ---- walking down --------------------------------------------------- */
-
-/* A line that starts history, not counting footers and signatures. */
-static gboolean
-is_history_start(const struct line *l, size_t i, size_t n)
-{
-	return is_original_marker(&l[i]) || is_header_block(l, i, n) ||
-	       is_underscore_cut(l, i, n);
-}
-
-/*
- * A footer only when nothing of the author's follows: the end, a quote,
- * history, a forward, another footer.  "Sent from my laptop it works"
- * stays.
- */
-static gboolean
-is_footer_cut(const struct line *l, size_t i, size_t n)
-{
-	size_t j;
-
-	if (!is_footer(&l[i]))
-		return FALSE;
-	j = next_nonblank(l, i + 1, n);
-	return j == n || l[j].kind == LINE_QUOTED || is_footer(&l[j]) ||
-	       is_signature(&l[j]) || is_history_start(l, j, n) ||
-	       is_forward_marker(&l[j]) || attribution_at(l, j, n) > 0;
-}
-
-/* Attribution lines l[i..i+k) belong to the quote below them. */
-static void
-mark_attribution(struct line *l, size_t i, size_t k)
-{
-	for (size_t j = i; j < i + k; j++) {
-		l[j].attr = TRUE;
-		if (l[j].kind == LINE_QUOTED)
-			l[j].kind = LINE_TEXT; /* "> wrote:" */
-	}
-}
-
-/*
- * Below a signature only a forward matters; history ends the search
- * (a forward inside it is old mail).  Returns the forward's line or n.
- */
-static size_t
-find_forward(const struct line *l, size_t i, size_t n)
-{
-	size_t prev = i - 1; /* the signature line, or the last non-blank */
-
-	for (; i < n; i++) {
-		if (is_forward_start(l, i, prev))
-			return i;
-		if (l[i].kind == LINE_TEXT &&
-		    (is_history_start(l, i, n) || attribution_at(l, i, n) > 0))
-			return n;
-		if (l[i].kind != LINE_BLANK)
-			prev = i;
-	}
-	return n;
-}
-
-/* First pass: where the author's text ends, and a forward if any. */
-static void
-find_cut(struct line *l, size_t n, struct cut *c)
-{
-	size_t prev = (size_t)-1; /* the last non-blank line */
-
-	c->end = c->fwd = n;
-	for (size_t i = 0; i < n; i++) {
-		size_t k, j;
-
-		if (is_forward_start(l, i, prev)) {
-			c->end = c->fwd = i;
-			return;
-		}
-		if (l[i].kind != LINE_BLANK)
-			prev = i;
-		if (l[i].kind != LINE_TEXT)
-			continue;
-		if (is_signature(&l[i]) || is_footer_cut(l, i, n)) {
-			c->end = i;
-			c->fwd = find_forward(l, i + 1, n);
-			return;
-		}
-		k = attribution_at(l, i, n);
-		j = next_nonblank(l, i + k, n);
-		if (is_history_start(l, i, n) ||
-		    (k > 0 && (j == n || l[j].kind != LINE_QUOTED))) {
-			c->end = i; /* history, with or without quote marks */
-			return;
-		}
-		if (k > 0) {
-			mark_attribution(l, i, k);
-			i += k - 1;
-			prev = i;
-		}
-	}
-}
-
-/* ---- walking up ----------------------------------------------------- */
-
 /*
  * Lines of an unmarked attribution ending at l[end - 1]: a paragraph of
  * at most three lines ending in a colon with an address in it, like
  * Gmail's "2016-10-24 15:36 GMT+02:00 Name <\nname@example.org>:".
  */
-static size_t
-loose_attribution(const struct line *l, size_t end)
+size_t
+quote_loose_attribution(const struct line *l, size_t end)
 {
 	const char *s;
 	size_t len, start = end, k;
@@ -798,147 +686,4 @@ loose_attribution(const struct line *l, size_t end)
 		return 0; /* part of a longer paragraph: the author's prose */
 	k = end - start;
 	return has_evidence(&l[start], k, &at) && at ? k : 0;
-}
-
-/* Drop trailing "> " blocks and their attributions. */
-static size_t
-drop_trailing_quotes(const struct line *l, size_t end)
-{
-	for (;;) {
-		size_t e = end, b;
-
-		while (e > 0 && l[e - 1].kind == LINE_BLANK)
-			e--;
-		if (e == 0 || l[e - 1].kind != LINE_QUOTED)
-			return end;
-		for (b = e; b > 0 && l[b - 1].kind != LINE_TEXT; b--)
-			;
-		if (b > 0 && l[b - 1].attr) {
-			while (b > 0 && l[b - 1].attr)
-				b--;
-		} else if (b > 0) {
-			b -= loose_attribution(l, b);
-		}
-		end = b;
-	}
-}
-
-/*
- * Bottom posting: "On ... wrote:" and its quote open the reply, the
- * answer follows, and no other quote does.  The quote is the previous
- * message, kept in full elsewhere; returns where the answer starts.
- * Interleaved answers (another quote below) keep their context.
- */
-static size_t
-skip_leading_quote(const struct line *l, size_t start, size_t end)
-{
-	size_t i = next_nonblank(l, start, end);
-
-	if (i == end || !l[i].attr)
-		return start;
-	while (i < end && l[i].attr)
-		i++;
-	while (i < end && l[i].kind != LINE_TEXT)
-		i++;
-	if (i == end)
-		return start; /* only the quote: keep it */
-	for (size_t j = i; j < end; j++)
-		if (l[j].kind == LINE_QUOTED)
-			return start;
-	return i;
-}
-
-/*
- * Blank, or only rule characters ("-----", "____", "* * *").  U+1427, a
- * dot Gmail add-ons leave on a line of its own, counts as blank too.
- */
-static gboolean
-is_blank_or_rule(const struct line *l)
-{
-	static const char gmail_dot[] = "\xe1\x90\xa7";
-
-	if (l->kind == LINE_BLANK)
-		return TRUE;
-	if (l->kind != LINE_TEXT)
-		return FALSE;
-	for (size_t i = 0; i < l->len; i++) {
-		if (l->len - i >= 3 && memcmp(l->s + i, gmail_dot, 3) == 0)
-			i += 2;
-		else if (strchr("-_=*~#+ \t", l->s[i]) == NULL)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-/* The author's text l[start..end): trailing quotes, rules, sign-off go. */
-static size_t
-author_end(const struct line *l, size_t start, size_t end)
-{
-	end = drop_trailing_quotes(l, end);
-	while (end > start && is_blank_or_rule(&l[end - 1]))
-		end--;
-	if (end > start && is_signoff(&l[end - 1]) &&
-	    end - 1 > start && l[end - 2].kind == LINE_BLANK) {
-		end--;
-		while (end > start && is_blank_or_rule(&l[end - 1]))
-			end--;
-	}
-	return end;
-}
-
-/* ---- output --------------------------------------------------------- */
-
-static void
-append_lines(GString *out, const struct line *l, size_t start, size_t end)
-{
-	for (size_t i = start; i < end; i++) {
-		if (out->len > 0 || i > start)
-			g_string_append_c(out, '\n');
-		g_string_append_len(out, l[i].s, (gssize)l[i].len);
-	}
-}
-
-/* l[start..end) without blank lines at either end. */
-static void
-trim_range(const struct line *l, size_t *start, size_t *end)
-{
-	while (*end > *start && l[*end - 1].kind == LINE_BLANK)
-		(*end)--;
-	while (*start < *end && l[*start].kind == LINE_BLANK)
-		(*start)++;
-}
-
-char *
-quote_visible(const char *body)
-{
-	GArray *arr;
-	struct line *l;
-	struct cut c;
-	size_t n, start, end, fend;
-	GString *out;
-
-	if (body == NULL)
-		return NULL;
-	arr = split_lines(body);
-	l = (struct line *)(void *)arr->data;
-	n = arr->len;
-	find_cut(l, n, &c);
-	end = author_end(l, 0, c.end);
-	start = skip_leading_quote(l, 0, end);
-	trim_range(l, &start, &end);
-	fend = n;
-	trim_range(l, &c.fwd, &fend);
-	if (start == end && c.fwd == fend) {
-		/* Only history (or only a signature): keep what was sent. */
-		start = 0;
-		end = n;
-		trim_range(l, &start, &end);
-	}
-	out = g_string_new(NULL);
-	append_lines(out, l, start, end);
-	if (start < end && c.fwd < fend)
-		g_string_append_c(out, '\n');
-	append_lines(out, l, c.fwd, fend);
-	g_array_free(arr, TRUE);
-	return g_string_free(out, FALSE);
 }

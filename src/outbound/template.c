@@ -1,6 +1,8 @@
 /*
  * template.c - canned responses: parse the files in templates/ and render
- * them with a small subset of Mustache.
+ * them with a small subset of Mustache.  This file: a template file's
+ * header block and syntax, and the directory; template_private.h names
+ * the other template_*.c files.
  *
  * A template string is cut into tokens in one pass; while cutting, each
  * section's opening token learns the index of its closing token, so the
@@ -22,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "casemail/log.h"
+#include "template_private.h"
 
 /*
  * A canned reply is typed by a person; a file past this is a mistake (a
@@ -29,28 +32,6 @@
  * mailed to customers.
  */
 #define TEMPLATE_FILE_MAX_BYTES ((goffset)1024 * 1024)
-
-enum tok_type {
-	TOK_TEXT,
-	TOK_VAR,       /* {{name}} */
-	TOK_SECTION,   /* {{#name}} */
-	TOK_INVERTED,  /* {{^name}} */
-	TOK_CLOSE,     /* {{/name}} */
-};
-
-struct tok {
-	enum tok_type type;
-	const char *s;    /* the text, or the name; borrowed from the source */
-	size_t len;
-	int line;
-	guint close;      /* TOK_SECTION, TOK_INVERTED: index of its TOK_CLOSE */
-};
-
-/* Names found without a value, in order of first appearance. */
-struct name_list {
-	GPtrArray *names;  /* char *, owned */
-	GHashTable *seen;  /* the same strings, as a set */
-};
 
 static const char *const template_roles[] = {
 	"requester", "participants", "owners", "shipper", "carrier",
@@ -61,12 +42,8 @@ static const char *const template_statuses[] = {
 	"active", "pending", "solved",
 };
 
-static int
-syntax_error(struct cm_error *err, const char *where, int line,
-	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-syntax_error(struct cm_error *err, const char *where, int line,
+int
+template_err(struct cm_error *err, const char *where, int line,
 	     const char *fmt, ...)
 {
 	char what[CM_ERROR_MSG_MAX];
@@ -78,14 +55,14 @@ syntax_error(struct cm_error *err, const char *where, int line,
 	return cm_error_set(err, CM_ECONFIG, "%s:%d: %s", where, line, what);
 }
 
-static int
-is_name_char(char c)
+int
+template_is_name_char(char c)
 {
 	return g_ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
 }
 
-static int
-is_blank(char c)
+int
+template_is_blank(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -96,500 +73,9 @@ valid_name(const char *s)
 	if (*s == '\0')
 		return 0;
 	for (; *s != '\0'; s++)
-		if (!is_name_char(*s))
+		if (!template_is_name_char(*s))
 			return 0;
 	return 1;
-}
-
-/* ---- tokenizer ---- */
-
-/*
- * The tokenizer's position.  A section, inverted, closing or comment tag
- * alone on its line (only blanks around it) is "standalone", as in
- * Mustache: the whole line goes, so section markers on their own lines
- * leave no blank lines behind.
- */
-struct lexer {
-	const char *where;
-	const char *p;           /* next byte to look at */
-	const char *text_start;  /* start of the pending text token */
-	const char *line_start;  /* first byte of the current line */
-	const char *last_tag_end;
-	int line;
-	GArray *toks;            /* struct tok */
-	GArray *open;            /* guint: indexes of unclosed sections */
-};
-
-static void
-lex_add(struct lexer *lx, enum tok_type type, const char *s, size_t len,
-	int line)
-{
-	struct tok t = { type, s, len, line, 0 };
-
-	if (type == TOK_TEXT && len == 0)
-		return;
-	g_array_append_val(lx->toks, t);
-}
-
-static void
-lex_newline(struct lexer *lx, const char *nl)
-{
-	lx->line++;
-	lx->line_start = nl + 1;
-}
-
-/* Where a standalone tag ending at end stops eating: past its newline, or
- * NULL if something else follows it on the line. */
-static const char *
-standalone_end(const char *end)
-{
-	while (is_blank(*end))
-		end++;
-	if (*end == '\r' && end[1] == '\n')
-		end++;
-	if (*end == '\n')
-		return end + 1;
-	return *end == '\0' ? end : NULL;
-}
-
-/* Whether only blanks precede the tag at open on its line (line_start). */
-static int
-standalone_start(const struct lexer *lx, const char *line_start,
-		 const char *open)
-{
-	const char *q;
-
-	if (lx->last_tag_end != NULL && lx->last_tag_end > line_start)
-		return 0;
-	for (q = line_start; q < open; q++)
-		if (!is_blank(*q))
-			return 0;
-	return 1;
-}
-
-/* Scan a comment's body (from p) to its "}}"; returns the byte after it. */
-static const char *
-lex_comment(struct lexer *lx, const char *p)
-{
-	for (; *p != '\0'; p++) {
-		if (p[0] == '}' && p[1] == '}')
-			return p + 2;
-		if (*p == '\n')
-			lex_newline(lx, p);
-	}
-	return NULL;
-}
-
-/* Scan "name}}" (blanks allowed around the name) from p. */
-static const char *
-lex_name(struct lexer *lx, const char *p, int line, const char **name_r,
-	 size_t *len_r, struct cm_error *err)
-{
-	const char *name;
-
-	while (is_blank(*p))
-		p++;
-	name = p;
-	while (is_name_char(*p))
-		p++;
-	*name_r = name;
-	*len_r = (size_t)(p - name);
-	while (is_blank(*p))
-		p++;
-	if (p[0] == '}' && p[1] == '}' && *len_r > 0)
-		return p + 2;
-	if (*p == '\0' || *p == '\n' || *p == '\r')
-		syntax_error(err, lx->where, line,
-			     "'{{' without '}}' on the same line");
-	else if (p[0] == '}' && p[1] == '}')
-		syntax_error(err, lx->where, line, "tag without a name");
-	else
-		syntax_error(err, lx->where, line,
-			     "byte 0x%02x ('%c') in tag '{{%.*s' (names are "
-			     "letters, digits, '_', '.' and '-')",
-			     (unsigned char)*p, g_ascii_isprint(*p) ? *p : '?',
-			     (int)*len_r, name);
-	return NULL;
-}
-
-static int
-lex_section(struct lexer *lx, char sigil, const char *name, size_t len,
-	    int line, struct cm_error *err)
-{
-	const struct tok *top;
-	guint idx = lx->toks->len;
-
-	if (sigil == '#' || sigil == '^') {
-		lex_add(lx, sigil == '#' ? TOK_SECTION : TOK_INVERTED, name,
-			len, line);
-		g_array_append_val(lx->open, idx);
-		return 0;
-	}
-	if (lx->open->len == 0)
-		return syntax_error(err, lx->where, line,
-				    "'{{/%.*s}}' closes no open section",
-				    (int)len, name);
-	top = &g_array_index(lx->toks, struct tok,
-			     g_array_index(lx->open, guint, lx->open->len - 1));
-	if (top->len != len || memcmp(top->s, name, len) != 0)
-		return syntax_error(err, lx->where, line,
-				    "'{{/%.*s}}' does not match '{{%c%.*s}}' "
-				    "opened on line %d", (int)len, name,
-				    top->type == TOK_SECTION ? '#' : '^',
-				    (int)top->len, top->s, top->line);
-	g_array_index(lx->toks, struct tok,
-		      g_array_index(lx->open, guint, lx->open->len - 1)).close =
-		idx;
-	g_array_set_size(lx->open, lx->open->len - 1);
-	lex_add(lx, TOK_CLOSE, name, len, line);
-	return 0;
-}
-
-/* One tag starting at open ("{{"); advances lx past it. */
-static int
-lex_tag(struct lexer *lx, const char *open, struct cm_error *err)
-{
-	const char *line_start = lx->line_start, *p = open + 2, *end, *next;
-	const char *name = NULL;
-	size_t len = 0;
-	int line = lx->line;
-	char sigil = '\0';
-
-	while (is_blank(*p))
-		p++;
-	if (*p == '#' || *p == '^' || *p == '/' || *p == '!')
-		sigil = *p++;
-	if (sigil == '!')
-		end = lex_comment(lx, p);
-	else
-		end = lex_name(lx, p, line, &name, &len, err);
-	if (end == NULL) {
-		if (sigil == '!')
-			return syntax_error(err, lx->where, line,
-					    "comment '{{!' is never closed "
-					    "with '}}'");
-		return CM_ECONFIG;
-	}
-	next = NULL;
-	if (sigil != '\0' && standalone_start(lx, line_start, open))
-		next = standalone_end(end);
-	if (next != NULL) {
-		lex_add(lx, TOK_TEXT, lx->text_start,
-			(size_t)(line_start - lx->text_start), 0);
-		if (next > end && next[-1] == '\n')
-			lex_newline(lx, next - 1);
-	} else {
-		lex_add(lx, TOK_TEXT, lx->text_start,
-			(size_t)(open - lx->text_start), 0);
-		next = end;
-	}
-	lx->text_start = lx->p = lx->last_tag_end = next;
-	if (sigil == '\0') {
-		lex_add(lx, TOK_VAR, name, len, line);
-		return 0;
-	}
-	if (sigil == '!')
-		return 0;
-	return lex_section(lx, sigil, name, len, line, err);
-}
-
-/*
- * Cut src into tokens (appended to toks).  first_line is the line src
- * starts on and where the file name, both for messages.
- */
-static int
-tokenize(const char *src, const char *where, int first_line, GArray *toks,
-	 struct cm_error *err)
-{
-	struct lexer lx = {
-		.where = where, .p = src, .text_start = src,
-		.line_start = src, .last_tag_end = NULL, .line = first_line,
-		.toks = toks,
-	};
-	const struct tok *top;
-	int rc = 0;
-
-	lx.open = g_array_new(FALSE, FALSE, sizeof(guint));
-	while (*lx.p != '\0') {
-		if (lx.p[0] == '{' && lx.p[1] == '{') {
-			rc = lex_tag(&lx, lx.p, err);
-			if (rc < 0)
-				goto out;
-			continue;
-		}
-		if (*lx.p == '\n')
-			lex_newline(&lx, lx.p);
-		lx.p++;
-	}
-	lex_add(&lx, TOK_TEXT, lx.text_start, (size_t)(lx.p - lx.text_start),
-		0);
-	if (lx.open->len > 0) {
-		top = &g_array_index(toks, struct tok,
-				     g_array_index(lx.open, guint, 0));
-		rc = syntax_error(err, where, top->line,
-				  "section '{{%c%.*s}}' is never closed",
-				  top->type == TOK_SECTION ? '#' : '^',
-				  (int)top->len, top->s);
-	}
-out:
-	g_array_unref(lx.open);
-	return rc;
-}
-
-/* Check the syntax of src without keeping the tokens. */
-static int
-tokenize_check(const char *src, const char *where, int first_line,
-	       struct cm_error *err)
-{
-	GArray *toks = g_array_new(FALSE, FALSE, sizeof(struct tok));
-	int rc;
-
-	rc = tokenize(src, where, first_line, toks, err);
-	g_array_unref(toks);
-	return rc;
-}
-
-/* ---- renderer ---- */
-
-static void
-name_list_init(struct name_list *nl)
-{
-	nl->names = g_ptr_array_new_with_free_func(g_free);
-	nl->seen = g_hash_table_new(g_str_hash, g_str_equal);
-}
-
-static void
-name_list_clear(struct name_list *nl)
-{
-	g_hash_table_unref(nl->seen);
-	g_ptr_array_unref(nl->names);
-}
-
-static void
-name_list_add(struct name_list *nl, const char *name, size_t len)
-{
-	char *copy;
-
-	copy = g_strndup(name, len);
-	if (g_hash_table_contains(nl->seen, copy)) {
-		g_free(copy);
-		return;
-	}
-	g_ptr_array_add(nl->names, copy);
-	g_hash_table_add(nl->seen, copy);
-}
-
-static const char *
-lookup(GHashTable *vars, GString *key, const char *name, size_t len)
-{
-	if (vars == NULL)
-		return NULL;
-	g_string_truncate(key, 0);
-	g_string_append_len(key, name, (gssize)len);
-	return g_hash_table_lookup(vars, key->str);
-}
-
-/* Append the rendering of toks to out; names without a value go to nl. */
-static void
-render_tokens(GArray *toks, GHashTable *vars, GString *out,
-	      struct name_list *nl)
-{
-	GString *key = g_string_new(NULL);
-	const struct tok *t;
-	const char *value;
-	int truthy;
-
-	for (guint i = 0; i < toks->len; i++) {
-		t = &g_array_index(toks, struct tok, i);
-		switch (t->type) {
-		case TOK_TEXT:
-			g_string_append_len(out, t->s, (gssize)t->len);
-			break;
-		case TOK_VAR:
-			value = lookup(vars, key, t->s, t->len);
-			if (value != NULL)
-				g_string_append(out, value);
-			else
-				name_list_add(nl, t->s, t->len);
-			break;
-		case TOK_SECTION:
-		case TOK_INVERTED:
-			value = lookup(vars, key, t->s, t->len);
-			truthy = value != NULL && *value != '\0';
-			if (truthy != (t->type == TOK_SECTION))
-				i = t->close;
-			break;
-		case TOK_CLOSE:
-			break;
-		}
-	}
-	g_string_free(key, TRUE);
-}
-
-/* Render tmpl into a new GString; syntax errors are CM_ECONFIG. */
-static int
-render_string(const char *tmpl, const char *where, GHashTable *vars,
-	      struct name_list *nl, GString **out_r, struct cm_error *err)
-{
-	GArray *toks = g_array_new(FALSE, FALSE, sizeof(struct tok));
-	int rc;
-
-	*out_r = NULL;
-	rc = tokenize(tmpl, where, 1, toks, err);
-	if (rc == 0) {
-		*out_r = g_string_sized_new(strlen(tmpl));
-		render_tokens(toks, vars, *out_r, nl);
-	}
-	g_array_unref(toks);
-	return rc;
-}
-
-static char *
-join_names(GPtrArray *names)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < names->len; i++) {
-		if (i > 0)
-			g_string_append(s, ", ");
-		g_string_append(s, g_ptr_array_index(names, i));
-	}
-	return g_string_free(s, FALSE);
-}
-
-/* Valid UTF-8 from a rendering, which may hold bytes from any value. */
-static char *
-finish_utf8(GString *s)
-{
-	char *valid = g_utf8_make_valid(s->str, (gssize)s->len);
-
-	g_string_free(s, TRUE);
-	return valid;
-}
-
-/*
- * One line for a header: every run of blanks and control characters that
- * holds anything but spaces (a CR, LF, tab, ...) becomes one space, then
- * the ends are trimmed.  Plain runs of spaces are left as written.
- */
-static char *
-one_line(const char *s)
-{
-	GString *out = g_string_sized_new(strlen(s));
-	const char *run;
-	int mixed;
-
-	while (*s != '\0') {
-		if ((unsigned char)*s > ' ' && *s != 0x7f) {
-			g_string_append_c(out, *s++);
-			continue;
-		}
-		run = s;
-		mixed = 0;
-		for (; *s != '\0' && ((unsigned char)*s <= ' ' || *s == 0x7f);
-		     s++)
-			mixed |= *s != ' ';
-		if (mixed)
-			g_string_append_c(out, ' ');
-		else
-			g_string_append_len(out, run, s - run);
-	}
-	return g_strstrip(g_string_free(out, FALSE));
-}
-
-int
-template_render_text(const char *tmpl, GHashTable *vars, char **out_r,
-		     struct cm_error *err)
-{
-	struct name_list nl;
-	GString *out = NULL;
-	char *list;
-	int rc;
-
-	*out_r = NULL;
-	name_list_init(&nl);
-	rc = render_string(tmpl, "template", vars, &nl, &out, err);
-	if (rc < 0)
-		goto out;
-	if (nl.names->len > 0) {
-		list = join_names(nl.names);
-		rc = cm_error_set(err, CM_EUSAGE, "missing %s", list);
-		g_free(list);
-		goto out;
-	}
-	*out_r = finish_utf8(out);
-	out = NULL;
-out:
-	if (out != NULL)
-		g_string_free(out, TRUE);
-	name_list_clear(&nl);
-	return rc;
-}
-
-char **
-template_missing(const struct template *t, GHashTable *vars)
-{
-	GPtrArray *missing = g_ptr_array_new();
-	const char *name, *value;
-
-	for (guint i = 0; t->requires != NULL && i < t->requires->len; i++) {
-		name = g_ptr_array_index(t->requires, i);
-		value = vars != NULL ? g_hash_table_lookup(vars, name) : NULL;
-		if (value == NULL || *value == '\0')
-			g_ptr_array_add(missing, g_strdup(name));
-	}
-	if (missing->len == 0) {
-		g_ptr_array_unref(missing);
-		return NULL;
-	}
-	g_ptr_array_add(missing, NULL);
-	return (char **)g_ptr_array_free(missing, FALSE);
-}
-
-int
-template_render(const struct template *t, GHashTable *vars,
-		char **subject_r, char **body_r, struct cm_error *err)
-{
-	struct name_list nl;
-	GString *subject = NULL, *body = NULL;
-	char **missing, *list, *raw;
-	const char *where;
-	int rc;
-
-	*subject_r = *body_r = NULL;
-	name_list_init(&nl);
-	missing = template_missing(t, vars);
-	for (char **m = missing; m != NULL && *m != NULL; m++)
-		name_list_add(&nl, *m, strlen(*m));
-	g_strfreev(missing);
-	/* template_parse() checked both parts, so only a struct filled in by
-	 * hand can fail here (and its line numbers count from each part). */
-	where = t->path != NULL ? t->path : t->name;
-	rc = render_string(t->subject, where, vars, &nl, &subject, err);
-	if (rc == 0)
-		rc = render_string(t->body, where, vars, &nl, &body, err);
-	if (rc < 0)
-		goto out;
-	if (nl.names->len > 0) {
-		list = join_names(nl.names);
-		rc = cm_error_set(err, CM_EUSAGE, "template %s: missing %s",
-				  t->name, list);
-		g_free(list);
-		goto out;
-	}
-	raw = finish_utf8(subject);
-	subject = NULL;
-	*subject_r = one_line(raw);
-	g_free(raw);
-	*body_r = finish_utf8(body);
-	body = NULL;
-out:
-	if (subject != NULL)
-		g_string_free(subject, TRUE);
-	if (body != NULL)
-		g_string_free(body, TRUE);
-	name_list_clear(&nl);
-	return rc;
 }
 
 /* ---- the header ---- */
@@ -655,7 +141,7 @@ add_recipient(struct header_parse *hp, GPtrArray *list, const char *item,
 		g_ptr_array_add(list, g_strdup(item));
 		return 0;
 	}
-	return syntax_error(err, hp->where, hp->line,
+	return template_err(err, hp->where, hp->line,
 			    "%s: '%s' is neither a role (requester, "
 			    "participants, owners, shipper, carrier, watchers, "
 			    "escalation) nor an address", hp->header_name,
@@ -667,7 +153,7 @@ add_required(struct header_parse *hp, GPtrArray *list, const char *item,
 	     struct cm_error *err)
 {
 	if (!valid_name(item))
-		return syntax_error(err, hp->where, hp->line,
+		return template_err(err, hp->where, hp->line,
 				    "Requires: '%s' is not a value name "
 				    "(letters, digits, '_', '.', '-')", item);
 	g_ptr_array_add(list, g_strdup(item));
@@ -704,10 +190,11 @@ header_value(struct header_parse *hp, enum header_key k, const char *value,
 	switch (k) {
 	case HDR_SUBJECT:
 		if (*value == '\0')
-			return syntax_error(err, hp->where, hp->line,
+			return template_err(err, hp->where, hp->line,
 					    "empty Subject");
 		t->subject = g_strdup(value);
-		return tokenize_check(t->subject, hp->where, hp->line, err);
+		return template_tokenize_check(t->subject, hp->where, hp->line,
+					       err);
 	case HDR_TO:
 		return parse_list(hp, t->to, value, add_recipient, err);
 	case HDR_CC:
@@ -718,7 +205,7 @@ header_value(struct header_parse *hp, enum header_key k, const char *value,
 		status = known_word(template_statuses,
 				    G_N_ELEMENTS(template_statuses), value);
 		if (status == NULL)
-			return syntax_error(err, hp->where, hp->line,
+			return template_err(err, hp->where, hp->line,
 					    "Sets-Status: '%s' is not active, "
 					    "pending or solved", value);
 		t->sets_status = g_strdup(status);
@@ -740,12 +227,12 @@ parse_header_line(struct header_parse *hp, const char *line, size_t len,
 	char *key = NULL, *value = NULL;
 	int k, rc;
 
-	if (is_blank(*line))
-		return syntax_error(err, hp->where, hp->line,
+	if (template_is_blank(*line))
+		return template_err(err, hp->where, hp->line,
 				    "header lines cannot be continued; put "
 				    "the value on one line");
 	if (colon == NULL)
-		return syntax_error(err, hp->where, hp->line,
+		return template_err(err, hp->where, hp->line,
 				    "expected 'Key: value' or the blank line "
 				    "that starts the body");
 	key = g_strstrip(g_strndup(line, (gsize)(colon - line)));
@@ -755,12 +242,12 @@ parse_header_line(struct header_parse *hp, const char *line, size_t len,
 		if (g_ascii_strcasecmp(key, header_names[k]) == 0)
 			break;
 	if (k == HDR_COUNT) {
-		rc = syntax_error(err, hp->where, hp->line,
+		rc = template_err(err, hp->where, hp->line,
 				  "unknown header '%.60s' (known: Subject, "
 				  "To, Cc, Sets-Status, Requires, "
 				  "Description)", key);
 	} else if (hp->seen_line[k] != 0) {
-		rc = syntax_error(err, hp->where, hp->line,
+		rc = template_err(err, hp->where, hp->line,
 				  "second %s header (the first is on line %d)",
 				  header_names[k], hp->seen_line[k]);
 	} else {
@@ -790,7 +277,7 @@ check_utf8(const char *text, const char *where, struct cm_error *err)
 
 	if (g_utf8_validate(text, -1, &bad))
 		return 0;
-	return syntax_error(err, where, line_of(text, bad),
+	return template_err(err, where, line_of(text, bad),
 			    "not valid UTF-8");
 }
 
@@ -811,7 +298,7 @@ static int
 blank_line(const char *line, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!is_blank(line[i]))
+		if (!template_is_blank(line[i]))
 			return 0;
 	return 1;
 }
@@ -863,11 +350,11 @@ template_parse(const char *name, const char *path, const char *text,
 		}
 	}
 	if (t->subject == NULL) {
-		rc = syntax_error(err, hp.where, 1, "no Subject header");
+		rc = template_err(err, hp.where, 1, "no Subject header");
 		goto out;
 	}
 	t->body = g_strdup(body);
-	rc = tokenize_check(t->body, hp.where, hp.line + 1, err);
+	rc = template_tokenize_check(t->body, hp.where, hp.line + 1, err);
 	if (rc < 0)
 		goto out;
 	*t_r = t;
@@ -962,7 +449,7 @@ load_file(const char *name, const char *path, struct template **t_r,
 	}
 	nul = memchr(text, '\0', len);
 	if (nul != NULL)
-		rc = syntax_error(err, path, line_of(text, nul),
+		rc = template_err(err, path, line_of(text, nul),
 				  "contains a NUL byte");
 	else
 		rc = template_parse(name, path, text, t_r, err);
