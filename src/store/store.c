@@ -271,6 +271,21 @@ static const char *const store_migrations[] = {
 	"  INSERT INTO messages_fts(rowid, subject, body_full)"
 	"  VALUES (new.id, new.subject, new.body_full);"
 	"END;",
+	/*
+	 * 3 -> 4: who the sender is, and bounces that expire.  A message
+	 * records the verdict on its sender that ingest used (verified or
+	 * not, and one line saying by what: a trusted server's
+	 * Authentication-Results or our own DKIM check), so agents and
+	 * casectl trace can see it.  A person marked bouncing records when,
+	 * so the mark can clear itself after a set time; the old mark (no
+	 * time) counts as set at migration.
+	 */
+	"ALTER TABLE messages ADD COLUMN sender_verified INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN sender_verdict TEXT;"
+	"ALTER TABLE people ADD COLUMN bounced_at INTEGER;"
+	"UPDATE people SET bounced_at = strftime('%s', 'now')"
+	"  WHERE bouncing = 1;",
 };
 
 int
