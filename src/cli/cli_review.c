@@ -12,10 +12,6 @@
 #include "casemail/outbound.h"
 #include "casemail/timeutil.h"
 
-static const struct option plain_opts[] = {
-	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
-};
-
 static JsonNode *
 trace_json(struct cli *cli, const struct store_message *m)
 {
@@ -67,16 +63,14 @@ trace_text(struct cli *cli, const struct store_message *m)
 int
 cli_cmd_trace(struct cli *cli, int argc, char **argv)
 {
-	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
 	struct store_message *m = NULL;
 	char *mid;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, 1, "give one Message-ID",
+			      &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (argc - first != 1)
-		return cli_usage(cli, cmd, "give one Message-ID");
 	if ((rc = cli_open(cli)) != 0)
 		return rc;
 	mid = argv[first][0] == '<' ? g_strdup(argv[first])
@@ -173,7 +167,7 @@ cli_cmd_review(struct cli *cli, int argc, char **argv)
 	char *end = NULL;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, -1, NULL, &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	if (argc - first == 0)
