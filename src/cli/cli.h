@@ -95,6 +95,8 @@ int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *data),
 /* Print text to stdout with control characters (but newline/tab) made
  * visible, so stored mail content can never drive the terminal. */
 void cli_print_safe(const char *text);
+/* fputs(before), then cli_print_safe() of text, or of none when it is NULL. */
+void cli_print_after(const char *before, const char *text, const char *none);
 
 /* ---- JSON (cli_json.c) ------------------------------------------------- */
 

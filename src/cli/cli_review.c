@@ -49,14 +49,10 @@ trace_text(struct cli *cli, const struct store_message *m)
 	printf("%lld  %s  %s  case %s  from ", (long long)m->id, when, m->state,
 	       m->case_id != 0 ? num : "-");
 	cli_print_safe(m->from.address != NULL ? m->from.address : "-");
-	fputs("\n  subject: ", stdout);
-	cli_print_safe(m->subject != NULL ? m->subject : "");
-	if (m->reason != NULL) {
-		fputs("\n  reason: ", stdout);
-		cli_print_safe(m->reason);
-	}
-	fputs("\n  ", stdout);
-	cli_print_safe(m->decision != NULL ? m->decision : "(no record)");
+	cli_print_after("\n  subject: ", m->subject, "");
+	if (m->reason != NULL)
+		cli_print_after("\n  reason: ", m->reason, NULL);
+	cli_print_after("\n  ", m->decision, "(no record)");
 	putchar('\n');
 }
 

@@ -194,3 +194,10 @@ cli_print_safe(const char *text)
 			fputc(c, stdout);
 	}
 }
+
+void
+cli_print_after(const char *before, const char *text, const char *none)
+{
+	fputs(before, stdout);
+	cli_print_safe(text != NULL ? text : none);
+}
