@@ -480,7 +480,10 @@ is_forward_marker(const struct line *l)
 
 	if (dashed_words(l, &s, &len))
 		return matches_any(s, len, forward_markers, equals);
-	line_text_without(l, l->kind == LINE_QUOTED ? ">" : "", &s, &len);
+	if (l->kind == LINE_QUOTED)
+		line_text_without(l, ">", &s, &len);
+	else
+		line_text(l, &s, &len);
 	return strip_colon(&s, &len) &&
 	       matches_any(s, len, forward_openers, equals);
 }
