@@ -60,6 +60,17 @@ int cli_getopt(struct cli *cli, const struct cli_cmd *cmd, int argc,
 			   void *data),
 	       void *data, int *first_arg_r);
 
+/* The options of a command that takes the common ones only. */
+extern const struct option cli_plain_opts[];
+
+/*
+ * cli_getopt() with cli_plain_opts for the command argv[0] names.  When
+ * n_operands is not negative, exactly that many operands must follow, else
+ * it is a usage error saying why.  Returns as cli_getopt().
+ */
+int cli_getopt_plain(struct cli *cli, int argc, char **argv, int n_operands,
+		     const char *why, int *first_arg_r);
+
 /* Print "casectl CMD: MESSAGE" and the synopsis; returns CM_EUSAGE. */
 int cli_usage(struct cli *cli, const struct cli_cmd *cmd, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));
@@ -84,6 +95,8 @@ int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *data),
 /* Print text to stdout with control characters (but newline/tab) made
  * visible, so stored mail content can never drive the terminal. */
 void cli_print_safe(const char *text);
+/* fputs(before), then cli_print_safe() of text, or of none when it is NULL. */
+void cli_print_after(const char *before, const char *text, const char *none);
 
 /* ---- JSON (cli_json.c) ------------------------------------------------- */
 
@@ -91,6 +104,10 @@ void cli_print_safe(const char *text);
 JsonNode *cli_json_case(const struct config *cfg, const struct store_case *c);
 JsonNode *cli_json_event(const struct store_event *e);
 JsonNode *cli_json_message(const struct store_message *m);
+/* A new builder with a JSON object begun, for cli_json_end(). */
+JsonBuilder *cli_json_begin(void);
+/* End the object cli_json_begin() began and free b; caller owns the node. */
+JsonNode *cli_json_end(JsonBuilder *b);
 /* Write node to stdout, pretty, followed by a newline; frees node. */
 void cli_json_print(JsonNode *node);
 

@@ -217,6 +217,18 @@ role_opt(struct cli *cli, int opt, const char *arg, void *data)
 	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
 }
 
+/* assign, unassign, watch, unwatch: a case op with the role options. */
+static int
+run_role_op(struct cli *cli, int argc, char **argv,
+	    const struct option *opts,
+	    int (*apply)(struct cli *cli, struct case_op *op))
+{
+	struct role_opts ro = { 0 };
+	struct case_op op = { .data = &ro, .apply = apply };
+
+	return run_case_op(cli, argc, argv, opts, role_opt, &op, 0, 0);
+}
+
 static int
 assign_apply(struct cli *cli, struct case_op *op)
 {
@@ -246,10 +258,7 @@ static const struct option role_opts[] = {
 int
 cli_cmd_assign(struct cli *cli, int argc, char **argv)
 {
-	struct role_opts ro = { 0 };
-	struct case_op op = { .data = &ro, .apply = assign_apply };
-
-	return run_case_op(cli, argc, argv, role_opts, role_opt, &op, 0, 0);
+	return run_role_op(cli, argc, argv, role_opts, assign_apply);
 }
 
 static int
@@ -270,10 +279,7 @@ unassign_apply(struct cli *cli, struct case_op *op)
 int
 cli_cmd_unassign(struct cli *cli, int argc, char **argv)
 {
-	struct role_opts ro = { 0 };
-	struct case_op op = { .data = &ro, .apply = unassign_apply };
-
-	return run_case_op(cli, argc, argv, role_opts, role_opt, &op, 0, 0);
+	return run_role_op(cli, argc, argv, role_opts, unassign_apply);
 }
 
 static int
@@ -320,26 +326,16 @@ static const struct option watch_opts[] = {
 int
 cli_cmd_watch(struct cli *cli, int argc, char **argv)
 {
-	struct role_opts ro = { 0 };
-	struct case_op op = { .data = &ro, .apply = watch_apply };
-
-	return run_case_op(cli, argc, argv, watch_opts, role_opt, &op, 0, 0);
+	return run_role_op(cli, argc, argv, watch_opts, watch_apply);
 }
 
 int
 cli_cmd_unwatch(struct cli *cli, int argc, char **argv)
 {
-	struct role_opts ro = { 0 };
-	struct case_op op = { .data = &ro, .apply = unwatch_apply };
-
-	return run_case_op(cli, argc, argv, watch_opts, role_opt, &op, 0, 0);
+	return run_role_op(cli, argc, argv, watch_opts, unwatch_apply);
 }
 
 /* ---- note, solve, reopen ---------------------------------------------- */
-
-static const struct option plain_opts[] = {
-	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
-};
 
 static const struct option note_opts[] = {
 	CLI_COMMON_OPTIONS,
@@ -388,45 +384,48 @@ cli_cmd_note(struct cli *cli, int argc, char **argv)
 	return run_case_op(cli, argc, argv, note_opts, note_opt, &op, 1, 1000);
 }
 
+/* solve, reopen: one case_* call on the case, then a line saying so. */
+struct case_step {
+	int (*run)(const struct case_ctx *ctx, int64_t id,
+		   struct cm_error *err);
+	const char *done;   /* follows "NUMBER: " in text mode */
+};
+
 static int
-solve_apply(struct cli *cli, struct case_op *op)
+step_apply(struct cli *cli, struct case_op *op)
 {
+	const struct case_step *step = op->data;
 	struct case_ctx ctx;
 	int rc;
 
 	cli_ctx(cli, &ctx);
-	rc = case_solve(&ctx, op->id, &cli->err);
+	rc = step->run(&ctx, op->id, &cli->err);
 	if (rc == 0)
-		snprintf(op->msg, sizeof(op->msg), "%s: solved", op->num);
+		snprintf(op->msg, sizeof(op->msg), "%s: %s", op->num,
+			 step->done);
 	return rc;
+}
+
+static int
+run_case_step(struct cli *cli, int argc, char **argv, struct case_step *step)
+{
+	struct case_op op = { .data = step, .apply = step_apply };
+
+	return run_case_op(cli, argc, argv, cli_plain_opts, NULL, &op, 0, 0);
 }
 
 int
 cli_cmd_solve(struct cli *cli, int argc, char **argv)
 {
-	struct case_op op = { .apply = solve_apply };
+	struct case_step step = { case_solve, "solved" };
 
-	return run_case_op(cli, argc, argv, plain_opts, NULL, &op, 0, 0);
-}
-
-static int
-reopen_apply(struct cli *cli, struct case_op *op)
-{
-	struct case_ctx ctx;
-	int rc;
-
-	cli_ctx(cli, &ctx);
-	rc = case_reopen(&ctx, op->id, &cli->err);
-	if (rc == 0)
-		snprintf(op->msg, sizeof(op->msg), "%s: reopened (active)",
-			 op->num);
-	return rc;
+	return run_case_step(cli, argc, argv, &step);
 }
 
 int
 cli_cmd_reopen(struct cli *cli, int argc, char **argv)
 {
-	struct case_op op = { .apply = reopen_apply };
+	struct case_step step = { case_reopen, "reopened (active)" };
 
-	return run_case_op(cli, argc, argv, plain_opts, NULL, &op, 0, 0);
+	return run_case_step(cli, argc, argv, &step);
 }

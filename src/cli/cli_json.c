@@ -90,34 +90,24 @@ json_case_members(JsonBuilder *b, const struct config *cfg,
 JsonNode *
 cli_json_case(const struct config *cfg, const struct store_case *c)
 {
-	JsonBuilder *b = json_builder_new();
-	JsonNode *n;
+	JsonBuilder *b = cli_json_begin();
 
-	json_builder_begin_object(b);
 	json_case_members(b, cfg, c);
-	json_builder_end_object(b);
-	n = json_builder_get_root(b);
-	g_object_unref(b);
-	return n;
+	return cli_json_end(b);
 }
 
 JsonNode *
 cli_json_event(const struct store_event *e)
 {
-	JsonBuilder *b = json_builder_new();
-	JsonNode *n;
+	JsonBuilder *b = cli_json_begin();
 
-	json_builder_begin_object(b);
 	json_time(b, "at", e->at);
 	json_str(b, "actor", e->actor);
 	json_str(b, "what", e->what);
 	json_str(b, "old", e->old_value);
 	json_str(b, "new", e->new_value);
 	json_str(b, "detail", e->detail);
-	json_builder_end_object(b);
-	n = json_builder_get_root(b);
-	g_object_unref(b);
-	return n;
+	return cli_json_end(b);
 }
 
 static void
@@ -165,10 +155,8 @@ json_attachments(JsonBuilder *b, GPtrArray *list)
 JsonNode *
 cli_json_message(const struct store_message *m)
 {
-	JsonBuilder *b = json_builder_new();
-	JsonNode *n;
+	JsonBuilder *b = cli_json_begin();
 
-	json_builder_begin_object(b);
 	json_str(b, "message_id", m->message_id);
 	json_str(b, "direction", m->direction);
 	json_builder_set_member_name(b, "from");
@@ -181,6 +169,23 @@ cli_json_message(const struct store_message *m)
 	json_str(b, "body", m->body);
 	json_str(b, "body_full", m->body_full);
 	json_attachments(b, m->attachments);
+	return cli_json_end(b);
+}
+
+JsonBuilder *
+cli_json_begin(void)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	return b;
+}
+
+JsonNode *
+cli_json_end(JsonBuilder *b)
+{
+	JsonNode *n;
+
 	json_builder_end_object(b);
 	n = json_builder_get_root(b);
 	g_object_unref(b);

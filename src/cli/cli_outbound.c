@@ -31,10 +31,6 @@ static const struct option reply_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static const struct option plain_opts[] = {
-	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
-};
-
 struct reply_opts {
 	const char *template_name;
 	const char *text;
@@ -199,12 +195,10 @@ join_list(GPtrArray *list)
 static JsonNode *
 template_json(const struct template *t)
 {
-	JsonBuilder *b = json_builder_new();
-	JsonNode *n;
+	JsonBuilder *b = cli_json_begin();
 	GPtrArray *lists[3] = { t->to, t->cc, t->requires };
 	const char *names[3] = { "to", "cc", "requires" };
 
-	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "name");
 	json_builder_add_string_value(b, t->name);
 	json_builder_set_member_name(b, "description");
@@ -224,26 +218,21 @@ template_json(const struct template *t)
 			json_builder_add_string_value(b, lists[i]->pdata[j]);
 		json_builder_end_array(b);
 	}
-	json_builder_end_object(b);
-	n = json_builder_get_root(b);
-	g_object_unref(b);
-	return n;
+	return cli_json_end(b);
 }
 
 int
 cli_cmd_templates(struct cli *cli, int argc, char **argv)
 {
-	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
 	GPtrArray *list = NULL;
 	JsonArray *a;
 	JsonNode *n;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, 0, "no operands expected",
+			      &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (argc - first != 0)
-		return cli_usage(cli, cmd, "no operands expected");
 	if ((rc = cli_open(cli)) != 0 || (rc = cli_templates(cli, &list)) != 0)
 		return rc;
 	if (cli->json) {
@@ -274,11 +263,9 @@ cli_cmd_templates(struct cli *cli, int argc, char **argv)
 static JsonNode *
 outbox_json(struct cli *cli, const struct store_outbox *m)
 {
-	JsonBuilder *b = json_builder_new();
+	JsonBuilder *b = cli_json_begin();
 	char when[64], num[CASENUM_BUF_SIZE];
-	JsonNode *n;
 
-	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "id");
 	json_builder_add_int_value(b, m->id);
 	json_builder_set_member_name(b, "case");
@@ -323,10 +310,7 @@ outbox_json(struct cli *cli, const struct store_outbox *m)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	json_builder_end_object(b);
-	n = json_builder_get_root(b);
-	g_object_unref(b);
-	return n;
+	return cli_json_end(b);
 }
 
 static void
@@ -371,7 +355,7 @@ cli_cmd_outbox(struct cli *cli, int argc, char **argv)
 	char *end;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, -1, NULL, &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	if (argc - first == 2 && strcmp(argv[first], "retry") == 0) {
@@ -422,19 +406,16 @@ status_time(struct cli *cli, const char *key)
 int
 cli_cmd_status(struct cli *cli, int argc, char **argv)
 {
-	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
 	GPtrArray *review = NULL;
 	int64_t queued = 0, failed = 0;
 	char *poll = NULL, *send = NULL;
 	JsonBuilder *b;
-	JsonNode *n;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, 0, "no operands expected",
+			      &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (argc - first != 0)
-		return cli_usage(cli, cmd, "no operands expected");
 	if ((rc = cli_open(cli)) != 0 ||
 	    (rc = store_outbox_counts(cli->store, &queued, &failed,
 				      &cli->err)) != 0 ||
@@ -443,8 +424,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 	poll = status_time(cli, "health.last_poll");
 	send = status_time(cli, "health.last_send");
 	if (cli->json) {
-		b = json_builder_new();
-		json_builder_begin_object(b);
+		b = cli_json_begin();
 		json_builder_set_member_name(b, "last_poll");
 		poll ? json_builder_add_string_value(b, poll)
 		     : json_builder_add_null_value(b);
@@ -459,10 +439,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_add_int_value(b, review->len);
 		json_builder_set_member_name(b, "schema_version");
 		json_builder_add_int_value(b, store_schema_version(cli->store));
-		json_builder_end_object(b);
-		n = json_builder_get_root(b);
-		g_object_unref(b);
-		cli_json_print(n);
+		cli_json_print(cli_json_end(b));
 	} else {
 		printf("last poll:          %s\n", poll ? poll : "never");
 		printf("last send:          %s\n", send ? send : "never");

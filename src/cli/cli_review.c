@@ -12,10 +12,6 @@
 #include "casemail/outbound.h"
 #include "casemail/timeutil.h"
 
-static const struct option plain_opts[] = {
-	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
-};
-
 static JsonNode *
 trace_json(struct cli *cli, const struct store_message *m)
 {
@@ -54,30 +50,24 @@ trace_text(struct cli *cli, const struct store_message *m)
 	printf("%lld  %s  %s  case %s  from ", (long long)m->id, when,
 	       store_msg_state_name(m->state), m->case_id != 0 ? num : "-");
 	cli_print_safe(m->from.address != NULL ? m->from.address : "-");
-	fputs("\n  subject: ", stdout);
-	cli_print_safe(m->subject != NULL ? m->subject : "");
-	if (m->reason != NULL) {
-		fputs("\n  reason: ", stdout);
-		cli_print_safe(m->reason);
-	}
-	fputs("\n  ", stdout);
-	cli_print_safe(m->decision != NULL ? m->decision : "(no record)");
+	cli_print_after("\n  subject: ", m->subject, "");
+	if (m->reason != NULL)
+		cli_print_after("\n  reason: ", m->reason, NULL);
+	cli_print_after("\n  ", m->decision, "(no record)");
 	putchar('\n');
 }
 
 int
 cli_cmd_trace(struct cli *cli, int argc, char **argv)
 {
-	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
 	struct store_message *m = NULL;
 	char *mid;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, 1, "give one Message-ID",
+			      &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (argc - first != 1)
-		return cli_usage(cli, cmd, "give one Message-ID");
 	if ((rc = cli_open(cli)) != 0)
 		return rc;
 	mid = argv[first][0] == '<' ? g_strdup(argv[first])
@@ -176,7 +166,7 @@ cli_cmd_review(struct cli *cli, int argc, char **argv)
 	char *end = NULL;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, -1, NULL, &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	if (argc - first == 0)

@@ -201,14 +201,11 @@ history_line(const struct store_event *e)
 	cli_print_safe(e->actor);
 	printf("  %s", e->what);
 	if (e->old_value != NULL || e->new_value != NULL) {
-		fputs(": ", stdout);
-		cli_print_safe(e->old_value != NULL ? e->old_value : "-");
-		fputs(" -> ", stdout);
-		cli_print_safe(e->new_value != NULL ? e->new_value : "-");
+		cli_print_after(": ", e->old_value, "-");
+		cli_print_after(" -> ", e->new_value, "-");
 	}
 	if (e->detail != NULL) {
-		fputs(" (", stdout);
-		cli_print_safe(e->detail);
+		cli_print_after(" (", e->detail, NULL);
 		fputs(")", stdout);
 	}
 	putchar('\n');

@@ -83,6 +83,24 @@ cli_getopt(struct cli *cli, const struct cli_cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
+const struct option cli_plain_opts[] = {
+	CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 }
+};
+
+int
+cli_getopt_plain(struct cli *cli, int argc, char **argv, int n_operands,
+		 const char *why, int *first_arg_r)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
+	int rc;
+
+	rc = cli_getopt(cli, cmd, argc, argv, cli_plain_opts, NULL, NULL,
+			first_arg_r);
+	if (rc == 0 && n_operands >= 0 && argc - *first_arg_r != n_operands)
+		rc = cli_usage(cli, cmd, "%s", why);
+	return rc;
+}
+
 static char *
 cli_default_actor(const char *as)
 {
@@ -175,4 +193,11 @@ cli_print_safe(const char *text)
 		else
 			fputc(c, stdout);
 	}
+}
+
+void
+cli_print_after(const char *before, const char *text, const char *none)
+{
+	fputs(before, stdout);
+	cli_print_safe(text != NULL ? text : none);
 }

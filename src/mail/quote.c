@@ -114,6 +114,16 @@ line_text(const struct line *l, const char **s, size_t *len)
 	trim(s, len);
 }
 
+/* line_text() with the bytes of strip taken off both ends, then trimmed. */
+static void
+line_text_without(const struct line *l, const char *strip, const char **s,
+		  size_t *len)
+{
+	line_text(l, s, len);
+	trim_chars(s, len, strip);
+	trim(s, len);
+}
+
 /* ASCII case-insensitive; other bytes must match exactly. */
 static gboolean
 has_prefix(const char *s, size_t len, const char *prefix)
@@ -144,20 +154,13 @@ equals(const char *s, size_t len, const char *word)
 	return strlen(word) == len && has_prefix(s, len, word);
 }
 
+/* Whether match(s, len, word) holds for a word of list: equals or contains. */
 static gboolean
-in_list(const char *s, size_t len, const char *const *list)
+matches_any(const char *s, size_t len, const char *const *list,
+	    gboolean (*match)(const char *s, size_t len, const char *word))
 {
 	for (; *list != NULL; list++)
-		if (equals(s, len, *list))
-			return TRUE;
-	return FALSE;
-}
-
-static gboolean
-contains_any(const char *s, size_t len, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (contains(s, len, *list))
+		if (match(s, len, *list))
 			return TRUE;
 	return FALSE;
 }
@@ -286,10 +289,11 @@ is_outlook_footer(const char *s, size_t len)
 	size_t wlen[6];
 	int n = split_words(s, len, w, wlen, 6), i = 0, p;
 
-	while (i < n && i < 2 && in_list(w[i], wlen[i], outlook_verbs))
+	while (i < n && i < 2 &&
+	       matches_any(w[i], wlen[i], outlook_verbs, equals))
 		i++;
 	if (i + 2 >= n || !equals(w[i], wlen[i], "Outlook") ||
-	    !in_list(w[i + 1], wlen[i + 1], outlook_preps))
+	    !matches_any(w[i + 1], wlen[i + 1], outlook_preps, equals))
 		return FALSE;
 	p = i + 2;
 	/* Polish: "Outlook dla systemu Android". */
@@ -298,7 +302,8 @@ is_outlook_footer(const char *s, size_t len)
 	if (!is_platform(w[p], wlen[p]))
 		return FALSE;
 	return p + 1 == n ||
-	       (p + 2 == n && in_list(w[p + 1], wlen[p + 1], outlook_after));
+	       (p + 2 == n &&
+		matches_any(w[p + 1], wlen[p + 1], outlook_after, equals));
 }
 
 /* "Sent from my iPhone" but not "Sent from my desk, is much easier." */
@@ -373,7 +378,7 @@ quote_is_original_marker(const struct line *l)
 	size_t len;
 
 	return l->kind == LINE_TEXT && dashed_words(l, &s, &len) &&
-	       in_list(s, len, original_markers);
+	       matches_any(s, len, original_markers, equals);
 }
 
 /* "*From:* x", "De : x", "发件人：x": which header label starts the line. */
@@ -395,11 +400,11 @@ line_label(const struct line *l)
 	trim(&s, &len);
 	trim_chars(&s, &len, "*");
 	trim(&s, &len);
-	if (in_list(s, len, from_labels))
+	if (matches_any(s, len, from_labels, equals))
 		return LABEL_FROM;
-	if (in_list(s, len, sent_labels))
+	if (matches_any(s, len, sent_labels, equals))
 		return LABEL_SENT;
-	if (in_list(s, len, to_labels))
+	if (matches_any(s, len, to_labels, equals))
 		return LABEL_TO;
 	return LABEL_NONE;
 }
@@ -462,13 +467,13 @@ quote_is_forward_marker(const struct line *l)
 	size_t len;
 
 	if (dashed_words(l, &s, &len))
-		return in_list(s, len, forward_markers);
-	line_text(l, &s, &len);
-	if (l->kind == LINE_QUOTED) {
-		trim_chars(&s, &len, ">");
-		trim(&s, &len);
-	}
-	return strip_colon(&s, &len) && in_list(s, len, forward_openers);
+		return matches_any(s, len, forward_markers, equals);
+	if (l->kind == LINE_QUOTED)
+		line_text_without(l, ">", &s, &len);
+	else
+		line_text(l, &s, &len);
+	return strip_colon(&s, &len) &&
+	       matches_any(s, len, forward_openers, equals);
 }
 
 /*
@@ -495,15 +500,13 @@ is_opener(const struct line *l)
 	const char *s;
 	size_t len;
 
-	line_text(l, &s, &len);
-	trim_chars(&s, &len, "-*");
-	trim(&s, &len);
+	line_text_without(l, "-*", &s, &len);
 	if (len > 0 && g_ascii_isdigit(s[0]))
 		return TRUE;
 	for (const char *const *o = openers; *o != NULL; o++)
 		if (has_prefix(s, len, *o))
 			return TRUE;
-	return contains_any(s, len, leading_verbs);
+	return matches_any(s, len, leading_verbs, contains);
 }
 
 /* Does the text contain a digit (a date) or an '@' (an address)? */
@@ -541,7 +544,7 @@ static gboolean
 has_leading_verb(const struct line *l, size_t k)
 {
 	for (size_t i = 0; i < k; i++)
-		if (contains_any(l[i].s, l[i].len, leading_verbs))
+		if (matches_any(l[i].s, l[i].len, leading_verbs, contains))
 			return TRUE;
 	return FALSE;
 }
@@ -578,10 +581,9 @@ is_bare_verb(const struct line *l)
 	const char *s;
 	size_t len;
 
-	line_text(l, &s, &len);
-	trim_chars(&s, &len, ">");
-	trim(&s, &len);
-	return strip_colon(&s, &len) && in_list(s, len, final_verbs);
+	line_text_without(l, ">", &s, &len);
+	return strip_colon(&s, &len) &&
+	       matches_any(s, len, final_verbs, equals);
 }
 
 /* Digits then sep, count times: the "2013/7/20" of Gmail's dates. */

@@ -27,39 +27,43 @@ struct tnef_ctx {
 
 /* ---- libytnef's structures ------------------------------------------------ */
 
-/* An empty value may still own a buffer that libytnef's free skips. */
+/*
+ * An empty value may still own a buffer that libytnef's free skips: free
+ * it in each of the n values.
+ */
 static void
-tnef_fix_vl(variableLength *v)
+tnef_fix_vls(variableLength *const *vls, size_t n)
 {
-	if (v->size <= 0) {
-		free(v->data);
-		v->data = NULL;
-		v->size = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (vls[i]->size <= 0) {
+			free(vls[i]->data);
+			vls[i]->data = NULL;
+			vls[i]->size = 0;
+		}
 	}
 }
 
 static void
 tnef_fix_attachment(Attachment *a)
 {
-	tnef_fix_vl(&a->Title);
-	tnef_fix_vl(&a->MetaFile);
-	tnef_fix_vl(&a->TransportFilename);
-	tnef_fix_vl(&a->FileData);
-	tnef_fix_vl(&a->IconData);
+	variableLength *const vls[] = {
+		&a->Title, &a->MetaFile, &a->TransportFilename, &a->FileData,
+		&a->IconData,
+	};
+
+	tnef_fix_vls(vls, G_N_ELEMENTS(vls));
 }
 
 static void
 tnef_sanitize(TNEFStruct *t)
 {
-	tnef_fix_vl(&t->from);
-	tnef_fix_vl(&t->subject);
-	tnef_fix_vl(&t->body);
-	tnef_fix_vl(&t->CodePage);
-	tnef_fix_vl(&t->OriginalMessageClass);
-	tnef_fix_vl(&t->Owner);
-	tnef_fix_vl(&t->SentFor);
-	tnef_fix_vl(&t->Delegate);
-	tnef_fix_vl(&t->AidOwner);
+	variableLength *const vls[] = {
+		&t->from, &t->subject, &t->body, &t->CodePage,
+		&t->OriginalMessageClass, &t->Owner, &t->SentFor,
+		&t->Delegate, &t->AidOwner,
+	};
+
+	tnef_fix_vls(vls, G_N_ELEMENTS(vls));
 	for (Attachment *a = &t->starting_attach; a != NULL; a = a->next)
 		tnef_fix_attachment(a);
 }

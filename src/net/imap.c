@@ -262,6 +262,18 @@ imap_key_undeleted(void)
 				       NULL, NULL, NULL);
 }
 
+/* Add sub (may be NULL) to the multiple key; 0, or -1 with sub freed. */
+static int
+imap_key_add(struct mailimap_search_key *key, struct mailimap_search_key *sub)
+{
+	if (sub != NULL &&
+	    mailimap_search_key_multiple_add(key, sub) == MAILIMAP_NO_ERROR)
+		return 0;
+	if (sub != NULL)
+		mailimap_search_key_free(sub);
+	return -1;
+}
+
 /* UID SEARCH UID after+1:* UNDELETED */
 static struct mailimap_search_key *
 imap_key_after(uint32_t after)
@@ -276,19 +288,12 @@ imap_key_after(uint32_t after)
 	sub = set != NULL ? mailimap_search_key_new_uid(set) : NULL;
 	if (sub == NULL && set != NULL)
 		mailimap_set_free(set);
-	if (sub == NULL || mailimap_search_key_multiple_add(key, sub) !=
-	    MAILIMAP_NO_ERROR)
-		goto fail;
-	sub = imap_key_undeleted();
-	if (sub == NULL || mailimap_search_key_multiple_add(key, sub) !=
-	    MAILIMAP_NO_ERROR)
-		goto fail;
+	if (imap_key_add(key, sub) != 0 ||
+	    imap_key_add(key, imap_key_undeleted()) != 0) {
+		mailimap_search_key_free(key);
+		return NULL;
+	}
 	return key;
-fail:
-	if (sub != NULL)
-		mailimap_search_key_free(sub);
-	mailimap_search_key_free(key);
-	return NULL;
 }
 
 int

@@ -5,6 +5,7 @@
 #include "store_private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,27 @@ store_query(struct store *s, const char *sql, const struct store_arg *args,
 			sqlite3_bind_int64(*stmt_r, idx, a->num);
 	}
 	return rc;
+}
+
+int
+store_query_row(struct store *s, const char *sql,
+		const struct store_arg *args, size_t n, const char *what,
+		sqlite3_stmt **stmt_r, struct cm_error *err,
+		const char *notfound, ...)
+{
+	char msg[CM_ERROR_MSG_MAX];
+	va_list ap;
+	int rc;
+
+	if ((rc = store_query(s, sql, args, n, stmt_r, err)) != 0)
+		return rc;
+	rc = store_step_row(s, *stmt_r, what, err);
+	if (rc != STORE_DONE)
+		return rc == STORE_ROW ? 0 : rc;
+	va_start(ap, notfound);
+	vsnprintf(msg, sizeof(msg), notfound, ap);
+	va_end(ap);
+	return cm_error_set(err, CM_ENOTFOUND, "%s", msg);
 }
 
 int

@@ -69,12 +69,9 @@ store_person_get(struct store *s, const char *address,
 	int rc;
 
 	*p_r = NULL;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	rc = store_step_row(s, st, "find person", err);
-	if (rc == STORE_DONE)
-		return cm_error_set(err, CM_ENOTFOUND, "no person %s", address);
-	if (rc < 0)
+	rc = store_query_row(s, sql, STORE_ARGS(args), "find person", &st, err,
+			     "no person %s", address);
+	if (rc != 0)
 		return rc;
 	p = g_new0(struct store_person, 1);
 	p->id = sqlite3_column_int64(st, 0);
@@ -290,12 +287,9 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 	int rc;
 
 	*c_r = NULL;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	rc = store_step_row(s, st, "load case", err);
-	if (rc == STORE_DONE)
-		return cm_error_set(err, CM_ENOTFOUND, "no such case");
-	if (rc < 0)
+	rc = store_query_row(s, sql, STORE_ARGS(args), "load case", &st, err,
+			     "no such case");
+	if (rc != 0)
 		return rc;
 	if ((rc = store_col_word(st, 3, &store_case_statuses, err)) < 0) {
 		sqlite3_reset(st);

@@ -596,12 +596,9 @@ store_blob_get_data(struct store *s, const char *sha256, char **data_r,
 
 	*data_r = NULL;
 	*len_r = 0;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	rc = store_step_row(s, st, "read raw message", err);
-	if (rc == STORE_DONE)
-		return cm_error_set(err, CM_ENOTFOUND, "no raw copy %s", sha256);
-	if (rc < 0)
+	rc = store_query_row(s, sql, STORE_ARGS(args), "read raw message", &st,
+			     err, "no raw copy %s", sha256);
+	if (rc != 0)
 		return rc;
 	n = sqlite3_column_bytes(st, 0);
 	*data_r = g_malloc((gsize)n + 1);

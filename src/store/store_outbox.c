@@ -211,13 +211,9 @@ store_outbox_get(struct store *s, int64_t id, struct store_outbox **m_r,
 	int rc;
 
 	*m_r = NULL;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	rc = store_step_row(s, st, "load mail", err);
-	if (rc == STORE_DONE)
-		return cm_error_set(err, CM_ENOTFOUND, "no queued mail %lld",
-				    (long long)id);
-	if (rc < 0)
+	rc = store_query_row(s, sql, STORE_ARGS(args), "load mail", &st, err,
+			     "no queued mail %lld", (long long)id);
+	if (rc != 0)
 		return rc;
 	rc = store_outbox_from_row(st, 1, m_r, err);
 	sqlite3_reset(st);

@@ -84,6 +84,18 @@ int store_query(struct store *s, const char *sql, const struct store_arg *args,
 		size_t n, sqlite3_stmt **stmt_r, struct cm_error *err);
 
 /*
+ * store_query() and one step, for a statement that reads one row.  Returns
+ * 0 with the row readable in *stmt_r (the caller resets it when done),
+ * CM_ENOTFOUND with the printf-style notfound message when there is no
+ * row, or another negative CM_E* (what names the step in the message).
+ */
+int store_query_row(struct store *s, const char *sql,
+		    const struct store_arg *args, size_t n, const char *what,
+		    sqlite3_stmt **stmt_r, struct cm_error *err,
+		    const char *notfound, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/*
  * Run cached sql, which returns no rows, with args bound (store_query()
  * and store_step_done()).  Returns 0 or a negative CM_E*; what names the
  * step in the message.
