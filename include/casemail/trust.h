@@ -77,7 +77,10 @@ int trust_judge(const struct config *cfg, const char *raw, size_t len,
 		const struct mime_message *mm, struct trust_verdict *v,
 		struct cm_error *err);
 
-/* Nonzero if domain (lower case) is a well-known free-mail domain. */
+/*
+ * Nonzero if domain (lower case) is a well-known free-mail domain, or a
+ * subdomain of one (the list and its rules: addr_is_free_mail_domain()).
+ */
 int trust_is_free_mail(const char *domain);
 
 /*
@@ -85,5 +88,13 @@ int trust_is_free_mail(const char *domain);
  * subdomain of one).  Free-mail domains never are.
  */
 int trust_is_partner(const struct config *cfg, const char *address);
+
+/*
+ * The entry of [trust] partner_domains that address's domain is, or is a
+ * subdomain of (borrowed from cfg), or NULL as for trust_is_partner().
+ * Two addresses are colleagues when they have the same entry.
+ */
+const char *trust_partner_domain(const struct config *cfg,
+				 const char *address);
 
 #endif
