@@ -246,6 +246,7 @@ ingest_is_system(const struct config *cfg, const char *address)
 struct job_people {
 	GHashTable *seen;    /* addresses handled already (a mail may name
 			      * one twice) */
+	int by_ref;          /* a reply by reference: adds nobody */
 	int added;           /* people new to the case added so far */
 	int refused;         /* people new to the case not added */
 	GString *named;      /* the first INGEST_UNADDED_NAMED of those */
@@ -259,7 +260,7 @@ job_add_new(struct ingest_job *job, struct job_people *pp, const char *addr,
 	struct case_ctx ctx;
 	int changed;
 
-	if (!job->by_signed_ref &&
+	if (!pp->by_ref &&
 	    pp->added < job->ing->cfg->case_max_new_participants) {
 		pp->added++;
 		ingest_job_ctx(job, &ctx);
@@ -296,7 +297,7 @@ job_add_people(struct ingest_job *job, struct job_people *pp, GPtrArray *list,
 					      addr, &known, err);
 		/* Someone on the case already (an owner, say) is no new
 		 * person: their participant role costs nothing. */
-		if (rc == 0 && known && !job->by_signed_ref)
+		if (rc == 0 && known && !pp->by_ref)
 			rc = case_add_participant(&ctx, job->case_id, addr,
 						  a->name, &changed, err);
 		else if (rc == 0 && !known)
@@ -318,7 +319,7 @@ job_unadded_event(struct ingest_job *job, const struct job_people *pp,
 	detail = g_strdup_printf(
 		"%d address%s in To/Cc not added (%s): %s%s", pp->refused,
 		pp->refused == 1 ? "" : "es",
-		job->by_signed_ref ? "a reply by reference from someone not "
+		pp->by_ref ? "a reply by reference from someone not "
 				     "on the case adds nobody"
 				   : "over [case] max_new_participants",
 		pp->named->str,
@@ -344,12 +345,15 @@ ingest_job_participants(struct ingest_job *job, struct cm_error *err)
 	char *addr = NULL;
 	int changed, rc = 0;
 
+	/* A reference to a solved case may have opened a new one
+	 * (reply_to_solved = new): that case is the sender's own. */
+	pp.by_ref = job->by_signed_ref && !job->new_case;
 	pp.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pp.named = g_string_new(NULL);
 	ingest_job_ctx(job, &ctx);
 	/* The sender counts against no limit, and is not named twice. */
 	if (addr_normalize(job->mm->from.address, &addr, NULL) == 0 &&
-	    !ingest_is_system(job->ing->cfg, addr) && !job->by_signed_ref)
+	    !ingest_is_system(job->ing->cfg, addr) && !pp.by_ref)
 		rc = case_add_participant(&ctx, job->case_id, addr,
 					  job->mm->from.name, &changed, err);
 	if (addr != NULL)

@@ -66,15 +66,30 @@ setup_corpus(void **state)
 
 /* Who may post: a partner domain, and outbound for signed references. */
 static int
-setup_policy(void **state)
+setup_policy_conf(void **state, const char *case_conf)
 {
+	char *conf = g_strdup_printf("%s[trust]\npartner_domains = "
+				     "Trucks.Test\n", case_conf);
 	struct fixture *fx;
 
-	setup_conf(state, "[trust]\npartner_domains = Trucks.Test\n");
+	setup_conf(state, conf);
+	g_free(conf);
 	fx = *state;
 	outbound_init(&fx->out, fx->env.store, fx->env.cfg, NULL);
 	fx->ing.out = &fx->out;
 	return 0;
+}
+
+static int
+setup_policy(void **state)
+{
+	return setup_policy_conf(state, "");
+}
+
+static int
+setup_policy_solved_new(void **state)
+{
+	return setup_policy_conf(state, "reply_to_solved = new\n");
 }
 
 static int
@@ -506,6 +521,35 @@ test_policy_signed_reference(void **state)
 	g_free(ref);
 }
 
+/* A reply by reference to a Solved case that opens a new one (
+ * reply_to_solved = new): the new case is the sender's own. */
+static void
+test_policy_reference_to_solved(void **state)
+{
+	struct fixture *fx = *state;
+	struct case_ctx ctx = { fx->env.store, fx->env.cfg, "agent", 0 };
+	const char *key = NULL;
+	char *ref, *raw;
+
+	feed(fx, SHIPPER_MAIL);
+	ctx.now = fx->now;
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(case_solve(&ctx, 1, NULL), 0);
+	assert_int_equal(outbound_key(&fx->out, &key, NULL), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	ref = msgid_make(key, msgid_domain(fx->env.cfg), 1, "sara@acme.test");
+	raw = g_strdup_printf("From: jo@other.test\nCc: ann@other.test\n"
+			      "Subject: Re: x\nIn-Reply-To: %s\n"
+			      "Message-ID: <rs1@other.test>\n\nx\n", ref);
+	assert_int_equal(feed(fx, raw), INGEST_STORED);
+	assert_int_equal(case_of(fx, "<rs1@other.test>"), 2);
+	assert_true(is_participant(fx, 2, "jo@other.test"));
+	assert_true(is_participant(fx, 2, "ann@other.test"));
+	assert_int_equal(participants(fx, 1), 2);
+	g_free(raw);
+	g_free(ref);
+}
+
 /* A mail from sara with n new Cc addresses prefix1.. prefixn@acme.test
  * (and those of known, already on the case). */
 static enum ingest_outcome
@@ -860,6 +904,9 @@ main(void)
 						setup_policy, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_signed_reference,
 						setup_policy, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_reference_to_solved,
+						setup_policy_solved_new,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_max_new_participants,
 						setup_policy, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_no_new_participants,
