@@ -144,11 +144,12 @@ ingest_job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 	 * Message-ID on a case may be known to anyone in the thread.  It
 	 * proves only that the sender holds a copy (forwarded, say): a
 	 * reply, not a say in who is on the case or what it does. */
-	refs = ingest_job_all_refs(job);
-	if (job->signed_case != job->case_id)
+	if (job->signed_case != job->case_id) {
+		refs = ingest_job_all_refs(job);
 		rc = store_case_of_sent_ids(job->ing->store, refs,
 					    &sent_case, err);
-	g_ptr_array_unref(refs);
+		g_ptr_array_unref(refs);
+	}
 	if (rc == 0 && (job->signed_case == job->case_id ||
 			sent_case == job->case_id)) {
 		*ok_r = job->by_signed_ref = 1;
