@@ -59,6 +59,7 @@ struct config {
 	enum config_reply_solved case_reply_to_solved;
 	enum config_accept_from case_accept_from;
 	int case_max_messages_per_hour;
+	int case_max_new_participants;  /* new addresses one mail's To/Cc add */
 
 	/* [store] */
 	char *store_database;     /* absolute path */
@@ -107,6 +108,9 @@ struct config {
 	int smtp_max_attach_bytes;
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
+
+	/* [trust] */
+	char **trust_partner_domains;  /* NULL-terminated, lower case */
 };
 
 #define CONFIG_TEMPLATES_ETC CASEMAIL_SYSCONFDIR "/casemail/templates"

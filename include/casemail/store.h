@@ -407,10 +407,17 @@ int store_sender_count_since(struct store *s, const char *address,
 			     int64_t since, int64_t limit, int64_t *n_r,
 			     struct cm_error *err);
 
-/* Whether address holds any role on the case, and whether any person on
- * the case has an address in domain. */
-int store_case_knows(struct store *s, int64_t case_id, const char *address,
-		     int *person_r, int *domain_r, struct cm_error *err);
+/* *known_r: address (exactly, without regard to case) holds a role on the
+ * case (owner, watcher or participant).  The common codes. */
+int store_case_knows_address(struct store *s, int64_t case_id,
+			     const char *address, int *known_r,
+			     struct cm_error *err);
+
+/* *known_r: a person on the case has an address in domain (lower case,
+ * no '@') or in a subdomain of it.  The common codes. */
+int store_case_knows_domain(struct store *s, int64_t case_id,
+			    const char *domain, int *known_r,
+			    struct cm_error *err);
 
 /* Mark an address as bouncing (no more notifications to it).  An unknown
  * address changes nothing and gives 0.  The common codes. */

@@ -6,6 +6,8 @@
  */
 #include "casemail/config.h"
 
+#include "casemail/addr.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +66,10 @@ static const struct config_key config_keys[] = {
 	/* A loop or a flood from one sender is held for review past this. */
 	{ "case", "max_messages_per_hour", CONFIG_INT, "30", 1, 100000,
 	  OFF(case_max_messages_per_hour) },
+	/* Addresses one mail's To and Cc may add to a case: a reply-all
+	 * to a long list is no way to subscribe a crowd. */
+	{ "case", "max_new_participants", CONFIG_INT, "10", 0, 1000,
+	  OFF(case_max_new_participants) },
 	{ "store", "attachments", CONFIG_PATH, "attachments", 0, 0,
 	  OFF(store_attachments) },
 	{ "store", "max_attachment_bytes", CONFIG_INT, "26214400", 0,
@@ -131,6 +137,11 @@ static const struct config_key config_keys[] = {
 	  OFF(smtp_limit_per_case_hour) },
 	{ "smtp", "limit_global_hour", CONFIG_INT, "1000", 1, 10000000,
 	  OFF(smtp_limit_global_hour) },
+	/* ---- trust ---- */
+	/* Companies whose colleagues may post to each other's cases:
+	 * checked by config_check_partners(). */
+	{ "trust", "partner_domains", CONFIG_LIST, "", 0, 0,
+	  OFF(trust_partner_domains) },
 };
 
 #undef OFF
@@ -182,7 +193,8 @@ config_set_list(struct config *cfg, const struct config_key *k,
 		char *item = g_strstrip(*p);
 		if (item[0] == '\0')
 			continue;
-		if (strcmp(k->key, "organization_domains") == 0) {
+		if (strcmp(k->key, "organization_domains") == 0 ||
+		    strcmp(k->key, "partner_domains") == 0) {
 			char *low = g_ascii_strdown(item, -1);
 			g_ptr_array_add(out, low);
 		} else {
@@ -453,6 +465,47 @@ config_check_smtp(const struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* A plain DNS name of two labels or more: letters, digits, '-' (ASCII;
+ * xn-- for international names). */
+static int
+config_valid_domain(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[n - 1] == '.' ||
+	    strchr(d, '.') == NULL || strstr(d, "..") != NULL)
+		return 0;
+	for (const char *p = d; *p != '\0'; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+/*
+ * [trust] partner_domains: every address of a partner domain may post to
+ * a case a colleague is on, so a domain where anyone can get an address
+ * (free mail) would let anyone in: refused, as is anything not a domain.
+ */
+static int
+config_check_partners(const struct config *cfg, struct cm_error *err)
+{
+	for (char **d = cfg->trust_partner_domains; d != NULL && *d != NULL;
+	     d++) {
+		if (!config_valid_domain(*d))
+			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
+					    "partner_domains: '%s' is not a "
+					    "domain name (example.com)",
+					    cfg->path, *d);
+		if (addr_is_free_mail_domain(*d))
+			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
+					    "partner_domains: %s is a free-mail "
+					    "domain: anyone can have an address "
+					    "there, so it is never a partner",
+					    cfg->path, *d);
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 {
@@ -491,6 +544,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 	g_key_file_free(kf);
 	if (rc == 0)
 		rc = config_check_smtp(cfg, err);
+	if (rc == 0)
+		rc = config_check_partners(cfg, err);
 	if (rc != 0) {
 		config_free(&cfg);
 		return rc;
@@ -538,22 +593,13 @@ int
 config_is_org_address(const struct config *cfg, const char *address)
 {
 	const char *at;
-	size_t dlen;
 
 	if (address == NULL || (at = strrchr(address, '@')) == NULL)
 		return 0;
-	at++;
-	dlen = strlen(at);
-	for (char **d = cfg->org_domains; d != NULL && *d != NULL; d++) {
-		size_t olen = strlen(*d);
-
-		if (g_ascii_strcasecmp(at, *d) == 0)
+	/* a subdomain counts: "mail.example.com" for "example.com" */
+	for (char **d = cfg->org_domains; d != NULL && *d != NULL; d++)
+		if (addr_domain_in(at + 1, *d))
 			return 1;
-		/* a subdomain: "mail.example.com" for "example.com" */
-		if (dlen > olen && at[dlen - olen - 1] == '.' &&
-		    g_ascii_strcasecmp(at + dlen - olen, *d) == 0)
-			return 1;
-	}
 	return 0;
 }
 

@@ -77,6 +77,13 @@ job_command(struct ingest_job *job, GHashTable *fields)
 		return NULL;
 	nl = strchr(text, '\n');
 	name = job_command_name(job, text, nl);
+	/* A copy of our mail lets its holder reply, never act. */
+	if (name != NULL && job->by_signed_ref) {
+		ingest_job_note(job, "command /%s not run: a reply by "
+				"reference", name);
+		g_free(name);
+		return NULL;
+	}
 	if (name != NULL)
 		job_command_fields(nl != NULL ? nl + 1 : "", fields);
 	return name;

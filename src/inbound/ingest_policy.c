@@ -11,6 +11,7 @@
 #include "casemail/classify.h"
 #include "casemail/outbound.h"
 #include "casemail/thread.h"
+#include "casemail/trust.h"
 
 #include "ingest_private.h"
 
@@ -100,28 +101,61 @@ ingest_job_noise(struct ingest_job *job, enum classify_kind kind,
 
 /* ---- who may post, floods, solved cases -------------------------------- */
 
+/*
+ * Membership is by exact address: a domain-mate of someone on the case is
+ * a stranger (a free-mail domain is shared by millions), except at a
+ * partner domain ([trust] partner_domains), whose addresses are
+ * colleagues of each other.
+ */
+static int
+job_is_member(struct ingest_job *job, int *known_r, struct cm_error *err)
+{
+	const char *from = job->mm->from.address;
+	const char *partner = trust_partner_domain(job->ing->cfg, from);
+	int rc = store_case_knows_address(job->ing->store, job->case_id, from,
+					  known_r, err);
+
+	if (rc != 0 || *known_r || partner == NULL)
+		return rc;
+	rc = store_case_knows_domain(job->ing->store, job->case_id, partner,
+				     known_r, err);
+	if (rc == 0 && *known_r)
+		ingest_job_note(job, "partner domain %s is on %s", partner,
+				job->num);
+	return rc;
+}
+
 int
 ingest_job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 {
-	GPtrArray *refs = ingest_job_all_refs(job);
-	int person = 0, domain = 0, rc;
+	GPtrArray *refs;
+	int rc;
 	int64_t sent_case = 0;
 
 	/* Our own organisation's people are the desk's agents. */
-	*ok_r = job->trusted || job->signed_case == job->case_id ||
+	*ok_r = job->trusted ||
 		config_is_org_address(job->ing->cfg, job->mm->from.address) ||
 		job->ing->cfg->case_accept_from == CONFIG_ACCEPT_ANYONE;
-	rc = *ok_r ? 0 : store_case_knows(job->ing->store, job->case_id,
-					  job->mm->from.address, &person,
-					  &domain, err);
+	if (*ok_r)
+		return 0;
+	if ((rc = job_is_member(job, ok_r, err)) != 0 || *ok_r)
+		return rc;
 	/* Only mail the case itself sent proves anything: any other
-	 * Message-ID on a case may be known to anyone in the thread. */
-	if (rc == 0 && !*ok_r && !person && !domain)
+	 * Message-ID on a case may be known to anyone in the thread.  It
+	 * proves only that the sender holds a copy (forwarded, say): a
+	 * reply, not a say in who is on the case or what it does. */
+	if (job->signed_case != job->case_id) {
+		refs = ingest_job_all_refs(job);
 		rc = store_case_of_sent_ids(job->ing->store, refs,
 					    &sent_case, err);
-	g_ptr_array_unref(refs);
-	if (rc == 0 && !*ok_r)
-		*ok_r = person || domain || sent_case == job->case_id;
+		g_ptr_array_unref(refs);
+	}
+	if (rc == 0 && (job->signed_case == job->case_id ||
+			sent_case == job->case_id)) {
+		*ok_r = job->by_signed_ref = 1;
+		ingest_job_note(job, "sender not on %s: a reply by reference "
+				"(adds nobody, runs no command)", job->num);
+	}
 	return rc;
 }
 
@@ -205,43 +239,133 @@ ingest_is_system(const struct config *cfg, const char *address)
 	return 0;
 }
 
+/* Addresses a "not added" event names at most (it always counts all):
+ * a hostile Cc list must not make the case's history unreadable. */
+#define INGEST_UNADDED_NAMED 10
+
+/* The To and Cc addresses of one mail as they are handled. */
+struct job_people {
+	GHashTable *seen;    /* addresses handled already (a mail may name
+			      * one twice) */
+	int by_ref;          /* a reply by reference: adds nobody */
+	int added;           /* people new to the case added so far */
+	int refused;         /* people new to the case not added */
+	GString *named;      /* the first INGEST_UNADDED_NAMED of those */
+};
+
+/* Add the new person addr, or count and name them as not added. */
 static int
-job_add_people(struct ingest_job *job, GPtrArray *list, struct cm_error *err)
+job_add_new(struct ingest_job *job, struct job_people *pp, const char *addr,
+	    const char *name, struct cm_error *err)
 {
 	struct case_ctx ctx;
-	int changed, rc;
+	int changed;
 
-	ingest_job_ctx(job, &ctx);
-	for (guint i = 0; i < list->len; i++) {
-		const struct mime_address *a = list->pdata[i];
-		char *addr = NULL;
-
-		if (addr_normalize(a->address, &addr, NULL) != 0 ||
-		    ingest_is_system(job->ing->cfg, addr)) {
-			g_free(addr);
-			continue;
-		}
-		rc = case_add_participant(&ctx, job->case_id, addr, a->name,
-					  &changed, err);
-		g_free(addr);
-		if (rc != 0)
-			return rc;
+	if (!pp->by_ref &&
+	    pp->added < job->ing->cfg->case_max_new_participants) {
+		pp->added++;
+		ingest_job_ctx(job, &ctx);
+		return case_add_participant(&ctx, job->case_id, addr, name,
+					    &changed, err);
 	}
+	if (pp->refused++ < INGEST_UNADDED_NAMED)
+		g_string_append_printf(pp->named, "%s%s",
+				       pp->named->len > 0 ? ", " : "", addr);
 	return 0;
 }
 
+static int
+job_add_people(struct ingest_job *job, struct job_people *pp, GPtrArray *list,
+	       struct cm_error *err)
+{
+	struct case_ctx ctx;
+	int changed, known, rc = 0;
+
+	ingest_job_ctx(job, &ctx);
+	for (guint i = 0; rc == 0 && i < list->len; i++) {
+		const struct mime_address *a = list->pdata[i];
+		char *addr = NULL;
+
+		if (addr_normalize(a->address, &addr, NULL) != 0)
+			continue;
+		if (ingest_is_system(job->ing->cfg, addr) ||
+		    g_hash_table_contains(pp->seen, addr)) {
+			g_free(addr);
+			continue;
+		}
+		g_hash_table_add(pp->seen, addr);  /* owns addr now */
+		rc = store_case_knows_address(job->ing->store, job->case_id,
+					      addr, &known, err);
+		/* Someone on the case already (an owner, say) is no new
+		 * person: their participant role costs nothing. */
+		if (rc == 0 && known && !pp->by_ref)
+			rc = case_add_participant(&ctx, job->case_id, addr,
+						  a->name, &changed, err);
+		else if (rc == 0 && !known)
+			rc = job_add_new(job, pp, addr, a->name, err);
+	}
+	return rc;
+}
+
+/* The record of the people a mail named but did not add. */
+static int
+job_unadded_event(struct ingest_job *job, const struct job_people *pp,
+		  struct cm_error *err)
+{
+	char *detail;
+	int rc;
+
+	if (pp->refused == 0)
+		return 0;
+	detail = g_strdup_printf(
+		"%d address%s in To/Cc not added (%s): %s%s", pp->refused,
+		pp->refused == 1 ? "" : "es",
+		pp->by_ref ? "a reply by reference from someone not "
+				     "on the case adds nobody"
+				   : "over [case] max_new_participants",
+		pp->named->str,
+		pp->refused > INGEST_UNADDED_NAMED ? ", ..." : "");
+	ingest_job_note(job, "%d not added as participants", pp->refused);
+	rc = ingest_job_event(job, "not added", NULL, detail, err);
+	g_free(detail);
+	return rc;
+}
+
+/*
+ * The sender of an accepted mail joins the case (they are on it, open it,
+ * or are an agent or a partner's colleague), but not one admitted only by
+ * reference: a copy of our mail is easily had (forwarded, or the attacker
+ * was Cc'd once), and a participant gets every later notification.  An
+ * agent adds them if they belong (casectl).
+ */
 int
 ingest_job_participants(struct ingest_job *job, struct cm_error *err)
 {
-	GPtrArray *from = g_ptr_array_new();
-	int rc;
+	struct job_people pp = { 0 };
+	struct case_ctx ctx;
+	char *addr = NULL;
+	int changed, rc = 0;
 
-	g_ptr_array_add(from, &job->mm->from);
-	rc = job_add_people(job, from, err);
-	g_ptr_array_unref(from);
+	/* A reference to a solved case may have opened a new one
+	 * (reply_to_solved = new): that case is the sender's own. */
+	pp.by_ref = job->by_signed_ref && !job->new_case;
+	pp.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pp.named = g_string_new(NULL);
+	ingest_job_ctx(job, &ctx);
+	/* The sender counts against no limit, and is not named twice. */
+	if (addr_normalize(job->mm->from.address, &addr, NULL) == 0 &&
+	    !ingest_is_system(job->ing->cfg, addr) && !pp.by_ref)
+		rc = case_add_participant(&ctx, job->case_id, addr,
+					  job->mm->from.name, &changed, err);
+	if (addr != NULL)
+		g_hash_table_add(pp.seen, addr);
 	if (rc == 0)
-		rc = job_add_people(job, job->mm->to, err);
+		rc = job_add_people(job, &pp, job->mm->to, err);
 	if (rc == 0)
-		rc = job_add_people(job, job->mm->cc, err);
+		rc = job_add_people(job, &pp, job->mm->cc, err);
+	if (rc == 0)
+		rc = job_unadded_event(job, &pp, err);
+	g_hash_table_unref(pp.seen);
+	g_string_free(pp.named, TRUE);
 	return rc;
 }

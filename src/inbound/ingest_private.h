@@ -66,6 +66,12 @@ struct ingest_job {
 	enum ingest_outcome outcome;
 	int new_case;             /* this mail opened its case */
 	int64_t signed_case;      /* the case one of our signed IDs names */
+	/*
+	 * Accepted only because it references mail the case sent (a signed
+	 * Message-ID, or one in sent_ids), from someone not on the case:
+	 * adds no participants and runs no mail command.
+	 */
+	int by_signed_ref;
 };
 
 /*
@@ -132,7 +138,8 @@ int ingest_job_noise(struct ingest_job *job, enum classify_kind kind,
 int ingest_job_flooding(struct ingest_job *job, int *flood_r,
 			struct cm_error *err);
 
-/* *ok_r: the sender may post to job->case_id. */
+/* *ok_r: the sender may post to job->case_id (sets job->by_signed_ref
+ * when only a reference to the case's own mail admits it). */
 int ingest_job_may_post(struct ingest_job *job, int *ok_r,
 			struct cm_error *err);
 
@@ -144,8 +151,12 @@ int ingest_job_hold(struct ingest_job *job, char *reason,
  * it, or clear job->case_id so that a new case is opened. */
 int ingest_job_solved_policy(struct ingest_job *job, struct cm_error *err);
 
-/* From, To and Cc become participants of the case, except system
- * addresses. */
+/*
+ * From, To and Cc become participants of the case, except system
+ * addresses; To and Cc add at most [case] max_new_participants people
+ * not yet on the case, and a mail accepted by signed reference adds
+ * nobody.  Addresses not added are listed in a "not added" event.
+ */
 int ingest_job_participants(struct ingest_job *job, struct cm_error *err);
 
 /* ---- ingest_command.c: what a stored mail causes ------------------------ */

@@ -510,34 +510,60 @@ store_sender_count_since(struct store *s, const char *address, int64_t since,
 	return rc < 0 ? rc : 0;
 }
 
-int
-store_case_knows(struct store *s, int64_t case_id, const char *address,
-		 int *person_r, int *domain_r, struct cm_error *err)
+/* Run a "SELECT EXISTS(...)" of the case (?1) and a text (?2). */
+static int
+store_case_exists(struct store *s, const char *sql, int64_t case_id,
+		  const char *text, int *known_r, struct cm_error *err)
 {
-	static const char sql[] =
-		"SELECT max(p.address = ?2 COLLATE NOCASE),"
-		" max(lower(substr(p.address, instr(p.address, '@') + 1))"
-		"     = lower(?3))"
-		" FROM case_roles r JOIN people p ON p.id = r.person_id"
-		" WHERE r.case_id = ?1";
-	const char *at = address != NULL ? strrchr(address, '@') : NULL;
 	const struct store_arg args[] = {
-		STORE_INT(case_id), STORE_TEXT(address),
-		STORE_TEXT(at != NULL ? at + 1 : ""),
+		STORE_INT(case_id), STORE_TEXT(text),
 	};
-	int64_t known[2] = { 0, 0 };
+	int64_t known = 0;
 	sqlite3_stmt *st;
 	int rc;
 
-	*person_r = *domain_r = 0;
+	*known_r = 0;
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	/* max() always returns its row (NULL, read as 0, for no roles). */
-	if ((rc = store_read_int64(s, st, "case people", known, 2, err)) < 0)
+	/* EXISTS always returns its row. */
+	if ((rc = store_read_int64(s, st, "case people", &known, 1, err)) < 0)
 		return rc;
-	*person_r = (int)known[0];
-	*domain_r = (int)known[1];
+	*known_r = known != 0;
 	return 0;
+}
+
+int
+store_case_knows_address(struct store *s, int64_t case_id,
+			 const char *address, int *known_r,
+			 struct cm_error *err)
+{
+	/* people.address is COLLATE NOCASE: one lookup in its index. */
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM people p"
+		" JOIN case_roles r ON r.person_id = p.id"
+		" WHERE p.address = ?2 AND r.case_id = ?1)";
+
+	return store_case_exists(s, sql, case_id, address, known_r, err);
+}
+
+int
+store_case_knows_domain(struct store *s, int64_t case_id, const char *domain,
+			int *known_r, struct cm_error *err)
+{
+	/* The address ends in "@domain" or ".domain"; domain has no '@',
+	 * so a match lies within the address's domain part. */
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM case_roles r"
+		" JOIN people p ON p.id = r.person_id"
+		" WHERE r.case_id = ?1 AND ?2 <> ''"
+		" AND substr(lower(p.address), -length(?2) - 1)"
+		"     IN ('@' || lower(?2), '.' || lower(?2)))";
+
+	if (domain == NULL || strchr(domain, '@') != NULL) {
+		*known_r = 0;
+		return 0;
+	}
+	return store_case_exists(s, sql, case_id, domain, known_r, err);
 }
 
 int

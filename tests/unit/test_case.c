@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "casemail/case.h"
+#include "casemail/trust.h"
 
 struct fixture {
 	struct testutil_env env;
@@ -285,6 +286,56 @@ test_parse_number(void **state)
 			 CM_EUSAGE);
 }
 
+/* Free mail: exact domains, brands under country suffixes, subdomains. */
+static void
+test_free_mail(void **state)
+{
+	static const char *const free_mail[] = {
+		"gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk",
+		"yahoo.com.br", "yahoo.de", "hotmail.fr", "live.com.au",
+		"outlook.com", "gmx.net", "web.de", "mail.ru", "yandex.ru",
+		"proton.me", "qq.com", "163.com", "icloud.com", "aol.com",
+		"eu.gmail.com", "GMail.COM", "gmail.com.", NULL,
+	};
+	static const char *const not_free[] = {
+		"acme.test", "live.events", "olive.com", "yahoo.example",
+		"gmail.com.evil", "notgmail.com", "hotmail", "yahoo.co.ukx",
+		"", NULL,
+	};
+
+	(void)state;
+	for (int i = 0; free_mail[i] != NULL; i++)
+		if (!trust_is_free_mail(free_mail[i]))
+			fail_msg("%s is free mail", free_mail[i]);
+	for (int i = 0; not_free[i] != NULL; i++)
+		if (trust_is_free_mail(not_free[i]))
+			fail_msg("%s is no free mail", not_free[i]);
+	assert_false(trust_is_free_mail(NULL));
+}
+
+/* Partners: the entry or a subdomain; never free mail, even in a config
+ * built past config_load()'s check. */
+static void
+test_partners(void **state)
+{
+	char *list[] = { "gmail.com", "trucks.example", NULL };
+	struct config cfg = { .trust_partner_domains = list };
+
+	(void)state;
+	assert_true(trust_is_partner(&cfg, "carl@trucks.example"));
+	assert_true(trust_is_partner(&cfg, "ops@EU.Trucks.Example"));
+	assert_string_equal(trust_partner_domain(&cfg, "ops@eu.trucks.example"),
+			    "trucks.example");
+	assert_false(trust_is_partner(&cfg, "bob@gmail.com"));
+	assert_false(trust_is_partner(&cfg, "x@nottrucks.example"));
+	assert_false(trust_is_partner(&cfg, "x@trucks.example.evil"));
+	assert_false(trust_is_partner(&cfg, "trucks.example"));
+	assert_false(trust_is_partner(&cfg, "x@"));
+	assert_false(trust_is_partner(&cfg, NULL));
+	cfg.trust_partner_domains = NULL;
+	assert_false(trust_is_partner(&cfg, "carl@trucks.example"));
+}
+
 int
 main(void)
 {
@@ -296,6 +347,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_watchers_participants_notes,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_number, setup, teardown),
+		cmocka_unit_test(test_free_mail),
+		cmocka_unit_test(test_partners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

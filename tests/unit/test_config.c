@@ -186,6 +186,52 @@ test_errors(void **state)
 	testutil_rmdir(dir);
 }
 
+/* [trust] partner_domains: domains only, never free mail; [case]
+ * max_new_participants within 0..1000. */
+static void
+test_trust_and_participants(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir, "");
+
+	(void)state;
+	assert_int_equal(cfg->case_max_new_participants, 10);
+	assert_null(cfg->trust_partner_domains[0]);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\nmax_new_participants = 1000\n"
+		      "[trust]\npartner_domains = Trucks.Example, "
+		      "xn--bcher-kva.example\n");
+	assert_int_equal(cfg->case_max_new_participants, 1000);
+	assert_string_equal(cfg->trust_partner_domains[0], "trucks.example");
+	assert_string_equal(cfg->trust_partner_domains[1],
+			    "xn--bcher-kva.example");
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\nmax_new_participants = 0\n");
+	assert_int_equal(cfg->case_max_new_participants, 0);
+	config_free(&cfg);
+	load_bad(dir, "[case]\nmax_new_participants = 1001\n",
+		 "[case] max_new_participants", "between 0 and 1000");
+	load_bad(dir, "[case]\nmax_new_participants = -1\n",
+		 "[case] max_new_participants", NULL);
+	load_bad(dir, "[trust]\npartner_domains = trucks.example, gmail.com\n",
+		 "[trust] partner_domains", "gmail.com is a free-mail domain");
+	load_bad(dir, "[trust]\npartner_domains = GMX.de\n",
+		 "[trust] partner_domains", "free-mail");
+	load_bad(dir, "[trust]\npartner_domains = yahoo.co.uk\n",
+		 "[trust] partner_domains", "free-mail");
+	load_bad(dir, "[trust]\npartner_domains = eu.hotmail.com\n",
+		 "[trust] partner_domains", "free-mail");
+	load_bad(dir, "[trust]\npartner_domains = example\n",
+		 "[trust] partner_domains", "not a domain");
+	load_bad(dir, "[trust]\npartner_domains = *.example.com\n",
+		 "[trust] partner_domains", "not a domain");
+	load_bad(dir, "[trust]\npartner_domains = a@example.com\n",
+		 "[trust] partner_domains", "not a domain");
+	load_bad(dir, "[trust]\npartner_domains = example.com.\n",
+		 "[trust] partner_domains", "not a domain");
+	testutil_rmdir(dir);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -221,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_trust_and_participants),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_choose_path),
 	};
