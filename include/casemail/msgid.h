@@ -66,6 +66,20 @@ const char *msgid_domain(const struct config *cfg);
 char *msgid_make(const char *key, const char *domain, int64_t case_id,
 		 const char *recipient);
 
+/* Hex digits of the HMAC in our loop header's value (128 bits). */
+#define MSGID_LOOP_ID_HEX 32
+
+/*
+ * This desk's MIME_LOOP_HEADER value: "<desk address>; id=<32 hex>", the
+ * address lower-cased and id the start of HMAC-SHA256(key,
+ * "casemail-loop\n" + address).  Another casemail desk (another address
+ * or another key) has another value, so only mail that carries ours is
+ * dropped as our own.  The value is in every mail we send and is not a
+ * secret: a sender who copies it only gets their own mail dropped.
+ * Caller g_free()s.
+ */
+char *msgid_loop_value(const char *key, const char *desk_address);
+
 /*
  * Nonzero when mid (with or without <>) is one of ours with a valid
  * signature; then *case_id_r is its case.

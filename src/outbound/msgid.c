@@ -229,6 +229,23 @@ msgid_make(const char *key, const char *domain, int64_t case_id,
 	return mid;
 }
 
+char *
+msgid_loop_value(const char *key, const char *desk_address)
+{
+	char *lower = g_ascii_strdown(desk_address, -1);
+	char *text = g_strconcat("casemail-loop\n", lower, NULL);
+	char *mac = g_compute_hmac_for_string(G_CHECKSUM_SHA256,
+					      (const guchar *)key, strlen(key),
+					      text, -1);
+	char *value = g_strdup_printf("%s; id=%.*s", lower, MSGID_LOOP_ID_HEX,
+				      mac);
+
+	g_free(mac);
+	g_free(text);
+	g_free(lower);
+	return value;
+}
+
 /* Compare in constant time: the MAC must not leak digit by digit. */
 static int
 msgid_equal(const char *a, const char *b)
