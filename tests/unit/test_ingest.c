@@ -291,14 +291,22 @@ setup_out(void **state)
 {
 	struct fixture_out *fo = g_new0(struct fixture_out, 1);
 	struct cm_error err = { 0 };
-	const char *dir = getenv("TEMPLATES_DIR");
+	char *here = g_path_get_dirname(__FILE__);
+	/* The shipped templates, beside the tests unless ctest says. */
+	char *dir = getenv("TEMPLATES_DIR") != NULL
+			    ? g_strdup(getenv("TEMPLATES_DIR"))
+			    : g_build_filename(here, "..", "..", "templates",
+					       NULL);
+	int rc = template_load_dir(dir, &fo->templates, &err);
 
+	g_free(dir);
+	g_free(here);
+	if (rc != 0)
+		fail_msg("templates: %s", err.msg);
 	testutil_env_open(&fo->fx.env, NULL);
 	fo->fx.ing.store = fo->fx.env.store;
 	fo->fx.ing.cfg = fo->fx.env.cfg;
 	fo->fx.now = 1795942800;
-	if (dir == NULL || template_load_dir(dir, &fo->templates, &err) != 0)
-		fail_msg("templates (TEMPLATES_DIR): %s", err.msg);
 	outbound_init(&fo->out, fo->fx.env.store, fo->fx.env.cfg,
 		      fo->templates);
 	fo->fx.ing.out = &fo->out;
