@@ -330,8 +330,9 @@ job_is_list(const struct ingest_job *job)
 static int
 job_list_no_case(struct ingest_job *job, struct cm_error *err)
 {
-	job->reason = g_strdup_printf("mailing-list mail (List-Id %s) opens "
-				      "no case", job->mm->list_id);
+	/* The sender wrote the List-Id: a bounded piece of it is enough. */
+	job->reason = g_strdup_printf("mailing-list mail (List-Id %.200s) "
+				      "opens no case", job->mm->list_id);
 	ingest_job_note(job, "%s", job->reason);
 	return ingest_job_store_row(job, INGEST_IGNORED, 0, err);
 }
