@@ -16,9 +16,25 @@ enum classify_kind {
 	CLASSIFY_OWN,        /* mail we sent (loop) */
 };
 
-/* Classify m; *why_r receives a constant reason for the decision record. */
+/*
+ * What marks a mail as this desk's own; only the caller knows our key
+ * (outbound_classify_self() fills it).
+ */
+struct classify_self {
+	const char *loop;  /* our MIME_LOOP_HEADER value; NULL: unknown */
+	int msgid_ours;    /* the Message-ID carries our signature */
+};
+
+/*
+ * Classify m; *why_r receives a constant reason for the decision record.
+ * Own mail is mail from the case address, or with our own loop value, or
+ * with a Message-ID signed by us (self may be NULL: then only the first).
+ * Another casemail desk's mail is classified like anyone's (its
+ * Auto-Submitted marks still make it an auto-reply).
+ */
 enum classify_kind classify_message(const struct mime_message *m,
 				    const struct config *cfg,
+				    const struct classify_self *self,
 				    const char **why_r);
 
 /* "person", "auto-reply", "bounce", "own mail". */

@@ -142,9 +142,17 @@ int config_has_type(const struct config *cfg, const char *type);
  */
 int config_is_org_address(const struct config *cfg, const char *address);
 
+/* Largest password or key file read (a line of a few hundred bytes is
+ * plenty; more is a wrong path, not a secret). */
+#define CONFIG_SECRET_MAX_BYTES 65536
+
 /*
- * Read a one-line secret (password) from path into *secret_r (caller
- * g_free()s).  A file that group or others may access is refused.
+ * Read a one-line secret (password, key) from path into *secret_r (caller
+ * g_free()s): the content up to the first CR or LF.  The file is opened
+ * once (O_NOFOLLOW) and checked on that descriptor: refused unless it is
+ * a regular file, of at most CONFIG_SECRET_MAX_BYTES, that group and
+ * others cannot access, owned by this user or root (or in systemd's
+ * $CREDENTIALS_DIRECTORY).  CM_ECONFIG naming the file otherwise.
  */
 int config_read_secret(const char *path, char **secret_r,
 		       struct cm_error *err);

@@ -30,8 +30,10 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "casemail/classify.h"
 #include "casemail/config.h"
 #include "casemail/error.h"
+#include "casemail/mime.h"
 #include "casemail/store.h"
 
 struct outbound {
@@ -115,5 +117,19 @@ int outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
 /* The Message-ID key (loads it); borrowed. */
 int outbound_key(struct outbound *o, const char **key_r,
 		 struct cm_error *err);
+
+/* This desk's loop header value (msgid_loop_value() with our key and the
+ * desk address); caller g_free()s *loop_r. */
+int outbound_loop_value(struct outbound *o, char **loop_r,
+			struct cm_error *err);
+
+/*
+ * Fill self for classify_message(): our loop value (in *loop_r, which the
+ * caller g_free()s after classifying) and whether m's Message-ID carries
+ * our signature.
+ */
+int outbound_classify_self(struct outbound *o, const struct mime_message *m,
+			   struct classify_self *self, char **loop_r,
+			   struct cm_error *err);
 
 #endif

@@ -62,17 +62,19 @@ attach_write_file(const char *path, const void *data, size_t len,
 	char *tmp = g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
 	int fd, rc = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	/* The fan-out directories are made on first use only. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* The fan-out directories are made on first use only.  Explicit
+	 * private modes (0700, files 0600): a caller's umask of 022 must not
+	 * make customers' attachments readable by every local user. */
 	if (fd < 0 && errno == ENOENT) {
-		if (g_mkdir_with_parents(dir, 0750) != 0) {
+		if (g_mkdir_with_parents(dir, 0700) != 0) {
 			rc = cm_error_set(err, CM_ESTORE, "attachments: cannot "
 					  "create %s: %s", dir, g_strerror(errno));
 			g_free(tmp);
 			g_free(dir);
 			return rc;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
 	if (fd < 0 || attach_write_all(fd, data, len) != 0 ||
 	    (!deferred && fsync(fd) != 0)) {

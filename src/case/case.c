@@ -7,7 +7,11 @@
 #include <string.h>
 
 #include "casemail/addr.h"
+#include "casemail/random.h"
 #include "casemail/timeutil.h"
+
+/* 128 random bits in a note's Message-ID, as many as a UUID's. */
+#define CASE_NOTE_NONCE_BYTES 16
 
 static const char *const case_priorities[] = { "low", "normal", "high",
 					       "urgent", NULL };
@@ -666,12 +670,13 @@ case_note_message_id(const struct case_ctx *ctx)
 	const char *at = ctx->cfg->case_address != NULL
 				 ? strrchr(ctx->cfg->case_address, '@')
 				 : NULL;
-	char *uuid = g_uuid_string_random();
-	char *mid = g_strdup_printf("<note.%s@%s>", uuid,
-				    at != NULL ? at + 1 : "casemail.invalid");
+	char nonce[2 * CASE_NOTE_NONCE_BYTES + 1];
 
-	g_free(uuid);
-	return mid;
+	/* getrandom(2), not g_uuid_string_random(): GLib's generator is
+	 * predictable from its output. */
+	random_hex(nonce, CASE_NOTE_NONCE_BYTES);
+	return g_strdup_printf("<note.%s@%s>", nonce,
+			       at != NULL ? at + 1 : "casemail.invalid");
 }
 
 static int

@@ -39,16 +39,24 @@ classify_subject_ooo(const char *subject)
 	return hit;
 }
 
+/* The loop header's value as ours: mime.c made it one line; spaces
+ * around it and the address's case do not matter. */
+static int
+classify_loop_is_ours(const char *value, const char *ours)
+{
+	char *v = g_strstrip(g_strdup(value));
+	int same = g_ascii_strcasecmp(v, ours) == 0;
+
+	g_free(v);
+	return same;
+}
+
 static int
 classify_is_own(const struct mime_message *m, const struct config *cfg,
-		const char **why_r)
+		const struct classify_self *self, const char **why_r)
 {
-	const char *our_at = cfg->case_address != NULL
-				     ? strrchr(cfg->case_address, '@') : NULL;
-	const char *mid_at = m->message_id != NULL
-				     ? strrchr(m->message_id, '@') : NULL;
-
-	if (m->x_loop != NULL) {
+	if (self != NULL && self->loop != NULL && m->x_loop != NULL &&
+	    classify_loop_is_ours(m->x_loop, self->loop)) {
 		*why_r = "carries our loop header " MIME_LOOP_HEADER;
 		return 1;
 	}
@@ -57,11 +65,9 @@ classify_is_own(const struct mime_message *m, const struct config *cfg,
 		*why_r = "sent from the case address";
 		return 1;
 	}
-	/* Our Message-IDs are "<...@case-domain>" and start with "cm.". */
-	if (our_at != NULL && mid_at != NULL &&
-	    classify_starts_with(m->message_id, "<cm.") &&
-	    g_ascii_strncasecmp(mid_at + 1, our_at + 1, strlen(our_at + 1)) == 0 &&
-	    strcmp(mid_at + 1 + strlen(our_at + 1), ">") == 0) {
+	/* Signed, not only shaped like ours: another casemail desk on the
+	 * same domain makes "<cm.…@domain>" IDs too. */
+	if (self != NULL && self->msgid_ours) {
 		*why_r = "Message-ID is one of ours";
 		return 1;
 	}
@@ -129,10 +135,10 @@ classify_is_auto(const struct mime_message *m, const char **why_r)
 
 enum classify_kind
 classify_message(const struct mime_message *m, const struct config *cfg,
-		 const char **why_r)
+		 const struct classify_self *self, const char **why_r)
 {
 	*why_r = "written by a person";
-	if (classify_is_own(m, cfg, why_r))
+	if (classify_is_own(m, cfg, self, why_r))
 		return CLASSIFY_OWN;
 	if (classify_is_bounce(m, why_r))
 		return CLASSIFY_BOUNCE;

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "casemail/log.h"
 #include "casemail/timeutil.h"
@@ -163,6 +164,9 @@ main(int argc, char **argv)
 	const struct cli_cmd *cmd;
 	int rc, idx;
 
+	/* Everything we create (database, -wal/-shm, attachments, the
+	 * signing key) is private, whatever umask we were started with. */
+	umask(077);
 	memset(&cli, 0, sizeof(cli));
 	log_init("casectl");
 	cli.as = getenv("CASEMAIL_USER");

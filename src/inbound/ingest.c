@@ -19,6 +19,7 @@
 #include "casemail/classify.h"
 #include "casemail/log.h"
 #include "casemail/mime.h"
+#include "casemail/outbound.h"
 #include "casemail/quote.h"
 
 #include "ingest_private.h"
@@ -311,6 +312,31 @@ job_skipped_events(struct ingest_job *job, struct cm_error *err)
 
 /* ---- the pipeline ------------------------------------------------------ */
 
+/*
+ * Mailing-list mail (a List-Id header, RFC 2919) is posted to a case it
+ * threads onto, under the same who-may-post rule as any reply, but never
+ * opens a case (nor, so, is acknowledged: an acknowledgement to a list
+ * goes to all its members) and adds no participants (the list's address
+ * in To or Cc would get every update of the case).  Not for a mail an
+ * agent released from review: that was their decision.
+ */
+static int
+job_is_list(const struct ingest_job *job)
+{
+	return job->mm->list_id != NULL && !job->trusted;
+}
+
+/* A list mail that threads onto no case: kept as ignored, with why. */
+static int
+job_list_no_case(struct ingest_job *job, struct cm_error *err)
+{
+	/* The sender wrote the List-Id: a bounded piece of it is enough. */
+	job->reason = g_strdup_printf("mailing-list mail (List-Id %.200s) "
+				      "opens no case", job->mm->list_id);
+	ingest_job_note(job, "%s", job->reason);
+	return ingest_job_store_row(job, INGEST_IGNORED, 0, err);
+}
+
 static int
 job_accept(struct ingest_job *job, struct cm_error *err)
 {
@@ -326,9 +352,14 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 			job->num), err);
 	if (rc == 0 && job->case_id != 0)
 		rc = ingest_job_solved_policy(job, err);
+	if (rc == 0 && job->case_id == 0 && job_is_list(job))
+		return job_list_no_case(job, err);
 	if (rc == 0 && job->case_id == 0)
 		rc = ingest_job_new_case(job, err);
-	if (rc == 0)
+	if (rc == 0 && job_is_list(job))
+		ingest_job_note(job, "mailing-list mail: no participants "
+				"added from it");
+	else if (rc == 0)
 		rc = ingest_job_participants(job, err);
 	if (rc == 0)
 		rc = ingest_job_event(job, "mail", job->mm->from.address,
@@ -359,6 +390,27 @@ job_duplicate(struct ingest_job *job)
 	return 1;
 }
 
+/* Person, auto-reply, bounce, or our own mail: only mail carrying this
+ * desk's loop value or signature is ours (another desk's is not). */
+static int
+job_classify(struct ingest_job *job, enum classify_kind *kind_r,
+	     const char **why_r, struct cm_error *err)
+{
+	struct classify_self self = { 0 };
+	char *loop = NULL;
+	int rc = job->ing->out != NULL
+			 ? outbound_classify_self(job->ing->out, job->mm,
+						  &self, &loop, err)
+			 : 0;
+
+	if (rc == 0)
+		*kind_r = classify_message(job->mm, job->ing->cfg,
+					   job->ing->out != NULL ? &self : NULL,
+					   why_r);
+	g_free(loop);
+	return rc;
+}
+
 static int
 job_run(struct ingest_job *job, struct cm_error *err)
 {
@@ -380,7 +432,8 @@ job_run(struct ingest_job *job, struct cm_error *err)
 		return cm_error_set(err, CM_EINPUT, "no sender address (From)");
 	if ((rc = ingest_job_unsubscribe(job, &done, err)) != 0 || done)
 		return rc;
-	kind = classify_message(job->mm, job->ing->cfg, &why);
+	if ((rc = job_classify(job, &kind, &why, err)) != 0)
+		return rc;
 	if (kind != CLASSIFY_PERSON)
 		return ingest_job_noise(job, kind, why, err);
 	if ((rc = ingest_job_flooding(job, &flood, err)) != 0)

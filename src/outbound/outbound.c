@@ -58,6 +58,38 @@ outbound_desk_address(const struct outbound *o)
 					     : "casemail@casemail.invalid";
 }
 
+int
+outbound_loop_value(struct outbound *o, char **loop_r, struct cm_error *err)
+{
+	const char *key = NULL;
+	int rc = outbound_key(o, &key, err);
+
+	*loop_r = rc == 0 ? msgid_loop_value(key, outbound_desk_address(o))
+			  : NULL;
+	return rc;
+}
+
+int
+outbound_classify_self(struct outbound *o, const struct mime_message *m,
+		       struct classify_self *self, char **loop_r,
+		       struct cm_error *err)
+{
+	const char *key = NULL;
+	int64_t id = 0;
+	int rc;
+
+	memset(self, 0, sizeof(*self));
+	*loop_r = NULL;
+	if ((rc = outbound_loop_value(o, loop_r, err)) != 0 ||
+	    (rc = outbound_key(o, &key, err)) != 0)
+		return rc;
+	self->loop = *loop_r;
+	self->msgid_ours = m->message_id != NULL &&
+			   msgid_verify(key, msgid_domain(o->cfg),
+					m->message_id, &id);
+	return 0;
+}
+
 /* ---- the case ----------------------------------------------------------- */
 
 int
@@ -258,14 +290,14 @@ ob_thread(const struct outbound_case *oc, const char *answering,
 /* Fill cm from om; cm borrows from_name and refs. */
 static void
 ob_compose(const struct outbound *o, const struct outbound_mail *om,
-	   const char *from_name, const char *refs[2],
+	   const char *from_name, const char *loop, const char *refs[2],
 	   struct compose_mail *cm)
 {
 	const char *desk = outbound_desk_address(o);
 
 	cm->from.name = from_name;
 	cm->from.address = desk;
-	cm->loop_token = desk;
+	cm->loop_token = loop;
 	cm->to = om->to;
 	cm->n_to = om->n_to;
 	cm->cc = om->cc;
@@ -333,14 +365,15 @@ outbound_queue(struct outbound *o, const struct outbound_mail *om,
 	       int64_t now, GString *preview_r, struct cm_error *err)
 {
 	struct compose_mail cm = { 0 };
-	char *from_name = ob_from_name(o, om->author);
+	char *from_name = ob_from_name(o, om->author), *loop = NULL;
 	const char *refs[2];
 	GBytes *raw = NULL;
-	int rc;
+	int rc = outbound_loop_value(o, &loop, err);
 
-	ob_compose(o, om, from_name, refs, &cm);
+	ob_compose(o, om, from_name, loop, refs, &cm);
 	cm.date = now;
-	rc = compose_build(&cm, &raw, err);
+	if (rc == 0)
+		rc = compose_build(&cm, &raw, err);
 	if (rc == 0 && preview_r != NULL) {
 		gsize len;
 		const char *data = g_bytes_get_data(raw, &len);
@@ -352,6 +385,7 @@ outbound_queue(struct outbound *o, const struct outbound_mail *om,
 	if (raw != NULL)
 		g_bytes_unref(raw);
 	g_free(from_name);
+	g_free(loop);
 	return rc;
 }
 

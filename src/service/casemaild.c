@@ -24,6 +24,7 @@
 #include "casemail/ingest.h"
 #include "casemail/log.h"
 #include "casemail/mime.h"
+#include "casemail/msgid.h"
 #include "casemail/outbound.h"
 #include "casemail/outbox.h"
 #include "casemail/store.h"
@@ -137,6 +138,10 @@ run_open(struct casemaild_run *d, const char *config_path, struct cm_error *err)
 	if (rc != 0)
 		return rc;
 	outbound_init(&d->out, d->store, d->cfg, d->templates);
+	/* A short or unreadable key: a configuration error now, not a
+	 * failure of every message later. */
+	if ((rc = msgid_key_ready(d->cfg, err)) != 0)
+		return rc;
 	outbox_init(&d->outbox, d->store, d->cfg);
 	ingest_init(&d->ing, d->store, d->cfg, &d->out);
 	mime_init();
@@ -484,6 +489,9 @@ main(int argc, char **argv)
 	const char *config_path = NULL;
 	int opt, once = 0, rc;
 
+	/* Everything we create (database, -wal/-shm, attachments, the
+	 * signing key) is private, whatever umask we were started with. */
+	umask(077);
 	log_init("casemaild");
 	while ((opt = getopt_long(argc, argv, "+c:dhV", opts, NULL)) != -1) {
 		switch (opt) {

@@ -11,6 +11,7 @@
 #include "casemail/ingest.h"
 #include "casemail/log.h"
 #include "casemail/mime.h"
+#include "casemail/msgid.h"
 #include "casemail/outbound.h"
 #include "casemail/outbox.h"
 #include "casemail/store.h"
@@ -279,7 +280,8 @@ daemon_open_store(const struct config *cfg, struct store **s_r,
 	return store_open(cfg->store_database, &opt, s_r, err);
 }
 
-/* The fetcher's and the sender's connections to cfg's store. */
+/* The fetcher's and the sender's connections to cfg's store, and a check
+ * of the signing key beside it (a bad key refuses a start or reload). */
 static int
 daemon_open_stores(const struct config *cfg, struct store **s_r,
 		   struct store **ss_r, struct cm_error *err)
@@ -288,6 +290,10 @@ daemon_open_stores(const struct config *cfg, struct store **s_r,
 
 	if (rc == 0 && (rc = daemon_open_store(cfg, ss_r, err)) != 0)
 		store_close(s_r);
+	if (rc == 0 && (rc = msgid_key_ready(cfg, err)) != 0) {
+		store_close(ss_r);
+		store_close(s_r);
+	}
 	return rc;
 }
 

@@ -5,11 +5,13 @@
 #include "store_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "casemail/log.h"
 
@@ -585,6 +587,31 @@ store_check_dir(const char *path, struct cm_error *err)
 	return rc;
 }
 
+/*
+ * Create a missing database file ourselves, mode 0600, so that it is
+ * private whatever the caller's umask: SQLite would make it 0644 less the
+ * umask, and it gives the -wal and -shm files the database file's mode.
+ * An existing file keeps the mode its owner gave it.
+ */
+static int
+store_create_private(const char *path, struct cm_error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0
+			: cm_error_set(err, CM_ESTORE, "store: cannot create "
+				       "database %s: %s", path,
+				       strerror(errno));
+	if (fchmod(fd, 0600) != 0) {
+		close(fd);
+		return cm_error_set(err, CM_ESTORE, "store: chmod %s: %s",
+				    path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
 static int
 store_setup(struct store *s, struct cm_error *err)
 {
@@ -654,6 +681,8 @@ store_open(const char *path, const struct store_options *opt,
 
 	*store_r = NULL;
 	rc = store_check_dir(path, err);
+	if (rc == 0)
+		rc = store_create_private(path, err);
 	if (rc != 0)
 		return rc;
 	s = g_new0(struct store, 1);

@@ -80,6 +80,8 @@ for f in all/msgid.secret all/creds/imap-password all/creds/smtp-password; do
 	echo "not-a-real-secret" > "$tmp/$f"
 	chmod 600 "$tmp/$f"
 done
+# The signing key is checked: 32 bytes of key material (64 hex digits).
+printf '%064d\n' 7 > "$tmp/all/msgid.secret"
 set=$(grep -c '^[a-z_]* =' "$tmp/all/casemail.conf")
 if (cd "$tmp/all" && CREDENTIALS_DIRECTORY="$tmp/all/creds" \
     "$daemon" -c casemail.conf check); then

@@ -12,6 +12,7 @@ what went to Processed and Review).
 
 import glob
 import hashlib
+import hmac
 import os
 import re
 import signal
@@ -309,6 +310,49 @@ class TestNoise(Gateway):
         # Rejecting it takes it off the review list; its raw copy stays.
         self.ctl("review", "reject", str(kept["id"]), json_out=False)
         self.assertEqual(self.ctl("review"), [])
+
+
+class TestLoopsAndLists(Gateway):
+    def our_loop_value(self):
+        """X-Casemail-Loop as this desk writes it (docs/casemaild.8)."""
+        with open(os.path.join(self.dir, "casemail.key"), "rb") as f:
+            key = f.read().split(b"\n")[0]
+        tag = hmac.new(key, b"casemail-loop\n" + DESK.lower().encode(),
+                       hashlib.sha256).hexdigest()[:32]
+        return f"{DESK.lower()}; id={tag}"
+
+    def test_own_loop_dropped_other_desk_filed_list_opens_nothing(self):
+        number, _ = self.open_case()
+        # The key was made beside the database, private like the store
+        # (the -wal is gone once casemaild closes; unit_secrets checks it).
+        for name in ("casemail.key", "cases.db"):
+            mode = os.stat(os.path.join(self.dir, name)).st_mode & 0o777
+            self.assertEqual(mode, 0o600, name)
+        own = self.append(mail(CARRIER, DESK, f"Re: [{number}] echo",
+                               "came back",
+                               headers={"X-Casemail-Loop":
+                                        self.our_loop_value()}))
+        other = self.append(mail("Help Desk <agent@otherdesk.test>", DESK,
+                                 "Your pallet, our case HD000007",
+                                 "A person at another casemail desk.",
+                                 headers={"X-Casemail-Loop":
+                                          "help@otherdesk.test; id=" +
+                                          "0123456789abcdef" * 2}))
+        listed = self.append(mail("member@lists.test", "ops@lists.test",
+                                  "Pallets everywhere", "Chatter.",
+                                  headers={"List-Id":
+                                           "Ops <ops.lists.test>"}))
+        self.once()
+        self.assertIn("own mail", self.ctl("trace", own["Message-ID"])
+                      ["decision"])
+        self.assertEqual(len(self.case(number)["messages"]), 1)
+        trace = self.ctl("trace", other["Message-ID"])
+        self.assertIn("new case", trace["decision"])
+        trace = self.ctl("trace", listed["Message-ID"])
+        self.assertIn("opens no case", trace["decision"])
+        self.assertNotIn("queued", trace["decision"])
+        self.assertEqual(len(self.cases()), 2)
+        self.assert_boxes(0, 4, 0)
 
 
 class TestIdempotence(Gateway):

@@ -21,6 +21,8 @@
 #include "casemail/case.h"
 #include "casemail/ingest.h"
 #include "casemail/mime.h"
+#include "casemail/outbound.h"
+#include "casemail/template.h"
 
 #include "ingestutil.h"
 
@@ -196,6 +198,168 @@ test_noise(void **state)
 	store_person_free(&p);
 	/* no new case for any of them */
 	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL), CM_ENOTFOUND);
+}
+
+/* ---- loops and mailing lists, with the outbound side on ------------------ */
+
+struct fixture_out {
+	struct fixture fx;     /* first: feed() and friends take it */
+	struct outbound out;
+	GPtrArray *templates;
+};
+
+static int
+setup_out(void **state)
+{
+	struct fixture_out *fo = g_new0(struct fixture_out, 1);
+	struct cm_error err = { 0 };
+	char *here = g_path_get_dirname(__FILE__);
+	/* The shipped templates, beside the tests unless ctest says. */
+	char *dir = getenv("TEMPLATES_DIR") != NULL
+			    ? g_strdup(getenv("TEMPLATES_DIR"))
+			    : g_build_filename(here, "..", "..", "templates",
+					       NULL);
+	int rc = template_load_dir(dir, &fo->templates, &err);
+
+	g_free(dir);
+	g_free(here);
+	if (rc != 0)
+		fail_msg("templates: %s", err.msg);
+	testutil_env_open(&fo->fx.env, NULL);
+	fo->fx.ing.store = fo->fx.env.store;
+	fo->fx.ing.cfg = fo->fx.env.cfg;
+	fo->fx.now = 1795942800;
+	outbound_init(&fo->out, fo->fx.env.store, fo->fx.env.cfg,
+		      fo->templates);
+	fo->fx.ing.out = &fo->out;
+	*state = fo;
+	return 0;
+}
+
+static int
+teardown_out(void **state)
+{
+	struct fixture_out *fo = *state;
+
+	outbound_clear(&fo->out);
+	g_ptr_array_unref(fo->templates);
+	testutil_env_close(&fo->fx.env);
+	g_free(fo);
+	return 0;
+}
+
+static int64_t
+queued(struct fixture *fx)
+{
+	int64_t n = 0, failed = 0;
+
+	assert_int_equal(store_outbox_counts(fx->env.store, &n, &failed, NULL),
+			 0);
+	return n;
+}
+
+static unsigned
+participants(struct fixture *fx, int64_t id)
+{
+	struct store_case *c = get_case(fx, id);
+	unsigned n = c->participants->len;
+
+	store_case_free(&c);
+	return n;
+}
+
+static void
+assert_reason(struct fixture *fx, const char *mid, const char *needle)
+{
+	struct store_message *m = msg(fx, mid);
+
+	if (m->reason == NULL || strstr(m->reason, needle) == NULL)
+		fail_msg("%s: reason '%s' lacks '%s'", mid,
+			 m->reason != NULL ? m->reason : "(none)", needle);
+	store_message_free(&m);
+}
+
+/* Only mail with this desk's loop value is dropped as our own; another
+ * casemail desk's mail opens a case like anyone's. */
+static void
+test_loop_identity(void **state)
+{
+	struct fixture_out *fo = *state;
+	struct fixture *fx = &fo->fx;
+	char *ours = NULL, *raw;
+	int64_t before;
+
+	assert_int_equal(outbound_loop_value(&fo->out, &ours, NULL), 0);
+	assert_int_equal(feed(fx, SHIPPER_MAIL), INGEST_STORED);
+	before = queued(fx);
+	assert_true(before >= 1);   /* the acknowledgement */
+	/* Our value, even from another address: ours, dropped, no mail. */
+	raw = g_strdup_printf("From: relay@acme.test\nX-Casemail-Loop: %s\n"
+			      "Subject: [CV000001] x\nMessage-ID: <loop@acme."
+			      "test>\n\nx\n", ours);
+	assert_int_equal(feed(fx, raw), INGEST_IGNORED);
+	assert_reason(fx, "<loop@acme.test>", "own mail");
+	g_free(raw);
+	/* Another desk's human reply: a person's mail, a new case, an
+	 * acknowledgement (the old presence check dropped it). */
+	assert_int_equal(feed(fx, "From: agent@other.example\nX-Casemail-Loop: "
+			      "help@other.example; id=0123456789abcdef0123456"
+			      "789abcdef\nSubject: [HD000004] your pallet\n"
+			      "Message-ID: <desk2@other.example>\n\nhello\n"),
+			 INGEST_STORED);
+	assert_int_equal(case_of(fx, "<desk2@other.example>"), 2);
+	assert_true(queued(fx) > before);
+	before = queued(fx);
+	/* Another desk's acknowledgement: an auto-reply, answered by nobody. */
+	assert_int_equal(feed(fx, "From: help@other.example\nX-Casemail-Loop: "
+			      "help@other.example; id=0123456789abcdef0123456"
+			      "789abcdef\nAuto-Submitted: auto-replied\n"
+			      "Subject: [HD000005] received\nMessage-ID: "
+			      "<ack2@other.example>\n\nthanks\n"),
+			 INGEST_IGNORED);
+	assert_int_equal(queued(fx), before);
+	g_free(ours);
+}
+
+/* A List-Id mail opens no case and gets no acknowledgement; threaded onto
+ * a case by a sender who may post, it is posted, adding no participants;
+ * from anyone else it is held like any reply. */
+static void
+test_list_mail(void **state)
+{
+	struct fixture_out *fo = *state;
+	struct fixture *fx = &fo->fx;
+	struct store_case *c = NULL;
+	int64_t before;
+
+	assert_int_equal(feed(fx, SHIPPER_MAIL), INGEST_STORED);
+	before = queued(fx);
+	assert_int_equal(feed(fx, "From: member@lists.test\nTo: ops@lists.test\n"
+			      "List-Id: Ops talk <ops.lists.test>\nSubject: "
+			      "pallets everywhere\nMessage-ID: <l1@lists.test>"
+			      "\n\nx\n"), INGEST_IGNORED);
+	assert_int_equal(case_of(fx, "<l1@lists.test>"), 0);
+	assert_reason(fx, "<l1@lists.test>", "List-Id");
+	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL),
+			 CM_ENOTFOUND);
+	assert_int_equal(queued(fx), before);
+	/* A participant's post through a list, threaded by tag: posted. */
+	assert_int_equal(participants(fx, 1), 2);
+	assert_int_equal(feed(fx, "From: sara@acme.test\nTo: ops@lists.test\n"
+			      "Cc: newbie@acme.test\nList-Id: <ops.lists.test>"
+			      "\nSubject: Re: [CV000001] Pallet crushed\n"
+			      "Message-ID: <l2@lists.test>\n\nupdate\n"),
+			 INGEST_STORED);
+	assert_int_equal(case_of(fx, "<l2@lists.test>"), 1);
+	assert_int_equal(participants(fx, 1), 2);
+	/* A stranger's list post onto the case: held, as any stranger's. */
+	assert_int_equal(feed(fx, "From: member@lists.test\nTo: ops@lists.test"
+			      "\nList-Id: <ops.lists.test>\nSubject: Re: "
+			      "[CV000001] Pallet crushed\nMessage-ID: "
+			      "<l3@lists.test>\n\nme too\n"), INGEST_HELD);
+	assert_int_equal(participants(fx, 1), 2);
+	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL),
+			 CM_ENOTFOUND);
 }
 
 static void
@@ -506,6 +670,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_and_limits, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_loop_identity, setup_out,
+						teardown_out),
+		cmocka_unit_test_setup_teardown(test_list_mail, setup_out,
+						teardown_out),
 		cmocka_unit_test_setup_teardown(test_corpus, setup_corpus,
 						teardown),
 	};

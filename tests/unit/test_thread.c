@@ -6,6 +6,7 @@
 
 #include "casemail/classify.h"
 #include "casemail/mime.h"
+#include "casemail/msgid.h"
 #include "casemail/thread.h"
 
 static struct config *
@@ -143,17 +144,92 @@ test_clean_subject(void **state)
 }
 
 static enum classify_kind
-classify_text(const struct config *cfg, const char *raw)
+classify_self_text(const struct config *cfg, const struct classify_self *self,
+		   const char *raw)
 {
 	struct mime_message *m = NULL;
 	enum classify_kind k;
 	const char *why;
 
 	assert_int_equal(mime_parse(raw, strlen(raw), &m, NULL), 0);
-	k = classify_message(m, cfg, &why);
+	k = classify_message(m, cfg, self, &why);
 	assert_non_null(why);
 	mime_message_free(&m);
 	return k;
+}
+
+static enum classify_kind
+classify_text(const struct config *cfg, const char *raw)
+{
+	return classify_self_text(cfg, NULL, raw);
+}
+
+/* Only this desk's own loop value marks mail as ours: another casemail
+ * desk's mail is mail from a person (or an auto-reply by its markers). */
+static void
+test_classify_loop(void **state)
+{
+	const char *key = "0123456789abcdef0123456789abcdef"
+			  "0123456789abcdef0123456789abcdef";
+	char *dir, *ours, *other_desk, *other_key, *raw;
+	struct config *cfg = cfg_new(&dir);
+	struct classify_self self = { 0 };
+
+	(void)state;
+	ours = msgid_loop_value(key, "cases@desk.example");
+	other_desk = msgid_loop_value(key, "help@other.example");
+	other_key = msgid_loop_value("another desk's key, also 32 bytes",
+				     "cases@desk.example");
+	assert_string_not_equal(ours, other_desk);
+	assert_string_not_equal(ours, other_key);
+	assert_non_null(strstr(ours, "cases@desk.example; id="));
+	self.loop = ours;
+	raw = g_strdup_printf("From: a@b.test\nX-Casemail-Loop: %s\n"
+			      "Subject: x\n\nx\n", ours);
+	assert_int_equal(classify_self_text(cfg, &self, raw), CLASSIFY_OWN);
+	g_free(raw);
+	/* Folded and upper-cased on the way: still ours. */
+	raw = g_strdup_printf("From: a@b.test\nX-Casemail-Loop: CASES@DESK."
+			      "EXAMPLE;\n id=%s\nSubject: x\n\nx\n",
+			      strstr(ours, "id=") + 3);
+	assert_int_equal(classify_self_text(cfg, &self, raw), CLASSIFY_OWN);
+	g_free(raw);
+	/* A human reply relayed by another desk: a person. */
+	raw = g_strdup_printf("From: agent@other.example\nX-Casemail-Loop: "
+			      "%s\nSubject: Re: x\n\nx\n", other_desk);
+	assert_int_equal(classify_self_text(cfg, &self, raw), CLASSIFY_PERSON);
+	g_free(raw);
+	/* Same address, another key (a second installation): not ours. */
+	raw = g_strdup_printf("From: a@b.test\nX-Casemail-Loop: %s\n"
+			      "Subject: x\n\nx\n", other_key);
+	assert_int_equal(classify_self_text(cfg, &self, raw), CLASSIFY_PERSON);
+	g_free(raw);
+	/* Another desk's acknowledgement keeps its auto-reply marker. */
+	raw = g_strdup_printf("From: help@other.example\nX-Casemail-Loop: %s\n"
+			      "Auto-Submitted: auto-replied\nSubject: [HD1] "
+			      "received\n\nx\n", other_desk);
+	assert_int_equal(classify_self_text(cfg, &self, raw),
+			 CLASSIFY_AUTOREPLY);
+	g_free(raw);
+	/* The old presence check is gone: any value but ours is a person's. */
+	assert_int_equal(classify_self_text(cfg, &self, "From: a@b.test\n"
+					    "X-Casemail-Loop: 1\nSubject: x"
+					    "\n\nx\n"), CLASSIFY_PERSON);
+	/* A Message-ID shaped like ours but not signed by us (another desk
+	 * on our domain) is not ours; a signed one is. */
+	assert_int_equal(classify_self_text(cfg, &self, "From: a@b.test\n"
+					    "Message-ID: <cm.1.0.aa.bb@desk."
+					    "example>\nSubject: x\n\nx\n"),
+			 CLASSIFY_PERSON);
+	self.msgid_ours = 1;
+	assert_int_equal(classify_self_text(cfg, &self, "From: a@b.test\n"
+					    "Subject: x\n\nx\n"),
+			 CLASSIFY_OWN);
+	g_free(ours);
+	g_free(other_desk);
+	g_free(other_key);
+	config_free(&cfg);
+	testutil_rmdir(dir);
 }
 
 static void
@@ -181,8 +257,6 @@ test_classify(void **state)
 				       "Subject: failure\n\nx\n"), CLASSIFY_BOUNCE);
 	assert_int_equal(classify_text(cfg, "From: cases@desk.example\n"
 				       "Subject: [CV1] x\n\nx\n"), CLASSIFY_OWN);
-	assert_int_equal(classify_text(cfg, "From: a@b.test\nX-Casemail-Loop: "
-				       "1\nSubject: x\n\nx\n"), CLASSIFY_OWN);
 	config_free(&cfg);
 	testutil_rmdir(dir);
 }
@@ -196,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_unsubscribe_address),
 		cmocka_unit_test(test_clean_subject),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classify_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
