@@ -245,7 +245,7 @@ trust_judge_dkim(const struct config *cfg, const char *raw, size_t len,
 		if (s->pass && trust_aligned(s->domain, from_domain)) {
 			v->verified = 1;
 			v->method = TRUST_DKIM;
-			g_string_printf(notes, "d=%s passed", s->domain);
+			g_string_printf(notes, "; d=%s passed", s->domain);
 			break;
 		}
 		g_string_append_printf(notes, "; d=%s %s", s->domain[0] != '\0'

@@ -37,6 +37,7 @@
 #include "casemail/ingest.h"
 #include "casemail/mime.h"
 #include "casemail/store.h"
+#include "casemail/trust.h"
 
 /* What ingest_parse() works out without the store. */
 struct ingest_parsed {
@@ -66,6 +67,9 @@ struct ingest_job {
 	enum ingest_outcome outcome;
 	int new_case;             /* this mail opened its case */
 	int64_t signed_case;      /* the case one of our signed IDs names */
+	/* Who the sender is (trust.h): set before any decision is made. */
+	struct trust_verdict verdict;
+	int judged;               /* verdict was computed */
 };
 
 /*
@@ -136,6 +140,11 @@ int ingest_job_flooding(struct ingest_job *job, int *flood_r,
 int ingest_job_may_post(struct ingest_job *job, int *ok_r,
 			struct cm_error *err);
 
+/* A mail from an organisation address whose sender is not verified:
+ * held for review with the reason (*held_r set), nothing else done. */
+int ingest_job_unproven_org(struct ingest_job *job, int *held_r,
+			    struct cm_error *err);
+
 /* Store the mail as held for review; takes reason (g_free()d later). */
 int ingest_job_hold(struct ingest_job *job, char *reason,
 		    struct cm_error *err);
@@ -149,6 +158,10 @@ int ingest_job_solved_policy(struct ingest_job *job, struct cm_error *err);
 int ingest_job_participants(struct ingest_job *job, struct cm_error *err);
 
 /* ---- ingest_command.c: what a stored mail causes ------------------------ */
+
+/* The mail command job's mail carries (the template a "/name" first
+ * line of an organisation sender names), or NULL; caller g_free()s. */
+char *ingest_job_command_of(struct ingest_job *job);
 
 /* A mail command, notifications and the acknowledgement of a new case,
  * queued for the stored row m (nothing without ing->out). */

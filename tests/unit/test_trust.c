@@ -206,7 +206,7 @@ test_own_dkim(void **state)
 	assert_int_equal(v.source, TRUST_SRC_DKIM);
 	assert_non_null(strstr(v.text, "own DKIM check: 1 of 1 signature "
 				"passed"));
-	assert_non_null(strstr(v.text, "d=example.com passed"));
+	assert_non_null(strstr(v.text, "signature passed; d=example.com passed"));
 	/* A changed body. */
 	memcpy(strstr(raw, "/resolve"), "/reopen!", 8);
 	judge(cfg, raw, &v);
