@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AGENT, CARRIER, DESK, SHIPPER, mail  # noqa: E402
+from harness import AGENT, CARRIER, DESK, SHIPPER, mail, verified  # noqa: E402,E501
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -112,9 +112,9 @@ class TestNotifications(Outbound):
                             got["lead@desk.example"]["Message-ID"])
         # A reply to the notification, without tag, threads by its
         # signed Message-ID.
-        self.append(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
-                         "Noted.", in_reply_to=n["Message-ID"],
-                         references=n["Message-ID"]))
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
+                                  "Noted.", in_reply_to=n["Message-ID"],
+                                  references=n["Message-ID"])))
         self.once()
         self.assertEqual(len(self.ctl("list", "--view", "all")), 1)
         self.assertEqual(len(self.ctl("show", number)["messages"]), 3)
@@ -240,8 +240,8 @@ class TestTemplates(Outbound):
     def test_mail_command_from_agent(self):
         number, _ = self.new_case()
         self.received()
-        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
-                         "/resolve\nspecialist: Bob\n\nThanks."))
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
+                                  "/resolve\nspecialist: Bob\n\nThanks.")))
         # From anyone else the line is ordinary text (and this one is
         # held: the sender is not on the case).
         self.append(mail("stranger@elsewhere.test", DESK, f"[{number}]",
@@ -250,6 +250,61 @@ class TestTemplates(Outbound):
         self.assertEqual(self.ctl("show", number)["status"], "solved")
         self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
                             for env, _ in self.received()))
+
+    def forged_agent_mail(self, number, authres=None, below=None):
+        """The attack of issue 12: an agent's From, a command, a Cc and a
+        link.  authres: a header on top (e.g. one a sender wrote); below:
+        a forged passing header under it."""
+        m = mail(f"Anna <{AGENT}>", DESK, f"Re: [{number}] Pallet crushed",
+                 "/resolve\nnote: see http://evil.test/claim\n",
+                 cc="attacker@evil.test")
+        raw = m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+        if below:
+            raw = f"Authentication-Results: {below}\r\n".encode() + raw
+        if authres:
+            raw = f"Authentication-Results: {authres}\r\n".encode() + raw
+        return raw
+
+    def test_forged_agent_changes_nothing(self):
+        number, _ = self.new_case()
+        self.received()
+        before = self.ctl("show", number)
+        pass_ = "dmarc=pass header.from=desk.example"
+        forgeries = [
+            (None, None),                                  # no verdict
+            (f"evil.test; {pass_}", None),                 # untrusted id
+            (f"{harness.AUTHSERV_ID}; dmarc=fail header.from=desk.example",
+             f"{harness.AUTHSERV_ID}; {pass_}"),           # forged below
+        ]
+        for top, below in forgeries:
+            self.append(self.forged_agent_mail(number, top, below))
+        self.once()
+        after = self.ctl("show", number)
+        self.assertEqual(after["status"], before["status"])
+        self.assertEqual(after["participants"], before["participants"])
+        self.assertEqual(len(after["messages"]), len(before["messages"]))
+        self.assertEqual(self.received(), [])
+        held = self.ctl("review")
+        self.assertEqual(len(held), 3)
+        for h in held:
+            self.assertIn("organisation address not proven", h["reason"])
+            self.assertIn("mail command /resolve refused", h["reason"])
+            t = self.ctl("trace", h["message_id"])
+            self.assertFalse(t["sender_verified"])
+            self.assertIn("not verified anna@desk.example",
+                          t["sender_verdict"])
+        # The same mail as the desk's MTA vouches for it: it acts.
+        ok = mail(f"Anna <{AGENT}>", DESK, f"Re: [{number}] Pallet crushed",
+                  "/resolve\n")
+        self.append(verified(ok))
+        self.once()
+        self.assertEqual(self.ctl("show", number)["status"], "solved")
+        t = self.ctl("trace", ok["Message-ID"])
+        self.assertTrue(t["sender_verified"])
+        self.assertIn(f"(Authentication-Results of {harness.AUTHSERV_ID})",
+                      t["sender_verdict"])
+        text = self.ctl("trace", ok["Message-ID"], json_out=False)
+        self.assertIn("\n  sender: verified anna@desk.example: ", text)
 
     def test_accepted_from_review_is_notified(self):
         number, _ = self.new_case()
@@ -272,10 +327,11 @@ class TestTemplates(Outbound):
         self.ctl("watch", number, "--user", "lead@desk.example",
                  json_out=False)
         self.received()
-        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
-                         "/escalation\nname: Jo Caller\ncompany: Acme\n"
-                         "phone: +31 20 555 0101\nemail: jo@acme.test\n"
-                         "issue: Pallet crushed twice\n"))
+        self.append(verified(mail(
+            f"Anna <{AGENT}>", DESK, f"[{number}]",
+            "/escalation\nname: Jo Caller\ncompany: Acme\n"
+            "phone: +31 20 555 0101\nemail: jo@acme.test\n"
+            "issue: Pallet crushed twice\n")))
         self.once()
         got = self.received()
         by = {}
