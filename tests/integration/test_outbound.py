@@ -14,6 +14,7 @@ import email.policy
 import email.utils
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -397,6 +398,40 @@ class TestDelivery(Outbound):
         self.assertEqual(len(fails), 1)
         self.assertEqual(fails[0]["new"], "reject-me@fasttrucks.test")
         self.assertIn("550", fails[0]["detail"])
+
+
+class TestTrustCheck(harness.DeskTest):
+    """casemaild check on who can prove an agent's mail ([trust])."""
+
+    def setUp(self):
+        self.desk_setup("casemail-trust.")
+
+    def tearDown(self):
+        self.desk_teardown()
+
+    def check(self, trust):
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"[case]\naddress = {DESK}\n"
+                    "organization_domains = desk.example\n"
+                    "[store]\ndatabase = cases.db\n"
+                    f"[trust]\n{trust}")
+        p = subprocess.run([harness.CASEMAILD, "-c", self.conf, "check"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_no_verifier_warns(self):
+        err = self.check("dkim_verify = no\n")
+        self.assertIn("no trusted verifier", err)
+        self.assertIn("mail commands (/escalation, ...) will be refused",
+                      err)
+        for ok in (f"authserv_ids = {harness.AUTHSERV_ID}\n"
+                   "dkim_verify = no\n",
+                   "trust_topmost = yes\ndkim_verify = no\n"):
+            self.assertNotIn("no trusted verifier", self.check(ok))
+        self.assertIn("only by our own DKIM check", self.check(""))
+        self.assertIn("dkim_key_file", self.check("dkim_key_file = nope\n"))
 
 
 def main():
