@@ -194,6 +194,19 @@ test_submission(void **state)
 	authres_free(&ar);
 }
 
+/* A result followed by a comment nested depth deep. */
+static GString *
+nested_comment(int depth)
+{
+	GString *s = g_string_new("mx.example; dkim=pass ");
+
+	for (int i = 0; i < depth; i++)
+		g_string_append_c(s, '(');
+	for (int i = 0; i < depth; i++)
+		g_string_append_c(s, ')');
+	return s;
+}
+
 static void
 test_garbage(void **state)
 {
@@ -213,18 +226,11 @@ test_garbage(void **state)
 	for (int i = 0; bad[i] != NULL; i++)
 		parse_bad(bad[i]);
 	parse_bad(NULL);
-	/* Comments nested past the limit, and just at it. */
-	s = g_string_new("mx.example; dkim=pass ");
-	for (int i = 0; i < AUTHRES_MAX_COMMENT_DEPTH; i++)
-		g_string_append_c(s, '(');
-	for (int i = 0; i < AUTHRES_MAX_COMMENT_DEPTH; i++)
-		g_string_append_c(s, ')');
+	/* Comments nested just at the limit, and past it. */
+	s = nested_comment(AUTHRES_MAX_COMMENT_DEPTH);
 	authres_free((struct authres *[]){ parse_ok(s->str) });
-	g_string_assign(s, "mx.example; dkim=pass ");
-	for (int i = 0; i <= AUTHRES_MAX_COMMENT_DEPTH; i++)
-		g_string_append_c(s, '(');
-	for (int i = 0; i <= AUTHRES_MAX_COMMENT_DEPTH; i++)
-		g_string_append_c(s, ')');
+	g_string_free(s, TRUE);
+	s = nested_comment(AUTHRES_MAX_COMMENT_DEPTH + 1);
 	parse_bad(s->str);
 	/* The result and property limits: at them read, one over refused. */
 	g_string_assign(s, "mx.example");
