@@ -69,6 +69,8 @@ CASE_ADDR=cases@desk.example
 SAM="Sam Shipper <sam@acme.test>"
 CARLA="Carla Carrier <carla@fasttrucks.test>"
 ANNA="Anna Agent <anna@desk.example>"
+# The authserv-id of the desk's own MTA (Authentication-Results).
+MTA_ID=mx.desk.example
 ESCALATION=escalations@support-partner.test
 SHIPMENT=1Z999AA10123456784
 
@@ -252,9 +254,13 @@ def cmd_send(a):
         with open(path, "rb") as f:
             m.add_attachment(f.read(), maintype="image", subtype="png",
                              filename=os.path.basename(path))
+    raw = m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+    if a.authres:
+        # What the desk's MTA (its DMARC milter) adds on delivery.
+        raw = f"Authentication-Results: {a.authres}\r\n".encode() + raw
     imap = imaplib.IMAP4("127.0.0.1", a.port, timeout=10)
     imap.login(a.user, a.password)
-    typ, _ = imap.append("INBOX", None, None, m.as_bytes())
+    typ, _ = imap.append("INBOX", None, None, raw)
     imap.logout()
     if typ != "OK":
         sys.exit("APPEND failed")
@@ -357,6 +363,7 @@ def main():
     s.add_argument("--in-reply-to")
     s.add_argument("--attach", action="append", default=[])
     s.add_argument("--agent", default="Thunderbird/115.4")
+    s.add_argument("--authres")
     for name in ("got", "attachment", "total", "mails"):
         s = sub.add_parser(name)
         s.add_argument("sink")
@@ -476,6 +483,10 @@ idle = yes
 [smtp]
 url = smtp://127.0.0.1:$SMTP_PORT
 retry_min = 1
+# The desk's MTA checks DKIM/DMARC on delivery and says so in its
+# Authentication-Results: its word proves who an agent's mail is from.
+[trust]
+authserv_ids = $MTA_ID
 CONF
 
 step "Starting casemaild (foreground mode, in the background)"
@@ -584,12 +595,17 @@ note: FastTrucks says the damage happened at the Venlo cross-dock.
 
 Anna
 EOF
+anna_ar="$MTA_ID; dkim=pass header.d=desk.example; dmarc=pass (p=reject) header.from=desk.example"
+say "Authentication-Results: $anna_ar"
+say "         (added by the desk's MTA on delivery: it proves Anna sent it;"
+say "          without it the mail would be held and the command refused)"
 say "From:    $ANNA"
 say "To:      $CASE_ADDR"
 say "Subject: [$case] escalation"
 sed 's/^/     | /' "$demo/anna.txt"
 tool send --port "$IMAP_PORT" --from "$ANNA" --to "$CASE_ADDR" \
-	--subject "[$case] escalation" --body "$demo/anna.txt" >/dev/null
+	--subject "[$case] escalation" --body "$demo/anna.txt" \
+	--authres "$anna_ar" >/dev/null
 wait_for "escalation mailed to $ESCALATION" got "$ESCALATION" "Phone:     +31 10 555 0142" 1
 wait_for "$case pending: waiting on outside support" waiting_on_support
 

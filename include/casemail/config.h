@@ -19,6 +19,9 @@
 
 #define CONFIG_DEFAULT_PATH CASEMAIL_SYSCONFDIR "/casemail/casemail.conf"
 
+/* [trust] authserv_ids: an id longer than a DNS name is nobody's. */
+#define CONFIG_AUTHSERV_ID_MAX 255
+
 /*
  * Keys with a fixed set of words are loaded as enums, so no logic compares
  * configuration strings.  Each enum lists its words in the order of the key's
@@ -109,7 +112,12 @@ struct config {
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
 
-	/* [trust] */
+	/* [trust] (see trust.h) */
+	char **trust_authserv_ids;    /* NULL-terminated, lower case */
+	int trust_topmost;            /* the topmost A-R counts, any id */
+	char *trust_dkim_key_file;    /* DKIM keys from here, not DNS */
+	int trust_dkim_verify;        /* our own DKIM check */
+	int trust_dkim_timeout_secs;  /* per DNS key lookup */
 	char **trust_partner_domains;  /* NULL-terminated, lower case */
 };
 

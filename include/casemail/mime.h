@@ -27,6 +27,8 @@
 #define MIME_LOOP_HEADER "X-Casemail-Loop"
 
 #define MIME_MAX_DEPTH 32
+/* Authentication-Results kept: each server on the way adds one. */
+#define MIME_MAX_AUTH_RESULTS 50
 /* More leaf parts than this are summarised, not walked. */
 #define MIME_MAX_PARTS 1000
 
@@ -68,6 +70,11 @@ struct mime_message {
 	char *report_type;      /* multipart/report's report-type */
 	GPtrArray *dsn_recipients; /* char *: Final-Recipient of a DSN */
 	char *dsn_original_id;  /* Message-ID of the bounced mail, if given */
+	/* char *: every Authentication-Results value, topmost (the last
+	 * server's) first, single-line and clean as other headers; at most
+	 * MIME_MAX_AUTH_RESULTS (the topmost ones). */
+	GPtrArray *auth_results;
+	int from_count;         /* addresses in From (several: nobody's) */
 };
 
 /* Start GMime (once per process; safe to call again). */

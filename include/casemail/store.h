@@ -344,6 +344,10 @@ struct store_message {
 	char *mailbox;          /* where it was fetched from, or NULL */
 	int64_t uidvalidity;
 	int64_t uid;
+	/* The sender verdict ingest used (trust.h): proven or not, and one
+	 * line saying by what; NULL for mail that was never judged. */
+	int sender_verified;
+	char *sender_verdict;
 };
 
 struct store_message *store_message_new(void);

@@ -142,6 +142,21 @@ static const struct config_key config_keys[] = {
 	 * checked by config_check_partners(). */
 	{ "trust", "partner_domains", CONFIG_LIST, "", 0, 0,
 	  OFF(trust_partner_domains) },
+	/* ---- trust: whose word proves a sender (trust.h) ---- */
+	/* Items: an authserv-id is a host name in practice (RFC 8601
+	 * 2.5), at most CONFIG_AUTHSERV_ID_MAX bytes. */
+	{ "trust", "authserv_ids", CONFIG_LIST, "", 0, 0,
+	  OFF(trust_authserv_ids) },
+	{ "trust", "trust_topmost", CONFIG_BOOL, "no", 0, 0,
+	  OFF(trust_topmost) },
+	{ "trust", "dkim_key_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(trust_dkim_key_file) },
+	{ "trust", "dkim_verify", CONFIG_BOOL, "yes", 0, 0,
+	  OFF(trust_dkim_verify) },
+	/* A key lookup runs on the store thread: a dead resolver must not
+	 * hold a batch for long. */
+	{ "trust", "dkim_timeout", CONFIG_INT, "5", 1, 60,
+	  OFF(trust_dkim_timeout_secs) },
 };
 
 #undef OFF
@@ -194,7 +209,8 @@ config_set_list(struct config *cfg, const struct config_key *k,
 		if (item[0] == '\0')
 			continue;
 		if (strcmp(k->key, "organization_domains") == 0 ||
-		    strcmp(k->key, "partner_domains") == 0) {
+		    strcmp(k->key, "partner_domains") == 0 ||
+		    strcmp(k->key, "authserv_ids") == 0) {
 			char *low = g_ascii_strdown(item, -1);
 			g_ptr_array_add(out, low);
 		} else {
@@ -506,6 +522,30 @@ config_check_partners(const struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* An authserv-id is compared with what a server writes: a token
+ * without spaces or the header's own punctuation. */
+static int
+config_check_trust(const struct config *cfg, struct cm_error *err)
+{
+	for (char **id = cfg->trust_authserv_ids; id != NULL && *id != NULL;
+	     id++) {
+		if (strlen(*id) > CONFIG_AUTHSERV_ID_MAX)
+			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
+					    "authserv_ids: an id is longer "
+					    "than %d bytes", cfg->path,
+					    CONFIG_AUTHSERV_ID_MAX);
+		for (const char *p = *id; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == ';' ||
+			    *p == '(' || *p == ')' || *p == '"' ||
+			    *p == '=' || (unsigned char)*p >= 0x7f)
+				return cm_error_set(err, CM_ECONFIG,
+						    "%s: [trust] authserv_ids:"
+						    " '%s' is not a server "
+						    "name", cfg->path, *id);
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 {
@@ -546,6 +586,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 		rc = config_check_smtp(cfg, err);
 	if (rc == 0)
 		rc = config_check_partners(cfg, err);
+	if (rc == 0)
+		rc = config_check_trust(cfg, err);
 	if (rc != 0) {
 		config_free(&cfg);
 		return rc;

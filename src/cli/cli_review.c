@@ -30,6 +30,14 @@ trace_json(struct cli *cli, const struct store_message *m)
 		json_object_set_string_member(o, "decision", m->decision);
 	else
 		json_object_set_null_member(o, "decision");
+	/* The verdict on the sender ingest used, and whose it was. */
+	json_object_set_boolean_member(o, "sender_verified",
+				       m->sender_verified != 0);
+	if (m->sender_verdict != NULL)
+		json_object_set_string_member(o, "sender_verdict",
+					      m->sender_verdict);
+	else
+		json_object_set_null_member(o, "sender_verdict");
 	if (m->case_id != 0) {
 		case_format_number(cli->cfg, m->case_id, num, sizeof(num));
 		json_object_set_string_member(o, "case", num);
@@ -53,6 +61,8 @@ trace_text(struct cli *cli, const struct store_message *m)
 	cli_print_after("\n  subject: ", m->subject, "");
 	if (m->reason != NULL)
 		cli_print_after("\n  reason: ", m->reason, NULL);
+	if (m->sender_verdict != NULL)
+		cli_print_after("\n  sender: ", m->sender_verdict, NULL);
 	cli_print_after("\n  ", m->decision, "(no record)");
 	putchar('\n');
 }

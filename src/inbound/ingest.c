@@ -249,6 +249,10 @@ job_message_row(struct ingest_job *job)
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
 	m->decision = g_strdup(job->decision->str);
 	m->size = (int64_t)job->parsed->len;
+	if (job->judged) {
+		m->sender_verified = job->verdict.verified;
+		m->sender_verdict = g_strdup(job->verdict.text);
+	}
 	if (job->src != NULL && job->src->mailbox != NULL) {
 		m->mailbox = g_strdup(job->src->mailbox);
 		m->uidvalidity = job->src->uidvalidity;
@@ -340,8 +344,10 @@ job_list_no_case(struct ingest_job *job, struct cm_error *err)
 static int
 job_accept(struct ingest_job *job, struct cm_error *err)
 {
-	int rc = 0, ok = 1;
+	int rc, ok = 1, held;
 
+	if ((rc = ingest_job_unproven_org(job, &held, err)) != 0 || held)
+		return rc;
 	if (job->case_id != 0)
 		rc = ingest_job_may_post(job, &ok, err);
 	if (rc == 0 && !ok)
@@ -411,6 +417,21 @@ job_classify(struct ingest_job *job, enum classify_kind *kind_r,
 	return rc;
 }
 
+/* Who the sender is, before anything is decided (trust.h).  A DKIM
+ * library that cannot be set up leaves the sender unverified. */
+static void
+job_judge(struct ingest_job *job)
+{
+	struct cm_error terr = { 0 };
+
+	if (trust_judge(job->ing->cfg, job->parsed->raw, job->parsed->len,
+			job->mm, &job->verdict, &terr) != 0)
+		log_warnx("msgid=%s sender verdict: %s", job->mm->message_id,
+			  terr.msg);
+	job->judged = 1;
+	ingest_job_note(job, "sender %s", job->verdict.text);
+}
+
 static int
 job_run(struct ingest_job *job, struct cm_error *err)
 {
@@ -430,6 +451,7 @@ job_run(struct ingest_job *job, struct cm_error *err)
 	/* Without a sender there is nobody to thread, answer or trust. */
 	if (job->mm->from.address == NULL)
 		return cm_error_set(err, CM_EINPUT, "no sender address (From)");
+	job_judge(job);
 	if ((rc = ingest_job_unsubscribe(job, &done, err)) != 0 || done)
 		return rc;
 	if ((rc = job_classify(job, &kind, &why, err)) != 0)

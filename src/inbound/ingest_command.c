@@ -59,7 +59,8 @@ job_command_fields(const char *body, GHashTable *fields)
 
 /*
  * "/escalation" (any template name) as the first body line of a mail
- * from our own organisation, then "key: value" lines: the fields.
+ * from our own organisation, then "key: value" lines: the fields.  It
+ * runs only when the sender is verified (ingest_job_mail_out()).
  * Returns the template name (g_free) and fills fields, or NULL.
  */
 static char *
@@ -87,6 +88,31 @@ job_command(struct ingest_job *job, GHashTable *fields)
 	if (name != NULL)
 		job_command_fields(nl != NULL ? nl + 1 : "", fields);
 	return name;
+}
+
+char *
+ingest_job_command_of(struct ingest_job *job)
+{
+	GHashTable *fields = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, g_free);
+	char *name = job_command(job, fields);
+
+	g_hash_table_unref(fields);
+	return name;
+}
+
+/* A command from a sender nobody proved (an agent released the mail):
+ * the mail is posted, the command is not run, the case says why. */
+static int
+job_refuse_command(struct ingest_job *job, const char *name,
+		   struct cm_error *err)
+{
+	struct case_ctx ctx;
+
+	ingest_job_ctx(job, &ctx);
+	ingest_job_note(job, "command /%s refused: sender not verified", name);
+	return case_event_add(&ctx, job->case_id, "command refused", NULL,
+			      name, job->verdict.text, err);
 }
 
 static int
@@ -135,7 +161,10 @@ ingest_job_mail_out(struct ingest_job *job, const struct store_message *m,
 	queued = out->queued;
 	fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	command = job_command(job, fields);
-	if (command != NULL)
+	/* Mail commands act as the desk: only for a proven agent. */
+	if (command != NULL && !job->verdict.verified)
+		rc = job_refuse_command(job, command, err);
+	else if (command != NULL)
 		rc = job_run_command(job, command, fields, err);
 	/* An agent's command mail carries what the template needs (a
 	 * caller's phone, say): the desk may see it, the customer not. */

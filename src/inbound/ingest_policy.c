@@ -132,9 +132,11 @@ ingest_job_may_post(struct ingest_job *job, int *ok_r, struct cm_error *err)
 	int rc;
 	int64_t sent_case = 0;
 
-	/* Our own organisation's people are the desk's agents. */
+	/* Our own organisation's people are the desk's agents, once the
+	 * verdict proves the From address is theirs. */
 	*ok_r = job->trusted ||
-		config_is_org_address(job->ing->cfg, job->mm->from.address) ||
+		(config_is_org_address(job->ing->cfg, job->mm->from.address) &&
+		 job->verdict.verified) ||
 		job->ing->cfg->case_accept_from == CONFIG_ACCEPT_ANYONE;
 	if (*ok_r)
 		return 0;
@@ -175,6 +177,32 @@ ingest_job_flooding(struct ingest_job *job, int *flood_r,
 				      &n, err);
 	*flood_r = rc == 0 && n >= job->ing->cfg->case_max_messages_per_hour;
 	return rc;
+}
+
+/*
+ * Our own domains are ones we know to be signed: a mail claiming one of
+ * their addresses without proof is held (and its mail command refused),
+ * unless an agent released it.
+ */
+int
+ingest_job_unproven_org(struct ingest_job *job, int *held_r,
+			struct cm_error *err)
+{
+	char *command, *reason;
+
+	*held_r = 0;
+	if (job->trusted || job->verdict.verified ||
+	    !config_is_org_address(job->ing->cfg, job->mm->from.address))
+		return 0;
+	command = ingest_job_command_of(job);
+	reason = g_strdup_printf("organisation address not proven (%s)%s%s%s",
+				 job->verdict.text, command != NULL
+				 ? "; mail command /" : "",
+				 command != NULL ? command : "",
+				 command != NULL ? " refused" : "");
+	g_free(command);
+	*held_r = 1;
+	return ingest_job_hold(job, reason, err);
 }
 
 int

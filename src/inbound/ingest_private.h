@@ -37,6 +37,7 @@
 #include "casemail/ingest.h"
 #include "casemail/mime.h"
 #include "casemail/store.h"
+#include "casemail/trust.h"
 
 /* What ingest_parse() works out without the store. */
 struct ingest_parsed {
@@ -72,6 +73,9 @@ struct ingest_job {
 	 * adds no participants and runs no mail command.
 	 */
 	int by_signed_ref;
+	/* Who the sender is (trust.h): set before any decision is made. */
+	struct trust_verdict verdict;
+	int judged;               /* verdict was computed */
 };
 
 /*
@@ -143,6 +147,11 @@ int ingest_job_flooding(struct ingest_job *job, int *flood_r,
 int ingest_job_may_post(struct ingest_job *job, int *ok_r,
 			struct cm_error *err);
 
+/* A mail from an organisation address whose sender is not verified:
+ * held for review with the reason (*held_r set), nothing else done. */
+int ingest_job_unproven_org(struct ingest_job *job, int *held_r,
+			    struct cm_error *err);
+
 /* Store the mail as held for review; takes reason (g_free()d later). */
 int ingest_job_hold(struct ingest_job *job, char *reason,
 		    struct cm_error *err);
@@ -160,6 +169,10 @@ int ingest_job_solved_policy(struct ingest_job *job, struct cm_error *err);
 int ingest_job_participants(struct ingest_job *job, struct cm_error *err);
 
 /* ---- ingest_command.c: what a stored mail causes ------------------------ */
+
+/* The mail command job's mail carries (the template a "/name" first
+ * line of an organisation sender names), or NULL; caller g_free()s. */
+char *ingest_job_command_of(struct ingest_job *job);
 
 /* A mail command, notifications and the acknowledgement of a new case,
  * queued for the stored row m (nothing without ing->out). */

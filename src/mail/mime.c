@@ -78,6 +78,7 @@ mime_message_new(void)
 	m->parts = g_ptr_array_new_with_free_func(mime_part_free);
 	m->warnings = g_ptr_array_new_with_free_func(g_free);
 	m->dsn_recipients = g_ptr_array_new_with_free_func(g_free);
+	m->auth_results = g_ptr_array_new_with_free_func(g_free);
 	return m;
 }
 
@@ -113,6 +114,7 @@ mime_message_free(struct mime_message **mp)
 	g_free(m->report_type);
 	g_ptr_array_unref(m->dsn_recipients);
 	g_free(m->dsn_original_id);
+	g_ptr_array_unref(m->auth_results);
 	g_free(m);
 	*mp = NULL;
 }

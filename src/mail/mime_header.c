@@ -177,6 +177,26 @@ mime_read_addresses(GPtrArray *out, GMimeObject *obj, const char *name,
 	}
 }
 
+/* Every Authentication-Results in header order (GMime keeps it): the
+ * raw value, so nothing is decoded that the server did not write. */
+static void
+mime_read_auth_results(struct mime_message *m, GMimeObject *obj)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = 0; i < n && m->auth_results->len < MIME_MAX_AUTH_RESULTS;
+	     i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (raw != NULL && g_ascii_strcasecmp(g_mime_header_get_name(h),
+						      "Authentication-Results") == 0)
+			g_ptr_array_add(m->auth_results,
+					mime_clean_header(raw));
+	}
+}
+
 void
 mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 		  GMimeParserOptions *opts)
@@ -189,6 +209,7 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	if (m->subject == NULL)
 		m->subject = g_strdup("");
 	mime_read_addresses(from, o, "From", opts);
+	m->from_count = (int)from->len;
 	if (from->len == 0)
 		mime_read_addresses(from, o, "Sender", opts);
 	if (from->len > 0) {
@@ -210,4 +231,5 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	m->return_path = mime_header(o, "Return-Path");
 	m->list_id = mime_header(o, "List-Id");
 	m->x_loop = mime_header(o, MIME_LOOP_HEADER);
+	mime_read_auth_results(m, o);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "casemail/config.h"
 #include "casemail/daemon.h"
@@ -160,9 +161,39 @@ run_close(struct casemaild_run *d)
 }
 
 
+/*
+ * Who can prove an agent's mail ([trust]): with organisation domains but
+ * no verifier at all, every agent mail would be held and every mail
+ * command refused.  Said at check time, not discovered in the review
+ * queue.
+ */
+static void
+check_trust(const struct config *cfg)
+{
+	int orgs = cfg->org_domains != NULL && cfg->org_domains[0] != NULL;
+	int ids = cfg->trust_authserv_ids != NULL &&
+		  cfg->trust_authserv_ids[0] != NULL;
+
+	if (orgs && !ids && !cfg->trust_topmost && !cfg->trust_dkim_verify)
+		log_warnx("[trust]: no trusted verifier (authserv_ids empty, "
+			  "trust_topmost and dkim_verify off): mail from "
+			  "organization_domains addresses will be held for "
+			  "review and mail commands (/escalation, ...) will be "
+			  "refused; see casemaild(8), SENDER AUTHENTICATION");
+	else if (orgs && !ids && !cfg->trust_topmost)
+		log_info("[trust]: no trusted Authentication-Results: agent "
+			 "mail is proven only by our own DKIM check (it must "
+			 "be DKIM-signed for its From domain)");
+	if (cfg->trust_dkim_key_file != NULL &&
+	    access(cfg->trust_dkim_key_file, R_OK) != 0)
+		log_warn("[trust] dkim_key_file %s: no DKIM signature will "
+			 "verify", cfg->trust_dkim_key_file);
+}
+
 static int
 run_check(struct casemaild_run *d)
 {
+	check_trust(d->cfg);
 	log_info("config %s ok; store %s at schema version %d", d->cfg->path,
 		 d->cfg->store_database, store_schema_version(d->store));
 	return 0;

@@ -67,6 +67,7 @@ store_message_free(struct store_message **mp)
 	g_ptr_array_unref(m->attachments);
 	g_free(m->decision);
 	g_free(m->mailbox);
+	g_free(m->sender_verdict);
 	g_free(m);
 	*mp = NULL;
 }
@@ -141,9 +142,10 @@ store_message_row_insert(struct store *s, const struct store_message *m,
 		"INSERT INTO messages(case_id, message_id, direction, state,"
 		" reason, from_name, from_address, subject, date, received_at,"
 		" in_reply_to, refs, body, body_full, raw_sha256, decision,"
-		" size, mailbox, uidvalidity, uid)"
+		" size, mailbox, uidvalidity, uid, sender_verified,"
+		" sender_verdict)"
 		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-		" ?16,?17,?18,?19,?20)";
+		" ?16,?17,?18,?19,?20,?21,?22)";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -170,6 +172,8 @@ store_message_row_insert(struct store *s, const struct store_message *m,
 	store_bind_text(st, 18, m->mailbox);
 	store_bind_opt_time(st, 19, m->uidvalidity);
 	store_bind_opt_time(st, 20, m->uid);
+	sqlite3_bind_int(st, 21, m->sender_verified != 0);
+	store_bind_text(st, 22, m->sender_verdict);
 	rc = store_step_done(s, st, "add message", err);
 	if (rc == CM_EREFUSED)
 		return cm_error_set(err, CM_EREFUSED,
@@ -269,7 +273,7 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	"id, message_id, direction, state, reason, from_name,"          \
 	" from_address, subject, date, received_at, in_reply_to, refs," \
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
-	" uidvalidity, uid, case_id"
+	" uidvalidity, uid, case_id, sender_verified, sender_verdict"
 
 /* store_message_free() as a GDestroyNotify, for lists of messages. */
 static void
@@ -315,6 +319,8 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id,
 	m->uid = sqlite3_column_int64(st, 19);
 	if (case_id == 0)
 		m->case_id = sqlite3_column_int64(st, 20);
+	m->sender_verified = sqlite3_column_int(st, 21);
+	m->sender_verdict = store_col_text(st, 22);
 	*m_r = m;
 	return 0;
 }

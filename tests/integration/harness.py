@@ -38,6 +38,9 @@ CASEMAILD = CASECTL = TEMPLATES = None
 
 DESK = "cases@desk.example"
 AGENT = "anna@desk.example"
+# The desk's own MTA, whose Authentication-Results every test desk trusts
+# ([trust] authserv_ids in write_desk_conf).
+AUTHSERV_ID = "mx.desk.example"
 SHIPPER = "Sam Shipper <sam@acme.test>"
 CARRIER = "Carla Carrier <carla@fasttrucks.test>"
 PASSWORD = "secret"  # every dovecot.sh user's
@@ -205,6 +208,17 @@ def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
     return m
 
 
+def verified(msg, authres=None):
+    """The raw bytes of msg with an Authentication-Results on top, as the
+    desk's MTA (AUTHSERV_ID) adds it on delivery: by default DMARC passed
+    for the From domain.  authres: the header's whole value instead."""
+    domain = email.utils.parseaddr(msg["From"])[1].rpartition("@")[2]
+    value = authres or (f"{AUTHSERV_ID}; dkim=pass header.d={domain}; "
+                        f"dmarc=pass (p=reject) header.from={domain}")
+    return f"Authentication-Results: {value}\r\n".encode() + \
+        msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+
 def write_password(dir, name="imap.pw"):
     """The IMAP password file casemaild insists on (mode 0600)."""
     path = os.path.join(dir, name)
@@ -258,7 +272,12 @@ class DeskTest(unittest.TestCase):
         [smtp] on a harness Sink plus the smtp lines; then tail."""
         text = (f"[case]\naddress = {DESK}\n"
                 f"organization_domains = desk.example\n{case}\n"
-                "[store]\ndatabase = cases.db\nattachments = attachments\n")
+                "[store]\ndatabase = cases.db\nattachments = attachments\n"
+                # Verdicts of the desk's MTA count (verified()); DKIM keys
+                # from an empty file: no test asks DNS.
+                f"[trust]\nauthserv_ids = {AUTHSERV_ID}\n"
+                "dkim_key_file = dkim-keys\n")
+        open(os.path.join(self.dir, "dkim-keys"), "w").close()
         if imap_port:
             text += (f"[imap]\nhost = 127.0.0.1\nport = {imap_port}\n"
                      f"tls = {tls}\nuser = {user}\n"

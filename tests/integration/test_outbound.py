@@ -14,11 +14,12 @@ import email.policy
 import email.utils
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AGENT, CARRIER, DESK, SHIPPER, mail  # noqa: E402
+from harness import AGENT, CARRIER, DESK, SHIPPER, mail, verified  # noqa: E402,E501
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -112,9 +113,9 @@ class TestNotifications(Outbound):
                             got["lead@desk.example"]["Message-ID"])
         # A reply to the notification, without tag, threads by its
         # signed Message-ID.
-        self.append(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
-                         "Noted.", in_reply_to=n["Message-ID"],
-                         references=n["Message-ID"]))
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, "Re: your mail",
+                                  "Noted.", in_reply_to=n["Message-ID"],
+                                  references=n["Message-ID"])))
         self.once()
         self.assertEqual(len(self.ctl("list", "--view", "all")), 1)
         self.assertEqual(len(self.ctl("show", number)["messages"]), 3)
@@ -240,8 +241,8 @@ class TestTemplates(Outbound):
     def test_mail_command_from_agent(self):
         number, _ = self.new_case()
         self.received()
-        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
-                         "/resolve\nspecialist: Bob\n\nThanks."))
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
+                                  "/resolve\nspecialist: Bob\n\nThanks.")))
         # From anyone else the line is ordinary text (and this one is
         # held: the sender is not on the case).
         self.append(mail("stranger@elsewhere.test", DESK, f"[{number}]",
@@ -250,6 +251,61 @@ class TestTemplates(Outbound):
         self.assertEqual(self.ctl("show", number)["status"], "solved")
         self.assertTrue(any("sam@acme.test" in env["rcpt_tos"]
                             for env, _ in self.received()))
+
+    def forged_agent_mail(self, number, authres=None, below=None):
+        """The attack of issue 12: an agent's From, a command, a Cc and a
+        link.  authres: a header on top (e.g. one a sender wrote); below:
+        a forged passing header under it."""
+        m = mail(f"Anna <{AGENT}>", DESK, f"Re: [{number}] Pallet crushed",
+                 "/resolve\nnote: see http://evil.test/claim\n",
+                 cc="attacker@evil.test")
+        raw = m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+        if below:
+            raw = f"Authentication-Results: {below}\r\n".encode() + raw
+        if authres:
+            raw = f"Authentication-Results: {authres}\r\n".encode() + raw
+        return raw
+
+    def test_forged_agent_changes_nothing(self):
+        number, _ = self.new_case()
+        self.received()
+        before = self.ctl("show", number)
+        pass_ = "dmarc=pass header.from=desk.example"
+        forgeries = [
+            (None, None),                                  # no verdict
+            (f"evil.test; {pass_}", None),                 # untrusted id
+            (f"{harness.AUTHSERV_ID}; dmarc=fail header.from=desk.example",
+             f"{harness.AUTHSERV_ID}; {pass_}"),           # forged below
+        ]
+        for top, below in forgeries:
+            self.append(self.forged_agent_mail(number, top, below))
+        self.once()
+        after = self.ctl("show", number)
+        self.assertEqual(after["status"], before["status"])
+        self.assertEqual(after["participants"], before["participants"])
+        self.assertEqual(len(after["messages"]), len(before["messages"]))
+        self.assertEqual(self.received(), [])
+        held = self.ctl("review")
+        self.assertEqual(len(held), 3)
+        for h in held:
+            self.assertIn("organisation address not proven", h["reason"])
+            self.assertIn("mail command /resolve refused", h["reason"])
+            t = self.ctl("trace", h["message_id"])
+            self.assertFalse(t["sender_verified"])
+            self.assertIn("not verified anna@desk.example",
+                          t["sender_verdict"])
+        # The same mail as the desk's MTA vouches for it: it acts.
+        ok = mail(f"Anna <{AGENT}>", DESK, f"Re: [{number}] Pallet crushed",
+                  "/resolve\n")
+        self.append(verified(ok))
+        self.once()
+        self.assertEqual(self.ctl("show", number)["status"], "solved")
+        t = self.ctl("trace", ok["Message-ID"])
+        self.assertTrue(t["sender_verified"])
+        self.assertIn(f"(Authentication-Results of {harness.AUTHSERV_ID})",
+                      t["sender_verdict"])
+        text = self.ctl("trace", ok["Message-ID"], json_out=False)
+        self.assertIn("\n  sender: verified anna@desk.example: ", text)
 
     def test_accepted_from_review_is_notified(self):
         number, _ = self.new_case()
@@ -272,10 +328,11 @@ class TestTemplates(Outbound):
         self.ctl("watch", number, "--user", "lead@desk.example",
                  json_out=False)
         self.received()
-        self.append(mail(f"Anna <{AGENT}>", DESK, f"[{number}]",
-                         "/escalation\nname: Jo Caller\ncompany: Acme\n"
-                         "phone: +31 20 555 0101\nemail: jo@acme.test\n"
-                         "issue: Pallet crushed twice\n"))
+        self.append(verified(mail(
+            f"Anna <{AGENT}>", DESK, f"[{number}]",
+            "/escalation\nname: Jo Caller\ncompany: Acme\n"
+            "phone: +31 20 555 0101\nemail: jo@acme.test\n"
+            "issue: Pallet crushed twice\n")))
         self.once()
         got = self.received()
         by = {}
@@ -341,6 +398,40 @@ class TestDelivery(Outbound):
         self.assertEqual(len(fails), 1)
         self.assertEqual(fails[0]["new"], "reject-me@fasttrucks.test")
         self.assertIn("550", fails[0]["detail"])
+
+
+class TestTrustCheck(harness.DeskTest):
+    """casemaild check on who can prove an agent's mail ([trust])."""
+
+    def setUp(self):
+        self.desk_setup("casemail-trust.")
+
+    def tearDown(self):
+        self.desk_teardown()
+
+    def check(self, trust):
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"[case]\naddress = {DESK}\n"
+                    "organization_domains = desk.example\n"
+                    "[store]\ndatabase = cases.db\n"
+                    f"[trust]\n{trust}")
+        p = subprocess.run([harness.CASEMAILD, "-c", self.conf, "check"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_no_verifier_warns(self):
+        err = self.check("dkim_verify = no\n")
+        self.assertIn("no trusted verifier", err)
+        self.assertIn("mail commands (/escalation, ...) will be refused",
+                      err)
+        for ok in (f"authserv_ids = {harness.AUTHSERV_ID}\n"
+                   "dkim_verify = no\n",
+                   "trust_topmost = yes\ndkim_verify = no\n"):
+            self.assertNotIn("no trusted verifier", self.check(ok))
+        self.assertIn("only by our own DKIM check", self.check(""))
+        self.assertIn("dkim_key_file", self.check("dkim_key_file = nope\n"))
 
 
 def main():

@@ -258,6 +258,54 @@ test_choose_path(void **state)
 	unsetenv("CASEMAIL_CONFIG");
 }
 
+static void
+test_trust(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir, "");
+	GString *long_id = g_string_new("[trust]\nauthserv_ids = a, ");
+	char *keys;
+
+	(void)state;
+	assert_null(cfg->trust_authserv_ids[0]);
+	assert_false(cfg->trust_topmost);
+	assert_true(cfg->trust_dkim_verify);
+	assert_null(cfg->trust_dkim_key_file);
+	assert_int_equal(cfg->trust_dkim_timeout_secs, 5);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[trust]\nauthserv_ids = MX.Desk.Example, "
+		      "mx.google.com\ntrust_topmost = yes\ndkim_verify = no\n"
+		      "dkim_key_file = keys.txt\ndkim_timeout = 60\n");
+	keys = g_build_filename(dir, "keys.txt", NULL);
+	assert_string_equal(cfg->trust_authserv_ids[0], "mx.desk.example");
+	assert_string_equal(cfg->trust_authserv_ids[1], "mx.google.com");
+	assert_null(cfg->trust_authserv_ids[2]);
+	assert_true(cfg->trust_topmost);
+	assert_false(cfg->trust_dkim_verify);
+	assert_string_equal(cfg->trust_dkim_key_file, keys);
+	assert_int_equal(cfg->trust_dkim_timeout_secs, 60);
+	config_free(&cfg);
+	g_free(keys);
+	load_bad(dir, "[trust]\ndkim_timeout = 61\n", "[trust] dkim_timeout",
+		 "between 1 and 60");
+	load_bad(dir, "[trust]\ndkim_timeout = 0\n", "dkim_timeout", NULL);
+	load_bad(dir, "[trust]\ntrust_topmost = maybe\n", "trust_topmost",
+		 "yes or no");
+	load_bad(dir, "[trust]\nauthserv_ids = mx.example; dkim=pass\n",
+		 "authserv_ids", "not a server name");
+	load_bad(dir, "[trust]\nauthserv_ids = a b\n", "authserv_ids",
+		 "not a server name");
+	/* CONFIG_AUTHSERV_ID_MAX bytes are fine, one more is not. */
+	for (int i = 0; i < CONFIG_AUTHSERV_ID_MAX; i++)
+		g_string_append_c(long_id, 'x');
+	cfg = load_ok(dir, long_id->str);
+	config_free(&cfg);
+	g_string_append(long_id, "x\n");
+	load_bad(dir, long_id->str, "authserv_ids", "longer than 255");
+	g_string_free(long_id, TRUE);
+	testutil_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -270,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_trust_and_participants),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_choose_path),
+		cmocka_unit_test(test_trust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

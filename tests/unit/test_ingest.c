@@ -398,6 +398,148 @@ test_flood_and_limits(void **state)
 	g_string_free(big, TRUE);
 }
 
+/* ---- the sender verdict -------------------------------------------------- */
+
+static int
+setup_trust(void **state)
+{
+	return setup_conf(state, "max_messages_per_hour = 100\n"
+			  "[trust]\nauthserv_ids = mx.desk.example\n");
+}
+
+/* An agent's reply to case 1, not on it, with Cc and a command; hdr goes
+ * on top (a server's Authentication-Results, or nothing). */
+static char *
+agent_mail(const char *hdr, const char *mid)
+{
+	return g_strdup_printf("%sFrom: Anna <anna@desk.example>\n"
+			       "To: cases@desk.example\n"
+			       "Cc: attacker@evil.test\n"
+			       "Subject: Re: [CV000001] Pallet crushed\n"
+			       "Message-ID: <%s>\n\n/resolve\nnote: see "
+			       "http://evil.test/x\n", hdr, mid);
+}
+
+/* A forged agent mail changes nothing: held with the reason, nobody
+ * added, the case untouched. */
+static void
+assert_forged_held(struct fixture *fx, const char *hdr, const char *mid,
+		   const char *needle)
+{
+	char *raw = agent_mail(hdr, mid);
+	char *bracketed = g_strdup_printf("<%s>", mid);
+	struct store_message *m;
+	struct store_case *c;
+
+	assert_int_equal(feed(fx, raw), INGEST_HELD);
+	m = msg(fx, bracketed);
+	assert_int_equal(m->state, STORE_MSG_HELD);
+	assert_non_null(strstr(m->reason, "organisation address not proven"));
+	if (strstr(m->reason, needle) == NULL)
+		fail_msg("reason '%s' lacks '%s'", m->reason, needle);
+	assert_false(m->sender_verified);
+	assert_non_null(strstr(m->sender_verdict, "not verified"));
+	assert_non_null(strstr(m->decision, "sender not verified"));
+	store_message_free(&m);
+	c = get_case(fx, 1);
+	assert_int_equal(c->participants->len, 2);
+	store_case_free(&c);
+	g_free(bracketed);
+	g_free(raw);
+}
+
+static void
+test_forged_agent(void **state)
+{
+	struct fixture *fx = *state;
+
+	feed(fx, SHIPPER_MAIL);
+	assert_forged_held(fx, "", "f1@x.test", "no trusted "
+			   "Authentication-Results");
+	assert_forged_held(fx, "Authentication-Results: evil.test; dmarc=pass "
+			   "header.from=desk.example\n", "f2@x.test",
+			   "no trusted");
+	/* A trusted server's fail, with a forged pass below it. */
+	assert_forged_held(fx, "Authentication-Results: mx.desk.example; "
+			   "dmarc=fail header.from=desk.example\n"
+			   "Authentication-Results: mx.desk.example; dmarc=pass "
+			   "header.from=desk.example\n", "f3@x.test",
+			   "dmarc=fail");
+	/* A pass for another domain. */
+	assert_forged_held(fx, "Authentication-Results: mx.desk.example; "
+			   "dkim=pass header.d=evil.test\n", "f4@x.test",
+			   "not aligned");
+}
+
+static void
+test_verified_agent(void **state)
+{
+	struct fixture *fx = *state;
+	char *raw = agent_mail("Authentication-Results: mx.desk.example;\n"
+			       " dmarc=pass (p=reject) header.from=desk.example\n",
+			       "v1@desk.example");
+	char *pem = testutil_dkim_key(fx->env.dir, "sel", "desk.example");
+	char *plain = agent_mail("", "v2@desk.example");
+	char *signed_raw = testutil_dkim_sign(plain, pem, "sel",
+					      "desk.example");
+	struct store_message *m;
+
+	feed(fx, SHIPPER_MAIL);
+	/* Not on the case, but a proven agent: posted. */
+	assert_int_equal(feed(fx, raw), INGEST_STORED);
+	assert_int_equal(case_of(fx, "<v1@desk.example>"), 1);
+	m = msg(fx, "<v1@desk.example>");
+	assert_true(m->sender_verified);
+	assert_string_equal(m->sender_verdict, "verified anna@desk.example: "
+			    "dmarc=pass header.from=desk.example "
+			    "(Authentication-Results of mx.desk.example)");
+	assert_non_null(strstr(m->decision, "sender verified"));
+	store_message_free(&m);
+	/* Signed by the desk's own key (through the key file). */
+	assert_int_equal(feed(fx, signed_raw), INGEST_STORED);
+	m = msg(fx, "<v2@desk.example>");
+	assert_true(m->sender_verified);
+	assert_non_null(strstr(m->sender_verdict, "own DKIM check"));
+	store_message_free(&m);
+	/* An outside sender's verdict is recorded, the rules unchanged. */
+	m = msg(fx, "<first@acme.test>");
+	assert_false(m->sender_verified);
+	assert_non_null(strstr(m->sender_verdict, "not verified"));
+	store_message_free(&m);
+	g_free(signed_raw);
+	g_free(plain);
+	g_free(pem);
+	g_free(raw);
+}
+
+/* An agent releases a forged agent mail: it is posted, its command is
+ * still not run (no outbound here: the hold reason names it only when
+ * templates exist; test_outbound.py covers the refusal end to end). */
+static void
+test_forged_agent_released(void **state)
+{
+	struct fixture *fx = *state;
+	char *raw = agent_mail("", "r1@x.test");
+	struct store_message *m;
+	enum ingest_outcome out;
+	int64_t row;
+
+	feed(fx, SHIPPER_MAIL);
+	assert_int_equal(feed(fx, raw), INGEST_HELD);
+	m = msg(fx, "<r1@x.test>");
+	row = m->id;
+	store_message_free(&m);
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(ingest_reprocess(&fx->ing, row, 1, fx->now, &out,
+					  NULL), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	assert_int_equal(out, INGEST_STORED);
+	m = msg(fx, "<r1@x.test>");
+	assert_false(m->sender_verified);
+	store_message_free(&m);
+	g_free(raw);
+}
+
 /* ---- the real-mail corpus ----------------------------------------------- */
 
 /*
@@ -674,6 +816,12 @@ main(void)
 						teardown_out),
 		cmocka_unit_test_setup_teardown(test_list_mail, setup_out,
 						teardown_out),
+		cmocka_unit_test_setup_teardown(test_forged_agent, setup_trust,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_verified_agent,
+						setup_trust, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_agent_released,
+						setup_trust, teardown),
 		cmocka_unit_test_setup_teardown(test_corpus, setup_corpus,
 						teardown),
 	};

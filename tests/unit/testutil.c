@@ -1,8 +1,14 @@
 /* testutil.c - temp dirs and a ready store for unit tests. */
+/* libopendkim's header uses the BSD types (u_char, u_int). */
+#define _DEFAULT_SOURCE
+
 #include "testutil.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
+
+#include <opendkim/dkim.h>
 #include <string.h>
 
 char *
@@ -59,9 +65,13 @@ testutil_env_open(struct testutil_env *env, const char *extra_conf)
 
 	memset(env, 0, sizeof(*env));
 	env->dir = testutil_tmpdir();
+	/* DKIM keys from a file of the test's own (empty unless a test
+	 * adds keys with testutil_dkim_key()): no test asks DNS. */
 	text = g_strdup_printf("[case]\naddress = cases@desk.example\n"
-			       "organization_domains = desk.example\n%s",
+			       "organization_domains = desk.example\n%s\n"
+			       "[trust]\ndkim_key_file = dkim-keys\n",
 			       extra_conf != NULL ? extra_conf : "");
+	g_free(testutil_write(env->dir, "dkim-keys", ""));
 	path = testutil_write(env->dir, "casemail.conf", text);
 	if (config_load(path, &env->cfg, &err) != 0)
 		fail_msg("config: %s", err.msg);
@@ -80,4 +90,67 @@ testutil_env_close(struct testutil_env *env)
 	config_free(&env->cfg);
 	testutil_rmdir(env->dir);
 	env->dir = NULL;
+}
+
+/* ---- DKIM ---------------------------------------------------------------- */
+
+char *
+testutil_dkim_key(const char *dir, const char *selector, const char *domain)
+{
+	char *key = g_build_filename(dir, "dkim-key.pem", NULL);
+	char *keys = g_build_filename(dir, "dkim-keys", NULL);
+	char *cmd, *pem = NULL, *pub = NULL, *line;
+	int status = -1;
+	FILE *f;
+
+	cmd = g_strdup_printf("sh -c 'openssl genrsa -out \"%s\" 1024 "
+			      "2>/dev/null && openssl rsa -in \"%s\" -pubout "
+			      "-outform DER 2>/dev/null | base64 -w0'",
+			      key, key);
+	assert_true(g_spawn_command_line_sync(cmd, &pub, NULL, &status, NULL));
+	assert_int_equal(status, 0);
+	assert_true(g_file_get_contents(key, &pem, NULL, NULL));
+	line = g_strdup_printf("%s._domainkey.%s v=DKIM1; k=rsa; p=%s\n",
+			       selector, domain, g_strstrip(pub));
+	f = fopen(keys, "a");
+	assert_non_null(f);
+	fputs(line, f);
+	fclose(f);
+	g_remove(key);
+	g_free(line);
+	g_free(pub);
+	g_free(cmd);
+	g_free(keys);
+	g_free(key);
+	return pem;
+}
+
+char *
+testutil_dkim_sign(const char *raw, const char *pem, const char *selector,
+		   const char *domain)
+{
+	DKIM_LIB *lib = dkim_init(NULL, NULL);
+	DKIM_STAT st;
+	DKIM *dkim;
+	unsigned char *hdr = NULL;
+	size_t hlen = 0;
+	char *out;
+
+	assert_non_null(lib);
+	dkim = dkim_sign(lib, (const unsigned char *)"test", NULL,
+			 (dkim_sigkey_t)pem, (const unsigned char *)selector,
+			 (const unsigned char *)domain, DKIM_CANON_RELAXED,
+			 DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st);
+	assert_non_null(dkim);
+	assert_int_equal(dkim_chunk(dkim, (unsigned char *)raw, strlen(raw)),
+			 DKIM_STAT_OK);
+	assert_int_equal(dkim_chunk(dkim, NULL, 0), DKIM_STAT_OK);
+	assert_int_equal(dkim_eom(dkim, NULL), DKIM_STAT_OK);
+	assert_int_equal(dkim_getsighdr_d(dkim, strlen("DKIM-Signature: "),
+					  &hdr, &hlen), DKIM_STAT_OK);
+	out = g_strdup_printf("DKIM-Signature: %.*s\r\n%s", (int)hlen,
+			      (const char *)hdr, raw);
+	dkim_free(dkim);
+	dkim_close(lib);
+	return out;
 }

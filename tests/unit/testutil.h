@@ -29,4 +29,17 @@ struct testutil_env {
 void testutil_env_open(struct testutil_env *env, const char *extra_conf);
 void testutil_env_close(struct testutil_env *env);
 
+/*
+ * DKIM for tests: make an RSA key (openssl), append its public half to
+ * dir/dkim-keys as "selector._domainkey.domain v=DKIM1; k=rsa; p=..."
+ * (the key-file format of [trust] dkim_key_file) and return the private
+ * key as PEM (g_free).
+ */
+char *testutil_dkim_key(const char *dir, const char *selector,
+			const char *domain);
+/* raw with a DKIM-Signature by d=domain, s=selector (relaxed/relaxed,
+ * rsa-sha256) on top; g_free(). */
+char *testutil_dkim_sign(const char *raw, const char *pem,
+			 const char *selector, const char *domain);
+
 #endif
