@@ -107,6 +107,7 @@ struct config {
 	int smtp_max_attach_bytes;
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
+	int smtp_bounce_clear_days;   /* a bouncing mark expires after this */
 };
 
 #define CONFIG_TEMPLATES_ETC CASEMAIL_SYSCONFDIR "/casemail/templates"

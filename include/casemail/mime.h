@@ -68,6 +68,10 @@ struct mime_message {
 	char *report_type;      /* multipart/report's report-type */
 	GPtrArray *dsn_recipients; /* char *: Final-Recipient of a DSN */
 	char *dsn_original_id;  /* Message-ID of the bounced mail, if given */
+	/* The topmost Delivered-To and X-Original-To (raw, unfolded), NULL
+	 * if absent: the envelope recipient, when the receiving MTA adds
+	 * them (a sender can write them too: only a signed address counts). */
+	char *delivered_to, *x_original_to;
 };
 
 /* Start GMime (once per process; safe to call again). */

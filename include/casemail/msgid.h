@@ -22,6 +22,9 @@
 
 /* Longest HMAC key we read from a file. */
 #define MSGID_KEY_MAX 4096
+/* Hex digits of HMAC-SHA256 we keep: 64 bits, and every guess at one
+ * costs the guesser a mail. */
+#define MSGID_MAC_HEX 16
 
 /*
  * The signing key: [case] secret_file if configured (refused when others
@@ -45,5 +48,18 @@ char *msgid_make(const char *key, const char *domain, int64_t case_id,
  */
 int msgid_verify(const char *key, const char *domain, const char *mid,
 		 int64_t *case_id_r);
+
+/*
+ * The first MSGID_MAC_HEX lower-case hex digits of HMAC-SHA256(key, text)
+ * into out: the one signature of everything we sign (Message-IDs and the
+ * tokens of mailtoken.h), each over text with its own prefix.
+ */
+void msgid_mac(const char *key, const char *text,
+	       char out[MSGID_MAC_HEX + 1]);
+
+/* Nonzero when the first MSGID_MAC_HEX characters of a and b are equal
+ * (ASCII case ignored), in time that does not depend on where they
+ * differ.  Both must hold at least MSGID_MAC_HEX characters. */
+int msgid_mac_equal(const char *a, const char *b);
 
 #endif

@@ -113,6 +113,8 @@ mime_message_free(struct mime_message **mp)
 	g_free(m->report_type);
 	g_ptr_array_unref(m->dsn_recipients);
 	g_free(m->dsn_original_id);
+	g_free(m->delivered_to);
+	g_free(m->x_original_to);
 	g_free(m);
 	*mp = NULL;
 }

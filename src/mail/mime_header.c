@@ -210,4 +210,6 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	m->return_path = mime_header(o, "Return-Path");
 	m->list_id = mime_header(o, "List-Id");
 	m->x_loop = mime_header(o, MIME_LOOP_HEADER);
+	m->delivered_to = mime_header(o, "Delivered-To");
+	m->x_original_to = mime_header(o, "X-Original-To");
 }

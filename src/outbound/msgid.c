@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define MSGID_SETTING "msgid_key"
-#define MSGID_MAC_HEX 16
 
 const char *
 msgid_domain(const struct config *cfg)
@@ -63,7 +62,7 @@ msgid_rcpt_tag(const char *recipient, char out[9])
 	g_free(lower);
 }
 
-static void
+void
 msgid_mac(const char *key, const char *text, char out[MSGID_MAC_HEX + 1])
 {
 	char *mac = g_compute_hmac_for_string(G_CHECKSUM_SHA256,
@@ -91,8 +90,8 @@ msgid_make(const char *key, const char *domain, int64_t case_id,
 }
 
 /* Compare in constant time: the MAC must not leak digit by digit. */
-static int
-msgid_equal(const char *a, const char *b)
+int
+msgid_mac_equal(const char *a, const char *b)
 {
 	unsigned diff = 0;
 
@@ -124,7 +123,7 @@ msgid_verify(const char *key, const char *domain, const char *mid,
 		goto out;
 	*dot = '\0';
 	msgid_mac(key, id, mac);
-	if (!msgid_equal(mac, dot + 1))
+	if (!msgid_mac_equal(mac, dot + 1))
 		goto out;
 	if (sscanf(id, "cm.%lld.", &case_id) != 1 || case_id <= 0)
 		goto out;

@@ -315,7 +315,7 @@ class TestDelivery(Outbound):
         self.sink.set_mode(None)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
-        self.assertEqual(len(self.received()), 1)
+        self.assert_one_mail(self.received())
         # The receiver is down altogether: the mail waits, nothing lost.
         self.sink.stop()
         self.ctl("reply", number, "--text", "Second.", json_out=False)
@@ -324,8 +324,16 @@ class TestDelivery(Outbound):
         self.sink.start(self.sink.port)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
-        self.assertEqual(len(self.received()), 1)
+        self.assert_one_mail(self.received())
         self.assertEqual(self.ctl("outbox"), [])
+
+    def assert_one_mail(self, got):
+        """got is one mail (one Message-ID) to both people on the case,
+        in one transaction per recipient."""
+        self.assertEqual(len({m["Message-ID"] for _, m in got}), 1)
+        self.assertEqual(sorted(r for env, _ in got for r in env["rcpt_tos"]),
+                         ["carla@fasttrucks.test", "sam@acme.test"])
+        self.assertTrue(all(len(env["rcpt_tos"]) == 1 for env, _ in got))
 
     def test_550_is_final_and_on_the_case(self):
         number, _ = self.new_case()
