@@ -242,6 +242,8 @@ test_noise(void **state)
 	struct fixture *fx = *state;
 	struct store_case *c;
 	struct store_person *p = NULL;
+	struct store_message *m;
+	int bouncing = 1;
 
 	feed(fx, SHIPPER_MAIL);
 	/* an out-of-office on the case: logged, no state change */
@@ -249,7 +251,8 @@ test_noise(void **state)
 			      "reply: [CV000001] x\nAuto-Submitted: auto-replied\n"
 			      "Message-ID: <ooo@trucks.test>\n\naway\n"),
 			 INGEST_IGNORED);
-	/* a bounce for the carrier: recorded, carrier marked bouncing */
+	/* a delivery report naming the carrier, not sent to a signed return
+	 * path (anyone can write one): recorded, nobody marked bouncing */
 	assert_int_equal(feed(fx, "From: MAILER-DAEMON@mx.test\n"
 			      "Subject: Undelivered Mail: [CV000001] x\n"
 			      "Message-ID: <dsn@mx.test>\nMIME-Version: 1.0\n"
@@ -272,6 +275,12 @@ test_noise(void **state)
 	assert_int_equal(store_person_get(fx->env.store, "carl@trucks.test", &p,
 					  NULL), 0);
 	store_person_free(&p);
+	assert_int_equal(store_person_bouncing(fx->env.store, "carl@trucks.test",
+					       0, &bouncing, NULL), 0);
+	assert_false(bouncing);
+	m = msg(fx, "<dsn@mx.test>");
+	assert_non_null(strstr(m->reason, "ignored for carl@trucks.test"));
+	store_message_free(&m);
 	/* no new case for any of them */
 	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL), CM_ENOTFOUND);
 }
