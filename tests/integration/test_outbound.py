@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AGENT, CARRIER, DESK, SHIPPER, mail  # noqa: E402
+from harness import AGENT, CARRIER, DESK, SHIPPER, dsn, mail  # noqa: E402
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -307,24 +307,6 @@ SAM = "sam@acme.test"
 VERP = re.compile(r"^cases\+bounce-(\d+)-[0-9a-f]{16}@desk\.example$")
 UNSUB = re.compile(r"^<mailto:(cases\+unsubscribe-cv\d+-([0-9a-f]{16})"
                    r"@desk\.example)\?subject=unsubscribe>$")
-
-
-def dsn(to, final_recipient, msgid, headers=""):
-    """A delivery status report as a reporting MTA writes it, To the
-    return path it came back to."""
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.fasttrucks.test>\r\n"
-        f"To: {to}\r\n{headers}"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        f"Message-ID: <{msgid}@mx.fasttrucks.test>\r\n"
-        "MIME-Version: 1.0\r\n"
-        "Content-Type: multipart/report; report-type=delivery-status;"
-        " boundary=\"B\"\r\n\r\n"
-        "--B\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
-        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.fasttrucks.test\r\n\r\n"
-        f"Final-Recipient: rfc822; {final_recipient}\r\n"
-        "Action: failed\r\nStatus: 5.2.2\r\n\r\n--B--\r\n").encode()
 
 
 def flip(token_address, at):
