@@ -32,8 +32,9 @@
 /*
  * The envelope sender for outbox row to recipient, built on base
  * ("cases@desk.example" gives "cases+bounce-12-<mac>@desk.example"), or
- * NULL when base is no address or the local part would be longer than
- * MAILTOKEN_LOCAL_MAX (the caller then sends from base).  Caller
+ * NULL when base is no address, the local part would be longer than
+ * MAILTOKEN_LOCAL_MAX or the address than ADDR_MAX_LEN (the caller then
+ * sends from base).  Caller
  * g_free()s.
  */
 char *mailtoken_bounce_address(const char *key, const char *base,

@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "casemail/addr.h"
+
 /* Digits of an outbox row we read back: int64 holds 18 safely. */
 #define MAILTOKEN_ROW_DIGITS_MAX 18
 
@@ -35,7 +37,9 @@ mailtoken_bounce_address(const char *key, const char *base, int64_t row,
 	addr = g_strdup_printf("%.*s+" MAILTOKEN_BOUNCE_TAG "%lld-%s%s",
 			       (int)(at - base), base, (long long)row, mac, at);
 	addr_at = strrchr(addr, '@');
-	if (addr_at - addr > MAILTOKEN_LOCAL_MAX) {
+	/* Too long for a local part, or for a path smtp.c would send. */
+	if (addr_at - addr > MAILTOKEN_LOCAL_MAX ||
+	    strlen(addr) > ADDR_MAX_LEN) {
 		g_free(addr);
 		return NULL;
 	}

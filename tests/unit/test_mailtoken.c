@@ -131,6 +131,10 @@ test_bounce_address_too_long(void **state)
 	assert_int_equal(strchr(a, '@') - a, MAILTOKEN_LOCAL_MAX);
 	g_free(a);
 	assert_null(mailtoken_bounce_address(KEY, base, 10, BOB));
+	/* A short local part on a domain that leaves no room for the tag. */
+	a = g_strdup_printf("cases@%0*d.example", 240, 0);
+	assert_null(mailtoken_bounce_address(KEY, a, 1, BOB));
+	g_free(a);
 	assert_null(mailtoken_bounce_address(KEY, "no-at-sign", 1, BOB));
 	assert_null(mailtoken_bounce_address(NULL, BASE, 1, BOB));
 	assert_null(mailtoken_bounce_address(KEY, BASE, 0, BOB));
