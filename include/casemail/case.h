@@ -100,6 +100,17 @@ const struct store_person *case_owner_of(const struct store_case *c,
 					 const char *side);
 
 /*
+ * The oldest bouncing mark that still counts at now: a person marked
+ * before it gets mail again ([smtp] bounce_clear_days).  A mark also
+ * clears at the next accepted delivery (outbox.c) or by an agent.
+ */
+int64_t case_bounce_cutoff(const struct config *cfg, int64_t now);
+
+/* Whether person p (as store_case_get() loads it) is bouncing at now. */
+int case_person_bouncing(const struct config *cfg,
+			 const struct store_person *p, int64_t now);
+
+/*
  * Apply the status a template sets (its Sets-Status: "solved", "pending"
  * or "active"; NULL: nothing) after an agent's reply on case c, as loaded
  * before the reply.  solved solves the case unless it already is; pending

@@ -111,6 +111,7 @@ struct config {
 	int smtp_max_attach_bytes;
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
+	int smtp_bounce_clear_days;   /* a bouncing mark expires after this */
 
 	/* [trust] (see trust.h) */
 	char **trust_authserv_ids;    /* NULL-terminated, lower case */

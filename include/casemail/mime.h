@@ -75,6 +75,10 @@ struct mime_message {
 	 * MIME_MAX_AUTH_RESULTS (the topmost ones). */
 	GPtrArray *auth_results;
 	int from_count;         /* addresses in From (several: nobody's) */
+	/* The topmost Delivered-To and X-Original-To (raw, unfolded), NULL
+	 * if absent: the envelope recipient, when the receiving MTA adds
+	 * them (a sender can write them too: only a signed address counts). */
+	char *delivered_to, *x_original_to;
 };
 
 /* Start GMime (once per process; safe to call again). */

@@ -26,6 +26,9 @@
 #define MSGID_KEY_MIN_BYTES 32
 /* The key file made beside the database when no secret_file is set. */
 #define MSGID_KEY_FILE "casemail.key"
+/* Hex digits of HMAC-SHA256 we keep: 64 bits, and every guess at one
+ * costs the guesser a mail. */
+#define MSGID_MAC_HEX 16
 
 /*
  * The signing key (caller g_free()s; it is the key file's first line).
@@ -86,5 +89,18 @@ char *msgid_loop_value(const char *key, const char *desk_address);
  */
 int msgid_verify(const char *key, const char *domain, const char *mid,
 		 int64_t *case_id_r);
+
+/*
+ * The first MSGID_MAC_HEX lower-case hex digits of HMAC-SHA256(key, text)
+ * into out: the one signature of everything we sign (Message-IDs and the
+ * tokens of mailtoken.h), each over text with its own prefix.
+ */
+void msgid_mac(const char *key, const char *text,
+	       char out[MSGID_MAC_HEX + 1]);
+
+/* Nonzero when the first MSGID_MAC_HEX characters of a and b are equal
+ * (ASCII case ignored), in time that does not depend on where they
+ * differ.  Both must hold at least MSGID_MAC_HEX characters. */
+int msgid_mac_equal(const char *a, const char *b);
 
 #endif

@@ -2,13 +2,16 @@
  * outbox.h - the sender: drains due mails from the store's outbox over
  * one SMTP session.
  *
- * Each mail is one SMTP transaction to its pending recipients, then one
- * commit recording what happened to each: sent, failed for good (5xx, or
+ * Each mail is one SMTP transaction per pending recipient, each from an
+ * envelope sender signed for that mail and recipient (VERP, see
+ * mailtoken.h: a delivery report to it proves which delivery failed),
+ * then one commit recording what happened to each: sent, failed for good (5xx, or
  * still failing after [smtp] max_age: an event on the case says "not
  * delivered to x: 550 ..."), or pending again with exponential backoff
  * ([smtp] retry_min, default 60 s, doubling up to OUTBOX_RETRY_MAX_SECS).  A crash
  * between the transaction and the commit sends that mail again with the
- * same Message-ID; nothing queued is ever lost.
+ * same Message-ID; nothing queued is ever lost.  An accepted delivery
+ * clears the recipient's bouncing mark.
  */
 #ifndef CASEMAIL_OUTBOX_H
 #define CASEMAIL_OUTBOX_H
@@ -32,6 +35,7 @@ struct outbox_sender {
 	const struct config *cfg;  /* borrowed */
 	struct smtp *smtp;         /* opened on first use */
 	char *password;
+	char *key;                 /* signs envelope senders; loaded on connect */
 	int sent, failed, deferred;   /* recipients, since outbox_init */
 	int warned_unconfigured;
 };

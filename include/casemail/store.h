@@ -169,6 +169,7 @@ struct store_person {
 	char *name;      /* display name or NULL */
 	char *side;      /* "shipper", "carrier", "internal" or NULL */
 	int subscribed;  /* participants only */
+	int64_t bounced_at; /* marked bouncing then (case_get), 0: not */
 };
 
 /* Free; accepts NULL and clears the pointer. */
@@ -423,10 +424,16 @@ int store_case_knows_domain(struct store *s, int64_t case_id,
 			    const char *domain, int *known_r,
 			    struct cm_error *err);
 
-/* Mark an address as bouncing (no more notifications to it).  An unknown
- * address changes nothing and gives 0.  The common codes. */
+/* Mark an address as bouncing since now (no more notifications to it
+ * until the mark clears or expires).  An unknown address changes nothing
+ * and gives 0.  The common codes. */
 int store_person_set_bouncing(struct store *s, const char *address,
-			      struct cm_error *err);
+			      int64_t now, struct cm_error *err);
+
+/* Clear address's bouncing mark; *changed_r (may be NULL): there was one.
+ * An unknown address changes nothing and gives 0.  The common codes. */
+int store_person_clear_bouncing(struct store *s, const char *address,
+				int *changed_r, struct cm_error *err);
 
 /* ---- blobs and mailboxes (ingest) ------------------------------------- */
 
@@ -614,9 +621,17 @@ int store_ack_mark(struct store *s, const char *address, int64_t now,
 int store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 			   int64_t *case_id_r, struct cm_error *err);
 
-/* Whether mail to address bounced (0 for unknown people). */
+/* Whether address is marked bouncing since after, not before (0 for
+ * unknown people): an older mark has expired. */
 int store_person_bouncing(struct store *s, const char *address,
-			  int *bouncing_r, struct cm_error *err);
+			  int64_t after, int *bouncing_r,
+			  struct cm_error *err);
+
+/* Whether address is a recipient of outbox row id (*found_r), and the
+ * row's case (*case_id_r, 0: none or no such row). */
+int store_outbox_rcpt_find(struct store *s, int64_t id, const char *address,
+			   int *found_r, int64_t *case_id_r,
+			   struct cm_error *err);
 
 /* One line of an owner's follow-up digest. */
 struct store_digest_row {

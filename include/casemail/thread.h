@@ -25,16 +25,19 @@ GArray *thread_subject_cases(const struct config *cfg, const char *subject);
  */
 int64_t thread_plus_case(const struct config *cfg, GPtrArray *addresses);
 
-/* The plus part of the List-Unsubscribe address of a case:
- * "cases+unsubscribe-CV000123@example.com". */
+/* The plus part of the List-Unsubscribe address of a case, before the
+ * case number and the recipient's token (see mailtoken.h):
+ * "cases+unsubscribe-cv000123-<token>@example.com". */
 #define THREAD_UNSUBSCRIBE_TAG "unsubscribe-"
 
 /*
  * The case id from an unsubscribe plus address of the case mailbox among
- * addresses (as for thread_plus_case()), or 0.
+ * addresses (as for thread_plus_case()), or 0; *token_r gets the token
+ * after the case number (a new string; NULL when there is none).  Only
+ * parsed here: whether the token is valid, and for whom, ingest checks.
  */
 int64_t thread_unsubscribe_case(const struct config *cfg,
-				GPtrArray *addresses);
+				GPtrArray *addresses, char **token_r);
 
 /* Subject without leading Re:/Fwd:/AW:/SV:/TR:/WG:... prefixes and
  * without our [CV…] tags (caller g_free()s); "(no subject)" if empty. */

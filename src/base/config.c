@@ -137,6 +137,10 @@ static const struct config_key config_keys[] = {
 	  OFF(smtp_limit_per_case_hour) },
 	{ "smtp", "limit_global_hour", CONFIG_INT, "1000", 1, 10000000,
 	  OFF(smtp_limit_global_hour) },
+	/* A bouncing mark stops notifications; after this many days without
+	 * a new delivery report it expires (a full mailbox empties). */
+	{ "smtp", "bounce_clear_days", CONFIG_INT, "7", 1, 365,
+	  OFF(smtp_bounce_clear_days) },
 	/* ---- trust ---- */
 	/* Companies whose colleagues may post to each other's cases:
 	 * checked by config_check_partners(). */

@@ -427,6 +427,19 @@ case_owner_of(const struct store_case *c, const char *side)
 	return NULL;
 }
 
+int64_t
+case_bounce_cutoff(const struct config *cfg, int64_t now)
+{
+	return now - (int64_t)cfg->smtp_bounce_clear_days * 86400;
+}
+
+int
+case_person_bouncing(const struct config *cfg, const struct store_person *p,
+		     int64_t now)
+{
+	return p->bounced_at != 0 && p->bounced_at >= case_bounce_cutoff(cfg, now);
+}
+
 static int
 case_pick_side(const struct case_ctx *ctx, const char *addr,
 	       const char *side, const char **side_r, struct cm_error *err)

@@ -87,14 +87,16 @@ thread_is_case_address(const struct config *cfg, const char *address)
 /*
  * The case id that address names after tag in its plus part
  * ("cases+<tag>CV000123@..."), or 0 when address is no plus address of
- * the case mailbox, lacks the tag or names no case number.
+ * the case mailbox, lacks the tag or names no case number.  With token_r
+ * a "-<token>" may follow the number: *token_r gets the token (new
+ * string, NULL when none); without token_r nothing may follow.
  */
 static int64_t
 thread_plus_token_case(const struct config *cfg, const char *address,
-		       const char *tag)
+		       const char *tag, char **token_r)
 {
 	size_t tlen = strlen(tag);
-	const char *plus, *at;
+	const char *plus, *at, *end;
 	char tok[CASENUM_BUF_SIZE];
 	int64_t id;
 
@@ -104,23 +106,36 @@ thread_plus_token_case(const struct config *cfg, const char *address,
 	    g_ascii_strncasecmp(plus + 1, tag, tlen) != 0)
 		return 0;
 	plus += tlen;
-	if (at - plus - 1 <= 0 || (size_t)(at - plus) >= sizeof(tok))
+	if (at <= plus)
 		return 0;
-	memcpy(tok, plus + 1, (size_t)(at - plus - 1));
-	tok[at - plus - 1] = '\0';
+	end = at;
+	if (token_r != NULL) {
+		const char *dash = memchr(plus + 1, '-', (size_t)(at - plus - 1));
+
+		if (dash != NULL)
+			end = dash;
+	}
+	if (end - plus - 1 <= 0 || (size_t)(end - plus) >= sizeof(tok))
+		return 0;
+	memcpy(tok, plus + 1, (size_t)(end - plus - 1));
+	tok[end - plus - 1] = '\0';
 	if (casenum_parse(cfg->case_prefix, tok, &id, NULL) != 0)
 		return 0;
+	if (token_r != NULL && end < at)
+		*token_r = g_strndup(end + 1, (gsize)(at - end - 1));
 	return id;
 }
 
-/* The first case id a plus address among addresses names after tag. */
+/* The first case id a plus address among addresses names after tag (and
+ * its token, as for thread_plus_token_case()). */
 static int64_t
 thread_plus_tag_case(const struct config *cfg, GPtrArray *addresses,
-		     const char *tag)
+		     const char *tag, char **token_r)
 {
 	for (guint i = 0; i < addresses->len; i++) {
 		const struct mime_address *a = addresses->pdata[i];
-		int64_t id = thread_plus_token_case(cfg, a->address, tag);
+		int64_t id = thread_plus_token_case(cfg, a->address, tag,
+						    token_r);
 
 		if (id != 0)
 			return id;
@@ -131,13 +146,16 @@ thread_plus_tag_case(const struct config *cfg, GPtrArray *addresses,
 int64_t
 thread_plus_case(const struct config *cfg, GPtrArray *addresses)
 {
-	return thread_plus_tag_case(cfg, addresses, "");
+	return thread_plus_tag_case(cfg, addresses, "", NULL);
 }
 
 int64_t
-thread_unsubscribe_case(const struct config *cfg, GPtrArray *addresses)
+thread_unsubscribe_case(const struct config *cfg, GPtrArray *addresses,
+			char **token_r)
 {
-	return thread_plus_tag_case(cfg, addresses, THREAD_UNSUBSCRIBE_TAG);
+	*token_r = NULL;
+	return thread_plus_tag_case(cfg, addresses, THREAD_UNSUBSCRIBE_TAG,
+				    token_r);
 }
 
 /* Length of one leading "Re:"/"Fwd[2]:"/"AW :" prefix at s, or 0. */

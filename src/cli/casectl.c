@@ -92,6 +92,12 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "outbox", cli_cmd_outbox, "[retry ID]",
 	  "List queued, retrying and failed mails with their last error, or\n"
 	  "queue one again now (its failed recipients included)." },
+	{ "unbounce", cli_cmd_unbounce, "ADDRESS",
+	  "Clear ADDRESS's bouncing mark, so that it gets notifications\n"
+	  "again.  A delivery report to our signed return path marks a\n"
+	  "person bouncing; the mark also clears at the next accepted\n"
+	  "delivery to them or after [smtp] bounce_clear_days.  'show'\n"
+	  "lists a bouncing person as \"(bouncing since DATE)\"." },
 	{ "status", cli_cmd_status, "",
 	  "The gateway's health from the store: last successful poll and\n"
 	  "send, mails queued, recipients that finally failed, and mails\n"

@@ -142,6 +142,8 @@ int cli_cmd_preview(struct cli *cli, int argc, char **argv);
 int cli_cmd_templates(struct cli *cli, int argc, char **argv);
 int cli_cmd_outbox(struct cli *cli, int argc, char **argv);
 int cli_cmd_status(struct cli *cli, int argc, char **argv);
+/* unbounce ADDRESS: clear a person's bouncing mark. */
+int cli_cmd_unbounce(struct cli *cli, int argc, char **argv);
 /* The configured templates (a missing directory: none); caller unrefs. */
 int cli_templates(struct cli *cli, GPtrArray **list_r);
 /* note --public: add the note as a message and notify the case's people

@@ -33,11 +33,14 @@ json_str(JsonBuilder *b, const char *name, const char *v)
 		json_builder_add_string_value(b, v);
 }
 
-/* role: "owner" adds side, "participant" adds subscribed. */
+/* role: "owner" adds side, "participant" adds subscribed; everyone has
+ * bouncing_since (null unless marked bouncing and not yet expired). */
 static void
-json_people(JsonBuilder *b, const char *name, GPtrArray *people,
-	    const char *role)
+json_people(JsonBuilder *b, const struct config *cfg, const char *name,
+	    GPtrArray *people, const char *role)
 {
+	int64_t now = time_now();
+
 	json_builder_set_member_name(b, name);
 	json_builder_begin_array(b);
 	for (guint i = 0; i < people->len; i++) {
@@ -52,6 +55,8 @@ json_people(JsonBuilder *b, const char *name, GPtrArray *people,
 			json_builder_set_member_name(b, "subscribed");
 			json_builder_add_boolean_value(b, p->subscribed != 0);
 		}
+		json_time(b, "bouncing_since", case_person_bouncing(cfg, p, now)
+					       ? p->bounced_at : 0);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -82,9 +87,9 @@ json_case_members(JsonBuilder *b, const struct config *cfg,
 	json_time(b, "solved_at", c->solved_at);
 	json_time(b, "last_message_at", c->last_message_at);
 	json_str(b, "last_message_from", c->last_message_from);
-	json_people(b, "owners", c->owners, "owner");
-	json_people(b, "watchers", c->watchers, "watcher");
-	json_people(b, "participants", c->participants, "participant");
+	json_people(b, cfg, "owners", c->owners, "owner");
+	json_people(b, cfg, "watchers", c->watchers, "watcher");
+	json_people(b, cfg, "participants", c->participants, "participant");
 }
 
 JsonNode *

@@ -9,6 +9,7 @@
 
 #include "casemail/addr.h"
 #include "casemail/casenum.h"
+#include "casemail/log.h"
 #include "casemail/outbound.h"
 #include "casemail/template.h"
 #include "casemail/timeutil.h"
@@ -386,6 +387,66 @@ cli_cmd_outbox(struct cli *cli, int argc, char **argv)
 		outbox_text(cli, list->pdata[i]);
 	g_ptr_array_unref(list);
 	return 0;
+}
+
+/* ---- unbounce ------------------------------------------------------------ */
+
+static int
+unbounce_apply(struct cli *cli, void *data)
+{
+	const char *addr = data;
+	int changed = 0;
+	int rc = store_person_clear_bouncing(cli->store, addr, &changed,
+					     &cli->err);
+
+	if (rc == 0 && !changed)
+		rc = cm_error_set(&cli->err, CM_ENOTFOUND,
+				  "%s is not marked bouncing", addr);
+	return rc;
+}
+
+static void
+unbounce_json(const char *addr)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "address");
+	json_builder_add_string_value(b, addr);
+	json_builder_set_member_name(b, "bouncing");
+	json_builder_add_boolean_value(b, FALSE);
+	json_builder_end_object(b);
+	cli_json_print(json_builder_get_root(b));
+	g_object_unref(b);
+}
+
+int
+cli_cmd_unbounce(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
+	char *addr = NULL;
+	int first, rc;
+
+	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	if (argc - first != 1)
+		return cli_usage(cli, cmd, "whose mark? give one address");
+	if (addr_normalize(argv[first], &addr, &cli->err) != 0)
+		return cli_usage(cli, cmd, "'%s' is not an address",
+				 argv[first]);
+	rc = cli_open(cli);
+	if (rc == 0)
+		rc = cli_write(cli, unbounce_apply, addr);
+	if (rc == 0) {
+		log_info("%s cleared the bouncing mark of %s", cli->actor, addr);
+		if (cli->json)
+			unbounce_json(addr);
+		else
+			printf("%s: no longer marked bouncing\n", addr);
+	}
+	g_free(addr);
+	return rc;
 }
 
 /* ---- status -------------------------------------------------------------- */

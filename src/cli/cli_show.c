@@ -31,9 +31,13 @@ show_field(const char *label, const char *v)
 	putchar('\n');
 }
 
+/* People on the case; a bouncing one says since when (at now). */
 static void
-show_people(const char *label, GPtrArray *people)
+show_people(const struct config *cfg, int64_t now, const char *label,
+	    GPtrArray *people)
 {
+	char since[TIME_ISO_SIZE];
+
 	printf("%-14s ", label);
 	if (people->len == 0)
 		fputs("-", stdout);
@@ -52,12 +56,17 @@ show_people(const char *label, GPtrArray *people)
 		} else {
 			cli_print_safe(p->address);
 		}
+		if (case_person_bouncing(cfg, p, now)) {
+			time_format_iso(p->bounced_at, since, sizeof(since));
+			printf(" (bouncing since %s)", since);
+		}
 	}
 	putchar('\n');
 }
 
 static void
-show_case_text(const struct config *cfg, const struct store_case *c)
+show_case_text(const struct config *cfg, const struct store_case *c,
+	       int64_t now)
 {
 	char num[CASENUM_BUF_SIZE];
 
@@ -81,9 +90,9 @@ show_case_text(const struct config *cfg, const struct store_case *c)
 	show_time("created:", c->created_at);
 	show_time("updated:", c->updated_at);
 	show_time("solved:", c->solved_at);
-	show_people("owners:", c->owners);
-	show_people("watchers:", c->watchers);
-	show_people("participants:", c->participants);
+	show_people(cfg, now, "owners:", c->owners);
+	show_people(cfg, now, "watchers:", c->watchers);
+	show_people(cfg, now, "participants:", c->participants);
 }
 
 static void
@@ -125,7 +134,7 @@ show_text(struct cli *cli, int64_t id, int full)
 		return rc;
 	rc = store_messages_get(cli->store, id, &msgs, &cli->err);
 	if (rc == 0) {
-		show_case_text(cli->cfg, c);
+		show_case_text(cli->cfg, c, cli->now);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);

@@ -115,6 +115,8 @@ mime_message_free(struct mime_message **mp)
 	g_ptr_array_unref(m->dsn_recipients);
 	g_free(m->dsn_original_id);
 	g_ptr_array_unref(m->auth_results);
+	g_free(m->delivered_to);
+	g_free(m->x_original_to);
 	g_free(m);
 	*mp = NULL;
 }

@@ -232,4 +232,6 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	m->list_id = mime_header(o, "List-Id");
 	m->x_loop = mime_header(o, MIME_LOOP_HEADER);
 	mime_read_auth_results(m, o);
+	m->delivered_to = mime_header(o, "Delivered-To");
+	m->x_original_to = mime_header(o, "X-Original-To");
 }

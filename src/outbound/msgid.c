@@ -14,7 +14,6 @@
 #include "casemail/log.h"
 #include "casemail/random.h"
 
-#define MSGID_MAC_HEX 16
 /* 48 random bits: the nonce keeps two mails to one person on one case
  * apart; it is not what makes the ID unforgeable (the MAC is). */
 #define MSGID_NONCE_HEX 12
@@ -201,7 +200,7 @@ msgid_rcpt_tag(const char *recipient, char out[9])
 	g_free(lower);
 }
 
-static void
+void
 msgid_mac(const char *key, const char *text, char out[MSGID_MAC_HEX + 1])
 {
 	char *mac = g_compute_hmac_for_string(G_CHECKSUM_SHA256,
@@ -247,8 +246,8 @@ msgid_loop_value(const char *key, const char *desk_address)
 }
 
 /* Compare in constant time: the MAC must not leak digit by digit. */
-static int
-msgid_equal(const char *a, const char *b)
+int
+msgid_mac_equal(const char *a, const char *b)
 {
 	unsigned diff = 0;
 
@@ -280,7 +279,7 @@ msgid_verify(const char *key, const char *domain, const char *mid,
 		goto out;
 	*dot = '\0';
 	msgid_mac(key, id, mac);
-	if (!msgid_equal(mac, dot + 1))
+	if (!msgid_mac_equal(mac, dot + 1))
 		goto out;
 	if (sscanf(id, "cm.%lld.", &case_id) != 1 || case_id <= 0)
 		goto out;

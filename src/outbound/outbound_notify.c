@@ -10,6 +10,8 @@
 #include "casemail/attach.h"
 #include "casemail/case.h"
 #include "casemail/log.h"
+#include "casemail/mailtoken.h"
+#include "casemail/thread.h"
 
 /* Attach what fits in [smtp] max_attach_bytes; name everything. */
 static void
@@ -36,17 +38,28 @@ ob_files_of_message(const struct outbound *o, const struct store_message *m,
 	}
 }
 
-static char *
-ob_unsubscribe_uri(const struct outbound *o, const char *num)
+/* The List-Unsubscribe URI for who on oc: the case number and who's
+ * signed token (mailtoken.h), so only the mail who got can stop who's
+ * notifications. */
+static int
+ob_unsubscribe_uri(struct outbound *o, const struct outbound_case *oc,
+		   const char *who, char **uri_r, struct cm_error *err)
 {
 	const char *desk = outbound_desk_address(o), *at = strrchr(desk, '@');
-	char *lower = g_ascii_strdown(num, -1);
-	char *uri = g_strdup_printf("mailto:%.*s+unsubscribe-%s%s?subject="
-				    "unsubscribe", (int)(at - desk), desk,
-				    lower, at);
+	char mac[MSGID_MAC_HEX + 1], *lower;
+	const char *key;
+	int rc = outbound_key(o, &key, err);
 
+	*uri_r = NULL;
+	if (rc != 0)
+		return rc;
+	mailtoken_unsubscribe(key, oc->c->id, who, mac);
+	lower = g_ascii_strdown(oc->num, -1);
+	*uri_r = g_strdup_printf("mailto:%.*s+" THREAD_UNSUBSCRIBE_TAG
+				 "%s-%s%s?subject=unsubscribe",
+				 (int)(at - desk), desk, lower, mac, at);
 	g_free(lower);
-	return uri;
+	return 0;
 }
 
 static int
@@ -56,18 +69,21 @@ ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 	      int64_t now, struct cm_error *err)
 {
 	struct compose_address to = { NULL, who };
-	char *uri = ob_unsubscribe_uri(o, oc->num);
+	char *uri = NULL;
 	struct outbound_mail om = {
 		.kind = "notify", .oc = oc, .to = &to, .n_to = 1,
 		.author = m->from.name != NULL ? m->from.name
 					       : m->from.address,
 		.answering = m->message_id, .auto_generated = 1,
-		.list_unsubscribe = uri, .files = files, .recipient = who,
+		.files = files, .recipient = who,
 	};
-	int rc = outbound_queue_template(o, template_find(o->templates,
-							  "notify"),
-					 vars, &om, now, err);
+	int rc = ob_unsubscribe_uri(o, oc, who, &uri, err);
 
+	om.list_unsubscribe = uri;
+	if (rc == 0)
+		rc = outbound_queue_template(o, template_find(o->templates,
+							      "notify"),
+					     vars, &om, now, err);
 	g_free(uri);
 	return rc;
 }
@@ -110,7 +126,7 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	for (guint i = 0; rc == 0 && i < all->len; i++) {
 		const char *who = all->pdata[i];
 
-		rc = outbound_excluded(o, m, who, &why, err);
+		rc = outbound_excluded(o, m, who, now, &why, err);
 		if (rc == 0 && why == NULL)
 			rc = outbound_allowed(o, case_id, who, now, &ok, err);
 		if (rc != 0 || why != NULL)

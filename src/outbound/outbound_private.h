@@ -131,9 +131,10 @@ void outbound_role(const struct outbound *o, const struct outbound_case *oc,
  * exclusions; with desk_only the desk's side (owners, watchers) alone. */
 GPtrArray *outbound_audience(const struct outbound *o,
 			     const struct outbound_case *oc, int desk_only);
-/* Why who is not notified of m (*why_r, a constant), or *why_r NULL. */
+/* Why who is not notified of m at now (*why_r, a constant: the
+ * author, got it directly, the desk, bouncing), or *why_r NULL. */
 int outbound_excluded(const struct outbound *o, const struct store_message *m,
-		      const char *who, const char **why_r,
+		      const char *who, int64_t now, const char **why_r,
 		      struct cm_error *err);
 /* Take a token from who's bucket on case_id and the global one; *ok_r
  * is 0 when either is empty. */

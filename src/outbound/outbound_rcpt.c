@@ -129,7 +129,8 @@ ob_among(GPtrArray *addrs, const char *who)
 
 int
 outbound_excluded(const struct outbound *o, const struct store_message *m,
-		  const char *who, const char **why_r, struct cm_error *err)
+		  const char *who, int64_t now, const char **why_r,
+		  struct cm_error *err)
 {
 	int bouncing = 0, rc;
 
@@ -143,7 +144,10 @@ outbound_excluded(const struct outbound *o, const struct store_message *m,
 		*why_r = "the desk";
 	if (*why_r != NULL)
 		return 0;
-	rc = store_person_bouncing(o->store, who, &bouncing, err);
+	/* A mark past [smtp] bounce_clear_days has expired: try again. */
+	rc = store_person_bouncing(o->store, who,
+				   case_bounce_cutoff(o->cfg, now), &bouncing,
+				   err);
 	if (rc == 0 && bouncing)
 		*why_r = "bouncing";
 	return rc;

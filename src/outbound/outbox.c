@@ -6,6 +6,8 @@
 #include "casemail/case.h"
 #include "casemail/casenum.h"
 #include "casemail/log.h"
+#include "casemail/mailtoken.h"
+#include "casemail/msgid.h"
 
 void
 outbox_init(struct outbox_sender *ob, struct store *store,
@@ -24,6 +26,10 @@ outbox_clear(struct outbox_sender *ob)
 		memset(ob->password, 0, strlen(ob->password));
 	g_free(ob->password);
 	ob->password = NULL;
+	if (ob->key != NULL)
+		memset(ob->key, 0, strlen(ob->key));
+	g_free(ob->key);
+	ob->key = NULL;
 }
 
 static int
@@ -35,6 +41,10 @@ outbox_connect(struct outbox_sender *ob, struct cm_error *err)
 
 	if (ob->smtp != NULL)
 		return 0;
+	/* The key signs each envelope sender (VERP, mailtoken.h). */
+	if (ob->key == NULL &&
+	    (rc = msgid_key(ob->store, cfg, &ob->key, err)) != 0)
+		return rc;
 	if (cfg->smtp_password_file != NULL && ob->password == NULL &&
 	    (rc = config_read_secret(cfg->smtp_password_file, &ob->password,
 				     err)) != 0)
@@ -78,6 +88,28 @@ outbox_event(struct outbox_sender *ob, const struct store_outbox *m,
 			      err);
 }
 
+/* A delivery to who was accepted: a bouncing mark on who clears. */
+static int
+outbox_delivered(struct outbox_sender *ob, const struct store_outbox *m,
+		 const char *who, int64_t now, struct cm_error *err)
+{
+	struct case_ctx ctx = { ob->store, ob->cfg, "casemail", now };
+	char num[CASENUM_BUF_SIZE] = "-";
+	int changed = 0;
+	int rc = store_person_clear_bouncing(ob->store, who, &changed, err);
+
+	if (rc != 0 || !changed)
+		return rc;
+	if (m->case_id != 0)
+		case_format_number(ob->cfg, m->case_id, num, sizeof(num));
+	log_info("case=%s msgid=%s: %s no longer bouncing: delivery accepted",
+		 num, m->message_id, who);
+	if (m->case_id == 0)
+		return 0;
+	return case_event_add(&ctx, m->case_id, "bounce cleared", NULL, who,
+			      "delivery accepted", err);
+}
+
 /* Record each recipient's outcome of one attempt. */
 static int
 outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
@@ -97,6 +129,9 @@ outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 			rc = store_outbox_rcpt_set(ob->store, m->id, r->address,
 						   STORE_RCPT_SENT, r->code, NULL,
 						   now, err);
+			if (rc == 0)
+				rc = outbox_delivered(ob, m, r->address, now,
+						      err);
 			break;
 		case SMTP_RCPT_PERMFAIL:
 			ob->failed++;
@@ -134,19 +169,62 @@ outbox_record(struct outbox_sender *ob, const struct store_outbox *m,
 	return rc;
 }
 
+/* A recipient no server will ever take (a bad address): final. */
 static void
-outbox_refused(GPtrArray *rcpts, const struct cm_error *err,
-	       GPtrArray **results_r)
+outbox_refused(const char *rcpt, const struct cm_error *err,
+	       GPtrArray *results)
 {
-	smtp_results_free(results_r);
-	*results_r = smtp_results_new((const char *const *)rcpts->pdata,
-				      rcpts->len);
-	for (guint i = 0; i < rcpts->len; i++) {
-		struct smtp_rcpt_result *r = (*results_r)->pdata[i];
+	struct smtp_rcpt_result *r = g_new0(struct smtp_rcpt_result, 1);
 
-		r->status = SMTP_RCPT_PERMFAIL;
-		r->text = g_strdup(err != NULL ? err->msg : "refused");
+	r->address = g_strdup(rcpt);
+	r->status = SMTP_RCPT_PERMFAIL;
+	r->text = g_strdup(err != NULL ? err->msg : "refused");
+	g_ptr_array_add(results, r);
+}
+
+/* The envelope sender of m to rcpt: signed for that row and recipient
+ * (VERP), so only a delivery report to it can mark rcpt bouncing; the
+ * stored one when it is the null path or too long to sign. */
+static char *
+outbox_env_from(const struct outbox_sender *ob, const struct store_outbox *m,
+		const char *rcpt)
+{
+	char *verp = NULL;
+
+	if (m->env_from[0] != '\0')
+		verp = mailtoken_bounce_address(ob->key, m->env_from, m->id,
+						rcpt);
+	return verp != NULL ? verp : g_strdup(m->env_from);
+}
+
+/*
+ * Send m to each of rcpts in a transaction of its own (each envelope
+ * sender names its recipient), appending every outcome to results.
+ * CM_ETEMP when the connection failed: the recipients not yet tried
+ * have no outcome and stay pending.
+ */
+static int
+outbox_send_each(struct outbox_sender *ob, const struct store_outbox *m,
+		 GPtrArray *rcpts, GPtrArray *results, struct cm_error *err)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(m->raw, &len);
+	int rc = 0;
+
+	for (guint i = 0; rc != CM_ETEMP && i < rcpts->len; i++) {
+		const char *rcpt = rcpts->pdata[i];
+		char *from = outbox_env_from(ob, m, rcpt);
+		GPtrArray *one = NULL;
+
+		rc = smtp_send(ob->smtp, from, &rcpt, 1, data, len, &one, err);
+		g_free(from);
+		if (rc != 0 && rc != CM_ETEMP)
+			outbox_refused(rcpt, err, results);
+		while (one != NULL && one->len > 0)
+			g_ptr_array_add(results, g_ptr_array_steal_index(one, 0));
+		smtp_results_free(&one);
 	}
+	return rc == CM_ETEMP ? rc : 0;
 }
 
 /* One mail: send to its pending recipients, then commit the outcome. */
@@ -157,8 +235,6 @@ outbox_one(struct outbox_sender *ob, int64_t id, int64_t now,
 	struct store_outbox *m = NULL;
 	GPtrArray *rcpts = g_ptr_array_new(), *results = NULL;
 	char *last = NULL;
-	gsize len;
-	const char *data;
 	int rc, send_rc;
 
 	if ((rc = store_outbox_get(ob->store, id, &m, err)) != 0)
@@ -169,22 +245,9 @@ outbox_one(struct outbox_sender *ob, int64_t id, int64_t now,
 		if (r->state == STORE_RCPT_PENDING)
 			g_ptr_array_add(rcpts, r->address);
 	}
-	data = g_bytes_get_data(m->raw, &len);
-	if (rcpts->len == 0) {
-		/* Nothing pending (an operator's retry raced a send). */
-		results = smtp_results_new(NULL, 0);
-		send_rc = 0;
-	} else {
-		send_rc = smtp_send(ob->smtp, m->env_from,
-				    (const char *const *)rcpts->pdata,
-				    rcpts->len, data, len, &results, err);
-	}
-	/* A mail no server will ever take (a bad address): final for its
-	 * recipients, and the queue goes on. */
-	if (send_rc != 0 && send_rc != CM_ETEMP) {
-		outbox_refused(rcpts, err, &results);
-		send_rc = 0;
-	}
+	/* Nothing pending (an operator's retry raced a send): no results. */
+	results = smtp_results_new(NULL, 0);
+	send_rc = outbox_send_each(ob, m, rcpts, results, err);
 	if ((rc = store_begin(ob->store, err)) != 0)
 		goto out;
 	rc = outbox_record(ob, m, results, now, &last, err);

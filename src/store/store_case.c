@@ -244,8 +244,9 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		      struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT p.id, p.address, p.name, r.role, r.side, r.subscribed"
-		" FROM case_roles r JOIN people p ON p.id = r.person_id"
+		"SELECT p.id, p.address, p.name, r.role, r.side, r.subscribed,"
+		" CASE WHEN p.bouncing <> 0 THEN coalesce(p.bounced_at, 1)"
+		" ELSE 0 END FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
 	const struct store_arg args[] = { STORE_INT(c->id) };
 	sqlite3_stmt *st;
@@ -262,6 +263,7 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		p->name = store_col_text(st, 2);
 		p->side = store_col_text(st, 4);
 		p->subscribed = sqlite3_column_int(st, 5);
+		p->bounced_at = sqlite3_column_int64(st, 6);
 		if (strcmp(role, "owner") == 0)
 			g_ptr_array_add(c->owners, p);
 		else if (strcmp(role, "watcher") == 0)

@@ -574,13 +574,30 @@ store_case_knows_domain(struct store *s, int64_t case_id, const char *domain,
 
 int
 store_person_set_bouncing(struct store *s, const char *address,
-			  struct cm_error *err)
+			  int64_t now, struct cm_error *err)
 {
 	static const char sql[] =
-		"UPDATE people SET bouncing = 1 WHERE address = ?1";
-	const struct store_arg args[] = { STORE_TEXT(address) };
+		"UPDATE people SET bouncing = 1, bounced_at = ?2"
+		" WHERE address = ?1";
+	const struct store_arg args[] = { STORE_TEXT(address),
+					  STORE_INT(now) };
 
 	return store_run(s, sql, STORE_ARGS(args), "mark bouncing", err);
+}
+
+int
+store_person_clear_bouncing(struct store *s, const char *address,
+			    int *changed_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE people SET bouncing = 0, bounced_at = NULL"
+		" WHERE address = ?1 AND bouncing <> 0";
+	const struct store_arg args[] = { STORE_TEXT(address) };
+	int rc = store_run(s, sql, STORE_ARGS(args), "clear bouncing", err);
+
+	if (changed_r != NULL)
+		*changed_r = rc == 0 && sqlite3_changes(s->db) > 0;
+	return rc;
 }
 
 int

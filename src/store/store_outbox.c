@@ -471,12 +471,14 @@ store_case_of_sent_ids(struct store *s, GPtrArray *message_ids,
 }
 
 int
-store_person_bouncing(struct store *s, const char *address, int *bouncing_r,
-		      struct cm_error *err)
+store_person_bouncing(struct store *s, const char *address, int64_t after,
+		      int *bouncing_r, struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT bouncing FROM people WHERE address = ?1";
-	const struct store_arg args[] = { STORE_TEXT(address) };
+		"SELECT bouncing <> 0 AND coalesce(bounced_at, 0) >= ?2"
+		" FROM people WHERE address = ?1";
+	const struct store_arg args[] = { STORE_TEXT(address),
+					  STORE_INT(after) };
 	int64_t bouncing = 0;
 	sqlite3_stmt *st;
 	int rc;
@@ -486,6 +488,29 @@ store_person_bouncing(struct store *s, const char *address, int *bouncing_r,
 		return rc;
 	rc = store_read_int64(s, st, "read person", &bouncing, 1, err);
 	*bouncing_r = bouncing != 0;
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_outbox_rcpt_find(struct store *s, int64_t id, const char *address,
+		       int *found_r, int64_t *case_id_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT coalesce(o.case_id, 0), EXISTS (SELECT 1 FROM"
+		" outbox_rcpts r WHERE r.outbox_id = o.id AND r.address = ?2)"
+		" FROM outbox o WHERE o.id = ?1";
+	const struct store_arg args[] = { STORE_INT(id), STORE_TEXT(address) };
+	int64_t row[2] = { 0, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	*found_r = 0;
+	*case_id_r = 0;
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
+		return rc;
+	rc = store_read_int64(s, st, "find recipient", row, 2, err);
+	*case_id_r = row[0];
+	*found_r = row[1] != 0;
 	return rc < 0 ? rc : 0;
 }
 

@@ -219,6 +219,25 @@ def verified(msg, authres=None):
         msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
+def dsn(to, final_recipient, msgid, headers="", status="5.1.1"):
+    """The raw bytes of a delivery status report as a reporting MTA writes
+    it, To the return path it came back to, naming final_recipient;
+    headers: extra header lines (each ending in CRLF) for the top."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.fasttrucks.test>\r\n"
+        f"To: {to}\r\n{headers}"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: <{msgid}@mx.fasttrucks.test>\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;"
+        " boundary=\"B\"\r\n\r\n"
+        "--B\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.fasttrucks.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {final_recipient}\r\n"
+        f"Action: failed\r\nStatus: {status}\r\n\r\n--B--\r\n").encode()
+
+
 def write_password(dir, name="imap.pw"):
     """The IMAP password file casemaild insists on (mode 0600)."""
     path = os.path.join(dir, name)

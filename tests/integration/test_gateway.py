@@ -261,19 +261,7 @@ class TestNoise(Gateway):
         self.append(mail(CARRIER, DESK, "Out of office",
                          "I am away until Monday.",
                          headers={"Auto-Submitted": "auto-replied"}))
-        bounce = (
-            "From: Mail Delivery System <MAILER-DAEMON@mx.fasttrucks.test>\r\n"
-            f"To: {DESK}\r\n"
-            "Subject: Undelivered Mail Returned to Sender\r\n"
-            "Message-ID: <bounce1@mx.fasttrucks.test>\r\n"
-            "MIME-Version: 1.0\r\n"
-            "Content-Type: multipart/report; report-type=delivery-status;"
-            " boundary=\"B\"\r\n\r\n"
-            "--B\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
-            "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-            "Reporting-MTA: dns; mx.fasttrucks.test\r\n\r\n"
-            "Final-Recipient: rfc822; gone@fasttrucks.test\r\n"
-            "Action: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n").encode()
+        bounce = harness.dsn(DESK, "gone@fasttrucks.test", "bounce1")
         self.append(bounce)
         self.append(mail(f"Case Desk <{DESK}>", CARRIER, "Our own mail",
                          "Sent by the desk."))

@@ -16,10 +16,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import AGENT, CARRIER, DESK, SHIPPER, mail, verified  # noqa: E402,E501
+from harness import (AGENT, CARRIER, DESK, SHIPPER, dsn, mail,  # noqa: E402
+                     verified)
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -358,6 +360,168 @@ class TestTemplates(Outbound):
         self.assertEqual(self.ctl("outbox"), [])
 
 
+CARLA = "carla@fasttrucks.test"
+SAM = "sam@acme.test"
+VERP = re.compile(r"^cases\+bounce-(\d+)-[0-9a-f]{16}@desk\.example$")
+UNSUB = re.compile(r"^<mailto:(cases\+unsubscribe-cv\d+-([0-9a-f]{16})"
+                   r"@desk\.example)\?subject=unsubscribe>$")
+
+
+def flip(token_address, at):
+    """token_address with its character at index at changed."""
+    c = token_address[at]
+    return token_address[:at] + ("0" if c != "0" else "1") + \
+        token_address[at + 1:]
+
+
+class TestBounces(Outbound):
+    """Only a delivery report to the signed return path of a mail to that
+    recipient marks them bouncing; the mark shows, stops notifications and
+    clears."""
+
+    def public_note(self, number, text, env=None):
+        """A public note by the agent, sent: {rcpt: (envelope, msg)}."""
+        p = dict(self.env, **(env or {}))
+        saved, self.env = self.env, p
+        try:
+            self.ctl("--as", AGENT, "note", "--public", number, text,
+                     json_out=False)
+            self.once()
+        finally:
+            self.env = saved
+        return {r: (e, m) for e, m in self.received() for r in e["rcpt_tos"]}
+
+    def bouncing(self, number):
+        people = self.ctl("show", number)["participants"]
+        return {p["address"] for p in people if p["bouncing_since"]}
+
+    def test_only_signed_return_path_marks_bouncing(self):
+        number, _ = self.new_case()
+        self.received()
+        got = self.public_note(number, "The pallet goes back on Monday.")
+        self.assertEqual(sorted(got), [CARLA, SAM])
+        # Each recipient's mail in its own transaction, from a return
+        # path signed for it (the receiver saw it in MAIL FROM).
+        paths = {r: e["mail_from"] for r, (e, _) in got.items()}
+        for r, path in paths.items():
+            self.assertRegex(path, VERP)
+            self.assertEqual(got[r][0]["rcpt_tos"], [r])
+            self.assertLess(len(path.split("@")[0]), 64)
+        self.assertNotEqual(paths[CARLA], paths[SAM])
+        # Forged reports mark nobody: to the plain case address, to
+        # carla's return path with one character changed, to sam's return
+        # path naming carla, and naming carla with a Delivered-To that is
+        # not signed.
+        forged = [dsn(DESK, CARLA, "f1"),
+                  dsn(flip(paths[CARLA], len("cases+bounce-") + 4), CARLA,
+                      "f2"),
+                  dsn(paths[SAM], CARLA, "f3"),
+                  dsn(DESK, CARLA, "f4",
+                      headers="Delivered-To: cases+bounce-1-0123456789abcdef"
+                              "@desk.example\r\n")]
+        for raw in forged:
+            self.append(raw)
+        self.once()
+        self.assertEqual(self.bouncing(number), set())
+        for n in range(1, 5):
+            t = self.ctl("trace", f"<f{n}@mx.fasttrucks.test>")
+            self.assertEqual(t["state"], "ignored")
+            self.assertIn(f"ignored for {CARLA}", t["reason"])
+        # A genuine report: carla is bouncing, and shown so.
+        self.append(dsn(paths[CARLA], CARLA, "g1"))
+        self.once()
+        self.assertEqual(self.bouncing(number), {CARLA})
+        self.assertIn("bouncing since", self.ctl("show", number,
+                                                  json_out=False))
+        self.assertIn("bounce", [e["what"] for e in
+                                 self.ctl("history", number)])
+        # The next notification skips her.
+        got = self.public_note(number, "Second update.")
+        self.assertEqual(sorted(got), [SAM])
+        # A reply to her that the server accepts clears the mark.
+        self.ctl("reply", number, "--text", "Is your mailbox full?",
+                 json_out=False)
+        self.once()
+        self.received()
+        self.assertEqual(self.bouncing(number), set())
+        self.assertIn("bounce cleared", [e["what"] for e in
+                                         self.ctl("history", number)])
+        # Marked again (a new report on the same mail); an agent clears
+        # it; clearing twice is refused.
+        self.append(dsn(paths[CARLA], CARLA, "g2"))
+        self.once()
+        self.assertEqual(self.bouncing(number), {CARLA})
+        self.assertIn("no longer marked bouncing",
+                      self.ctl("unbounce", CARLA, json_out=False))
+        self.assertEqual(self.bouncing(number), set())
+        self.ctl("unbounce", CARLA, json_out=False, expect=1)
+        # Marked again; after [smtp] bounce_clear_days (default 7) the
+        # mark has expired: shown no more, and she is notified again.
+        self.append(dsn(paths[CARLA], CARLA, "g3"))
+        self.once()
+        self.assertEqual(self.bouncing(number), {CARLA})
+        later = {"CASEMAIL_NOW": str(int(time.time()) + 8 * 86400)}
+        got = self.public_note(number, "A week on.", env=later)
+        self.assertEqual(sorted(got), [CARLA, SAM])
+
+
+class TestUnsubscribe(Outbound):
+    """List-Unsubscribe works only with the token made for the person the
+    notification went to, and unsubscribes that person."""
+
+    def test_only_a_valid_token_unsubscribes(self):
+        number, _ = self.new_case()
+        self.received()
+        self.ctl("--as", AGENT, "note", "--public", number, "Update.",
+                 json_out=False)
+        self.once()
+        got = self.by_rcpt(self.received())
+        links = {r: UNSUB.match(m["List-Unsubscribe"]) for r, m in got.items()}
+        self.assertTrue(links[SAM] and links[CARLA])
+        self.assertNotEqual(links[SAM].group(2), links[CARLA].group(2))
+        sam_addr = links[SAM].group(1)
+        plain = f"cases+unsubscribe-{number.lower()}@desk.example"
+
+        def subscribed():
+            return {p["address"]: p["subscribed"]
+                    for p in self.ctl("show", number)["participants"]}
+
+        # No token, a changed token, carla's own token with sam's From:
+        # none of them unsubscribes sam.
+        self.append(mail(SHIPPER, plain, "unsubscribe", "stop",
+                         msgid="<u1@acme.test>"))
+        self.append(mail(SHIPPER, flip(sam_addr, sam_addr.index("@") - 1),
+                         "unsubscribe", "stop", msgid="<u2@acme.test>"))
+        self.once()
+        self.assertEqual(subscribed(), {CARLA: True, SAM: True})
+        self.assertEqual(self.received(), [])
+        for n, why in ((1, "has no token"), (2, "not valid")):
+            t = self.ctl("trace", f"<u{n}@acme.test>")
+            self.assertEqual(t["state"], "ignored")
+            self.assertIn(why, t["reason"])
+        # Carla uses her own link while forging sam's From: she is the one
+        # unsubscribed (the token says who), and the confirmation goes to
+        # her, not to sam.
+        self.append(mail(SHIPPER, links[CARLA].group(1), "unsubscribe",
+                         "stop", msgid="<u3@acme.test>"))
+        self.once()
+        self.assertEqual(subscribed(), {CARLA: False, SAM: True})
+        self.assertEqual([e["rcpt_tos"] for e, _ in self.received()],
+                         [[CARLA]])
+        # Sam's genuine link, as the receiver captured it.
+        self.append(mail(SHIPPER, sam_addr, "unsubscribe", "",
+                         msgid="<u4@acme.test>"))
+        self.once()
+        self.assertEqual(subscribed(), {CARLA: False, SAM: False})
+        self.assertEqual([e["rcpt_tos"] for e, _ in self.received()],
+                         [[SAM]])
+        # Neither is notified any more.
+        self.ctl("--as", AGENT, "note", "--public", number, "Again.",
+                 json_out=False)
+        self.once()
+        self.assertEqual(self.received(), [])
+
+
 class TestDelivery(Outbound):
     def test_retry_after_451_and_after_down(self):
         number, _ = self.new_case()
@@ -372,7 +536,7 @@ class TestDelivery(Outbound):
         self.sink.set_mode(None)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
-        self.assertEqual(len(self.received()), 1)
+        self.assert_one_mail(self.received())
         # The receiver is down altogether: the mail waits, nothing lost.
         self.sink.stop()
         self.ctl("reply", number, "--text", "Second.", json_out=False)
@@ -381,8 +545,16 @@ class TestDelivery(Outbound):
         self.sink.start(self.sink.port)
         self.ctl("outbox", "retry", str(q["id"]), json_out=False)
         self.once()
-        self.assertEqual(len(self.received()), 1)
+        self.assert_one_mail(self.received())
         self.assertEqual(self.ctl("outbox"), [])
+
+    def assert_one_mail(self, got):
+        """got is one mail (one Message-ID) to both people on the case,
+        in one transaction per recipient."""
+        self.assertEqual(len({m["Message-ID"] for _, m in got}), 1)
+        self.assertEqual(sorted(r for env, _ in got for r in env["rcpt_tos"]),
+                         ["carla@fasttrucks.test", "sam@acme.test"])
+        self.assertTrue(all(len(env["rcpt_tos"]) == 1 for env, _ in got))
 
     def test_550_is_final_and_on_the_case(self):
         number, _ = self.new_case()

@@ -104,6 +104,10 @@ test_enums(void **state)
 	assert_int_equal(cfg->case_accept_from, CONFIG_ACCEPT_PARTICIPANTS);
 	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_IMAPS);
 	assert_int_equal(cfg->smtp_tls, CONFIG_SMTP_TLS_URL);
+	assert_int_equal(cfg->smtp_bounce_clear_days, 7);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[smtp]\nbounce_clear_days = 365\n");
+	assert_int_equal(cfg->smtp_bounce_clear_days, 365);
 	config_free(&cfg);
 	cfg = load_ok(dir, "[case]\nreply_to_solved = note\n"
 		      "accept_from = Anyone\n[imap]\ntls = none\n"
@@ -180,6 +184,11 @@ test_errors(void **state)
 	load_bad(dir, "[case]\ncolour = red\n", "[case] colour", "unknown key");
 	load_bad(dir, "[smtpd]\nurl = x\n", "[smtpd]", "unknown group");
 	load_bad(dir, "[store]\ndatabase =\n", "[store] database", "empty");
+	/* A bouncing mark lasts 1 to 365 days: just outside both ends. */
+	load_bad(dir, "[smtp]\nbounce_clear_days = 366\n",
+		 "[smtp] bounce_clear_days", NULL);
+	load_bad(dir, "[smtp]\nbounce_clear_days = 0\n",
+		 "[smtp] bounce_clear_days", NULL);
 	load_bad(dir, "[store]\nbusy_timeout_ms = -5\n",
 		 "[store] busy_timeout_ms", NULL);
 	load_bad(dir, "this is not ini\n", "", NULL);

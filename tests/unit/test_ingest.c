@@ -20,6 +20,8 @@
 
 #include "casemail/case.h"
 #include "casemail/ingest.h"
+#include "casemail/mailtoken.h"
+#include "casemail/outbound.h"
 #include "casemail/mime.h"
 #include "casemail/outbound.h"
 #include "casemail/template.h"
@@ -166,6 +168,8 @@ test_noise(void **state)
 	struct fixture *fx = *state;
 	struct store_case *c;
 	struct store_person *p = NULL;
+	struct store_message *m;
+	int bouncing = 1;
 
 	feed(fx, SHIPPER_MAIL);
 	/* an out-of-office on the case: logged, no state change */
@@ -173,7 +177,8 @@ test_noise(void **state)
 			      "reply: [CV000001] x\nAuto-Submitted: auto-replied\n"
 			      "Message-ID: <ooo@trucks.test>\n\naway\n"),
 			 INGEST_IGNORED);
-	/* a bounce for the carrier: recorded, carrier marked bouncing */
+	/* a delivery report naming the carrier, not sent to a signed return
+	 * path (anyone can write one): recorded, nobody marked bouncing */
 	assert_int_equal(feed(fx, "From: MAILER-DAEMON@mx.test\n"
 			      "Subject: Undelivered Mail: [CV000001] x\n"
 			      "Message-ID: <dsn@mx.test>\nMIME-Version: 1.0\n"
@@ -196,6 +201,12 @@ test_noise(void **state)
 	assert_int_equal(store_person_get(fx->env.store, "carl@trucks.test", &p,
 					  NULL), 0);
 	store_person_free(&p);
+	assert_int_equal(store_person_bouncing(fx->env.store, "carl@trucks.test",
+					       0, &bouncing, NULL), 0);
+	assert_false(bouncing);
+	m = msg(fx, "<dsn@mx.test>");
+	assert_non_null(strstr(m->reason, "ignored for carl@trucks.test"));
+	store_message_free(&m);
 	/* no new case for any of them */
 	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL), CM_ENOTFOUND);
 }
@@ -360,6 +371,101 @@ test_list_mail(void **state)
 	assert_int_equal(participants(fx, 1), 2);
 	assert_int_equal(store_case_get(fx->env.store, 2, &c, NULL),
 			 CM_ENOTFOUND);
+}
+
+/* A delivery report to raw_to naming who (the report's id: mid). */
+static enum ingest_outcome
+feed_dsn(struct fixture *fx, const char *raw_to, const char *who,
+	 const char *mid)
+{
+	char *raw = g_strdup_printf(
+		"From: MAILER-DAEMON@mx.test\nTo: %s\nSubject: Undelivered\n"
+		"Message-ID: <%s@mx.test>\nMIME-Version: 1.0\nContent-Type: "
+		"multipart/report; report-type=delivery-status; boundary=B\n\n"
+		"--B\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.test\n\nFinal-Recipient: rfc822; %s\n"
+		"Action: failed\nStatus: 5.1.1\n--B--\n", raw_to, mid, who);
+	enum ingest_outcome out = feed(fx, raw);
+
+	g_free(raw);
+	return out;
+}
+
+static int
+is_bouncing(struct fixture *fx, const char *who)
+{
+	int b = -1;
+
+	assert_int_equal(store_person_bouncing(fx->env.store, who, 0, &b, NULL),
+			 0);
+	return b;
+}
+
+/* Only a report to the return path signed for that outbox row and that
+ * recipient marks them; the token in an unsubscribe address decides who
+ * is unsubscribed, not From. */
+static void
+test_signed_bounce_and_unsubscribe(void **state)
+{
+	struct fixture *fx = *state;
+	struct outbound out;
+	struct store_outbox ob = { 0 };
+	const char *rcpts[] = { "carl@trucks.test" };
+	char mac[MSGID_MAC_HEX + 1], *verp, *raw;
+	const char *key = NULL;
+	struct store_case *c;
+	int64_t row = 0;
+
+	outbound_init(&out, fx->env.store, fx->env.cfg, NULL);
+	fx->ing.out = &out;
+	feed(fx, SHIPPER_MAIL);
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(outbound_key(&out, &key, NULL), 0);
+	ob.case_id = 1;
+	ob.kind = (char *)"notify";
+	ob.message_id = (char *)"<n1@desk.example>";
+	ob.env_from = (char *)"cases@desk.example";
+	ob.raw = g_bytes_new_static("x", 1);
+	assert_int_equal(store_outbox_add(fx->env.store, &ob, rcpts, 1, NULL,
+					  &row, NULL), 0);
+	g_bytes_unref(ob.raw);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	verp = mailtoken_bounce_address(key, "cases@desk.example", row,
+					"carl@trucks.test");
+	/* naming sara, who is no recipient of that row: nobody marked */
+	assert_int_equal(feed_dsn(fx, verp, "sara@acme.test", "d1"),
+			 INGEST_IGNORED);
+	assert_false(is_bouncing(fx, "sara@acme.test"));
+	assert_false(is_bouncing(fx, "carl@trucks.test"));
+	/* to the plain address, delivered to another: nobody marked */
+	assert_int_equal(feed_dsn(fx, "cases@desk.example\nDelivered-To: "
+				  "x@y.test", "carl@trucks.test", "d2"),
+			 INGEST_IGNORED);
+	assert_false(is_bouncing(fx, "carl@trucks.test"));
+	/* the genuine report, to the envelope recipient the MTA wrote */
+	raw = g_strdup_printf("cases@desk.example\nDelivered-To: <%s>", verp);
+	assert_int_equal(feed_dsn(fx, raw, "carl@trucks.test", "d3"),
+			 INGEST_IGNORED);
+	assert_true(is_bouncing(fx, "carl@trucks.test"));
+	g_free(raw);
+	/* unsubscribe with carl's token but sara's From: carl is out */
+	mailtoken_unsubscribe(key, 1, "carl@trucks.test", mac);
+	raw = g_strdup_printf("From: sara@acme.test\nTo: cases+unsubscribe-"
+			      "cv000001-%s@desk.example\nSubject: unsubscribe\n"
+			      "Message-ID: <u1@acme.test>\n\nx\n", mac);
+	assert_int_equal(feed(fx, raw), INGEST_IGNORED);
+	g_free(raw);
+	c = get_case(fx, 1);
+	for (guint i = 0; i < c->participants->len; i++) {
+		const struct store_person *p = c->participants->pdata[i];
+
+		assert_int_equal(p->subscribed,
+				 strcmp(p->address, "carl@trucks.test") != 0);
+	}
+	store_case_free(&c);
+	g_free(verp);
+	fx->ing.out = NULL;
+	outbound_clear(&out);
 }
 
 static void
@@ -810,6 +916,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_reopens_solved,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signed_bounce_and_unsubscribe,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_and_limits, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_loop_identity, setup_out,

@@ -487,6 +487,74 @@ test_views(void **state)
 	testutil_env_close(&env);
 }
 
+/* A bouncing mark: set with its time, expired before a cutoff, cleared
+ * once; an outbox row knows its recipients. */
+static void
+test_bouncing_mark(void **state)
+{
+	struct testutil_env env;
+	struct store_outbox ob = { 0 };
+	const char *rcpts[] = { "bob@trucks.test" };
+	int64_t pid, row = 0, case_id = 0;
+	int b = -1, changed = -1, found = -1;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	case_id = insert_case(env.store, "bounces", NULL);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_person_ensure(env.store, "bob@trucks.test", NULL,
+					     &pid, NULL), 0);
+	assert_int_equal(store_person_bouncing(env.store, "bob@trucks.test", 0,
+					       &b, NULL), 0);
+	assert_false(b);
+	assert_int_equal(store_person_set_bouncing(env.store, "Bob@Trucks.test",
+						   5000, NULL), 0);
+	assert_int_equal(store_person_bouncing(env.store, "bob@trucks.test",
+					       5000, &b, NULL), 0);
+	assert_true(b);
+	/* Set before the cutoff: expired. */
+	assert_int_equal(store_person_bouncing(env.store, "bob@trucks.test",
+					       5001, &b, NULL), 0);
+	assert_false(b);
+	assert_int_equal(store_person_clear_bouncing(env.store,
+		"bob@trucks.test", &changed, NULL), 0);
+	assert_true(changed);
+	assert_int_equal(store_person_clear_bouncing(env.store,
+		"bob@trucks.test", &changed, NULL), 0);
+	assert_false(changed);
+	assert_int_equal(store_person_bouncing(env.store, "bob@trucks.test", 0,
+					       &b, NULL), 0);
+	assert_false(b);
+	/* Unknown people: nothing to mark or clear, no error. */
+	assert_int_equal(store_person_set_bouncing(env.store, "x@y.test", 1,
+						   NULL), 0);
+	assert_int_equal(store_person_bouncing(env.store, "x@y.test", 0, &b,
+					       NULL), 0);
+	assert_false(b);
+	ob.case_id = case_id;
+	ob.kind = (char *)"notify";
+	ob.message_id = (char *)"<m@desk.example>";
+	ob.env_from = (char *)"cases@desk.example";
+	ob.raw = g_bytes_new_static("x", 1);
+	assert_int_equal(store_outbox_add(env.store, &ob, rcpts, 1, NULL, &row,
+					  NULL), 0);
+	g_bytes_unref(ob.raw);
+	assert_int_equal(store_outbox_rcpt_find(env.store, row, "BOB@trucks.test",
+						&found, &case_id, NULL), 0);
+	assert_true(found);
+	assert_int_equal(case_id, 1);
+	assert_int_equal(store_outbox_rcpt_find(env.store, row, "eve@evil.test",
+						&found, &case_id, NULL), 0);
+	assert_false(found);
+	assert_int_equal(store_outbox_rcpt_find(env.store, row + 1,
+						"bob@trucks.test", &found,
+						&case_id, NULL), 0);
+	assert_false(found);
+	assert_int_equal(case_id, 0);
+	assert_int_equal(store_commit(env.store, NULL), 0);
+	testutil_env_close(&env);
+}
+
 /* Each value has a word of its own; a status word parses back. */
 static void
 test_state_words(void **state)
@@ -562,6 +630,7 @@ main(void)
 		cmocka_unit_test(test_messages_and_fts),
 		cmocka_unit_test(test_fts_at_commit),
 		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_bouncing_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,13 +102,31 @@ test_unsubscribe_address(void **state)
 		NULL, (char *)"Cases+Unsubscribe-cv7@desk.example"
 	};
 
+	struct mime_address signed_addr = {
+		NULL, (char *)"cases+unsubscribe-cv000009-0a1b2c3d4e5f6071@desk.example"
+	};
+	struct mime_address no_case = {
+		NULL, (char *)"cases+unsubscribe--0a1b@desk.example"
+	};
+	char *token = NULL;
+
 	(void)state;
 	g_ptr_array_add(to, &plain);
 	g_ptr_array_add(to, &other);
 	g_ptr_array_add(to, &bare);
-	assert_int_equal(thread_unsubscribe_case(cfg, to), 0);
+	g_ptr_array_add(to, &no_case);
+	assert_int_equal(thread_unsubscribe_case(cfg, to, &token), 0);
+	assert_null(token);
+	/* The old form, without token: the case, and no token. */
 	g_ptr_array_add(to, &unsub);
-	assert_int_equal(thread_unsubscribe_case(cfg, to), 7);
+	assert_int_equal(thread_unsubscribe_case(cfg, to, &token), 7);
+	assert_null(token);
+	/* With the token after the case number: both, as written. */
+	g_ptr_array_remove_index(to, to->len - 1);
+	g_ptr_array_add(to, &signed_addr);
+	assert_int_equal(thread_unsubscribe_case(cfg, to, &token), 9);
+	assert_string_equal(token, "0a1b2c3d4e5f6071");
+	g_free(token);
 	/* An unsubscribe address is no plus address of its case. */
 	g_ptr_array_remove_index(to, 0);
 	assert_int_equal(thread_plus_case(cfg, to), 0);
