@@ -427,11 +427,10 @@ cli_cmd_unbounce(struct cli *cli, int argc, char **argv)
 	char *addr = NULL;
 	int first, rc;
 
-	rc = cli_getopt(cli, cmd, argc, argv, plain_opts, NULL, NULL, &first);
+	rc = cli_getopt_plain(cli, argc, argv, 1,
+			      "whose mark? give one address", &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (argc - first != 1)
-		return cli_usage(cli, cmd, "whose mark? give one address");
 	if (addr_normalize(argv[first], &addr, &cli->err) != 0)
 		return cli_usage(cli, cmd, "'%s' is not an address",
 				 argv[first]);
