@@ -136,4 +136,10 @@ extern const struct store_words store_case_statuses, store_msg_states,
 int store_col_word(sqlite3_stmt *st, int col, const struct store_words *w,
 		   struct cm_error *err);
 
+/*
+ * The migrations (store_schema.c): entry i takes the schema from version
+ * i to i + 1; there are STORE_SCHEMA_VERSION of them.
+ */
+extern const char *const store_migrations[];
+
 #endif
