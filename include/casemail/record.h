@@ -20,6 +20,9 @@ struct record_string {
 
 #define RECORD_NO_COLUMN (-1)
 
+/* The table entry for a string no row reader fills. */
+#define RECORD_STRING(type, field) { offsetof(type, field), RECORD_NO_COLUMN }
+
 /*
  * Free the n strings of rec that strings[] names, then rec itself (with
  * g_free()).  NULL rec does nothing.  Fields the table does not name

@@ -443,11 +443,10 @@ store_open(const char *path, const struct store_options *opt,
 void
 store_close(struct store **sp)
 {
-	struct store *s;
+	struct store *s = sp != NULL ? g_steal_pointer(sp) : NULL;
 
-	if (sp == NULL || *sp == NULL)
+	if (s == NULL)
 		return;
-	s = *sp;
 	store_rollback(s);
 	if (s->stmts != NULL)
 		g_hash_table_destroy(s->stmts);
@@ -455,7 +454,6 @@ store_close(struct store **sp)
 		sqlite3_close(s->db);
 	g_free(s->path);
 	g_free(s);
-	*sp = NULL;
 }
 
 int

@@ -14,21 +14,19 @@ static const struct record_string store_person_strings[] = {
 	{ offsetof(struct store_person, side), 3 },
 };
 
+/* Free a person (a GDestroyNotify, for the role arrays). */
+static void
+store_person_destroy(gpointer p)
+{
+	record_free(p, store_person_strings,
+		    G_N_ELEMENTS(store_person_strings));
+}
+
 void
 store_person_free(struct store_person **pp)
 {
 	if (pp != NULL)
-		record_free(g_steal_pointer(pp), store_person_strings,
-			    G_N_ELEMENTS(store_person_strings));
-}
-
-/* store_person_free() as a GDestroyNotify, for the role arrays. */
-static void
-store_person_destroy_notify(gpointer p)
-{
-	struct store_person *person = p;
-
-	store_person_free(&person);
+		g_clear_pointer(pp, store_person_destroy);
 }
 
 int
@@ -99,7 +97,7 @@ struct store_case *
 store_case_new(void)
 {
 	struct store_case *c = g_new0(struct store_case, 1);
-	GDestroyNotify person_free = store_person_destroy_notify;
+	GDestroyNotify person_free = store_person_destroy;
 
 	c->owners = g_ptr_array_new_with_free_func(person_free);
 	c->watchers = g_ptr_array_new_with_free_func(person_free);
@@ -376,12 +374,18 @@ static const struct record_string store_event_strings[] = {
 	{ offsetof(struct store_event, detail), 6 },
 };
 
+/* Free an event (a GDestroyNotify, for store_events_get()). */
+static void
+store_event_destroy(gpointer p)
+{
+	record_free(p, store_event_strings, G_N_ELEMENTS(store_event_strings));
+}
+
 void
 store_event_free(struct store_event **ep)
 {
 	if (ep != NULL)
-		record_free(g_steal_pointer(ep), store_event_strings,
-			    G_N_ELEMENTS(store_event_strings));
+		g_clear_pointer(ep, store_event_destroy);
 }
 
 int
@@ -402,15 +406,6 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 	return store_run(s, sql, STORE_ARGS(args), "add event", err);
 }
 
-/* store_event_free() as a GDestroyNotify, for store_events_get(). */
-static void
-store_event_destroy_notify(gpointer p)
-{
-	struct store_event *e = p;
-
-	store_event_free(&e);
-}
-
 int
 store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 		 struct cm_error *err)
@@ -426,7 +421,7 @@ store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 	*events_r = NULL;
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	out = g_ptr_array_new_with_free_func(store_event_destroy_notify);
+	out = g_ptr_array_new_with_free_func(store_event_destroy);
 	while ((rc = store_step_row(s, st, "load events", err)) == STORE_ROW) {
 		struct store_event *e = g_new0(struct store_event, 1);
 

@@ -67,18 +67,24 @@ store_message_new(void)
 	return m;
 }
 
-void
-store_message_free(struct store_message **mp)
+/* Free a message (a GDestroyNotify, for lists of messages). */
+static void
+store_message_destroy(gpointer p)
 {
-	struct store_message *m = mp != NULL ? g_steal_pointer(mp) : NULL;
+	struct store_message *m = p;
 
-	if (m == NULL)
-		return;
 	g_ptr_array_unref(m->to);
 	g_ptr_array_unref(m->cc);
 	g_ptr_array_unref(m->attachments);
 	record_free(m, store_message_strings,
 		    G_N_ELEMENTS(store_message_strings));
+}
+
+void
+store_message_free(struct store_message **mp)
+{
+	if (mp != NULL)
+		g_clear_pointer(mp, store_message_destroy);
 }
 
 static int
@@ -281,15 +287,6 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
 	" uidvalidity, uid, case_id, sender_verified, sender_verdict"
 
-/* store_message_free() as a GDestroyNotify, for lists of messages. */
-static void
-store_message_destroy_notify(gpointer p)
-{
-	struct store_message *m = p;
-
-	store_message_free(&m);
-}
-
 /* The current row of st as a new message in *m_r; CM_ESTORE for a state
  * that is none of its words. */
 static int
@@ -332,7 +329,7 @@ store_messages_read(struct store *s, sqlite3_stmt *st, int64_t case_id,
 	GPtrArray *out;
 	int rc;
 
-	out = g_ptr_array_new_with_free_func(store_message_destroy_notify);
+	out = g_ptr_array_new_with_free_func(store_message_destroy);
 	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW) {
 		struct store_message *m;
 

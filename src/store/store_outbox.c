@@ -20,28 +20,24 @@ static const struct record_string store_outbox_rcpt_strings[] = {
 	{ offsetof(struct store_outbox_rcpt, error), 3 },
 };
 
-void
-store_outbox_free(struct store_outbox **mp)
+/* Free a mail (a GDestroyNotify, for store_outbox_list()). */
+static void
+store_outbox_destroy(gpointer p)
 {
-	struct store_outbox *m = mp != NULL ? g_steal_pointer(mp) : NULL;
+	struct store_outbox *m = p;
 
-	if (m == NULL)
-		return;
-	if (m->raw != NULL)
-		g_bytes_unref(m->raw);
+	g_bytes_unref(m->raw);
 	if (m->rcpts != NULL)
 		g_ptr_array_unref(m->rcpts);
 	record_free(m, store_outbox_strings,
 		    G_N_ELEMENTS(store_outbox_strings));
 }
 
-/* store_outbox_free() as a GDestroyNotify, for store_outbox_list(). */
-static void
-store_outbox_destroy_notify(gpointer p)
+void
+store_outbox_free(struct store_outbox **mp)
 {
-	struct store_outbox *m = p;
-
-	store_outbox_free(&m);
+	if (mp != NULL)
+		g_clear_pointer(mp, store_outbox_destroy);
 }
 
 static void
@@ -276,7 +272,7 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 	sqlite3_stmt *st;
 	int rc;
 
-	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy_notify);
+	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy);
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
 	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW) {
