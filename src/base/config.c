@@ -604,11 +604,10 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 void
 config_free(struct config **cfgp)
 {
-	struct config *cfg;
+	struct config *cfg = cfgp != NULL ? g_steal_pointer(cfgp) : NULL;
 
-	if (cfgp == NULL || *cfgp == NULL)
+	if (cfg == NULL)
 		return;
-	cfg = *cfgp;
 	/* Every allocated field is in the key table: free by type. */
 	for (size_t i = 0; i < G_N_ELEMENTS(config_keys); i++) {
 		const struct config_key *k = &config_keys[i];
@@ -623,7 +622,6 @@ config_free(struct config **cfgp)
 	g_free(cfg->path);
 	g_free(cfg->templates_dir);
 	g_free(cfg);
-	*cfgp = NULL;
 }
 
 int

@@ -71,6 +71,14 @@ extern const struct option cli_plain_opts[];
 int cli_getopt_plain(struct cli *cli, int argc, char **argv, int n_operands,
 		     const char *why, int *first_arg_r);
 
+/*
+ * cli_getopt_plain() and then cli_open(), the start of most commands that
+ * read the store.  Returns 1 when --help was printed (the caller exits 0),
+ * 0 with the store open, or a negative CM_E*.
+ */
+int cli_start_plain(struct cli *cli, int argc, char **argv, int n_operands,
+		    const char *why, int *first_arg_r);
+
 /* Print "casectl CMD: MESSAGE" and the synopsis; returns CM_EUSAGE. */
 int cli_usage(struct cli *cli, const struct cli_cmd *cmd, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));

@@ -230,11 +230,11 @@ cli_cmd_templates(struct cli *cli, int argc, char **argv)
 	JsonNode *n;
 	int first, rc;
 
-	rc = cli_getopt_plain(cli, argc, argv, 0, "no operands expected",
-			      &first);
+	rc = cli_start_plain(cli, argc, argv, 0, "no operands expected",
+			     &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if ((rc = cli_open(cli)) != 0 || (rc = cli_templates(cli, &list)) != 0)
+	if ((rc = cli_templates(cli, &list)) != 0)
 		return rc;
 	if (cli->json) {
 		a = json_array_new();
@@ -472,12 +472,11 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 	JsonBuilder *b;
 	int first, rc;
 
-	rc = cli_getopt_plain(cli, argc, argv, 0, "no operands expected",
-			      &first);
+	rc = cli_start_plain(cli, argc, argv, 0, "no operands expected",
+			     &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if ((rc = cli_open(cli)) != 0 ||
-	    (rc = store_outbox_counts(cli->store, &queued, &failed,
+	if ((rc = store_outbox_counts(cli->store, &queued, &failed,
 				      &cli->err)) != 0 ||
 	    (rc = store_messages_review(cli->store, &review, &cli->err)) != 0)
 		return rc;

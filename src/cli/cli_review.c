@@ -74,12 +74,10 @@ cli_cmd_trace(struct cli *cli, int argc, char **argv)
 	char *mid;
 	int first, rc;
 
-	rc = cli_getopt_plain(cli, argc, argv, 1, "give one Message-ID",
-			      &first);
+	rc = cli_start_plain(cli, argc, argv, 1, "give one Message-ID",
+			     &first);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if ((rc = cli_open(cli)) != 0)
-		return rc;
 	mid = argv[first][0] == '<' ? g_strdup(argv[first])
 				    : g_strdup_printf("<%s>", argv[first]);
 	rc = store_message_get(cli->store, mid, 0, &m, &cli->err);

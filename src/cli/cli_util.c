@@ -101,6 +101,16 @@ cli_getopt_plain(struct cli *cli, int argc, char **argv, int n_operands,
 	return rc;
 }
 
+int
+cli_start_plain(struct cli *cli, int argc, char **argv, int n_operands,
+		const char *why, int *first_arg_r)
+{
+	int rc = cli_getopt_plain(cli, argc, argv, n_operands, why,
+				  first_arg_r);
+
+	return rc != 0 ? rc : cli_open(cli);
+}
+
 static char *
 cli_default_actor(const char *as)
 {

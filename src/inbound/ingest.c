@@ -628,15 +628,13 @@ ingest_parse(const char *raw, size_t len)
 void
 ingest_parsed_free(struct ingest_parsed **pp)
 {
-	struct ingest_parsed *p;
+	struct ingest_parsed *p = pp != NULL ? g_steal_pointer(pp) : NULL;
 
-	if (pp == NULL || *pp == NULL)
+	if (p == NULL)
 		return;
-	p = *pp;
 	mime_message_free(&p->mm);
 	g_free(p->visible);
 	g_free(p);
-	*pp = NULL;
 }
 
 /* Run parsed through the pipeline; trusted skips who-may-post. */

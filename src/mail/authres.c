@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+#include "casemail/record.h"
+
 struct authres_cursor {
 	const char *p;
 	int depth_error;     /* a comment nested too deep or not closed */
@@ -123,15 +125,23 @@ authres_number(struct authres_cursor *c)
 	return digits > 0 ? n : -1;
 }
 
+static const struct record_string authres_prop_strings[] = {
+	RECORD_STRING(struct authres_prop, ptype),
+	RECORD_STRING(struct authres_prop, property),
+	RECORD_STRING(struct authres_prop, value),
+};
+
+static const struct record_string authres_result_strings[] = {
+	RECORD_STRING(struct authres_result, method),
+	RECORD_STRING(struct authres_result, result),
+	RECORD_STRING(struct authres_result, reason),
+};
+
 static void
 authres_prop_free(gpointer p)
 {
-	struct authres_prop *pr = p;
-
-	g_free(pr->ptype);
-	g_free(pr->property);
-	g_free(pr->value);
-	g_free(pr);
+	record_free(p, authres_prop_strings,
+		    G_N_ELEMENTS(authres_prop_strings));
 }
 
 static void
@@ -139,11 +149,9 @@ authres_result_free(gpointer p)
 {
 	struct authres_result *r = p;
 
-	g_free(r->method);
-	g_free(r->result);
-	g_free(r->reason);
 	g_ptr_array_unref(r->props);
-	g_free(r);
+	record_free(r, authres_result_strings,
+		    G_N_ELEMENTS(authres_result_strings));
 }
 
 /*
@@ -352,15 +360,13 @@ authres_parse(const char *value, struct authres **ar_r, struct cm_error *err)
 void
 authres_free(struct authres **arp)
 {
-	struct authres *ar;
+	struct authres *ar = arp != NULL ? g_steal_pointer(arp) : NULL;
 
-	if (arp == NULL || *arp == NULL)
+	if (ar == NULL)
 		return;
-	ar = *arp;
 	g_free(ar->authserv_id);
 	g_ptr_array_unref(ar->results);
 	g_free(ar);
-	*arp = NULL;
 }
 
 const char *

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "casemail/html2text.h"
+#include "casemail/record.h"
 #include "casemail/tnef.h"
 #include "mime_private.h"
 
@@ -43,14 +44,44 @@ mime_init(void)
 	}
 }
 
+static const struct record_string mime_address_strings[] = {
+	RECORD_STRING(struct mime_address, name),
+	RECORD_STRING(struct mime_address, address),
+};
+
+static const struct record_string mime_part_strings[] = {
+	RECORD_STRING(struct mime_part, filename),
+	RECORD_STRING(struct mime_part, content_type),
+	RECORD_STRING(struct mime_part, content_id),
+};
+
+static const struct record_string mime_message_strings[] = {
+	RECORD_STRING(struct mime_message, subject),
+	RECORD_STRING(struct mime_message, from.name),
+	RECORD_STRING(struct mime_message, from.address),
+	RECORD_STRING(struct mime_message, message_id),
+	RECORD_STRING(struct mime_message, in_reply_to),
+	RECORD_STRING(struct mime_message, text),
+	RECORD_STRING(struct mime_message, auto_submitted),
+	RECORD_STRING(struct mime_message, precedence),
+	RECORD_STRING(struct mime_message, x_autoreply),
+	RECORD_STRING(struct mime_message, x_autorespond),
+	RECORD_STRING(struct mime_message, x_auto_response_suppress),
+	RECORD_STRING(struct mime_message, return_path),
+	RECORD_STRING(struct mime_message, list_id),
+	RECORD_STRING(struct mime_message, x_loop),
+	RECORD_STRING(struct mime_message, content_type),
+	RECORD_STRING(struct mime_message, report_type),
+	RECORD_STRING(struct mime_message, dsn_original_id),
+	RECORD_STRING(struct mime_message, delivered_to),
+	RECORD_STRING(struct mime_message, x_original_to),
+};
+
 void
 mime_address_free(gpointer p)
 {
-	struct mime_address *a = p;
-
-	g_free(a->name);
-	g_free(a->address);
-	g_free(a);
+	record_free(p, mime_address_strings,
+		    G_N_ELEMENTS(mime_address_strings));
 }
 
 static void
@@ -58,12 +89,8 @@ mime_part_free(gpointer p)
 {
 	struct mime_part *part = p;
 
-	g_free(part->filename);
-	g_free(part->content_type);
-	g_free(part->content_id);
-	if (part->data != NULL)
-		g_bytes_unref(part->data);
-	g_free(part);
+	g_bytes_unref(part->data);
+	record_free(part, mime_part_strings, G_N_ELEMENTS(mime_part_strings));
 }
 
 static struct mime_message *
@@ -85,40 +112,20 @@ mime_message_new(void)
 void
 mime_message_free(struct mime_message **mp)
 {
-	struct mime_message *m;
+	struct mime_message *m = mp != NULL ? g_steal_pointer(mp) : NULL;
 
-	if (mp == NULL || *mp == NULL)
+	if (m == NULL)
 		return;
-	m = *mp;
-	g_free(m->subject);
-	g_free(m->from.name);
-	g_free(m->from.address);
 	g_ptr_array_unref(m->to);
 	g_ptr_array_unref(m->cc);
 	g_ptr_array_unref(m->reply_to);
-	g_free(m->message_id);
-	g_free(m->in_reply_to);
 	g_ptr_array_unref(m->references);
-	g_free(m->text);
 	g_ptr_array_unref(m->parts);
 	g_ptr_array_unref(m->warnings);
-	g_free(m->auto_submitted);
-	g_free(m->precedence);
-	g_free(m->x_autoreply);
-	g_free(m->x_autorespond);
-	g_free(m->x_auto_response_suppress);
-	g_free(m->return_path);
-	g_free(m->list_id);
-	g_free(m->x_loop);
-	g_free(m->content_type);
-	g_free(m->report_type);
 	g_ptr_array_unref(m->dsn_recipients);
-	g_free(m->dsn_original_id);
 	g_ptr_array_unref(m->auth_results);
-	g_free(m->delivered_to);
-	g_free(m->x_original_to);
-	g_free(m);
-	*mp = NULL;
+	record_free(m, mime_message_strings,
+		    G_N_ELEMENTS(mime_message_strings));
 }
 
 /* ---- parts ------------------------------------------------------------- */

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "casemail/record.h"
+
 #define TNEF_IID_BYTES 16    /* a PtypObject value starts with an IID */
 #define TNEF_NAME_MAX_BYTES 1024  /* before mime_safe_filename cuts to 200 */
 
@@ -323,17 +325,19 @@ tnef_file_data(const struct tnef_ctx *c, int object, Attachment *a,
 	return g_bytes_new(NULL, 0);
 }
 
+static const struct record_string tnef_file_strings[] = {
+	RECORD_STRING(struct tnef_file, name),
+	RECORD_STRING(struct tnef_file, content_type),
+	RECORD_STRING(struct tnef_file, content_id),
+};
+
 static void
 tnef_file_free(gpointer p)
 {
 	struct tnef_file *f = p;
 
-	g_free(f->name);
-	g_free(f->content_type);
-	g_free(f->content_id);
-	if (f->data != NULL)
-		g_bytes_unref(f->data);
-	g_free(f);
+	g_bytes_unref(f->data);
+	record_free(f, tnef_file_strings, G_N_ELEMENTS(tnef_file_strings));
 }
 
 static struct tnef_file *
@@ -468,20 +472,15 @@ tnef_unpack(const void *data, size_t len, struct tnef_result **res_r,
 void
 tnef_result_free(struct tnef_result **res)
 {
-	struct tnef_result *r;
+	struct tnef_result *r = res != NULL ? g_steal_pointer(res) : NULL;
 
-	if (res == NULL || *res == NULL)
+	if (r == NULL)
 		return;
-	r = *res;
 	g_ptr_array_unref(r->files);
-	if (r->body_rtf != NULL)
-		g_bytes_unref(r->body_rtf);
-	if (r->body_html != NULL)
-		g_bytes_unref(r->body_html);
-	if (r->body_text != NULL)
-		g_bytes_unref(r->body_text);
+	g_bytes_unref(r->body_rtf);
+	g_bytes_unref(r->body_html);
+	g_bytes_unref(r->body_text);
 	g_free(r);
-	*res = NULL;
 }
 
 /* ---- the hook for mime.c -------------------------------------------------- */

@@ -434,16 +434,14 @@ imap_batch_get(const struct imap_batch *b, size_t i, uint32_t *uid_r,
 void
 imap_batch_free(struct imap_batch **bp)
 {
-	struct imap_batch *b;
+	struct imap_batch *b = bp != NULL ? g_steal_pointer(bp) : NULL;
 
-	if (bp == NULL || *bp == NULL)
+	if (b == NULL)
 		return;
-	b = *bp;
 	g_array_unref(b->msgs);
 	if (b->result != NULL)
 		mailimap_fetch_list_free(b->result);
 	g_free(b);
-	*bp = NULL;
 }
 
 /* Without MOVE: COPY, flag \Deleted, then expunge. */

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "casemail/log.h"
+#include "casemail/record.h"
 #include "smtp_private.h"
 
 /* Used when the configuration says 0: long enough for a slow server. */
@@ -135,11 +136,12 @@ upload_size(const char *data, size_t len)
 static void
 result_free(gpointer p)
 {
-	struct smtp_rcpt_result *r = p;
+	static const struct record_string strings[] = {
+		RECORD_STRING(struct smtp_rcpt_result, address),
+		RECORD_STRING(struct smtp_rcpt_result, text),
+	};
 
-	g_free(r->address);
-	g_free(r->text);
-	g_free(r);
+	record_free(p, strings, G_N_ELEMENTS(strings));
 }
 
 static enum smtp_rcpt_status

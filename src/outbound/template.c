@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "casemail/log.h"
+#include "casemail/record.h"
 #include "template_private.h"
 
 /*
@@ -368,22 +369,22 @@ out:
 void
 template_free(struct template **tp)
 {
-	struct template *t;
+	static const struct record_string strings[] = {
+		RECORD_STRING(struct template, name),
+		RECORD_STRING(struct template, path),
+		RECORD_STRING(struct template, description),
+		RECORD_STRING(struct template, subject),
+		RECORD_STRING(struct template, sets_status),
+		RECORD_STRING(struct template, body),
+	};
+	struct template *t = tp != NULL ? g_steal_pointer(tp) : NULL;
 
-	if (tp == NULL || *tp == NULL)
+	if (t == NULL)
 		return;
-	t = *tp;
-	*tp = NULL;
-	g_free(t->name);
-	g_free(t->path);
-	g_free(t->description);
-	g_free(t->subject);
 	g_ptr_array_unref(t->to);
 	g_ptr_array_unref(t->cc);
-	g_free(t->sets_status);
 	g_ptr_array_unref(t->requires);
-	g_free(t->body);
-	g_free(t);
+	record_free(t, strings, G_N_ELEMENTS(strings));
 }
 
 /* ---- the directory ---- */

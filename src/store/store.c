@@ -193,6 +193,18 @@ store_col_text(sqlite3_stmt *st, int col)
 	return t != NULL ? g_strdup((const char *)t) : NULL;
 }
 
+void
+store_cols_text(sqlite3_stmt *st, void *rec,
+		const struct record_string *strings, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strings[i].column == RECORD_NO_COLUMN)
+			continue;
+		*(char **)((char *)rec + strings[i].offset) =
+			store_col_text(st, strings[i].column);
+	}
+}
+
 /* Run fixed SQL with no parameters (pragmas, migrations, BEGIN/COMMIT). */
 static int
 store_exec(struct store *s, const char *sql, const char *what,
@@ -431,11 +443,10 @@ store_open(const char *path, const struct store_options *opt,
 void
 store_close(struct store **sp)
 {
-	struct store *s;
+	struct store *s = sp != NULL ? g_steal_pointer(sp) : NULL;
 
-	if (sp == NULL || *sp == NULL)
+	if (s == NULL)
 		return;
-	s = *sp;
 	store_rollback(s);
 	if (s->stmts != NULL)
 		g_hash_table_destroy(s->stmts);
@@ -443,7 +454,6 @@ store_close(struct store **sp)
 		sqlite3_close(s->db);
 	g_free(s->path);
 	g_free(s);
-	*sp = NULL;
 }
 
 int

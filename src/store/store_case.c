@@ -7,28 +7,26 @@
 
 /* ---- people ------------------------------------------------------------ */
 
+/* The strings of a person and their columns in the rows that read one. */
+static const struct record_string store_person_strings[] = {
+	{ offsetof(struct store_person, address), 1 },
+	{ offsetof(struct store_person, name), 2 },
+	{ offsetof(struct store_person, side), 3 },
+};
+
+/* Free a person (a GDestroyNotify, for the role arrays). */
+static void
+store_person_destroy(gpointer p)
+{
+	record_free(p, store_person_strings,
+		    G_N_ELEMENTS(store_person_strings));
+}
+
 void
 store_person_free(struct store_person **pp)
 {
-	struct store_person *p;
-
-	if (pp == NULL || *pp == NULL)
-		return;
-	p = *pp;
-	g_free(p->address);
-	g_free(p->name);
-	g_free(p->side);
-	g_free(p);
-	*pp = NULL;
-}
-
-/* store_person_free() as a GDestroyNotify, for the role arrays. */
-static void
-store_person_destroy_notify(gpointer p)
-{
-	struct store_person *person = p;
-
-	store_person_free(&person);
+	if (pp != NULL)
+		g_clear_pointer(pp, store_person_destroy);
 }
 
 int
@@ -75,9 +73,8 @@ store_person_get(struct store *s, const char *address,
 		return rc;
 	p = g_new0(struct store_person, 1);
 	p->id = sqlite3_column_int64(st, 0);
-	p->address = store_col_text(st, 1);
-	p->name = store_col_text(st, 2);
-	p->side = store_col_text(st, 3);
+	store_cols_text(st, p, store_person_strings,
+			G_N_ELEMENTS(store_person_strings));
 	sqlite3_reset(st);
 	*p_r = p;
 	return 0;
@@ -100,7 +97,7 @@ struct store_case *
 store_case_new(void)
 {
 	struct store_case *c = g_new0(struct store_case, 1);
-	GDestroyNotify person_free = store_person_destroy_notify;
+	GDestroyNotify person_free = store_person_destroy;
 
 	c->owners = g_ptr_array_new_with_free_func(person_free);
 	c->watchers = g_ptr_array_new_with_free_func(person_free);
@@ -108,30 +105,32 @@ store_case_new(void)
 	return c;
 }
 
+/* The strings of a case and their columns in store_case_get(). */
+static const struct record_string store_case_strings[] = {
+	{ offsetof(struct store_case, kind), 0 },
+	{ offsetof(struct store_case, type), 1 },
+	{ offsetof(struct store_case, subject), 2 },
+	{ offsetof(struct store_case, priority), 4 },
+	{ offsetof(struct store_case, shipment), 6 },
+	{ offsetof(struct store_case, crm_shipper), 7 },
+	{ offsetof(struct store_case, crm_carrier), 8 },
+	{ offsetof(struct store_case, source), 9 },
+	{ offsetof(struct store_case, creator), 10 },
+	{ offsetof(struct store_case, last_message_from), 15 },
+	{ offsetof(struct store_case, waiting_on), 16 },
+};
+
 void
 store_case_free(struct store_case **cp)
 {
-	struct store_case *c;
+	struct store_case *c = cp != NULL ? g_steal_pointer(cp) : NULL;
 
-	if (cp == NULL || *cp == NULL)
+	if (c == NULL)
 		return;
-	c = *cp;
-	g_free(c->kind);
-	g_free(c->type);
-	g_free(c->subject);
-	g_free(c->priority);
-	g_free(c->shipment);
-	g_free(c->crm_shipper);
-	g_free(c->crm_carrier);
-	g_free(c->source);
-	g_free(c->creator);
-	g_free(c->last_message_from);
-	g_free(c->waiting_on);
 	g_ptr_array_unref(c->owners);
 	g_ptr_array_unref(c->watchers);
 	g_ptr_array_unref(c->participants);
-	g_free(c);
-	*cp = NULL;
+	record_free(c, store_case_strings, G_N_ELEMENTS(store_case_strings));
 }
 
 /* Columns 1..14 in the order shared by INSERT and UPDATE below. */
@@ -244,7 +243,7 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		      struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT p.id, p.address, p.name, r.role, r.side, r.subscribed,"
+		"SELECT p.id, p.address, p.name, r.side, r.role, r.subscribed,"
 		" CASE WHEN p.bouncing <> 0 THEN coalesce(p.bounced_at, 1)"
 		" ELSE 0 END FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
@@ -256,12 +255,11 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		return rc;
 	while ((rc = store_step_row(s, st, "load roles", err)) == STORE_ROW) {
 		struct store_person *p = g_new0(struct store_person, 1);
-		const char *role = (const char *)sqlite3_column_text(st, 3);
+		const char *role = (const char *)sqlite3_column_text(st, 4);
 
 		p->id = sqlite3_column_int64(st, 0);
-		p->address = store_col_text(st, 1);
-		p->name = store_col_text(st, 2);
-		p->side = store_col_text(st, 4);
+		store_cols_text(st, p, store_person_strings,
+				G_N_ELEMENTS(store_person_strings));
 		p->subscribed = sqlite3_column_int(st, 5);
 		p->bounced_at = sqlite3_column_int64(st, 6);
 		if (strcmp(role, "owner") == 0)
@@ -300,22 +298,13 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 	c = store_case_new();
 	c->id = id;
 	c->status = rc;
-	c->kind = store_col_text(st, 0);
-	c->type = store_col_text(st, 1);
-	c->subject = store_col_text(st, 2);
-	c->priority = store_col_text(st, 4);
+	store_cols_text(st, c, store_case_strings,
+			G_N_ELEMENTS(store_case_strings));
 	c->follow_up = sqlite3_column_int64(st, 5);
-	c->shipment = store_col_text(st, 6);
-	c->crm_shipper = store_col_text(st, 7);
-	c->crm_carrier = store_col_text(st, 8);
-	c->source = store_col_text(st, 9);
-	c->creator = store_col_text(st, 10);
 	c->created_at = sqlite3_column_int64(st, 11);
 	c->updated_at = sqlite3_column_int64(st, 12);
 	c->solved_at = sqlite3_column_int64(st, 13);
 	c->last_message_at = sqlite3_column_int64(st, 14);
-	c->last_message_from = store_col_text(st, 15);
-	c->waiting_on = store_col_text(st, 16);
 	sqlite3_reset(st);
 	rc = store_case_load_roles(s, c, err);
 	if (rc != 0) {
@@ -376,21 +365,27 @@ store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 
 /* ---- events ------------------------------------------------------------ */
 
+/* The strings of an event and their columns in store_events_get(). */
+static const struct record_string store_event_strings[] = {
+	{ offsetof(struct store_event, actor), 2 },
+	{ offsetof(struct store_event, what), 3 },
+	{ offsetof(struct store_event, old_value), 4 },
+	{ offsetof(struct store_event, new_value), 5 },
+	{ offsetof(struct store_event, detail), 6 },
+};
+
+/* Free an event (a GDestroyNotify, for store_events_get()). */
+static void
+store_event_destroy(gpointer p)
+{
+	record_free(p, store_event_strings, G_N_ELEMENTS(store_event_strings));
+}
+
 void
 store_event_free(struct store_event **ep)
 {
-	struct store_event *e;
-
-	if (ep == NULL || *ep == NULL)
-		return;
-	e = *ep;
-	g_free(e->actor);
-	g_free(e->what);
-	g_free(e->old_value);
-	g_free(e->new_value);
-	g_free(e->detail);
-	g_free(e);
-	*ep = NULL;
+	if (ep != NULL)
+		g_clear_pointer(ep, store_event_destroy);
 }
 
 int
@@ -411,15 +406,6 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 	return store_run(s, sql, STORE_ARGS(args), "add event", err);
 }
 
-/* store_event_free() as a GDestroyNotify, for store_events_get(). */
-static void
-store_event_destroy_notify(gpointer p)
-{
-	struct store_event *e = p;
-
-	store_event_free(&e);
-}
-
 int
 store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 		 struct cm_error *err)
@@ -435,18 +421,15 @@ store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 	*events_r = NULL;
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	out = g_ptr_array_new_with_free_func(store_event_destroy_notify);
+	out = g_ptr_array_new_with_free_func(store_event_destroy);
 	while ((rc = store_step_row(s, st, "load events", err)) == STORE_ROW) {
 		struct store_event *e = g_new0(struct store_event, 1);
 
 		e->id = sqlite3_column_int64(st, 0);
 		e->case_id = case_id;
 		e->at = sqlite3_column_int64(st, 1);
-		e->actor = store_col_text(st, 2);
-		e->what = store_col_text(st, 3);
-		e->old_value = store_col_text(st, 4);
-		e->new_value = store_col_text(st, 5);
-		e->detail = store_col_text(st, 6);
+		store_cols_text(st, e, store_event_strings,
+				G_N_ELEMENTS(store_event_strings));
 		g_ptr_array_add(out, e);
 	}
 	if (rc != 0) {

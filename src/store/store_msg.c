@@ -9,27 +9,51 @@
 
 #include <string.h>
 
+/* The strings of an address and their columns in store_message_load_addrs(). */
+static const struct record_string store_address_strings[] = {
+	{ offsetof(struct store_address, name), 1 },
+	{ offsetof(struct store_address, address), 2 },
+};
+
+/* The strings of an attachment, columns as in store_message_load_atts(). */
+static const struct record_string store_attachment_strings[] = {
+	{ offsetof(struct store_attachment, filename), 0 },
+	{ offsetof(struct store_attachment, content_type), 1 },
+	{ offsetof(struct store_attachment, sha256), 3 },
+	{ offsetof(struct store_attachment, content_id), 4 },
+	{ offsetof(struct store_attachment, skipped), 6 },
+};
+
+/* The strings of a message, columns as in STORE_MESSAGE_COLUMNS. */
+static const struct record_string store_message_strings[] = {
+	{ offsetof(struct store_message, message_id), 1 },
+	{ offsetof(struct store_message, direction), 2 },
+	{ offsetof(struct store_message, reason), 4 },
+	{ offsetof(struct store_message, from.name), 5 },
+	{ offsetof(struct store_message, from.address), 6 },
+	{ offsetof(struct store_message, subject), 7 },
+	{ offsetof(struct store_message, in_reply_to), 10 },
+	{ offsetof(struct store_message, references), 11 },
+	{ offsetof(struct store_message, body), 12 },
+	{ offsetof(struct store_message, body_full), 13 },
+	{ offsetof(struct store_message, raw_sha256), 14 },
+	{ offsetof(struct store_message, decision), 15 },
+	{ offsetof(struct store_message, mailbox), 17 },
+	{ offsetof(struct store_message, sender_verdict), 22 },
+};
+
 static void
 store_address_free(gpointer p)
 {
-	struct store_address *a = p;
-
-	g_free(a->name);
-	g_free(a->address);
-	g_free(a);
+	record_free(p, store_address_strings,
+		    G_N_ELEMENTS(store_address_strings));
 }
 
 static void
 store_attachment_free(gpointer p)
 {
-	struct store_attachment *a = p;
-
-	g_free(a->filename);
-	g_free(a->content_type);
-	g_free(a->sha256);
-	g_free(a->content_id);
-	g_free(a->skipped);
-	g_free(a);
+	record_free(p, store_attachment_strings,
+		    G_N_ELEMENTS(store_attachment_strings));
 }
 
 struct store_message *
@@ -43,33 +67,24 @@ store_message_new(void)
 	return m;
 }
 
+/* Free a message (a GDestroyNotify, for lists of messages). */
+static void
+store_message_destroy(gpointer p)
+{
+	struct store_message *m = p;
+
+	g_ptr_array_unref(m->to);
+	g_ptr_array_unref(m->cc);
+	g_ptr_array_unref(m->attachments);
+	record_free(m, store_message_strings,
+		    G_N_ELEMENTS(store_message_strings));
+}
+
 void
 store_message_free(struct store_message **mp)
 {
-	struct store_message *m;
-
-	if (mp == NULL || *mp == NULL)
-		return;
-	m = *mp;
-	g_free(m->message_id);
-	g_free(m->direction);
-	g_free(m->reason);
-	g_free(m->from.name);
-	g_free(m->from.address);
-	g_ptr_array_unref(m->to);
-	g_ptr_array_unref(m->cc);
-	g_free(m->subject);
-	g_free(m->in_reply_to);
-	g_free(m->references);
-	g_free(m->body);
-	g_free(m->body_full);
-	g_free(m->raw_sha256);
-	g_ptr_array_unref(m->attachments);
-	g_free(m->decision);
-	g_free(m->mailbox);
-	g_free(m->sender_verdict);
-	g_free(m);
-	*mp = NULL;
+	if (mp != NULL)
+		g_clear_pointer(mp, store_message_destroy);
 }
 
 static int
@@ -226,8 +241,8 @@ store_message_load_addrs(struct store *s, struct store_message *m,
 		const char *field = (const char *)sqlite3_column_text(st, 0);
 		struct store_address *a = g_new0(struct store_address, 1);
 
-		a->name = store_col_text(st, 1);
-		a->address = store_col_text(st, 2);
+		store_cols_text(st, a, store_address_strings,
+				G_N_ELEMENTS(store_address_strings));
 		if (strcmp(field, "to") == 0)
 			g_ptr_array_add(m->to, a);
 		else if (strcmp(field, "cc") == 0)
@@ -256,13 +271,10 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	       STORE_ROW) {
 		struct store_attachment *a = g_new0(struct store_attachment, 1);
 
-		a->filename = store_col_text(st, 0);
-		a->content_type = store_col_text(st, 1);
+		store_cols_text(st, a, store_attachment_strings,
+				G_N_ELEMENTS(store_attachment_strings));
 		a->size = sqlite3_column_int64(st, 2);
-		a->sha256 = store_col_text(st, 3);
-		a->content_id = store_col_text(st, 4);
 		a->inline_part = sqlite3_column_int(st, 5);
-		a->skipped = store_col_text(st, 6);
 		g_ptr_array_add(m->attachments, a);
 	}
 	return rc;
@@ -274,15 +286,6 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	" from_address, subject, date, received_at, in_reply_to, refs," \
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
 	" uidvalidity, uid, case_id, sender_verified, sender_verdict"
-
-/* store_message_free() as a GDestroyNotify, for lists of messages. */
-static void
-store_message_destroy_notify(gpointer p)
-{
-	struct store_message *m = p;
-
-	store_message_free(&m);
-}
 
 /* The current row of st as a new message in *m_r; CM_ESTORE for a state
  * that is none of its words. */
@@ -299,28 +302,16 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id,
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = case_id;
-	m->message_id = store_col_text(st, 1);
-	m->direction = store_col_text(st, 2);
-	m->reason = store_col_text(st, 4);
-	m->from.name = store_col_text(st, 5);
-	m->from.address = store_col_text(st, 6);
-	m->subject = store_col_text(st, 7);
+	store_cols_text(st, m, store_message_strings,
+			G_N_ELEMENTS(store_message_strings));
 	m->date = sqlite3_column_int64(st, 8);
 	m->received_at = sqlite3_column_int64(st, 9);
-	m->in_reply_to = store_col_text(st, 10);
-	m->references = store_col_text(st, 11);
-	m->body = store_col_text(st, 12);
-	m->body_full = store_col_text(st, 13);
-	m->raw_sha256 = store_col_text(st, 14);
-	m->decision = store_col_text(st, 15);
 	m->size = sqlite3_column_int64(st, 16);
-	m->mailbox = store_col_text(st, 17);
 	m->uidvalidity = sqlite3_column_int64(st, 18);
 	m->uid = sqlite3_column_int64(st, 19);
 	if (case_id == 0)
 		m->case_id = sqlite3_column_int64(st, 20);
 	m->sender_verified = sqlite3_column_int(st, 21);
-	m->sender_verdict = store_col_text(st, 22);
 	*m_r = m;
 	return 0;
 }
@@ -338,7 +329,7 @@ store_messages_read(struct store *s, sqlite3_stmt *st, int64_t case_id,
 	GPtrArray *out;
 	int rc;
 
-	out = g_ptr_array_new_with_free_func(store_message_destroy_notify);
+	out = g_ptr_array_new_with_free_func(store_message_destroy);
 	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW) {
 		struct store_message *m;
 

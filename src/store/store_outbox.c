@@ -6,43 +6,45 @@
 
 #include <string.h>
 
-void
-store_outbox_free(struct store_outbox **mp)
-{
-	struct store_outbox *m;
+/* The strings of a mail, columns as in STORE_OUTBOX_COLS. */
+static const struct record_string store_outbox_strings[] = {
+	{ offsetof(struct store_outbox, kind), 2 },
+	{ offsetof(struct store_outbox, message_id), 3 },
+	{ offsetof(struct store_outbox, env_from), 4 },
+	{ offsetof(struct store_outbox, last_error), 9 },
+};
 
-	if (mp == NULL || *mp == NULL)
-		return;
-	m = *mp;
-	g_free(m->kind);
-	g_free(m->message_id);
-	g_free(m->env_from);
-	if (m->raw != NULL)
-		g_bytes_unref(m->raw);
-	g_free(m->last_error);
-	if (m->rcpts != NULL)
-		g_ptr_array_unref(m->rcpts);
-	g_free(m);
-	*mp = NULL;
-}
+/* The strings of a recipient, columns as in store_outbox_load_rcpts(). */
+static const struct record_string store_outbox_rcpt_strings[] = {
+	{ offsetof(struct store_outbox_rcpt, address), 0 },
+	{ offsetof(struct store_outbox_rcpt, error), 3 },
+};
 
-/* store_outbox_free() as a GDestroyNotify, for store_outbox_list(). */
+/* Free a mail (a GDestroyNotify, for store_outbox_list()). */
 static void
-store_outbox_destroy_notify(gpointer p)
+store_outbox_destroy(gpointer p)
 {
 	struct store_outbox *m = p;
 
-	store_outbox_free(&m);
+	g_bytes_unref(m->raw);
+	if (m->rcpts != NULL)
+		g_ptr_array_unref(m->rcpts);
+	record_free(m, store_outbox_strings,
+		    G_N_ELEMENTS(store_outbox_strings));
+}
+
+void
+store_outbox_free(struct store_outbox **mp)
+{
+	if (mp != NULL)
+		g_clear_pointer(mp, store_outbox_destroy);
 }
 
 static void
 store_outbox_rcpt_free(gpointer p)
 {
-	struct store_outbox_rcpt *r = p;
-
-	g_free(r->address);
-	g_free(r->error);
-	g_free(r);
+	record_free(p, store_outbox_rcpt_strings,
+		    G_N_ELEMENTS(store_outbox_rcpt_strings));
 }
 
 static int
@@ -158,9 +160,9 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 		}
 		r = g_new0(struct store_outbox_rcpt, 1);
 		r->state = state;
-		r->address = store_col_text(st, 0);
+		store_cols_text(st, r, store_outbox_rcpt_strings,
+				G_N_ELEMENTS(store_outbox_rcpt_strings));
 		r->code = sqlite3_column_int(st, 2);
-		r->error = store_col_text(st, 3);
 		g_ptr_array_add(m->rcpts, r);
 	}
 	return rc;
@@ -181,13 +183,11 @@ store_outbox_from_row(sqlite3_stmt *st, int with_raw,
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = sqlite3_column_int64(st, 1);
-	m->kind = store_col_text(st, 2);
-	m->message_id = store_col_text(st, 3);
-	m->env_from = store_col_text(st, 4);
+	store_cols_text(st, m, store_outbox_strings,
+			G_N_ELEMENTS(store_outbox_strings));
 	m->attempts = sqlite3_column_int(st, 6);
 	m->created_at = sqlite3_column_int64(st, 7);
 	m->next_attempt_at = sqlite3_column_int64(st, 8);
-	m->last_error = store_col_text(st, 9);
 	if (with_raw)
 		m->raw = g_bytes_new(sqlite3_column_blob(st, 10),
 				     (gsize)sqlite3_column_bytes(st, 10));
@@ -272,7 +272,7 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 	sqlite3_stmt *st;
 	int rc;
 
-	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy_notify);
+	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy);
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
 	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW) {
@@ -514,15 +514,18 @@ store_outbox_rcpt_find(struct store *s, int64_t id, const char *address,
 	return rc < 0 ? rc : 0;
 }
 
+/* The strings of a digest row and their columns in store_digest_rows(). */
+static const struct record_string store_digest_row_strings[] = {
+	{ offsetof(struct store_digest_row, owner), 0 },
+	{ offsetof(struct store_digest_row, owner_name), 1 },
+	{ offsetof(struct store_digest_row, subject), 3 },
+};
+
 static void
 store_digest_row_free(gpointer p)
 {
-	struct store_digest_row *r = p;
-
-	g_free(r->owner);
-	g_free(r->owner_name);
-	g_free(r->subject);
-	g_free(r);
+	record_free(p, store_digest_row_strings,
+		    G_N_ELEMENTS(store_digest_row_strings));
 }
 
 int
@@ -550,10 +553,9 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 	while ((rc = store_step_row(s, st, "digest", err)) == STORE_ROW) {
 		struct store_digest_row *r = g_new0(struct store_digest_row, 1);
 
-		r->owner = store_col_text(st, 0);
-		r->owner_name = store_col_text(st, 1);
+		store_cols_text(st, r, store_digest_row_strings,
+				G_N_ELEMENTS(store_digest_row_strings));
 		r->case_id = sqlite3_column_int64(st, 2);
-		r->subject = store_col_text(st, 3);
 		r->follow_up = sqlite3_column_int64(st, 4);
 		r->last_activity = sqlite3_column_int64(st, 5);
 		g_ptr_array_add(*rows_r, r);

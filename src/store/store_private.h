@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "casemail/record.h"
 #include "casemail/store.h"
 
 struct store {
@@ -118,6 +119,13 @@ void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 void store_bind_opt_time(sqlite3_stmt *st, int idx, int64_t v);
 /* Copy a column into a new string (NULL stays NULL). */
 char *store_col_text(sqlite3_stmt *st, int col);
+/*
+ * Fill the n string fields of rec that strings[] names from their columns
+ * of the current row of st (store_col_text()); fields with
+ * RECORD_NO_COLUMN are left alone.
+ */
+void store_cols_text(sqlite3_stmt *st, void *rec,
+		     const struct record_string *strings, size_t n);
 
 /* The words of one state enum (store_words.c): words[v] for value v. */
 struct store_words {
