@@ -5,7 +5,8 @@ a real Dovecot and a real SMTP receiver, and what each one did.
 Usage: test_spoofing.py CASEMAILD CASECTL TEMPLATES_DIR
 
 One desk (organization_domains desk.example, [trust] authserv_ids =
-harness.AUTHSERV_ID) with case CV000001: the customer Sam opened it by
+harness.AUTHSERV_ID, DKIM keys of desk.example and evil.test made with
+openssl in its dkim_key_file) with case CV000001: the customer Sam opened it by
 mail to the carrier Carla, Cc the desk and bob@gmail.com; Anna, an agent,
 owns it; a public note went to everyone, so the SMTP receiver holds
 real notifications (their signed Message-IDs, signed return paths and
@@ -24,10 +25,13 @@ not ok fails the test.  The rows are listed in docs/casemaild.8,
 SECURITY.
 """
 
+import base64
 import email
 import email.policy
+import hashlib
 import os
 import re
+import subprocess
 import sys
 import textwrap
 
@@ -64,10 +68,58 @@ def raw(msg, *authres):
         linesep="\r\n"))
 
 
+def dkim_key(dir, selector, domain):
+    """A new RSA key (openssl) for selector._domainkey.domain: its public
+    half appended to dir/dkim-keys ([trust] dkim_key_file), the path of
+    its private half returned."""
+    pem = os.path.join(dir, f"{selector}.{domain}.pem")
+    subprocess.run(["openssl", "genrsa", "-out", pem, "1024"], check=True,
+                   capture_output=True, timeout=60)
+    der = subprocess.run(["openssl", "rsa", "-in", pem, "-pubout",
+                          "-outform", "DER"], check=True,
+                         capture_output=True, timeout=60).stdout
+    with open(os.path.join(dir, "dkim-keys"), "a", encoding="ascii") as f:
+        f.write(f"{selector}._domainkey.{domain} v=DKIM1; k=rsa; "
+                f"p={base64.b64encode(der).decode()}\n")
+    return pem
+
+
+def relaxed_header(name, value):
+    """A header in DKIM's relaxed canonical form (RFC 6376, 3.4.2)."""
+    value = re.sub(r"[ \t]+", " ", re.sub(r"\r?\n", "", value)).strip()
+    return f"{name.strip().lower()}:{value}"
+
+
+def dkim_sign(data, pem, selector, domain):
+    """data (CRLF bytes) with a DKIM-Signature on top: rsa-sha256,
+    relaxed/relaxed, over From, To, Subject, Date and Message-ID."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = [re.sub(rb"[ \t]+", b" ", ln).rstrip(b" \t")
+             for ln in body.split(b"\r\n")]
+    while lines and lines[-1] == b"":
+        lines.pop()
+    canon_body = b"".join(ln + b"\r\n" for ln in lines)
+    fields = {}
+    for f in re.split(r"\r\n(?![ \t])", head.decode()):
+        name, _, value = f.partition(":")
+        fields.setdefault(name.strip().lower(), value)
+    signed = ["from", "to", "subject", "date", "message-id"]
+    bh = base64.b64encode(hashlib.sha256(canon_body).digest()).decode()
+    sig = (f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; "
+           f"s={selector}; h={':'.join(signed)}; bh={bh}; b=")
+    text = "".join(relaxed_header(n, fields[n]) + "\r\n" for n in signed)
+    text += relaxed_header("DKIM-Signature", sig)
+    b = subprocess.run(["openssl", "dgst", "-sha256", "-sign", pem],
+                       input=text.encode(), check=True, capture_output=True,
+                       timeout=60).stdout
+    return (f"DKIM-Signature: {sig}{base64.b64encode(b).decode()}\r\n"
+            .encode() + data)
+
+
 # What a row expects unless it says otherwise: CV000001 as it was.
-DEFAULT = {"status": "active", "owners": [AGENT], "messages": 0,
-           "added": [], "unsubscribed": [], "bouncing": [], "sent": [],
-           "cases": 0}
+DEFAULT = {"verified": False, "status": "active", "owners": [AGENT],
+           "messages": 0, "added": [], "unsubscribed": [], "bouncing": [],
+           "sent": [], "cases": 0}
 
 
 def words(items, none="nobody"):
@@ -77,7 +129,8 @@ def words(items, none="nobody"):
 def render(outcome, why, d):
     """One cell of the table: what happened to the mail, the case, its
     people, the outbox and the review queue."""
-    return (f"{outcome} ({why}); {CASE} {d['status']}, "
+    return (f"{outcome} ({why}); sender verified: "
+            f"{'yes' if d['verified'] else 'no'}; {CASE} {d['status']}, "
             f"owners {words(d['owners'])}, messages +{d['messages']}; "
             f"added: {words(d['added'])}; "
             f"unsubscribed: {words(d['unsubscribed'])}; "
@@ -145,7 +198,7 @@ idle = no""", smtp_port=self.sink.port)
     # ---- one row ------------------------------------------------------
 
     def row(self, attack, data, msgid, expect_outcome, expect_why,
-            **expect):
+            verdict=(), **expect):
         """APPEND data, run casemaild --once and record the row: the mail
         (found by msgid) must have expect_outcome with every phrase of
         expect_why in its reason or decision record, and the desk must
@@ -164,6 +217,7 @@ idle = no""", smtp_port=self.sink.port)
         people_after = {(n, a): s for n, c in after.items()
                         for a, s in c["people"].items()}
         observed = {
+            "verified": trace.get("sender_verified"),
             "status": after[CASE]["status"],
             "owners": after[CASE]["owners"],
             "messages": after[CASE]["messages"] - before[CASE]["messages"],
@@ -187,21 +241,27 @@ idle = no""", smtp_port=self.sink.port)
         state = trace.get("state")
         if state != expect_outcome:
             problems.append(f"outcome {state!r} != {expect_outcome!r}")
+        # The sender verdict as casectl trace shows it.
+        said = trace.get("sender_verdict") or ""
+        if any(w not in said for w in verdict):
+            problems.append(f"verdict {said!r} lacks {list(verdict)}")
+        if os.environ.get("VERBOSE"):
+            print(f"{attack}: verdict: {said}")
+        # Held mail: the reason agents see in the review queue; other
+        # mail: its record.
+        if expect_outcome == "held" and new_held:
+            text = new_held[0]["reason"]
         missing = [w for w in expect_why if w not in text]
         if missing:
             problems.append(f"not in the record: {missing}: {text}")
-        if new_held and expect_outcome == "held" and \
-                any(w not in new_held[0]["reason"] for w in expect_why
-                    if "refused" in w or "not" in w):
-            problems.append(f"review reason: {new_held[0]['reason']}")
         queued = self.ctl("outbox")
         if queued:
             problems.append(f"left in the outbox: {queued}")
-        why = "; ".join(expect_why)
+        why = "; ".join(list(expect_why) + list(verdict))
+        seen = why if not problems else f"{text[:160]}; verdict: {said}"
         self.rows.append((attack,
                           render(expect_outcome, why, wanted),
-                          render(state, why if not missing else text[:160],
-                                 observed),
+                          render(state, seen, observed),
                           not problems, problems))
         return got
 
@@ -269,20 +329,23 @@ idle = no""", smtp_port=self.sink.port)
                  cc="attacker@evil.test")
         self.row("forged agent From (anna@desk.example), no verdict: "
                  "/resolve, a note line, Cc attacker@evil.test",
-                 raw(m), m["Message-ID"], "held", refused)
+                 raw(m), m["Message-ID"], "held", refused,
+                 verdict=["no trusted Authentication-Results"])
         m = mail(f"Anna <{AGENT}>", DESK, reply, attack,
                  cc="attacker@evil.test")
         self.row("forged agent From with Authentication-Results of an "
                  "untrusted authserv-id (evil.test; dmarc=pass)",
                  raw(m, f"evil.test; {pass_}"), m["Message-ID"], "held",
-                 refused)
+                 refused, verdict=["no trusted Authentication-Results"])
         m = mail(f"Anna <{AGENT}>", DESK, reply, attack,
                  cc="attacker@evil.test")
         self.row("forged agent From: a forged dmarc=pass of the trusted id "
                  "placed below the trusted header that says fail",
                  raw(m, f"{AUTHSERV_ID}; dmarc=fail header.from=desk.example",
                      f"{AUTHSERV_ID}; {pass_}"),
-                 m["Message-ID"], "held", refused)
+                 m["Message-ID"], "held", refused,
+                 verdict=["dmarc=fail header.from=desk.example "
+                          f"(Authentication-Results of {AUTHSERV_ID})"])
 
         # 4: a mail command from an agent address the trusted server did
         # not vouch for (it saw a login, but of another domain's mailbox).
@@ -297,7 +360,9 @@ idle = no""", smtp_port=self.sink.port)
                         "smtp.auth=mallory@evil.test"),
                  m["Message-ID"], "held",
                  ["organisation address not proven",
-                  "mail command /escalation refused"])
+                  "mail command /escalation refused"],
+                 verdict=["smtp.auth=mallory@evil.test (not of the From "
+                          "domain)"])
 
         # 5: the free-mail domain-mate of Bob.
         m = mail("Mallory <mallory@gmail.com>", DESK, reply,
@@ -354,7 +419,8 @@ idle = no""", smtp_port=self.sink.port)
                           "0123456789abcdef" * 2})
         self.row("mail from another casemail desk (X-Casemail-Loop: "
                  "desk@fasttrucks.test; id=...), a person's reply",
-                 raw(m), m["Message-ID"], "stored", [f"{CASE}"],
+                 raw(m), m["Message-ID"], "stored",
+                 [f"threaded by subject tag {CASE}"],
                  messages=1, sent=sorted([AGENT, BOB, SAM]))
 
         # 12: mailing-list mail.
@@ -364,16 +430,47 @@ idle = no""", smtp_port=self.sink.port)
         self.row("mailing-list mail (List-Id) to the desk, new subject",
                  raw(m), m["Message-ID"], "ignored", ["opens no case"])
 
+        # 13-14: DKIM, checked by casemaild itself when no trusted
+        # header is there ([trust] dkim_key_file holds the keys).
+        evil = dkim_key(self.dir, "s1", "evil.test")
+        desk = dkim_key(self.dir, "sel1", "desk.example")
+        m = mail(f"Anna <{AGENT}>", DESK, reply, attack,
+                 cc="attacker@evil.test")
+        self.row("forged agent From with a valid DKIM signature of "
+                 "evil.test (not the From domain)",
+                 dkim_sign(raw(m), evil, "s1", "evil.test"),
+                 m["Message-ID"], "held", refused,
+                 verdict=["d=evil.test passed, not aligned"])
+        m = mail(f"Anna <{AGENT}>", DESK, reply, "/resolve\n")
+        signed = dkim_sign(raw(m), desk, "sel1", "desk.example")
+        self.row("the agent's DKIM-signed /resolve, its body changed on "
+                 "the way (/resolve added after signing)",
+                 signed.replace(b"\r\n\r\n/resolve", b"\r\n\r\n/resolve"
+                                b"\r\nnote: see http://evil.test/claim"),
+                 m["Message-ID"], "held", refused,
+                 verdict=["d=desk.example signature verification failed"])
+
         # Positive controls: what the forgeries imitate does work.  The
         # resolve template goes to the customer, the carrier and Bob
         # (Anna, having written, is now a participant too).
+        m = mail(f"Anna <{AGENT}>", DESK, reply,
+                 "I checked with the depot.")
+        self.row("control: the agent's mail DKIM-signed for desk.example "
+                 "(no trusted header): filed",
+                 dkim_sign(raw(m), desk, "sel1", "desk.example"),
+                 m["Message-ID"], "stored", [],
+                 verdict=["verified anna@desk.example", "own DKIM check",
+                          "d=desk.example passed"],
+                 verified=True, messages=1, sent=sorted([BOB, CARLA, SAM]),
+                 added=[f"{AGENT} ({CASE})"])
         m = mail(f"Anna <{AGENT}>", DESK, reply, "/resolve\n")
         self.row("control: the agent's /resolve, vouched for by the "
                  "trusted server (dmarc=pass)",
-                 verified(m), m["Message-ID"], "stored",
-                 ["verified anna@desk.example"],
-                 status="solved", messages=2, sent=sorted([BOB, CARLA, SAM]),
-                 added=[f"{AGENT} ({CASE})"])
+                 verified(m), m["Message-ID"], "stored", [],
+                 verdict=["verified anna@desk.example",
+                          f"(Authentication-Results of {AUTHSERV_ID})"],
+                 verified=True, status="solved", messages=2,
+                 sent=sorted([BOB, CARLA, SAM]))
         self.row("control: Carla's genuine DSN to her signed return path",
                  dsn(verp[CARLA], CARLA, "genuine-dsn"),
                  "<genuine-dsn@mx.fasttrucks.test>", "ignored",
