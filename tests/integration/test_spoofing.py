@@ -26,8 +26,6 @@ SECURITY.
 """
 
 import base64
-import email
-import email.policy
 import hashlib
 import os
 import re
@@ -38,7 +36,7 @@ import textwrap
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import (AGENT, AUTHSERV_ID, CARRIER, DESK, SHIPPER,  # noqa: E402
-                     dsn, mail, verified)
+                     UNSUB, VERP, dsn, flip, mail, verified)
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -49,15 +47,6 @@ CASE = "CV000001"
 CASE2 = "CV000002"
 SUBJECT = "Pallet crushed on delivery"
 ESCALATION = "support@outside.test"
-VERP = re.compile(r"^cases\+bounce-(\d+)-[0-9a-f]{16}@desk\.example$")
-UNSUB = re.compile(r"^<mailto:cases\+unsubscribe-cv\d+-([0-9a-f]{16})"
-                   r"@desk\.example\?subject=unsubscribe>$")
-
-
-def flip(text, at):
-    """text with its character at index at changed."""
-    c = text[at]
-    return text[:at] + ("0" if c != "0" else "1") + text[at + 1:]
 
 
 def raw(msg, *authres):
@@ -155,7 +144,6 @@ review_mailbox = {self.box}-Review
 idle = no""", smtp_port=self.sink.port)
         self.imap = DOVECOT.login()
         self.imap.create(self.box)
-        self.seen = 0
         self.rows = []
 
     def tearDown(self):
@@ -164,16 +152,6 @@ idle = no""", smtp_port=self.sink.port)
         self.desk_teardown()
 
     # ---- reading the desk ---------------------------------------------
-
-    def received(self):
-        """Mails the receiver got since the last call: (envelope, msg)."""
-        files = self.sink.envelopes()
-        out = [(harness.read_json(j),
-                email.message_from_bytes(harness.eml_of(j),
-                                         policy=email.policy.default))
-               for j in files[self.seen:]]
-        self.seen = len(files)
-        return out
 
     def snapshot(self):
         """Every case: status, owners, people {address: subscribed},
@@ -207,7 +185,7 @@ idle = no""", smtp_port=self.sink.port)
         self.append(data)
         self.once()
         after, review_after = self.snapshot(), self.review_ids()
-        got = self.received()
+        got = self.sink.received()
         trace = self.ctl("trace", msgid)
         text = f"{trace.get('reason') or ''} | {trace.get('decision') or ''}"
         new_held = [r for i, r in review_after.items()
@@ -298,17 +276,17 @@ idle = no""", smtp_port=self.sink.port)
         self.append(mail(SHIPPER, DESK, "Second pallet", "Also crushed."))
         self.once()
         self.assertEqual(sorted(self.snapshot()), [CASE, CASE2])
-        self.received()  # the two acknowledgements
+        self.sink.received()  # the two acknowledgements
         self.ctl("--as", AGENT, "note", "--public", CASE,
                  "The pallet goes back to the depot on Monday.",
                  json_out=False)
         self.once()
-        notes = {e["rcpt_tos"][0].lower(): (e, m) for e, m in self.received()}
+        notes = {e["rcpt_tos"][0].lower(): (e, m) for e, m in self.sink.received()}
         self.assertEqual(sorted(notes), [BOB, CARLA, SAM])
         verp = {r: e["mail_from"] for r, (e, _) in notes.items()}
         for path in verp.values():
             self.assertRegex(path, VERP)
-        tokens = {r: UNSUB.match(m["List-Unsubscribe"]).group(1)
+        tokens = {r: UNSUB.match(m["List-Unsubscribe"]).group(2)
                   for r, (_, m) in notes.items()}
         signed_id = notes[BOB][1]["Message-ID"]
         start = self.snapshot()
