@@ -422,7 +422,7 @@ idle = no""", smtp_port=self.sink.port)
         m = mail(f"Anna <{AGENT}>", DESK, reply, "/resolve\n")
         signed = dkim_sign(raw(m), desk, "sel1", "desk.example")
         self.row("the agent's DKIM-signed /resolve, its body changed on "
-                 "the way (/resolve added after signing)",
+                 "the way (a note line added after signing)",
                  signed.replace(b"\r\n\r\n/resolve", b"\r\n\r\n/resolve"
                                 b"\r\nnote: see http://evil.test/claim"),
                  m["Message-ID"], "held", refused,
