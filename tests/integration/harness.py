@@ -14,12 +14,15 @@ which sees Debian's python3-aiosmtpd.
 """
 
 import contextlib
+import email
 import email.message
+import email.policy
 import email.utils
 import glob
 import imaplib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,6 +47,11 @@ AUTHSERV_ID = "mx.desk.example"
 SHIPPER = "Sam Shipper <sam@acme.test>"
 CARRIER = "Carla Carrier <carla@fasttrucks.test>"
 PASSWORD = "secret"  # every dovecot.sh user's
+# casemail's signed return path (group 1: the outbox row) and a
+# notification's List-Unsubscribe (group 1: the address, 2: its token).
+VERP = re.compile(r"^cases\+bounce-(\d+)-[0-9a-f]{16}@desk\.example$")
+UNSUB = re.compile(r"^<mailto:(cases\+unsubscribe-cv\d+-([0-9a-f]{16})"
+                   r"@desk\.example)\?subject=unsubscribe>$")
 
 
 def take_args(usage, count):
@@ -131,6 +139,7 @@ class Sink:
     def __init__(self, dir):
         self.dir = dir
         self.port = None
+        self.seen = 0  # envelopes that received() returned
         os.makedirs(dir, exist_ok=True)
 
     def start(self, port=None):
@@ -163,6 +172,16 @@ class Sink:
         order; each mail's bytes are beside it in NNNN.eml."""
         return sorted(glob.glob(os.path.join(self.dir, "mail", "*.json")))
 
+    def received(self):
+        """The mail received since the last call: (envelope, message)."""
+        files = self.envelopes()
+        out = [(read_json(j),
+                email.message_from_bytes(eml_of(j),
+                                         policy=email.policy.default))
+               for j in files[self.seen:]]
+        self.seen = len(files)
+        return out
+
 
 def read_json(path):
     with open(path, encoding="utf-8") as f:
@@ -176,6 +195,13 @@ def eml_of(envelope_path):
 
 
 # ---- mail, files, environment --------------------------------------------
+
+def flip(token_address, at):
+    """token_address with its character at index at changed."""
+    c = token_address[at]
+    return token_address[:at] + ("0" if c != "0" else "1") + \
+        token_address[at + 1:]
+
 
 def mail(frm, to, subject, body="Hello.", cc=None, msgid=None,
          in_reply_to=None, references=None, headers=None, attach=None,

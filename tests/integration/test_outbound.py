@@ -9,8 +9,6 @@ and the test reads what the receiver really got: envelopes, headers,
 threading, encodings, attachments, refusals and retries.
 """
 
-import email
-import email.policy
 import email.utils
 import os
 import re
@@ -20,8 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (AGENT, CARRIER, DESK, SHIPPER, dsn, mail,  # noqa: E402
-                     verified)
+from harness import (AGENT, CARRIER, DESK, SHIPPER, UNSUB,  # noqa: E402
+                     VERP, dsn, flip, mail, verified)
 
 DOVECOT = None  # the run's harness.Dovecot
 
@@ -34,7 +32,6 @@ class Outbound(harness.DeskTest):
         self.write_conf()
         self.imap = DOVECOT.login()
         self.imap.create(self.box)
-        self.seen = 0
 
     def tearDown(self):
         self.sink.stop()
@@ -56,13 +53,7 @@ idle = no""", smtp_port=self.sink.port, smtp=extra_smtp)
 
     def received(self):
         """Mails the receiver got since the last call: (envelope, msg)."""
-        files = self.sink.envelopes()
-        out = [(harness.read_json(j),
-                email.message_from_bytes(harness.eml_of(j),
-                                         policy=email.policy.default))
-               for j in files[self.seen:]]
-        self.seen = len(files)
-        return out
+        return self.sink.received()
 
     def by_rcpt(self, got):
         return {r.lower(): m for env, m in got for r in env["rcpt_tos"]}
@@ -362,16 +353,6 @@ class TestTemplates(Outbound):
 
 CARLA = "carla@fasttrucks.test"
 SAM = "sam@acme.test"
-VERP = re.compile(r"^cases\+bounce-(\d+)-[0-9a-f]{16}@desk\.example$")
-UNSUB = re.compile(r"^<mailto:(cases\+unsubscribe-cv\d+-([0-9a-f]{16})"
-                   r"@desk\.example)\?subject=unsubscribe>$")
-
-
-def flip(token_address, at):
-    """token_address with its character at index at changed."""
-    c = token_address[at]
-    return token_address[:at] + ("0" if c != "0" else "1") + \
-        token_address[at + 1:]
 
 
 class TestBounces(Outbound):
