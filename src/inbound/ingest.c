@@ -21,6 +21,7 @@
 #include "casemail/mime.h"
 #include "casemail/outbound.h"
 #include "casemail/quote.h"
+#include "casemail/record.h"
 
 #include "ingest_private.h"
 
@@ -608,6 +609,18 @@ job_free(struct ingest_job *job)
 	g_free(job->reason);
 }
 
+static void
+ingest_mm_clear(void *mmp)
+{
+	mime_message_free(mmp);
+}
+
+/* raw is borrowed: the caller's. */
+static const struct record_field ingest_parsed_fields[] = {
+	RECORD_NESTED(struct ingest_parsed, mm, ingest_mm_clear),
+	RECORD_STRING(struct ingest_parsed, visible),
+};
+
 struct ingest_parsed *
 ingest_parse(const char *raw, size_t len)
 {
@@ -628,13 +641,8 @@ ingest_parse(const char *raw, size_t len)
 void
 ingest_parsed_free(struct ingest_parsed **pp)
 {
-	struct ingest_parsed *p = pp != NULL ? g_steal_pointer(pp) : NULL;
-
-	if (p == NULL)
-		return;
-	mime_message_free(&p->mm);
-	g_free(p->visible);
-	g_free(p);
+	record_clear(pp, ingest_parsed_fields,
+		     G_N_ELEMENTS(ingest_parsed_fields));
 }
 
 /* Run parsed through the pipeline; trusted skips who-may-post. */

@@ -195,10 +195,11 @@ store_col_text(sqlite3_stmt *st, int col)
 
 void
 store_cols_text(sqlite3_stmt *st, void *rec,
-		const struct record_string *strings, size_t n)
+		const struct record_field *strings, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strings[i].column == RECORD_NO_COLUMN)
+		if (strings[i].kind != RECORD_KIND_STRING ||
+		    strings[i].column == RECORD_NO_COLUMN)
 			continue;
 		*(char **)((char *)rec + strings[i].offset) =
 			store_col_text(st, strings[i].column);

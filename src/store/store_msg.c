@@ -10,36 +10,40 @@
 #include <string.h>
 
 /* The strings of an address and their columns in store_message_load_addrs(). */
-static const struct record_string store_address_strings[] = {
-	{ offsetof(struct store_address, name), 1 },
-	{ offsetof(struct store_address, address), 2 },
+static const struct record_field store_address_strings[] = {
+	RECORD_COLUMN(struct store_address, name, 1),
+	RECORD_COLUMN(struct store_address, address, 2),
 };
 
 /* The strings of an attachment, columns as in store_message_load_atts(). */
-static const struct record_string store_attachment_strings[] = {
-	{ offsetof(struct store_attachment, filename), 0 },
-	{ offsetof(struct store_attachment, content_type), 1 },
-	{ offsetof(struct store_attachment, sha256), 3 },
-	{ offsetof(struct store_attachment, content_id), 4 },
-	{ offsetof(struct store_attachment, skipped), 6 },
+static const struct record_field store_attachment_strings[] = {
+	RECORD_COLUMN(struct store_attachment, filename, 0),
+	RECORD_COLUMN(struct store_attachment, content_type, 1),
+	RECORD_COLUMN(struct store_attachment, sha256, 3),
+	RECORD_COLUMN(struct store_attachment, content_id, 4),
+	RECORD_COLUMN(struct store_attachment, skipped, 6),
 };
 
-/* The strings of a message, columns as in STORE_MESSAGE_COLUMNS. */
-static const struct record_string store_message_strings[] = {
-	{ offsetof(struct store_message, message_id), 1 },
-	{ offsetof(struct store_message, direction), 2 },
-	{ offsetof(struct store_message, reason), 4 },
-	{ offsetof(struct store_message, from.name), 5 },
-	{ offsetof(struct store_message, from.address), 6 },
-	{ offsetof(struct store_message, subject), 7 },
-	{ offsetof(struct store_message, in_reply_to), 10 },
-	{ offsetof(struct store_message, references), 11 },
-	{ offsetof(struct store_message, body), 12 },
-	{ offsetof(struct store_message, body_full), 13 },
-	{ offsetof(struct store_message, raw_sha256), 14 },
-	{ offsetof(struct store_message, decision), 15 },
-	{ offsetof(struct store_message, mailbox), 17 },
-	{ offsetof(struct store_message, sender_verdict), 22 },
+/* The fields of a message, strings with their columns as in
+ * STORE_MESSAGE_COLUMNS. */
+static const struct record_field store_message_fields[] = {
+	RECORD_COLUMN(struct store_message, message_id, 1),
+	RECORD_COLUMN(struct store_message, direction, 2),
+	RECORD_COLUMN(struct store_message, reason, 4),
+	RECORD_COLUMN(struct store_message, from.name, 5),
+	RECORD_COLUMN(struct store_message, from.address, 6),
+	RECORD_COLUMN(struct store_message, subject, 7),
+	RECORD_COLUMN(struct store_message, in_reply_to, 10),
+	RECORD_COLUMN(struct store_message, references, 11),
+	RECORD_COLUMN(struct store_message, body, 12),
+	RECORD_COLUMN(struct store_message, body_full, 13),
+	RECORD_COLUMN(struct store_message, raw_sha256, 14),
+	RECORD_COLUMN(struct store_message, decision, 15),
+	RECORD_COLUMN(struct store_message, mailbox, 17),
+	RECORD_COLUMN(struct store_message, sender_verdict, 22),
+	RECORD_PTR_ARRAY(struct store_message, to),
+	RECORD_PTR_ARRAY(struct store_message, cc),
+	RECORD_PTR_ARRAY(struct store_message, attachments),
 };
 
 static void
@@ -71,20 +75,15 @@ store_message_new(void)
 static void
 store_message_destroy(gpointer p)
 {
-	struct store_message *m = p;
-
-	g_ptr_array_unref(m->to);
-	g_ptr_array_unref(m->cc);
-	g_ptr_array_unref(m->attachments);
-	record_free(m, store_message_strings,
-		    G_N_ELEMENTS(store_message_strings));
+	record_free(p, store_message_fields,
+		    G_N_ELEMENTS(store_message_fields));
 }
 
 void
 store_message_free(struct store_message **mp)
 {
-	if (mp != NULL)
-		g_clear_pointer(mp, store_message_destroy);
+	record_clear(mp, store_message_fields,
+		     G_N_ELEMENTS(store_message_fields));
 }
 
 static int
@@ -302,8 +301,8 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id,
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = case_id;
-	store_cols_text(st, m, store_message_strings,
-			G_N_ELEMENTS(store_message_strings));
+	store_cols_text(st, m, store_message_fields,
+			G_N_ELEMENTS(store_message_fields));
 	m->date = sqlite3_column_int64(st, 8);
 	m->received_at = sqlite3_column_int64(st, 9);
 	m->size = sqlite3_column_int64(st, 16);

@@ -6,38 +6,33 @@
 
 #include <string.h>
 
-/* The strings of a mail, columns as in STORE_OUTBOX_COLS. */
-static const struct record_string store_outbox_strings[] = {
-	{ offsetof(struct store_outbox, kind), 2 },
-	{ offsetof(struct store_outbox, message_id), 3 },
-	{ offsetof(struct store_outbox, env_from), 4 },
-	{ offsetof(struct store_outbox, last_error), 9 },
+/* The fields of a mail, strings with their columns as in STORE_OUTBOX_COLS. */
+static const struct record_field store_outbox_fields[] = {
+	RECORD_COLUMN(struct store_outbox, kind, 2),
+	RECORD_COLUMN(struct store_outbox, message_id, 3),
+	RECORD_COLUMN(struct store_outbox, env_from, 4),
+	RECORD_COLUMN(struct store_outbox, last_error, 9),
+	RECORD_BYTES(struct store_outbox, raw),
+	RECORD_PTR_ARRAY(struct store_outbox, rcpts),
 };
 
 /* The strings of a recipient, columns as in store_outbox_load_rcpts(). */
-static const struct record_string store_outbox_rcpt_strings[] = {
-	{ offsetof(struct store_outbox_rcpt, address), 0 },
-	{ offsetof(struct store_outbox_rcpt, error), 3 },
+static const struct record_field store_outbox_rcpt_strings[] = {
+	RECORD_COLUMN(struct store_outbox_rcpt, address, 0),
+	RECORD_COLUMN(struct store_outbox_rcpt, error, 3),
 };
 
 /* Free a mail (a GDestroyNotify, for store_outbox_list()). */
 static void
 store_outbox_destroy(gpointer p)
 {
-	struct store_outbox *m = p;
-
-	g_bytes_unref(m->raw);
-	if (m->rcpts != NULL)
-		g_ptr_array_unref(m->rcpts);
-	record_free(m, store_outbox_strings,
-		    G_N_ELEMENTS(store_outbox_strings));
+	record_free(p, store_outbox_fields, G_N_ELEMENTS(store_outbox_fields));
 }
 
 void
 store_outbox_free(struct store_outbox **mp)
 {
-	if (mp != NULL)
-		g_clear_pointer(mp, store_outbox_destroy);
+	record_clear(mp, store_outbox_fields, G_N_ELEMENTS(store_outbox_fields));
 }
 
 static void
@@ -183,8 +178,8 @@ store_outbox_from_row(sqlite3_stmt *st, int with_raw,
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = sqlite3_column_int64(st, 1);
-	store_cols_text(st, m, store_outbox_strings,
-			G_N_ELEMENTS(store_outbox_strings));
+	store_cols_text(st, m, store_outbox_fields,
+			G_N_ELEMENTS(store_outbox_fields));
 	m->attempts = sqlite3_column_int(st, 6);
 	m->created_at = sqlite3_column_int64(st, 7);
 	m->next_attempt_at = sqlite3_column_int64(st, 8);
@@ -515,10 +510,10 @@ store_outbox_rcpt_find(struct store *s, int64_t id, const char *address,
 }
 
 /* The strings of a digest row and their columns in store_digest_rows(). */
-static const struct record_string store_digest_row_strings[] = {
-	{ offsetof(struct store_digest_row, owner), 0 },
-	{ offsetof(struct store_digest_row, owner_name), 1 },
-	{ offsetof(struct store_digest_row, subject), 3 },
+static const struct record_field store_digest_row_strings[] = {
+	RECORD_COLUMN(struct store_digest_row, owner, 0),
+	RECORD_COLUMN(struct store_digest_row, owner_name, 1),
+	RECORD_COLUMN(struct store_digest_row, subject, 3),
 };
 
 static void

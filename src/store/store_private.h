@@ -122,10 +122,10 @@ char *store_col_text(sqlite3_stmt *st, int col);
 /*
  * Fill the n string fields of rec that strings[] names from their columns
  * of the current row of st (store_col_text()); fields with
- * RECORD_NO_COLUMN are left alone.
+ * RECORD_NO_COLUMN, and fields of other kinds, are left alone.
  */
 void store_cols_text(sqlite3_stmt *st, void *rec,
-		     const struct record_string *strings, size_t n);
+		     const struct record_field *strings, size_t n);
 
 /* The words of one state enum (store_words.c): words[v] for value v. */
 struct store_words {
