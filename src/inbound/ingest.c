@@ -22,6 +22,7 @@
 #include "casemail/outbound.h"
 #include "casemail/quote.h"
 #include "casemail/record.h"
+#include "casemail/strv.h"
 
 #include "ingest_private.h"
 
@@ -212,19 +213,6 @@ job_copy_addrs(GPtrArray *to, GPtrArray *from)
 	}
 }
 
-static char *
-job_refs_text(GPtrArray *refs)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < refs->len; i++) {
-		if (i > 0)
-			g_string_append_c(s, ' ');
-		g_string_append(s, refs->pdata[i]);
-	}
-	return g_string_free(s, s->len == 0);
-}
-
 static struct store_message *
 job_message_row(struct ingest_job *job)
 {
@@ -244,7 +232,9 @@ job_message_row(struct ingest_job *job)
 	m->date = mm->date;
 	m->received_at = job->now;
 	m->in_reply_to = g_strdup(mm->in_reply_to);
-	m->references = job_refs_text(mm->references);
+	/* No References: header stores NULL, not "". */
+	if (mm->references->len > 0)
+		m->references = strv_join(mm->references, " ");
 	m->body = g_strdup(job->parsed->visible);
 	m->body_full = g_strdup(mm->text);
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
