@@ -234,6 +234,30 @@ store_case_update(struct store *s, const struct store_case *c,
 	return 0;
 }
 
+/* A store_row_cb: a person row of store_case_load_roles() into the
+ * case's list for its role. */
+static int
+store_case_role_row(sqlite3_stmt *st, void *kase, struct cm_error *err)
+{
+	struct store_case *c = kase;
+	struct store_person *p = g_new0(struct store_person, 1);
+	const char *role = (const char *)sqlite3_column_text(st, 4);
+
+	(void)err;
+	p->id = sqlite3_column_int64(st, 0);
+	store_cols_text(st, p, store_person_strings,
+			G_N_ELEMENTS(store_person_strings));
+	p->subscribed = sqlite3_column_int(st, 5);
+	p->bounced_at = sqlite3_column_int64(st, 6);
+	if (strcmp(role, "owner") == 0)
+		g_ptr_array_add(c->owners, p);
+	else if (strcmp(role, "watcher") == 0)
+		g_ptr_array_add(c->watchers, p);
+	else
+		g_ptr_array_add(c->participants, p);
+	return 0;
+}
+
 static int
 store_case_load_roles(struct store *s, struct store_case *c,
 		      struct cm_error *err)
@@ -244,28 +268,9 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		" ELSE 0 END FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
 	const struct store_arg args[] = { STORE_INT(c->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load roles", err)) == STORE_ROW) {
-		struct store_person *p = g_new0(struct store_person, 1);
-		const char *role = (const char *)sqlite3_column_text(st, 4);
-
-		p->id = sqlite3_column_int64(st, 0);
-		store_cols_text(st, p, store_person_strings,
-				G_N_ELEMENTS(store_person_strings));
-		p->subscribed = sqlite3_column_int(st, 5);
-		p->bounced_at = sqlite3_column_int64(st, 6);
-		if (strcmp(role, "owner") == 0)
-			g_ptr_array_add(c->owners, p);
-		else if (strcmp(role, "watcher") == 0)
-			g_ptr_array_add(c->watchers, p);
-		else
-			g_ptr_array_add(c->participants, p);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "load roles",
+				store_case_role_row, c, err);
 }
 
 int
@@ -401,32 +406,36 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 	return store_run(s, sql, STORE_ARGS(args), "add event", err);
 }
 
+/* A store_row_cb: a row of store_events_get() appended to events. */
+static int
+store_event_row(sqlite3_stmt *st, void *events, struct cm_error *err)
+{
+	struct store_event *e = g_new0(struct store_event, 1);
+
+	(void)err;
+	e->id = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	e->case_id = sqlite3_column_int64(st, 7);
+	store_cols_text(st, e, store_event_strings,
+			G_N_ELEMENTS(store_event_strings));
+	g_ptr_array_add(events, e);
+	return 0;
+}
+
 int
 store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 		 struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT id, at, actor, what, old_value, new_value, detail"
-		" FROM events WHERE case_id = ?1 ORDER BY id";
+		"SELECT id, at, actor, what, old_value, new_value, detail,"
+		" case_id FROM events WHERE case_id = ?1 ORDER BY id";
 	const struct store_arg args[] = { STORE_INT(case_id) };
-	GPtrArray *out;
-	sqlite3_stmt *st;
+	GPtrArray *out = g_ptr_array_new_with_free_func(store_event_destroy);
 	int rc;
 
 	*events_r = NULL;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	out = g_ptr_array_new_with_free_func(store_event_destroy);
-	while ((rc = store_step_row(s, st, "load events", err)) == STORE_ROW) {
-		struct store_event *e = g_new0(struct store_event, 1);
-
-		e->id = sqlite3_column_int64(st, 0);
-		e->case_id = case_id;
-		e->at = sqlite3_column_int64(st, 1);
-		store_cols_text(st, e, store_event_strings,
-				G_N_ELEMENTS(store_event_strings));
-		g_ptr_array_add(out, e);
-	}
+	rc = store_query_rows(s, sql, STORE_ARGS(args), "load events",
+			      store_event_row, out, err);
 	if (rc != 0) {
 		g_ptr_array_unref(out);
 		return rc;

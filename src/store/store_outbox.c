@@ -117,18 +117,30 @@ store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
 		" AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id"
 		" LIMIT ?2";
 	const struct store_arg args[] = { STORE_INT(now), STORE_INT(limit) };
-	sqlite3_stmt *st;
-	int rc;
 
-	*ids_r = g_array_new(FALSE, FALSE, sizeof(gint64));
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "due mail", err)) == STORE_ROW) {
-		gint64 id = sqlite3_column_int64(st, 0);
+	*ids_r = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	return store_query_rows(s, sql, STORE_ARGS(args), "due mail",
+				store_row_id, *ids_r, err);
+}
 
-		g_array_append_val(*ids_r, id);
-	}
-	return rc;
+/* A store_row_cb: a recipient row of store_outbox_load_rcpts() into the
+ * mail's rcpts; CM_ESTORE for a state that is none of its words. */
+static int
+store_outbox_rcpt_row(sqlite3_stmt *st, void *mail, struct cm_error *err)
+{
+	struct store_outbox *m = mail;
+	struct store_outbox_rcpt *r;
+	int state = store_col_word(st, 1, &store_rcpt_states, err);
+
+	if (state < 0)
+		return state;
+	r = g_new0(struct store_outbox_rcpt, 1);
+	r->state = state;
+	store_cols_text(st, r, store_outbox_rcpt_strings,
+			G_N_ELEMENTS(store_outbox_rcpt_strings));
+	r->code = sqlite3_column_int(st, 2);
+	g_ptr_array_add(m->rcpts, r);
+	return 0;
 }
 
 static int
@@ -139,28 +151,9 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 		"SELECT address, state, code, error FROM outbox_rcpts"
 		" WHERE outbox_id = ?1 ORDER BY rowid";
 	const struct store_arg args[] = { STORE_INT(m->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load recipients", err)) ==
-	       STORE_ROW) {
-		struct store_outbox_rcpt *r;
-		int state = store_col_word(st, 1, &store_rcpt_states, err);
-
-		if (state < 0) {
-			sqlite3_reset(st);
-			return state;
-		}
-		r = g_new0(struct store_outbox_rcpt, 1);
-		r->state = state;
-		store_cols_text(st, r, store_outbox_rcpt_strings,
-				G_N_ELEMENTS(store_outbox_rcpt_strings));
-		r->code = sqlite3_column_int(st, 2);
-		g_ptr_array_add(m->rcpts, r);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "load recipients",
+				store_outbox_rcpt_row, m, err);
 }
 
 /* The current row of st as a new mail in *m_r (st is not reset);
@@ -254,6 +247,19 @@ store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 	return store_run(s, sql, STORE_ARGS(args), "reschedule mail", err);
 }
 
+/* A store_row_cb: a mail of store_outbox_list(), without its raw message,
+ * appended to mails. */
+static int
+store_outbox_list_row(sqlite3_stmt *st, void *mails, struct cm_error *err)
+{
+	struct store_outbox *m;
+	int rc = store_outbox_from_row(st, 0, &m, err);
+
+	if (rc == 0)
+		g_ptr_array_add(mails, m);
+	return rc;
+}
+
 int
 store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		  struct cm_error *err)
@@ -264,21 +270,11 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		" r.outbox_id = o.id AND r.state = 'failed')"
 		" ORDER BY id DESC LIMIT ?1";
 	const struct store_arg args[] = { STORE_INT(limit > 0 ? limit : -1) };
-	sqlite3_stmt *st;
 	int rc;
 
 	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy);
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW) {
-		struct store_outbox *m;
-
-		if ((rc = store_outbox_from_row(st, 0, &m, err)) != 0) {
-			sqlite3_reset(st);
-			return rc;
-		}
-		g_ptr_array_add(*mails_r, m);
-	}
+	rc = store_query_rows(s, sql, STORE_ARGS(args), "list outbox",
+			      store_outbox_list_row, *mails_r, err);
 	if (rc != 0)
 		return rc;
 	for (guint i = 0; i < (*mails_r)->len; i++)
@@ -523,6 +519,22 @@ store_digest_row_free(gpointer p)
 		    G_N_ELEMENTS(store_digest_row_strings));
 }
 
+/* A store_row_cb: a row of store_digest_rows() appended to rows. */
+static int
+store_digest_row_read(sqlite3_stmt *st, void *rows, struct cm_error *err)
+{
+	struct store_digest_row *r = g_new0(struct store_digest_row, 1);
+
+	(void)err;
+	store_cols_text(st, r, store_digest_row_strings,
+			G_N_ELEMENTS(store_digest_row_strings));
+	r->case_id = sqlite3_column_int64(st, 2);
+	r->follow_up = sqlite3_column_int64(st, 4);
+	r->last_activity = sqlite3_column_int64(st, 5);
+	g_ptr_array_add(rows, r);
+	return 0;
+}
+
 int
 store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		  GPtrArray **rows_r, struct cm_error *err)
@@ -539,21 +551,8 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		" ORDER BY p.address, c.id";
 	const struct store_arg args[] = { STORE_INT(now),
 					  STORE_INT(stale_before) };
-	sqlite3_stmt *st;
-	int rc;
 
 	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "digest", err)) == STORE_ROW) {
-		struct store_digest_row *r = g_new0(struct store_digest_row, 1);
-
-		store_cols_text(st, r, store_digest_row_strings,
-				G_N_ELEMENTS(store_digest_row_strings));
-		r->case_id = sqlite3_column_int64(st, 2);
-		r->follow_up = sqlite3_column_int64(st, 4);
-		r->last_activity = sqlite3_column_int64(st, 5);
-		g_ptr_array_add(*rows_r, r);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "digest",
+				store_digest_row_read, *rows_r, err);
 }
