@@ -385,7 +385,8 @@ store_event_destroy(gpointer p)
 void
 store_event_free(struct store_event **ep)
 {
-	record_clear(ep, store_event_strings, G_N_ELEMENTS(store_event_strings));
+	record_clear(ep, store_event_strings,
+		     G_N_ELEMENTS(store_event_strings));
 }
 
 int

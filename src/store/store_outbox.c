@@ -32,7 +32,8 @@ store_outbox_destroy(gpointer p)
 void
 store_outbox_free(struct store_outbox **mp)
 {
-	record_clear(mp, store_outbox_fields, G_N_ELEMENTS(store_outbox_fields));
+	record_clear(mp, store_outbox_fields,
+		     G_N_ELEMENTS(store_outbox_fields));
 }
 
 static void
