@@ -21,6 +21,8 @@
 #include "casemail/mime.h"
 #include "casemail/outbound.h"
 #include "casemail/quote.h"
+#include "casemail/record.h"
+#include "casemail/strv.h"
 
 #include "ingest_private.h"
 
@@ -211,19 +213,6 @@ job_copy_addrs(GPtrArray *to, GPtrArray *from)
 	}
 }
 
-static char *
-job_refs_text(GPtrArray *refs)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < refs->len; i++) {
-		if (i > 0)
-			g_string_append_c(s, ' ');
-		g_string_append(s, refs->pdata[i]);
-	}
-	return g_string_free(s, s->len == 0);
-}
-
 static struct store_message *
 job_message_row(struct ingest_job *job)
 {
@@ -243,7 +232,9 @@ job_message_row(struct ingest_job *job)
 	m->date = mm->date;
 	m->received_at = job->now;
 	m->in_reply_to = g_strdup(mm->in_reply_to);
-	m->references = job_refs_text(mm->references);
+	/* No References: header stores NULL, not "". */
+	if (mm->references->len > 0)
+		m->references = strv_join(mm->references, " ");
 	m->body = g_strdup(job->parsed->visible);
 	m->body_full = g_strdup(mm->text);
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
@@ -608,6 +599,18 @@ job_free(struct ingest_job *job)
 	g_free(job->reason);
 }
 
+static void
+ingest_mm_clear(void *mmp)
+{
+	mime_message_free(mmp);
+}
+
+/* raw is borrowed: the caller's. */
+static const struct record_field ingest_parsed_fields[] = {
+	RECORD_NESTED(struct ingest_parsed, mm, ingest_mm_clear),
+	RECORD_STRING(struct ingest_parsed, visible),
+};
+
 struct ingest_parsed *
 ingest_parse(const char *raw, size_t len)
 {
@@ -628,13 +631,8 @@ ingest_parse(const char *raw, size_t len)
 void
 ingest_parsed_free(struct ingest_parsed **pp)
 {
-	struct ingest_parsed *p = pp != NULL ? g_steal_pointer(pp) : NULL;
-
-	if (p == NULL)
-		return;
-	mime_message_free(&p->mm);
-	g_free(p->visible);
-	g_free(p);
+	record_clear(pp, ingest_parsed_fields,
+		     G_N_ELEMENTS(ingest_parsed_fields));
 }
 
 /* Run parsed through the pipeline; trusted skips who-may-post. */

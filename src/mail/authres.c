@@ -125,16 +125,22 @@ authres_number(struct authres_cursor *c)
 	return digits > 0 ? n : -1;
 }
 
-static const struct record_string authres_prop_strings[] = {
+static const struct record_field authres_prop_strings[] = {
 	RECORD_STRING(struct authres_prop, ptype),
 	RECORD_STRING(struct authres_prop, property),
 	RECORD_STRING(struct authres_prop, value),
 };
 
-static const struct record_string authres_result_strings[] = {
+static const struct record_field authres_result_fields[] = {
 	RECORD_STRING(struct authres_result, method),
 	RECORD_STRING(struct authres_result, result),
 	RECORD_STRING(struct authres_result, reason),
+	RECORD_PTR_ARRAY(struct authres_result, props),
+};
+
+static const struct record_field authres_fields[] = {
+	RECORD_STRING(struct authres, authserv_id),
+	RECORD_PTR_ARRAY(struct authres, results),
 };
 
 static void
@@ -147,11 +153,8 @@ authres_prop_free(gpointer p)
 static void
 authres_result_free(gpointer p)
 {
-	struct authres_result *r = p;
-
-	g_ptr_array_unref(r->props);
-	record_free(r, authres_result_strings,
-		    G_N_ELEMENTS(authres_result_strings));
+	record_free(p, authres_result_fields,
+		    G_N_ELEMENTS(authres_result_fields));
 }
 
 /*
@@ -360,13 +363,7 @@ authres_parse(const char *value, struct authres **ar_r, struct cm_error *err)
 void
 authres_free(struct authres **arp)
 {
-	struct authres *ar = arp != NULL ? g_steal_pointer(arp) : NULL;
-
-	if (ar == NULL)
-		return;
-	g_free(ar->authserv_id);
-	g_ptr_array_unref(ar->results);
-	g_free(ar);
+	record_clear(arp, authres_fields, G_N_ELEMENTS(authres_fields));
 }
 
 const char *

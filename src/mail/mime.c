@@ -44,18 +44,19 @@ mime_init(void)
 	}
 }
 
-static const struct record_string mime_address_strings[] = {
+static const struct record_field mime_address_strings[] = {
 	RECORD_STRING(struct mime_address, name),
 	RECORD_STRING(struct mime_address, address),
 };
 
-static const struct record_string mime_part_strings[] = {
+static const struct record_field mime_part_fields[] = {
 	RECORD_STRING(struct mime_part, filename),
 	RECORD_STRING(struct mime_part, content_type),
 	RECORD_STRING(struct mime_part, content_id),
+	RECORD_BYTES(struct mime_part, data),
 };
 
-static const struct record_string mime_message_strings[] = {
+static const struct record_field mime_message_fields[] = {
 	RECORD_STRING(struct mime_message, subject),
 	RECORD_STRING(struct mime_message, from.name),
 	RECORD_STRING(struct mime_message, from.address),
@@ -75,6 +76,14 @@ static const struct record_string mime_message_strings[] = {
 	RECORD_STRING(struct mime_message, dsn_original_id),
 	RECORD_STRING(struct mime_message, delivered_to),
 	RECORD_STRING(struct mime_message, x_original_to),
+	RECORD_PTR_ARRAY(struct mime_message, to),
+	RECORD_PTR_ARRAY(struct mime_message, cc),
+	RECORD_PTR_ARRAY(struct mime_message, reply_to),
+	RECORD_PTR_ARRAY(struct mime_message, references),
+	RECORD_PTR_ARRAY(struct mime_message, parts),
+	RECORD_PTR_ARRAY(struct mime_message, warnings),
+	RECORD_PTR_ARRAY(struct mime_message, dsn_recipients),
+	RECORD_PTR_ARRAY(struct mime_message, auth_results),
 };
 
 void
@@ -87,10 +96,7 @@ mime_address_free(gpointer p)
 static void
 mime_part_free(gpointer p)
 {
-	struct mime_part *part = p;
-
-	g_bytes_unref(part->data);
-	record_free(part, mime_part_strings, G_N_ELEMENTS(mime_part_strings));
+	record_free(p, mime_part_fields, G_N_ELEMENTS(mime_part_fields));
 }
 
 static struct mime_message *
@@ -112,20 +118,8 @@ mime_message_new(void)
 void
 mime_message_free(struct mime_message **mp)
 {
-	struct mime_message *m = mp != NULL ? g_steal_pointer(mp) : NULL;
-
-	if (m == NULL)
-		return;
-	g_ptr_array_unref(m->to);
-	g_ptr_array_unref(m->cc);
-	g_ptr_array_unref(m->reply_to);
-	g_ptr_array_unref(m->references);
-	g_ptr_array_unref(m->parts);
-	g_ptr_array_unref(m->warnings);
-	g_ptr_array_unref(m->dsn_recipients);
-	g_ptr_array_unref(m->auth_results);
-	record_free(m, mime_message_strings,
-		    G_N_ELEMENTS(mime_message_strings));
+	record_clear(mp, mime_message_fields,
+		     G_N_ELEMENTS(mime_message_fields));
 }
 
 /* ---- parts ------------------------------------------------------------- */

@@ -325,19 +325,17 @@ tnef_file_data(const struct tnef_ctx *c, int object, Attachment *a,
 	return g_bytes_new(NULL, 0);
 }
 
-static const struct record_string tnef_file_strings[] = {
+static const struct record_field tnef_file_fields[] = {
 	RECORD_STRING(struct tnef_file, name),
 	RECORD_STRING(struct tnef_file, content_type),
 	RECORD_STRING(struct tnef_file, content_id),
+	RECORD_BYTES(struct tnef_file, data),
 };
 
 static void
 tnef_file_free(gpointer p)
 {
-	struct tnef_file *f = p;
-
-	g_bytes_unref(f->data);
-	record_free(f, tnef_file_strings, G_N_ELEMENTS(tnef_file_strings));
+	record_free(p, tnef_file_fields, G_N_ELEMENTS(tnef_file_fields));
 }
 
 static struct tnef_file *
@@ -407,6 +405,13 @@ tnef_read_body(const struct tnef_ctx *c, TNEFStruct *t, struct tnef_result *r)
 
 /* ---- the whole stream ----------------------------------------------------- */
 
+static const struct record_field tnef_result_fields[] = {
+	RECORD_PTR_ARRAY(struct tnef_result, files),
+	RECORD_BYTES(struct tnef_result, body_rtf),
+	RECORD_BYTES(struct tnef_result, body_html),
+	RECORD_BYTES(struct tnef_result, body_text),
+};
+
 static struct tnef_result *
 tnef_collect(const struct tnef_scan_result *s, TNEFStruct *t)
 {
@@ -472,15 +477,7 @@ tnef_unpack(const void *data, size_t len, struct tnef_result **res_r,
 void
 tnef_result_free(struct tnef_result **res)
 {
-	struct tnef_result *r = res != NULL ? g_steal_pointer(res) : NULL;
-
-	if (r == NULL)
-		return;
-	g_ptr_array_unref(r->files);
-	g_bytes_unref(r->body_rtf);
-	g_bytes_unref(r->body_html);
-	g_bytes_unref(r->body_text);
-	g_free(r);
+	record_clear(res, tnef_result_fields, G_N_ELEMENTS(tnef_result_fields));
 }
 
 /* ---- the hook for mime.c -------------------------------------------------- */

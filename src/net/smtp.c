@@ -136,7 +136,7 @@ upload_size(const char *data, size_t len)
 static void
 result_free(gpointer p)
 {
-	static const struct record_string strings[] = {
+	static const struct record_field strings[] = {
 		RECORD_STRING(struct smtp_rcpt_result, address),
 		RECORD_STRING(struct smtp_rcpt_result, text),
 	};

@@ -304,6 +304,18 @@ blank_line(const char *line, size_t len)
 	return 1;
 }
 
+static const struct record_field template_fields[] = {
+	RECORD_STRING(struct template, name),
+	RECORD_STRING(struct template, path),
+	RECORD_STRING(struct template, description),
+	RECORD_STRING(struct template, subject),
+	RECORD_STRING(struct template, sets_status),
+	RECORD_STRING(struct template, body),
+	RECORD_PTR_ARRAY(struct template, to),
+	RECORD_PTR_ARRAY(struct template, cc),
+	RECORD_PTR_ARRAY(struct template, requires),
+};
+
 static struct template *
 template_new(const char *name, const char *path)
 {
@@ -369,22 +381,7 @@ out:
 void
 template_free(struct template **tp)
 {
-	static const struct record_string strings[] = {
-		RECORD_STRING(struct template, name),
-		RECORD_STRING(struct template, path),
-		RECORD_STRING(struct template, description),
-		RECORD_STRING(struct template, subject),
-		RECORD_STRING(struct template, sets_status),
-		RECORD_STRING(struct template, body),
-	};
-	struct template *t = tp != NULL ? g_steal_pointer(tp) : NULL;
-
-	if (t == NULL)
-		return;
-	g_ptr_array_unref(t->to);
-	g_ptr_array_unref(t->cc);
-	g_ptr_array_unref(t->requires);
-	record_free(t, strings, G_N_ELEMENTS(strings));
+	record_clear(tp, template_fields, G_N_ELEMENTS(template_fields));
 }
 
 /* ---- the directory ---- */

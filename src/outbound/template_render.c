@@ -5,6 +5,7 @@
  * the Subject).
  */
 #include "casemail/template.h"
+#include "casemail/strv.h"
 
 #include <string.h>
 
@@ -109,19 +110,6 @@ render_string(const char *tmpl, const char *where, GHashTable *vars,
 	return rc;
 }
 
-static char *
-join_names(GPtrArray *names)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < names->len; i++) {
-		if (i > 0)
-			g_string_append(s, ", ");
-		g_string_append(s, g_ptr_array_index(names, i));
-	}
-	return g_string_free(s, FALSE);
-}
-
 /* Valid UTF-8 from a rendering, which may hold bytes from any value. */
 static char *
 finish_utf8(GString *s)
@@ -177,7 +165,7 @@ template_render_text(const char *tmpl, GHashTable *vars, char **out_r,
 	if (rc < 0)
 		goto out;
 	if (nl.names->len > 0) {
-		list = join_names(nl.names);
+		list = strv_join(nl.names, ", ");
 		rc = cm_error_set(err, CM_EUSAGE, "missing %s", list);
 		g_free(list);
 		goto out;
@@ -236,7 +224,7 @@ template_render(const struct template *t, GHashTable *vars,
 	if (rc < 0)
 		goto out;
 	if (nl.names->len > 0) {
-		list = join_names(nl.names);
+		list = strv_join(nl.names, ", ");
 		rc = cm_error_set(err, CM_EUSAGE, "template %s: missing %s",
 				  t->name, list);
 		g_free(list);

@@ -90,6 +90,44 @@ store_step_row(struct store *s, sqlite3_stmt *st, const char *what,
 }
 
 int
+store_read_rows(struct store *s, sqlite3_stmt *st, const char *what,
+		store_row_cb read_row, void *ctx, struct cm_error *err)
+{
+	int rc;
+
+	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW) {
+		if ((rc = read_row(st, ctx, err)) != 0) {
+			sqlite3_reset(st);
+			break;
+		}
+	}
+	return rc;
+}
+
+int
+store_query_rows(struct store *s, const char *sql,
+		 const struct store_arg *args, size_t n, const char *what,
+		 store_row_cb read_row, void *ctx, struct cm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = store_query(s, sql, args, n, &st, err);
+
+	if (rc == 0)
+		rc = store_read_rows(s, st, what, read_row, ctx, err);
+	return rc;
+}
+
+int
+store_row_id(sqlite3_stmt *st, void *ids, struct cm_error *err)
+{
+	int64_t id = sqlite3_column_int64(st, 0);
+
+	(void)err;
+	g_array_append_val((GArray *)ids, id);
+	return 0;
+}
+
+int
 store_read_int64(struct store *s, sqlite3_stmt *st, const char *what,
 		 int64_t *v, int n, struct cm_error *err)
 {
@@ -195,10 +233,11 @@ store_col_text(sqlite3_stmt *st, int col)
 
 void
 store_cols_text(sqlite3_stmt *st, void *rec,
-		const struct record_string *strings, size_t n)
+		const struct record_field *strings, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strings[i].column == RECORD_NO_COLUMN)
+		if (strings[i].kind != RECORD_KIND_STRING ||
+		    strings[i].column == RECORD_NO_COLUMN)
 			continue;
 		*(char **)((char *)rec + strings[i].offset) =
 			store_col_text(st, strings[i].column);

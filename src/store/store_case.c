@@ -8,10 +8,10 @@
 /* ---- people ------------------------------------------------------------ */
 
 /* The strings of a person and their columns in the rows that read one. */
-static const struct record_string store_person_strings[] = {
-	{ offsetof(struct store_person, address), 1 },
-	{ offsetof(struct store_person, name), 2 },
-	{ offsetof(struct store_person, side), 3 },
+static const struct record_field store_person_strings[] = {
+	RECORD_COLUMN(struct store_person, address, 1),
+	RECORD_COLUMN(struct store_person, name, 2),
+	RECORD_COLUMN(struct store_person, side, 3),
 };
 
 /* Free a person (a GDestroyNotify, for the role arrays). */
@@ -25,8 +25,8 @@ store_person_destroy(gpointer p)
 void
 store_person_free(struct store_person **pp)
 {
-	if (pp != NULL)
-		g_clear_pointer(pp, store_person_destroy);
+	record_clear(pp, store_person_strings,
+		     G_N_ELEMENTS(store_person_strings));
 }
 
 int
@@ -105,32 +105,28 @@ store_case_new(void)
 	return c;
 }
 
-/* The strings of a case and their columns in store_case_get(). */
-static const struct record_string store_case_strings[] = {
-	{ offsetof(struct store_case, kind), 0 },
-	{ offsetof(struct store_case, type), 1 },
-	{ offsetof(struct store_case, subject), 2 },
-	{ offsetof(struct store_case, priority), 4 },
-	{ offsetof(struct store_case, shipment), 6 },
-	{ offsetof(struct store_case, crm_shipper), 7 },
-	{ offsetof(struct store_case, crm_carrier), 8 },
-	{ offsetof(struct store_case, source), 9 },
-	{ offsetof(struct store_case, creator), 10 },
-	{ offsetof(struct store_case, last_message_from), 15 },
-	{ offsetof(struct store_case, waiting_on), 16 },
+/* The fields of a case, strings with their columns in store_case_get(). */
+static const struct record_field store_case_fields[] = {
+	RECORD_COLUMN(struct store_case, kind, 0),
+	RECORD_COLUMN(struct store_case, type, 1),
+	RECORD_COLUMN(struct store_case, subject, 2),
+	RECORD_COLUMN(struct store_case, priority, 4),
+	RECORD_COLUMN(struct store_case, shipment, 6),
+	RECORD_COLUMN(struct store_case, crm_shipper, 7),
+	RECORD_COLUMN(struct store_case, crm_carrier, 8),
+	RECORD_COLUMN(struct store_case, source, 9),
+	RECORD_COLUMN(struct store_case, creator, 10),
+	RECORD_COLUMN(struct store_case, last_message_from, 15),
+	RECORD_COLUMN(struct store_case, waiting_on, 16),
+	RECORD_PTR_ARRAY(struct store_case, owners),
+	RECORD_PTR_ARRAY(struct store_case, watchers),
+	RECORD_PTR_ARRAY(struct store_case, participants),
 };
 
 void
 store_case_free(struct store_case **cp)
 {
-	struct store_case *c = cp != NULL ? g_steal_pointer(cp) : NULL;
-
-	if (c == NULL)
-		return;
-	g_ptr_array_unref(c->owners);
-	g_ptr_array_unref(c->watchers);
-	g_ptr_array_unref(c->participants);
-	record_free(c, store_case_strings, G_N_ELEMENTS(store_case_strings));
+	record_clear(cp, store_case_fields, G_N_ELEMENTS(store_case_fields));
 }
 
 /* Columns 1..14 in the order shared by INSERT and UPDATE below. */
@@ -238,6 +234,30 @@ store_case_update(struct store *s, const struct store_case *c,
 	return 0;
 }
 
+/* A store_row_cb: a person row of store_case_load_roles() into the
+ * case's list for its role. */
+static int
+store_case_role_row(sqlite3_stmt *st, void *kase, struct cm_error *err)
+{
+	struct store_case *c = kase;
+	struct store_person *p = g_new0(struct store_person, 1);
+	const char *role = (const char *)sqlite3_column_text(st, 4);
+
+	(void)err;
+	p->id = sqlite3_column_int64(st, 0);
+	store_cols_text(st, p, store_person_strings,
+			G_N_ELEMENTS(store_person_strings));
+	p->subscribed = sqlite3_column_int(st, 5);
+	p->bounced_at = sqlite3_column_int64(st, 6);
+	if (strcmp(role, "owner") == 0)
+		g_ptr_array_add(c->owners, p);
+	else if (strcmp(role, "watcher") == 0)
+		g_ptr_array_add(c->watchers, p);
+	else
+		g_ptr_array_add(c->participants, p);
+	return 0;
+}
+
 static int
 store_case_load_roles(struct store *s, struct store_case *c,
 		      struct cm_error *err)
@@ -248,28 +268,9 @@ store_case_load_roles(struct store *s, struct store_case *c,
 		" ELSE 0 END FROM case_roles r JOIN people p ON p.id = r.person_id"
 		" WHERE r.case_id = ?1 ORDER BY r.added_at, p.address";
 	const struct store_arg args[] = { STORE_INT(c->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load roles", err)) == STORE_ROW) {
-		struct store_person *p = g_new0(struct store_person, 1);
-		const char *role = (const char *)sqlite3_column_text(st, 4);
-
-		p->id = sqlite3_column_int64(st, 0);
-		store_cols_text(st, p, store_person_strings,
-				G_N_ELEMENTS(store_person_strings));
-		p->subscribed = sqlite3_column_int(st, 5);
-		p->bounced_at = sqlite3_column_int64(st, 6);
-		if (strcmp(role, "owner") == 0)
-			g_ptr_array_add(c->owners, p);
-		else if (strcmp(role, "watcher") == 0)
-			g_ptr_array_add(c->watchers, p);
-		else
-			g_ptr_array_add(c->participants, p);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "load roles",
+				store_case_role_row, c, err);
 }
 
 int
@@ -298,8 +299,8 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 	c = store_case_new();
 	c->id = id;
 	c->status = rc;
-	store_cols_text(st, c, store_case_strings,
-			G_N_ELEMENTS(store_case_strings));
+	store_cols_text(st, c, store_case_fields,
+			G_N_ELEMENTS(store_case_fields));
 	c->follow_up = sqlite3_column_int64(st, 5);
 	c->created_at = sqlite3_column_int64(st, 11);
 	c->updated_at = sqlite3_column_int64(st, 12);
@@ -366,12 +367,12 @@ store_role_remove(struct store *s, int64_t case_id, int64_t person_id,
 /* ---- events ------------------------------------------------------------ */
 
 /* The strings of an event and their columns in store_events_get(). */
-static const struct record_string store_event_strings[] = {
-	{ offsetof(struct store_event, actor), 2 },
-	{ offsetof(struct store_event, what), 3 },
-	{ offsetof(struct store_event, old_value), 4 },
-	{ offsetof(struct store_event, new_value), 5 },
-	{ offsetof(struct store_event, detail), 6 },
+static const struct record_field store_event_strings[] = {
+	RECORD_COLUMN(struct store_event, actor, 2),
+	RECORD_COLUMN(struct store_event, what, 3),
+	RECORD_COLUMN(struct store_event, old_value, 4),
+	RECORD_COLUMN(struct store_event, new_value, 5),
+	RECORD_COLUMN(struct store_event, detail, 6),
 };
 
 /* Free an event (a GDestroyNotify, for store_events_get()). */
@@ -384,8 +385,8 @@ store_event_destroy(gpointer p)
 void
 store_event_free(struct store_event **ep)
 {
-	if (ep != NULL)
-		g_clear_pointer(ep, store_event_destroy);
+	record_clear(ep, store_event_strings,
+		     G_N_ELEMENTS(store_event_strings));
 }
 
 int
@@ -406,32 +407,36 @@ store_event_add(struct store *s, int64_t case_id, int64_t at,
 	return store_run(s, sql, STORE_ARGS(args), "add event", err);
 }
 
+/* A store_row_cb: a row of store_events_get() appended to events. */
+static int
+store_event_row(sqlite3_stmt *st, void *events, struct cm_error *err)
+{
+	struct store_event *e = g_new0(struct store_event, 1);
+
+	(void)err;
+	e->id = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	e->case_id = sqlite3_column_int64(st, 7);
+	store_cols_text(st, e, store_event_strings,
+			G_N_ELEMENTS(store_event_strings));
+	g_ptr_array_add(events, e);
+	return 0;
+}
+
 int
 store_events_get(struct store *s, int64_t case_id, GPtrArray **events_r,
 		 struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT id, at, actor, what, old_value, new_value, detail"
-		" FROM events WHERE case_id = ?1 ORDER BY id";
+		"SELECT id, at, actor, what, old_value, new_value, detail,"
+		" case_id FROM events WHERE case_id = ?1 ORDER BY id";
 	const struct store_arg args[] = { STORE_INT(case_id) };
-	GPtrArray *out;
-	sqlite3_stmt *st;
+	GPtrArray *out = g_ptr_array_new_with_free_func(store_event_destroy);
 	int rc;
 
 	*events_r = NULL;
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	out = g_ptr_array_new_with_free_func(store_event_destroy);
-	while ((rc = store_step_row(s, st, "load events", err)) == STORE_ROW) {
-		struct store_event *e = g_new0(struct store_event, 1);
-
-		e->id = sqlite3_column_int64(st, 0);
-		e->case_id = case_id;
-		e->at = sqlite3_column_int64(st, 1);
-		store_cols_text(st, e, store_event_strings,
-				G_N_ELEMENTS(store_event_strings));
-		g_ptr_array_add(out, e);
-	}
+	rc = store_query_rows(s, sql, STORE_ARGS(args), "load events",
+			      store_event_row, out, err);
 	if (rc != 0) {
 		g_ptr_array_unref(out);
 		return rc;

@@ -206,11 +206,7 @@ list_run(struct store *s, struct list_query *q, GArray **ids_r,
 			sqlite3_bind_int64(st, (int)i + 1, b->num);
 	}
 	ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	while ((rc = store_step_row(s, st, "list", err)) == STORE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		g_array_append_val(ids, id);
-	}
+	rc = store_read_rows(s, st, "list", store_row_id, ids, err);
 	sqlite3_finalize(st);
 	if (rc != 0) {
 		g_array_unref(ids);

@@ -10,36 +10,40 @@
 #include <string.h>
 
 /* The strings of an address and their columns in store_message_load_addrs(). */
-static const struct record_string store_address_strings[] = {
-	{ offsetof(struct store_address, name), 1 },
-	{ offsetof(struct store_address, address), 2 },
+static const struct record_field store_address_strings[] = {
+	RECORD_COLUMN(struct store_address, name, 1),
+	RECORD_COLUMN(struct store_address, address, 2),
 };
 
 /* The strings of an attachment, columns as in store_message_load_atts(). */
-static const struct record_string store_attachment_strings[] = {
-	{ offsetof(struct store_attachment, filename), 0 },
-	{ offsetof(struct store_attachment, content_type), 1 },
-	{ offsetof(struct store_attachment, sha256), 3 },
-	{ offsetof(struct store_attachment, content_id), 4 },
-	{ offsetof(struct store_attachment, skipped), 6 },
+static const struct record_field store_attachment_strings[] = {
+	RECORD_COLUMN(struct store_attachment, filename, 0),
+	RECORD_COLUMN(struct store_attachment, content_type, 1),
+	RECORD_COLUMN(struct store_attachment, sha256, 3),
+	RECORD_COLUMN(struct store_attachment, content_id, 4),
+	RECORD_COLUMN(struct store_attachment, skipped, 6),
 };
 
-/* The strings of a message, columns as in STORE_MESSAGE_COLUMNS. */
-static const struct record_string store_message_strings[] = {
-	{ offsetof(struct store_message, message_id), 1 },
-	{ offsetof(struct store_message, direction), 2 },
-	{ offsetof(struct store_message, reason), 4 },
-	{ offsetof(struct store_message, from.name), 5 },
-	{ offsetof(struct store_message, from.address), 6 },
-	{ offsetof(struct store_message, subject), 7 },
-	{ offsetof(struct store_message, in_reply_to), 10 },
-	{ offsetof(struct store_message, references), 11 },
-	{ offsetof(struct store_message, body), 12 },
-	{ offsetof(struct store_message, body_full), 13 },
-	{ offsetof(struct store_message, raw_sha256), 14 },
-	{ offsetof(struct store_message, decision), 15 },
-	{ offsetof(struct store_message, mailbox), 17 },
-	{ offsetof(struct store_message, sender_verdict), 22 },
+/* The fields of a message, strings with their columns as in
+ * STORE_MESSAGE_COLUMNS. */
+static const struct record_field store_message_fields[] = {
+	RECORD_COLUMN(struct store_message, message_id, 1),
+	RECORD_COLUMN(struct store_message, direction, 2),
+	RECORD_COLUMN(struct store_message, reason, 4),
+	RECORD_COLUMN(struct store_message, from.name, 5),
+	RECORD_COLUMN(struct store_message, from.address, 6),
+	RECORD_COLUMN(struct store_message, subject, 7),
+	RECORD_COLUMN(struct store_message, in_reply_to, 10),
+	RECORD_COLUMN(struct store_message, references, 11),
+	RECORD_COLUMN(struct store_message, body, 12),
+	RECORD_COLUMN(struct store_message, body_full, 13),
+	RECORD_COLUMN(struct store_message, raw_sha256, 14),
+	RECORD_COLUMN(struct store_message, decision, 15),
+	RECORD_COLUMN(struct store_message, mailbox, 17),
+	RECORD_COLUMN(struct store_message, sender_verdict, 22),
+	RECORD_PTR_ARRAY(struct store_message, to),
+	RECORD_PTR_ARRAY(struct store_message, cc),
+	RECORD_PTR_ARRAY(struct store_message, attachments),
 };
 
 static void
@@ -71,20 +75,15 @@ store_message_new(void)
 static void
 store_message_destroy(gpointer p)
 {
-	struct store_message *m = p;
-
-	g_ptr_array_unref(m->to);
-	g_ptr_array_unref(m->cc);
-	g_ptr_array_unref(m->attachments);
-	record_free(m, store_message_strings,
-		    G_N_ELEMENTS(store_message_strings));
+	record_free(p, store_message_fields,
+		    G_N_ELEMENTS(store_message_fields));
 }
 
 void
 store_message_free(struct store_message **mp)
 {
-	if (mp != NULL)
-		g_clear_pointer(mp, store_message_destroy);
+	record_clear(mp, store_message_fields,
+		     G_N_ELEMENTS(store_message_fields));
 }
 
 static int
@@ -223,6 +222,27 @@ store_message_insert(struct store *s, const struct store_message *m,
 	return rc;
 }
 
+/* A store_row_cb: an address row of store_message_load_addrs() into the
+ * message's list for its field. */
+static int
+store_message_addr_row(sqlite3_stmt *st, void *msg, struct cm_error *err)
+{
+	struct store_message *m = msg;
+	const char *field = (const char *)sqlite3_column_text(st, 0);
+	struct store_address *a = g_new0(struct store_address, 1);
+
+	(void)err;
+	store_cols_text(st, a, store_address_strings,
+			G_N_ELEMENTS(store_address_strings));
+	if (strcmp(field, "to") == 0)
+		g_ptr_array_add(m->to, a);
+	else if (strcmp(field, "cc") == 0)
+		g_ptr_array_add(m->cc, a);
+	else
+		store_address_free(a);
+	return 0;
+}
+
 static int
 store_message_load_addrs(struct store *s, struct store_message *m,
 			 struct cm_error *err)
@@ -231,26 +251,26 @@ store_message_load_addrs(struct store *s, struct store_message *m,
 		"SELECT field, name, address FROM message_addresses"
 		" WHERE message_id = ?1 ORDER BY field, position";
 	const struct store_arg args[] = { STORE_INT(m->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load addresses", err)) ==
-	       STORE_ROW) {
-		const char *field = (const char *)sqlite3_column_text(st, 0);
-		struct store_address *a = g_new0(struct store_address, 1);
+	return store_query_rows(s, sql, STORE_ARGS(args), "load addresses",
+				store_message_addr_row, m, err);
+}
 
-		store_cols_text(st, a, store_address_strings,
-				G_N_ELEMENTS(store_address_strings));
-		if (strcmp(field, "to") == 0)
-			g_ptr_array_add(m->to, a);
-		else if (strcmp(field, "cc") == 0)
-			g_ptr_array_add(m->cc, a);
-		else
-			store_address_free(a);
-	}
-	return rc;
+/* A store_row_cb: an attachment row of store_message_load_atts()
+ * appended to the message's. */
+static int
+store_message_att_row(sqlite3_stmt *st, void *msg, struct cm_error *err)
+{
+	struct store_message *m = msg;
+	struct store_attachment *a = g_new0(struct store_attachment, 1);
+
+	(void)err;
+	store_cols_text(st, a, store_attachment_strings,
+			G_N_ELEMENTS(store_attachment_strings));
+	a->size = sqlite3_column_int64(st, 2);
+	a->inline_part = sqlite3_column_int(st, 5);
+	g_ptr_array_add(m->attachments, a);
+	return 0;
 }
 
 static int
@@ -262,22 +282,9 @@ store_message_load_atts(struct store *s, struct store_message *m,
 		" inline, skipped FROM attachments WHERE message_id = ?1"
 		" ORDER BY position";
 	const struct store_arg args[] = { STORE_INT(m->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load attachments", err)) ==
-	       STORE_ROW) {
-		struct store_attachment *a = g_new0(struct store_attachment, 1);
-
-		store_cols_text(st, a, store_attachment_strings,
-				G_N_ELEMENTS(store_attachment_strings));
-		a->size = sqlite3_column_int64(st, 2);
-		a->inline_part = sqlite3_column_int(st, 5);
-		g_ptr_array_add(m->attachments, a);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "load attachments",
+				store_message_att_row, m, err);
 }
 
 /* The columns store_message_from_row() reads, in its order. */
@@ -287,11 +294,10 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
 	" uidvalidity, uid, case_id, sender_verified, sender_verdict"
 
-/* The current row of st as a new message in *m_r; CM_ESTORE for a state
- * that is none of its words. */
+/* A store_row_cb: the current row of st as a new message appended to
+ * msgs; CM_ESTORE for a state that is none of its words. */
 static int
-store_message_from_row(sqlite3_stmt *st, int64_t case_id,
-		       struct store_message **m_r, struct cm_error *err)
+store_message_row(sqlite3_stmt *st, void *msgs, struct cm_error *err)
 {
 	struct store_message *m;
 	int state = store_col_word(st, 3, &store_msg_states, err);
@@ -301,44 +307,33 @@ store_message_from_row(sqlite3_stmt *st, int64_t case_id,
 	m = store_message_new();
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
-	m->case_id = case_id;
-	store_cols_text(st, m, store_message_strings,
-			G_N_ELEMENTS(store_message_strings));
+	store_cols_text(st, m, store_message_fields,
+			G_N_ELEMENTS(store_message_fields));
 	m->date = sqlite3_column_int64(st, 8);
 	m->received_at = sqlite3_column_int64(st, 9);
 	m->size = sqlite3_column_int64(st, 16);
 	m->uidvalidity = sqlite3_column_int64(st, 18);
 	m->uid = sqlite3_column_int64(st, 19);
-	if (case_id == 0)
-		m->case_id = sqlite3_column_int64(st, 20);
+	m->case_id = sqlite3_column_int64(st, 20);
 	m->sender_verified = sqlite3_column_int(st, 21);
-	*m_r = m;
+	g_ptr_array_add(msgs, m);
 	return 0;
 }
 
 /*
- * Every row of st (STORE_MESSAGE_COLUMNS; case_id as in
- * store_message_from_row()) as a new GPtrArray in *msgs_r, with addresses
- * and attachments.  Those are loaded once st is reset: the cached
- * statements must not be stepped while nested.
+ * Every row of st (STORE_MESSAGE_COLUMNS) as a new GPtrArray in *msgs_r,
+ * with addresses and attachments.  Those are loaded once st is reset: the
+ * cached statements must not be stepped while nested.
  */
 static int
-store_messages_read(struct store *s, sqlite3_stmt *st, int64_t case_id,
-		    const char *what, GPtrArray **msgs_r, struct cm_error *err)
+store_messages_read(struct store *s, sqlite3_stmt *st, const char *what,
+		    GPtrArray **msgs_r, struct cm_error *err)
 {
 	GPtrArray *out;
 	int rc;
 
 	out = g_ptr_array_new_with_free_func(store_message_destroy);
-	while ((rc = store_step_row(s, st, what, err)) == STORE_ROW) {
-		struct store_message *m;
-
-		if ((rc = store_message_from_row(st, case_id, &m, err)) != 0) {
-			sqlite3_reset(st);
-			break;
-		}
-		g_ptr_array_add(out, m);
-	}
+	rc = store_read_rows(s, st, what, store_message_row, out, err);
 	for (guint i = 0; rc == 0 && i < out->len; i++)
 		if ((rc = store_message_load_addrs(s, out->pdata[i], err)) == 0)
 			rc = store_message_load_atts(s, out->pdata[i], err);
@@ -365,8 +360,7 @@ store_messages_get(struct store *s, int64_t case_id, GPtrArray **msgs_r,
 	*msgs_r = NULL;
 	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
 		return rc;
-	return store_messages_read(s, st, case_id, "load messages", msgs_r,
-				   err);
+	return store_messages_read(s, st, "load messages", msgs_r, err);
 }
 
 int
@@ -392,8 +386,7 @@ store_message_get(struct store *s, const char *message_id, int64_t id,
 	if (rc != 0)
 		return rc;
 	/* At most one row: both columns are unique. */
-	if ((rc = store_messages_read(s, st, 0, "load message", &one,
-				      err)) != 0)
+	if ((rc = store_messages_read(s, st, "load message", &one, err)) != 0)
 		return rc;
 	if (one->len == 0)
 		rc = cm_error_set(err, CM_ENOTFOUND, "no message %s",
@@ -418,7 +411,7 @@ store_messages_review(struct store *s, GPtrArray **msgs_r,
 	*msgs_r = NULL;
 	if ((rc = store_stmt(s, sql, &st, err)) != 0)
 		return rc;
-	return store_messages_read(s, st, 0, "load review", msgs_r, err);
+	return store_messages_read(s, st, "load review", msgs_r, err);
 }
 
 int

@@ -6,38 +6,34 @@
 
 #include <string.h>
 
-/* The strings of a mail, columns as in STORE_OUTBOX_COLS. */
-static const struct record_string store_outbox_strings[] = {
-	{ offsetof(struct store_outbox, kind), 2 },
-	{ offsetof(struct store_outbox, message_id), 3 },
-	{ offsetof(struct store_outbox, env_from), 4 },
-	{ offsetof(struct store_outbox, last_error), 9 },
+/* The fields of a mail, strings with their columns as in STORE_OUTBOX_COLS. */
+static const struct record_field store_outbox_fields[] = {
+	RECORD_COLUMN(struct store_outbox, kind, 2),
+	RECORD_COLUMN(struct store_outbox, message_id, 3),
+	RECORD_COLUMN(struct store_outbox, env_from, 4),
+	RECORD_COLUMN(struct store_outbox, last_error, 9),
+	RECORD_BYTES(struct store_outbox, raw),
+	RECORD_PTR_ARRAY(struct store_outbox, rcpts),
 };
 
 /* The strings of a recipient, columns as in store_outbox_load_rcpts(). */
-static const struct record_string store_outbox_rcpt_strings[] = {
-	{ offsetof(struct store_outbox_rcpt, address), 0 },
-	{ offsetof(struct store_outbox_rcpt, error), 3 },
+static const struct record_field store_outbox_rcpt_strings[] = {
+	RECORD_COLUMN(struct store_outbox_rcpt, address, 0),
+	RECORD_COLUMN(struct store_outbox_rcpt, error, 3),
 };
 
 /* Free a mail (a GDestroyNotify, for store_outbox_list()). */
 static void
 store_outbox_destroy(gpointer p)
 {
-	struct store_outbox *m = p;
-
-	g_bytes_unref(m->raw);
-	if (m->rcpts != NULL)
-		g_ptr_array_unref(m->rcpts);
-	record_free(m, store_outbox_strings,
-		    G_N_ELEMENTS(store_outbox_strings));
+	record_free(p, store_outbox_fields, G_N_ELEMENTS(store_outbox_fields));
 }
 
 void
 store_outbox_free(struct store_outbox **mp)
 {
-	if (mp != NULL)
-		g_clear_pointer(mp, store_outbox_destroy);
+	record_clear(mp, store_outbox_fields,
+		     G_N_ELEMENTS(store_outbox_fields));
 }
 
 static void
@@ -122,18 +118,30 @@ store_outbox_due(struct store *s, int64_t now, int limit, GArray **ids_r,
 		" AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id"
 		" LIMIT ?2";
 	const struct store_arg args[] = { STORE_INT(now), STORE_INT(limit) };
-	sqlite3_stmt *st;
-	int rc;
 
-	*ids_r = g_array_new(FALSE, FALSE, sizeof(gint64));
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "due mail", err)) == STORE_ROW) {
-		gint64 id = sqlite3_column_int64(st, 0);
+	*ids_r = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	return store_query_rows(s, sql, STORE_ARGS(args), "due mail",
+				store_row_id, *ids_r, err);
+}
 
-		g_array_append_val(*ids_r, id);
-	}
-	return rc;
+/* A store_row_cb: a recipient row of store_outbox_load_rcpts() into the
+ * mail's rcpts; CM_ESTORE for a state that is none of its words. */
+static int
+store_outbox_rcpt_row(sqlite3_stmt *st, void *mail, struct cm_error *err)
+{
+	struct store_outbox *m = mail;
+	struct store_outbox_rcpt *r;
+	int state = store_col_word(st, 1, &store_rcpt_states, err);
+
+	if (state < 0)
+		return state;
+	r = g_new0(struct store_outbox_rcpt, 1);
+	r->state = state;
+	store_cols_text(st, r, store_outbox_rcpt_strings,
+			G_N_ELEMENTS(store_outbox_rcpt_strings));
+	r->code = sqlite3_column_int(st, 2);
+	g_ptr_array_add(m->rcpts, r);
+	return 0;
 }
 
 static int
@@ -144,28 +152,9 @@ store_outbox_load_rcpts(struct store *s, struct store_outbox *m,
 		"SELECT address, state, code, error FROM outbox_rcpts"
 		" WHERE outbox_id = ?1 ORDER BY rowid";
 	const struct store_arg args[] = { STORE_INT(m->id) };
-	sqlite3_stmt *st;
-	int rc;
 
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "load recipients", err)) ==
-	       STORE_ROW) {
-		struct store_outbox_rcpt *r;
-		int state = store_col_word(st, 1, &store_rcpt_states, err);
-
-		if (state < 0) {
-			sqlite3_reset(st);
-			return state;
-		}
-		r = g_new0(struct store_outbox_rcpt, 1);
-		r->state = state;
-		store_cols_text(st, r, store_outbox_rcpt_strings,
-				G_N_ELEMENTS(store_outbox_rcpt_strings));
-		r->code = sqlite3_column_int(st, 2);
-		g_ptr_array_add(m->rcpts, r);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "load recipients",
+				store_outbox_rcpt_row, m, err);
 }
 
 /* The current row of st as a new mail in *m_r (st is not reset);
@@ -183,8 +172,8 @@ store_outbox_from_row(sqlite3_stmt *st, int with_raw,
 	m->state = state;
 	m->id = sqlite3_column_int64(st, 0);
 	m->case_id = sqlite3_column_int64(st, 1);
-	store_cols_text(st, m, store_outbox_strings,
-			G_N_ELEMENTS(store_outbox_strings));
+	store_cols_text(st, m, store_outbox_fields,
+			G_N_ELEMENTS(store_outbox_fields));
 	m->attempts = sqlite3_column_int(st, 6);
 	m->created_at = sqlite3_column_int64(st, 7);
 	m->next_attempt_at = sqlite3_column_int64(st, 8);
@@ -259,6 +248,19 @@ store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 	return store_run(s, sql, STORE_ARGS(args), "reschedule mail", err);
 }
 
+/* A store_row_cb: a mail of store_outbox_list(), without its raw message,
+ * appended to mails. */
+static int
+store_outbox_list_row(sqlite3_stmt *st, void *mails, struct cm_error *err)
+{
+	struct store_outbox *m;
+	int rc = store_outbox_from_row(st, 0, &m, err);
+
+	if (rc == 0)
+		g_ptr_array_add(mails, m);
+	return rc;
+}
+
 int
 store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		  struct cm_error *err)
@@ -269,21 +271,11 @@ store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 		" r.outbox_id = o.id AND r.state = 'failed')"
 		" ORDER BY id DESC LIMIT ?1";
 	const struct store_arg args[] = { STORE_INT(limit > 0 ? limit : -1) };
-	sqlite3_stmt *st;
 	int rc;
 
 	*mails_r = g_ptr_array_new_with_free_func(store_outbox_destroy);
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "list outbox", err)) == STORE_ROW) {
-		struct store_outbox *m;
-
-		if ((rc = store_outbox_from_row(st, 0, &m, err)) != 0) {
-			sqlite3_reset(st);
-			return rc;
-		}
-		g_ptr_array_add(*mails_r, m);
-	}
+	rc = store_query_rows(s, sql, STORE_ARGS(args), "list outbox",
+			      store_outbox_list_row, *mails_r, err);
 	if (rc != 0)
 		return rc;
 	for (guint i = 0; i < (*mails_r)->len; i++)
@@ -515,10 +507,10 @@ store_outbox_rcpt_find(struct store *s, int64_t id, const char *address,
 }
 
 /* The strings of a digest row and their columns in store_digest_rows(). */
-static const struct record_string store_digest_row_strings[] = {
-	{ offsetof(struct store_digest_row, owner), 0 },
-	{ offsetof(struct store_digest_row, owner_name), 1 },
-	{ offsetof(struct store_digest_row, subject), 3 },
+static const struct record_field store_digest_row_strings[] = {
+	RECORD_COLUMN(struct store_digest_row, owner, 0),
+	RECORD_COLUMN(struct store_digest_row, owner_name, 1),
+	RECORD_COLUMN(struct store_digest_row, subject, 3),
 };
 
 static void
@@ -526,6 +518,22 @@ store_digest_row_free(gpointer p)
 {
 	record_free(p, store_digest_row_strings,
 		    G_N_ELEMENTS(store_digest_row_strings));
+}
+
+/* A store_row_cb: a row of store_digest_rows() appended to rows. */
+static int
+store_digest_row_read(sqlite3_stmt *st, void *rows, struct cm_error *err)
+{
+	struct store_digest_row *r = g_new0(struct store_digest_row, 1);
+
+	(void)err;
+	store_cols_text(st, r, store_digest_row_strings,
+			G_N_ELEMENTS(store_digest_row_strings));
+	r->case_id = sqlite3_column_int64(st, 2);
+	r->follow_up = sqlite3_column_int64(st, 4);
+	r->last_activity = sqlite3_column_int64(st, 5);
+	g_ptr_array_add(rows, r);
+	return 0;
 }
 
 int
@@ -544,21 +552,8 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 		" ORDER BY p.address, c.id";
 	const struct store_arg args[] = { STORE_INT(now),
 					  STORE_INT(stale_before) };
-	sqlite3_stmt *st;
-	int rc;
 
 	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
-	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
-		return rc;
-	while ((rc = store_step_row(s, st, "digest", err)) == STORE_ROW) {
-		struct store_digest_row *r = g_new0(struct store_digest_row, 1);
-
-		store_cols_text(st, r, store_digest_row_strings,
-				G_N_ELEMENTS(store_digest_row_strings));
-		r->case_id = sqlite3_column_int64(st, 2);
-		r->follow_up = sqlite3_column_int64(st, 4);
-		r->last_activity = sqlite3_column_int64(st, 5);
-		g_ptr_array_add(*rows_r, r);
-	}
-	return rc;
+	return store_query_rows(s, sql, STORE_ARGS(args), "digest",
+				store_digest_row_read, *rows_r, err);
 }

@@ -50,6 +50,26 @@ int store_step_row(struct store *s, sqlite3_stmt *st, const char *what,
 		   struct cm_error *err);
 
 /*
+ * Read the current row of st into ctx (a list, a record): returns 0, or a
+ * negative CM_E* (with err set) to stop reading.
+ */
+typedef int (*store_row_cb)(sqlite3_stmt *st, void *ctx,
+			    struct cm_error *err);
+
+/*
+ * Step st (bound, not yet stepped) through all its rows, calling
+ * read_row(st, ctx, err) for each; what names the step in a SQLite error.
+ * st is reset at the end.  Returns 0 when every row was read, else the
+ * first negative CM_E* of a step or of read_row.
+ */
+int store_read_rows(struct store *s, sqlite3_stmt *st, const char *what,
+		    store_row_cb read_row, void *ctx, struct cm_error *err);
+
+/* A store_row_cb: appends column 0, an integer, to ids (a GArray of
+ * int64_t).  Returns 0. */
+int store_row_id(sqlite3_stmt *st, void *ids, struct cm_error *err);
+
+/*
  * Step st once and copy its first n columns, read as integers, to
  * v[0 .. n-1] (left alone when there is no row); st is reset.  Returns
  * STORE_ROW, STORE_DONE or a negative CM_E*, as store_step_row().
@@ -83,6 +103,11 @@ struct store_arg {
 /* store_stmt() with args[0 .. n-1] bound to ?1 .. ?n. */
 int store_query(struct store *s, const char *sql, const struct store_arg *args,
 		size_t n, sqlite3_stmt **stmt_r, struct cm_error *err);
+
+/* store_query() and store_read_rows(): every row of sql with args bound. */
+int store_query_rows(struct store *s, const char *sql,
+		     const struct store_arg *args, size_t n, const char *what,
+		     store_row_cb read_row, void *ctx, struct cm_error *err);
 
 /*
  * store_query() and one step, for a statement that reads one row.  Returns
@@ -122,10 +147,10 @@ char *store_col_text(sqlite3_stmt *st, int col);
 /*
  * Fill the n string fields of rec that strings[] names from their columns
  * of the current row of st (store_col_text()); fields with
- * RECORD_NO_COLUMN are left alone.
+ * RECORD_NO_COLUMN, and fields of other kinds, are left alone.
  */
 void store_cols_text(sqlite3_stmt *st, void *rec,
-		     const struct record_string *strings, size_t n);
+		     const struct record_field *strings, size_t n);
 
 /* The words of one state enum (store_words.c): words[v] for value v. */
 struct store_words {
