@@ -281,6 +281,22 @@ const char *const store_migrations[] = {
 	"ALTER TABLE people ADD COLUMN bounced_at INTEGER;"
 	"UPDATE people SET bounced_at = strftime('%s', 'now')"
 	"  WHERE bouncing = 1;",
+	/*
+	 * 4 -> 5: faults.  fetch_attempts counts how often a message of the
+	 * mailbox was taken into the pipeline without an outcome, so one
+	 * that keeps crashing the parser is set aside instead of stopping
+	 * the desk.  An outbox row is leased to one sender (who, and until
+	 * when) before it is sent, so two senders never send it twice.
+	 */
+	"CREATE TABLE fetch_attempts ("
+	"  mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, uidvalidity, uid));"
+	"ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
+	"ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);
