@@ -47,6 +47,25 @@ void cm_error_prefix(struct cm_error *err, const char *fmt, ...)
 /* The process exit status for a CM_* code (sysexits-compatible). */
 int cm_exit_code(int code);
 
+/*
+ * The exit status for a mail transfer agent's pipe (casemaild ingest):
+ * 0 for CM_OK, 65 (EX_DATAERR: bounce) for CM_EINPUT, the only code that
+ * says the message itself is refused, and 75 (EX_TEMPFAIL: try again
+ * later) for everything else, so that a broken configuration or store
+ * defers the mail instead of bouncing it.
+ */
+int cm_exit_code_mta(int code);
+
+/*
+ * Record a full disk (ENOSPC, EDQUOT, SQLITE_FULL) in err as CM_ETEMP with
+ * one wording wherever it happens: "WHAT: disk full (...)".  Returns
+ * CM_ETEMP.
+ */
+int cm_error_disk_full(struct cm_error *err, const char *what);
+
+/* Nonzero for an errno that means the disk (or the quota) is full. */
+int cm_errno_is_disk_full(int errnum);
+
 /* A short constant name for a code, e.g. "not found". */
 const char *cm_status_str(int code);
 

@@ -52,6 +52,52 @@ attach_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* An I/O error on path: a full disk says so in the one wording every
+ * layer uses (error.h); anything else is CM_ETEMP with errno's text. */
+static int
+attach_io_err(struct cm_error *err, const char *op, const char *path)
+{
+	int e = errno;
+	char *what;
+	int rc;
+
+	if (!cm_errno_is_disk_full(e))
+		return cm_error_set(err, CM_ETEMP, "attachments: %s %s: %s", op,
+				    path, g_strerror(e));
+	what = g_strdup_printf("attachments: %s %s", op, path);
+	rc = cm_error_disk_full(err, what);
+	g_free(what);
+	return rc;
+}
+
+/*
+ * Make dir and any missing parents, mode 0700, and fsync the parent of each
+ * directory made: a new fan-out directory's name lives in its parent, and
+ * a blob under it is durable only once that name is.  Returns 0 or -1 with
+ * errno set.
+ */
+static int
+attach_mkdir_durable(const char *dir)
+{
+	char *parent = g_path_get_dirname(dir);
+	int rc = 0;
+
+	if (mkdir(dir, 0700) != 0) {
+		if (errno == EEXIST) {
+			g_free(parent);
+			return 0;
+		}
+		if (errno != ENOENT || strcmp(parent, dir) == 0 ||
+		    attach_mkdir_durable(parent) != 0 ||
+		    (mkdir(dir, 0700) != 0 && errno != EEXIST))
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = attach_fsync_dir(parent);
+	g_free(parent);
+	return rc;
+}
+
 /* Write tmp in the target directory, fsync, rename, fsync the directory
  * (the fsyncs left to attach_sync() when deferred). */
 static int
@@ -67,9 +113,13 @@ attach_write_file(const char *path, const void *data, size_t len,
 	 * private modes (0700, files 0600): a caller's umask of 022 must not
 	 * make customers' attachments readable by every local user. */
 	if (fd < 0 && errno == ENOENT) {
-		if (g_mkdir_with_parents(dir, 0700) != 0) {
-			rc = cm_error_set(err, CM_ESTORE, "attachments: cannot "
-					  "create %s: %s", dir, g_strerror(errno));
+		if (attach_mkdir_durable(dir) != 0) {
+			rc = cm_errno_is_disk_full(errno)
+				     ? attach_io_err(err, "create", dir)
+				     : cm_error_set(err, CM_ESTORE,
+						    "attachments: cannot "
+						    "create %s: %s", dir,
+						    g_strerror(errno));
 			g_free(tmp);
 			g_free(dir);
 			return rc;
@@ -77,19 +127,14 @@ attach_write_file(const char *path, const void *data, size_t len,
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
 	if (fd < 0 || attach_write_all(fd, data, len) != 0 ||
-	    (!deferred && fsync(fd) != 0)) {
-		rc = cm_error_set(err, CM_ETEMP, "attachments: write %s: %s",
-				  tmp, g_strerror(errno));
-	}
+	    (!deferred && fsync(fd) != 0))
+		rc = attach_io_err(err, "write", tmp);
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = cm_error_set(err, CM_ETEMP, "attachments: close %s: %s",
-				  tmp, g_strerror(errno));
+		rc = attach_io_err(err, "close", tmp);
 	if (rc == 0 && rename(tmp, path) != 0)
-		rc = cm_error_set(err, CM_ETEMP, "attachments: rename %s: %s",
-				  path, g_strerror(errno));
+		rc = attach_io_err(err, "rename", path);
 	if (rc == 0 && !deferred && attach_fsync_dir(dir) != 0)
-		rc = cm_error_set(err, CM_ETEMP, "attachments: fsync %s: %s",
-				  dir, g_strerror(errno));
+		rc = attach_io_err(err, "fsync", dir);
 	if (rc != 0)
 		g_unlink(tmp);
 	g_free(tmp);
@@ -182,8 +227,7 @@ attach_sync(const char *dir, struct cm_error *err)
 				    dir, g_strerror(errno));
 	}
 	if (syncfs(fd) != 0)
-		rc = cm_error_set(err, CM_ETEMP, "attachments: syncfs %s: %s",
-				  dir, g_strerror(errno));
+		rc = attach_io_err(err, "syncfs", dir);
 	close(fd);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* error.c - status codes and error records. */
 #include "casemail/error.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,29 @@ cm_exit_code(int code)
 	default:
 		return 70; /* EX_SOFTWARE */
 	}
+}
+
+int
+cm_exit_code_mta(int code)
+{
+	if (code == CM_OK)
+		return 0;
+	return code == CM_EINPUT ? 65 : 75;
+}
+
+int
+cm_error_disk_full(struct cm_error *err, const char *what)
+{
+	/* Space can be freed: a temporary failure (the MTA keeps the mail,
+	 * the daemon retries), never a store error that bounces it. */
+	return cm_error_set(err, CM_ETEMP, "%s: disk full (no space left on "
+			    "the device, or over quota)", what);
+}
+
+int
+cm_errno_is_disk_full(int errnum)
+{
+	return errnum == ENOSPC || errnum == EDQUOT;
 }
 
 const char *

@@ -47,6 +47,7 @@ struct casemaild_run {
 	struct ingest ing;
 	int in_txn;       /* messages in the open ingest transaction */
 	int refused;      /* a message was refused (ingest mode) */
+	int unread;       /* an operand could not be read (ingest mode) */
 };
 
 static void
@@ -65,7 +66,8 @@ usage(FILE *f)
 		"  ingest [PATH]...   store raw RFC 5322 messages from files,\n"
 		"                     Maildirs (new/ and cur/) or, with no PATH or\n"
 		"                     '-', one message from stdin (MTA pipe); exit\n"
-		"                     0 kept, 75 try again later, 65 refused\n"
+		"                     0 kept, 65 refused on its content, 75 any\n"
+		"                     other failure (try again later)\n"
 		"  reprocess ROW      run a held or failed message again from its\n"
 		"                     kept raw copy (ROW as shown by 'casectl review')\n"
 		"  digest             mail every case owner their follow-up digest\n"
@@ -265,7 +267,8 @@ ingest_file(struct casemaild_run *d, const char *path, struct cm_error *err)
 	/* Mapped, not read: memory stays flat however big the Maildir. */
 	map = g_mapped_file_new(path, FALSE, &gerr);
 	if (map == NULL) {
-		rc = cm_error_set(err, CM_EINPUT, "%s: %s", path, gerr->message);
+		rc = cm_error_set(err, CM_ENOTFOUND, "%s: %s", path,
+				  gerr->message);
 		g_error_free(gerr);
 		return rc;
 	}
@@ -293,7 +296,7 @@ ingest_maildir_sub(struct casemaild_run *d, const char *dir, const char *sub,
 	int rc = 0;
 
 	if (dh == NULL) {
-		rc = cm_error_set(err, CM_EINPUT, "%s: cannot open", path);
+		rc = cm_error_set(err, CM_ENOTFOUND, "%s: cannot open", path);
 		goto out;
 	}
 	while ((de = readdir(dh)) != NULL)
@@ -321,15 +324,16 @@ ingest_path(struct casemaild_run *d, const char *path, struct cm_error *err)
 	int rc, is_maildir;
 
 	if (stat(path, &st) != 0)
-		return cm_error_set(err, CM_EINPUT, "%s: no such file", path);
+		return cm_error_set(err, CM_ENOTFOUND, "%s: no such file",
+				    path);
 	if (!S_ISDIR(st.st_mode))
 		return ingest_file(d, path, err);
 	cur = g_build_filename(path, "cur", NULL);
 	is_maildir = g_file_test(cur, G_FILE_TEST_IS_DIR);
 	g_free(cur);
 	if (!is_maildir)
-		return cm_error_set(err, CM_EINPUT, "%s: a directory but not a "
-				    "Maildir (no cur/)", path);
+		return cm_error_set(err, CM_ENOTFOUND, "%s: a directory but "
+				    "not a Maildir (no cur/)", path);
 	rc = ingest_maildir_sub(d, path, "new", err);
 	if (rc == 0)
 		rc = ingest_maildir_sub(d, path, "cur", err);
@@ -366,11 +370,12 @@ run_ingest(struct casemaild_run *d, int argc, char **argv, struct cm_error *err)
 		cm_error_clear(&perr);
 		rc = strcmp(argv[i], "-") == 0 ? ingest_stdin(d, &perr)
 					       : ingest_path(d, argv[i], &perr);
-		/* A path that cannot be read is refused on its own; what
-		 * came before it stays stored and the rest is still read. */
-		if (rc == CM_EINPUT) {
+		/* A path that cannot be read is skipped on its own; what
+		 * came before it stays stored and the rest is still read.
+		 * It says nothing about a message's content: exit 75. */
+		if (rc == CM_ENOTFOUND) {
 			log_errx("%s", perr.msg);
-			d->refused = 1;
+			d->unread = 1;
 			rc = 0;
 		} else if (rc != 0 && err != NULL) {
 			*err = perr;
@@ -384,6 +389,9 @@ run_ingest(struct casemaild_run *d, int argc, char **argv, struct cm_error *err)
 	if (rc == 0 && sigs.stop)
 		rc = cm_error_set(err, CM_ETEMP, "stopped by a signal before "
 				  "every message was read");
+	if (rc == 0 && d->unread)
+		rc = cm_error_set(err, CM_ETEMP, "an operand could not be "
+				  "read");
 	if (rc == 0 && d->refused)
 		rc = cm_error_set(err, CM_EINPUT, "a message was refused");
 	return rc;
@@ -484,6 +492,28 @@ run_once(struct casemaild_run *d, struct cm_error *err)
 	return rc;
 }
 
+/*
+ * Nonzero when the mode is ingest, the mail transfer agent's pipe: its exit
+ * status is cm_exit_code_mta()'s, decided before options are parsed so that
+ * even a mistyped option in a pipe command defers the mail.
+ */
+static int
+is_ingest_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc && strcmp(argv[i + 1], "ingest") == 0;
+		if (argv[i][0] != '-')
+			return strcmp(argv[i], "ingest") == 0;
+	}
+	return 0;
+}
+
 static int
 dispatch(struct casemaild_run *d, int argc, char **argv,
 	 struct cm_error *err)
@@ -519,6 +549,8 @@ main(int argc, char **argv)
 	struct casemaild_run d;
 	const char *config_path = NULL;
 	int opt, once = 0, rc;
+	int (*exit_code)(int) = is_ingest_mode(argc, argv) ? cm_exit_code_mta
+							   : cm_exit_code;
 
 	/* Everything we create (database, -wal/-shm, attachments, the
 	 * signing key) is private, whatever umask we were started with. */
@@ -531,7 +563,7 @@ main(int argc, char **argv)
 		case 'o': once = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("casemaild %s\n", CASEMAIL_VERSION); return 0;
-		default: usage(stderr); return cm_exit_code(CM_EUSAGE);
+		default: usage(stderr); return exit_code(CM_EUSAGE);
 		}
 	}
 	if (once && optind < argc) {
@@ -554,5 +586,5 @@ main(int argc, char **argv)
 	if (rc == CM_EUSAGE)
 		usage(stderr);
 	run_close(&d);
-	return cm_exit_code(rc);
+	return exit_code(rc);
 }

@@ -19,7 +19,19 @@ int
 store_sql_err(struct store *s, int rc, const char *what, struct cm_error *err)
 {
 	const char *msg = s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	char *where;
 
+	/* A full disk is the same failure wherever it shows (attach.c says
+	 * it for ENOSPC): SQLite reports ENOSPC as SQLITE_FULL, and a quota
+	 * (EDQUOT) as an I/O error whose system errno tells. */
+	if ((rc & 0xff) == SQLITE_FULL ||
+	    ((rc & 0xff) == SQLITE_IOERR && s->db != NULL &&
+	     cm_errno_is_disk_full(sqlite3_system_errno(s->db)))) {
+		where = g_strdup_printf("store: %s: database %s", what, s->path);
+		rc = cm_error_disk_full(err, where);
+		g_free(where);
+		return rc;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -41,7 +53,6 @@ store_sql_err(struct store *s, int rc, const char *what, struct cm_error *err)
 		return cm_error_set(err, CM_ESTORE,
 				    "store: %s: cannot open database %s (%s)",
 				    what, s->path, msg);
-	case SQLITE_FULL:
 	case SQLITE_IOERR:
 		return cm_error_set(err, CM_ESTORE,
 				    "store: %s: I/O error on %s (%s)", what,

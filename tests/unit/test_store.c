@@ -4,8 +4,12 @@
 #include <glib.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "casemail/attach.h"
 #include "casemail/case.h"
+/* The connection itself, to make the database "full" (max_page_count). */
+#include "../../src/store/store_private.h"
 
 static struct store_case *
 sample_case(const char *subject, const char *shipment)
@@ -99,6 +103,61 @@ test_open_errors(void **state)
 	assert_null(s);
 	g_free(junk);
 	testutil_rmdir(dir);
+}
+
+/*
+ * A full disk is one failure wherever it happens (issue 13): SQLITE_FULL
+ * from the database and ENOSPC from an attachment file both give
+ * CM_ETEMP ("try again later": exit 75 for an MTA) and the words "disk
+ * full".  The database is filled with max_page_count; the attachment is
+ * written through a symbolic link to /dev/full, whose writes fail with
+ * ENOSPC for root too.
+ */
+static int64_t count_on(sqlite3 *db, const char *sql);
+
+static void
+test_disk_full_is_one_failure(void **state)
+{
+	struct testutil_env env;
+	struct cm_error err = { 0 };
+	size_t len = 1 << 20;
+	char sha[ATTACH_SHA256_HEX], *big = g_malloc(len), *sql, *path;
+	char *dir, *tmp;
+	int created = 0;
+
+	(void)state;
+	testutil_env_open(&env, NULL);
+	sql = g_strdup_printf("PRAGMA max_page_count = %lld", (long long)
+			      count_on(env.store->db, "PRAGMA page_count"));
+	assert_int_equal(sqlite3_exec(env.store->db, sql, NULL, NULL, NULL),
+			 SQLITE_OK);
+	memset(big, 'x', len);
+	attach_sha256_hex(big, len, sha);
+	assert_int_equal(store_begin(env.store, NULL), 0);
+	assert_int_equal(store_blob_put_data(env.store, sha, big, len, &err),
+			 CM_ETEMP);
+	store_rollback(env.store);
+	assert_non_null(strstr(err.msg, "disk full"));
+	assert_non_null(strstr(err.msg, env.cfg->store_database));
+
+	cm_error_clear(&err);
+	path = attach_path(env.cfg->store_attachments, sha);
+	dir = g_path_get_dirname(path);
+	tmp = g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(g_mkdir_with_parents(dir, 0700), 0);
+	assert_int_equal(symlink("/dev/full", tmp), 0);
+	assert_int_equal(attach_put(env.cfg->store_attachments, big, len, 0,
+				    sha, &created, &err), CM_ETEMP);
+	assert_non_null(strstr(err.msg, "attachments: write"));
+	assert_non_null(strstr(err.msg, "disk full"));
+	assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	assert_false(g_file_test(tmp, G_FILE_TEST_IS_SYMLINK));
+	g_free(sql);
+	g_free(dir);
+	g_free(path);
+	g_free(tmp);
+	g_free(big);
+	testutil_env_close(&env);
 }
 
 static void
@@ -622,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_migrate_empty),
 		cmocka_unit_test(test_refuse_newer_schema),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_disk_full_is_one_failure),
 		cmocka_unit_test(test_numbers_never_reused),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_bad_values_refused),
