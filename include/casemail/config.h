@@ -76,6 +76,7 @@ struct config {
 	int imap_port;            /* 0: 993 for imaps, else 143 */
 	enum config_imap_tls imap_tls;
 	int imap_tls_verify;
+	int imap_allow_cleartext; /* tls = none to a host not loopback */
 	char *imap_ca_file;       /* NULL: system trust */
 	char *imap_user;
 	char *imap_password_file;
@@ -101,6 +102,7 @@ struct config {
 	char *smtp_url;
 	enum config_smtp_tls smtp_tls;
 	int smtp_tls_verify;
+	int smtp_allow_cleartext; /* smtp:// + tls = url to a host not loopback */
 	char *smtp_ca_file;
 	char *smtp_user;
 	char *smtp_password_file;
@@ -141,6 +143,14 @@ int config_load(const char *path, struct config **cfg_r, struct cm_error *err);
 
 /* Free a config; accepts NULL and clears the pointer. */
 void config_free(struct config **cfg);
+
+/*
+ * Log a warning for each connection the configuration lets go in clear to
+ * a host other than this machine ([imap] tls = none, an [smtp] smtp:// URL
+ * without tls = starttls); config_load() refuses those unless
+ * allow_cleartext = yes, and every start calls this so it is never quiet.
+ */
+void config_warn_cleartext(const struct config *cfg);
 
 /* Nonzero if type is in the configured list (exact match). */
 int config_has_type(const struct config *cfg, const char *type);

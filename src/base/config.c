@@ -7,7 +7,9 @@
 #include "casemail/config.h"
 
 #include "casemail/addr.h"
+#include "casemail/log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +82,9 @@ static const struct config_key config_keys[] = {
 	{ "imap", "port", CONFIG_INT, "0", 0, 65535, OFF(imap_port) },
 	{ "imap", "tls", CONFIG_ENUM, "imaps", 0, 0, OFFC(imap_tls, "imaps|starttls|none") },
 	{ "imap", "tls_verify", CONFIG_BOOL, "yes", 0, 0, OFF(imap_tls_verify) },
+	/* tls = none to a host that is not this machine: refused unless. */
+	{ "imap", "allow_cleartext", CONFIG_BOOL, "no", 0, 0,
+	  OFF(imap_allow_cleartext) },
 	{ "imap", "ca_file", CONFIG_PATH, NULL, 0, 0, OFF(imap_ca_file) },
 	{ "imap", "user", CONFIG_STR, NULL, 1, 255, OFF(imap_user) },
 	{ "imap", "password_file", CONFIG_PATH, NULL, 0, 0,
@@ -118,6 +123,10 @@ static const struct config_key config_keys[] = {
 	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
 	  OFFC(smtp_tls, "url|starttls") },
 	{ "smtp", "tls_verify", CONFIG_BOOL, "yes", 0, 0, OFF(smtp_tls_verify) },
+	/* smtp:// with tls = url (STARTTLS only if offered) to another host:
+	 * refused unless. */
+	{ "smtp", "allow_cleartext", CONFIG_BOOL, "no", 0, 0,
+	  OFF(smtp_allow_cleartext) },
 	{ "smtp", "ca_file", CONFIG_PATH, NULL, 0, 0, OFF(smtp_ca_file) },
 	{ "smtp", "user", CONFIG_STR, NULL, 1, 255, OFF(smtp_user) },
 	{ "smtp", "password_file", CONFIG_PATH, NULL, 0, 0,
@@ -485,6 +494,108 @@ config_check_smtp(const struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* Nonzero for a host that can only be this machine: 127.0.0.0/8, ::1 or
+ * localhost (RFC 6761 keeps the name on loopback).  Brackets allowed. */
+static int
+config_host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *h = g_strdup(host);
+	size_t n = strlen(h);
+	int yes;
+
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		memmove(h, h + 1, n - 2);
+		h[n - 2] = '\0';
+	}
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		yes = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, h, &a6) == 1)
+		yes = IN6_IS_ADDR_LOOPBACK(&a6);
+	else
+		yes = g_ascii_strcasecmp(h, "localhost") == 0 ||
+		      g_ascii_strcasecmp(h, "localhost.") == 0;
+	g_free(h);
+	return yes;
+}
+
+/* The host of an smtp:// URL (g_free), or NULL if it has none. */
+static char *
+config_url_host(const char *url)
+{
+	char *host = NULL;
+
+	if (!g_uri_split_network(url, G_URI_FLAGS_NONE, NULL, &host, NULL,
+				 NULL))
+		return NULL;
+	return host;
+}
+
+/* Nonzero when [imap] logs in without TLS (tls = none) to another host. */
+static int
+config_imap_cleartext(const struct config *cfg)
+{
+	return cfg->imap_host != NULL && cfg->imap_tls == CONFIG_IMAP_TLS_NONE &&
+	       !config_host_is_loopback(cfg->imap_host);
+}
+
+/* Nonzero when [smtp] may send in clear to another host: an smtp:// URL
+ * without tls = starttls upgrades only if the server offers it, which a
+ * man in the middle can strip. */
+static int
+config_smtp_cleartext(const struct config *cfg)
+{
+	char *host;
+	int yes;
+
+	if (cfg->smtp_url == NULL || cfg->smtp_tls == CONFIG_SMTP_TLS_STARTTLS ||
+	    !g_str_has_prefix(cfg->smtp_url, "smtp://"))
+		return 0;
+	host = config_url_host(cfg->smtp_url);
+	yes = host == NULL || !config_host_is_loopback(host);
+	g_free(host);
+	return yes;
+}
+
+/*
+ * A password and customers' mail in clear over a network: refused unless
+ * the administrator said so (allow_cleartext), and then said again at
+ * every start (config_warn_cleartext()).  This machine's loopback is fine.
+ */
+static int
+config_check_cleartext(const struct config *cfg, struct cm_error *err)
+{
+	if (config_imap_cleartext(cfg) && !cfg->imap_allow_cleartext)
+		return cm_error_set(err, CM_ECONFIG, "%s: [imap] tls = none to "
+				    "%s, which is not this machine: the password "
+				    "and the mail would cross the network in "
+				    "clear; use tls = imaps or starttls, or set "
+				    "allow_cleartext = yes", cfg->path,
+				    cfg->imap_host);
+	if (config_smtp_cleartext(cfg) && !cfg->smtp_allow_cleartext)
+		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] url: %s is "
+				    "not on this machine and smtp:// without "
+				    "tls = starttls may send in clear; use "
+				    "smtps://, or tls = starttls, or set "
+				    "allow_cleartext = yes", cfg->path,
+				    cfg->smtp_url);
+	return 0;
+}
+
+void
+config_warn_cleartext(const struct config *cfg)
+{
+	if (config_imap_cleartext(cfg))
+		log_warnx("[imap] allow_cleartext: logging in to %s without "
+			  "TLS (tls = none): the password and the mail cross "
+			  "the network in clear", cfg->imap_host);
+	if (config_smtp_cleartext(cfg))
+		log_warnx("[smtp] allow_cleartext: %s without tls = starttls: "
+			  "mail goes in clear when the server does not offer "
+			  "STARTTLS (or someone strips it)", cfg->smtp_url);
+}
+
 /* A plain DNS name of two labels or more: letters, digits, '-' (ASCII;
  * xn-- for international names). */
 static int
@@ -588,6 +699,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 	g_key_file_free(kf);
 	if (rc == 0)
 		rc = config_check_smtp(cfg, err);
+	if (rc == 0)
+		rc = config_check_cleartext(cfg, err);
 	if (rc == 0)
 		rc = config_check_partners(cfg, err);
 	if (rc == 0)

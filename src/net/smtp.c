@@ -489,8 +489,10 @@ session_setopts(struct smtp *s, const struct smtp_conf *conf, const char *url)
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, timeout);
 	SETOPT(CURLOPT_TIMEOUT, timeout);
+	/* smtp://: STARTTLS whenever the server offers it, required with
+	 * tls = starttls (smtps:// is TLS from the start either way). */
 	SETOPT(CURLOPT_USE_SSL, conf->tls == SMTP_TLS_STARTTLS ?
-	       (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	       (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, conf->tls_verify ? 1L : 0L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, conf->tls_verify ? 2L : 0L);
 	if (conf->ca_file != NULL)
@@ -544,7 +546,8 @@ smtp_open(const struct smtp_conf *conf, struct smtp **smtp_r,
 	}
 	if (conf->user != NULL && conf->tls != SMTP_TLS_STARTTLS &&
 	    g_ascii_strncasecmp(conf->url, "smtps:", 6) != 0)
-		log_warnx("smtp %s: password sent without TLS", s->where);
+		log_warnx("smtp %s: password sent without TLS if the server "
+			  "does not offer STARTTLS", s->where);
 	*smtp_r = s;
 	s = NULL;
 out:

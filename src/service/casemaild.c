@@ -128,6 +128,7 @@ run_open(struct casemaild_run *d, const char *config_path, struct cm_error *err)
 	rc = config_load(config_choose_path(config_path), &d->cfg, err);
 	if (rc != 0)
 		return rc;
+	config_warn_cleartext(d->cfg);
 	opt.busy_timeout_ms = d->cfg->store_busy_timeout_ms;
 	opt.cfg = d->cfg;
 	rc = store_open(d->cfg->store_database, &opt, &d->store, err);

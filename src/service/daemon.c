@@ -262,6 +262,7 @@ daemon_load(const char *path, struct config **cfg_r, GPtrArray **templates_r,
 	*templates_r = NULL;
 	if (rc != 0)
 		return rc;
+	config_warn_cleartext(*cfg_r);
 	rc = template_load_dir_or_none((*cfg_r)->templates_dir,
 				       TEMPLATE_MISSING_WARN, templates_r, err);
 	if (rc != 0)

@@ -823,6 +823,35 @@ test_starttls_wrong_ca(void **state)
 	tls_fails(&c, "certificate");
 }
 
+/*
+ * tls = url with an smtp:// URL: STARTTLS whenever the server offers it
+ * (this sink requires it, and AUTH only over TLS, so nothing goes out in
+ * clear); a certificate that does not verify is a failure, not a fall
+ * back to cleartext.
+ */
+static void
+test_url_tries_starttls(void **state)
+{
+	static const char *const rcpt[] = { "a@example.test" };
+	struct smtp_conf c = conf_tls(fx_cert);
+	unsigned before = mail_count(&fx_tls);
+	struct smtp *s;
+	GPtrArray *res;
+
+	(void)state;
+	if (!fx_have_tls)
+		skip();
+	c.tls = SMTP_TLS_URL;
+	s = open_ok(&c);
+	res = send_rcpts(s, rcpt, 1, 0);
+	assert_result(res, 0, rcpt[0], SMTP_RCPT_OK, 250, "250 ");
+	smtp_results_free(&res);
+	assert_int_equal(mail_count(&fx_tls), before + 1);
+	smtp_close(&s);
+	c.ca_file = fx_wrong;
+	tls_fails(&c, "certificate");
+}
+
 /* tls_verify off: the same wrong CA is accepted. */
 static void
 test_starttls_no_verify(void **state)
@@ -995,6 +1024,7 @@ main(void)
 		T(test_starttls_ok),
 		T(test_starttls_wrong_ca),
 		T(test_starttls_no_verify),
+		T(test_url_tries_starttls),
 		T(test_starttls_bad_password),
 	};
 

@@ -1,9 +1,12 @@
 /* test_config.c - casemail.conf loading, defaults and errors. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct config *
 load_ok(const char *dir, const char *text)
@@ -241,6 +244,117 @@ test_trust_and_participants(void **state)
 	testutil_rmdir(dir);
 }
 
+/* What config_warn_cleartext(cfg) writes on stderr (g_free). */
+static char *
+cleartext_warnings(const char *dir, const struct config *cfg)
+{
+	char *path = g_build_filename(dir, "stderr.txt", NULL), *text = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int saved = dup(2);
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	config_warn_cleartext(cfg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_free(path);
+	return text;
+}
+
+/* Load text, which must be accepted, and return its cleartext warnings. */
+static char *
+load_warnings(const char *dir, const char *text)
+{
+	struct config *cfg = load_ok(dir, text);
+	char *w = cleartext_warnings(dir, cfg);
+
+	config_free(&cfg);
+	return w;
+}
+
+/*
+ * Issue 13, item 7: IMAP without TLS, or an smtp:// URL that upgrades only
+ * if the server offers STARTTLS, to a host that is not this machine is a
+ * configuration error unless allow_cleartext = yes, which warns at every
+ * start.  Loopback (127.0.0.0/8, ::1, localhost) is fine and quiet.
+ */
+static void
+test_cleartext(void **state)
+{
+	static const char *const loopback[] = {
+		"127.0.0.1", "127.8.9.10", "localhost", "LocalHost", "::1",
+		"[::1]",
+	};
+	static const char *const remote[] = {
+		"imap.example.com", "10.0.0.1", "128.0.0.1", "::2",
+		"localhost.evil.example", "127.0.0.1.evil.example",
+	};
+	char *dir = testutil_tmpdir(), *text, *w;
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(remote); i++) {
+		text = g_strdup_printf("[imap]\nhost = %s\ntls = none\n",
+				       remote[i]);
+		load_bad(dir, text, "[imap] tls = none", "allow_cleartext");
+		g_free(text);
+		text = g_strdup_printf("[imap]\nhost = %s\ntls = none\n"
+				       "allow_cleartext = yes\n", remote[i]);
+		w = load_warnings(dir, text);
+		if (strstr(w, "warning: [imap] allow_cleartext") == NULL ||
+		    strstr(w, remote[i]) == NULL)
+			fail_msg("no warning for %s: '%s'", remote[i], w);
+		g_free(w);
+		g_free(text);
+		/* TLS to the same host: fine, and quiet. */
+		text = g_strdup_printf("[imap]\nhost = %s\ntls = starttls\n",
+				       remote[i]);
+		w = load_warnings(dir, text);
+		assert_string_equal(w, "");
+		g_free(w);
+		g_free(text);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(loopback); i++) {
+		const char *h = loopback[i];
+		int v6 = strchr(h, ':') != NULL && h[0] != '[';
+
+		text = g_strdup_printf("[imap]\nhost = %s\ntls = none\n"
+				       "[smtp]\nurl = smtp://%s%s%s:25\n", h,
+				       v6 ? "[" : "", h, v6 ? "]" : "");
+		w = load_warnings(dir, text);
+		if (w[0] != '\0')
+			fail_msg("%s: unexpected warning '%s'", h, w);
+		g_free(w);
+		g_free(text);
+	}
+	load_bad(dir, "[smtp]\nurl = smtp://smtp.example.com:587\n",
+		 "[smtp] url", "allow_cleartext");
+	load_bad(dir, "[smtp]\nurl = smtp://127.0.0.1.evil.example\n",
+		 "[smtp] url", "allow_cleartext");
+	w = load_warnings(dir, "[smtp]\nurl = smtp://smtp.example.com:587\n"
+			  "allow_cleartext = yes\n");
+	assert_non_null(strstr(w, "warning: [smtp] allow_cleartext"));
+	g_free(w);
+	w = load_warnings(dir, "[smtp]\nurl = smtp://smtp.example.com:587\n"
+			  "tls = starttls\n");
+	assert_string_equal(w, "");
+	g_free(w);
+	w = load_warnings(dir, "[smtp]\nurl = smtps://smtp.example.com\n");
+	assert_string_equal(w, "");
+	g_free(w);
+	/* One group's permission is not the other's. */
+	load_bad(dir, "[imap]\nhost = imap.example.com\ntls = none\n"
+		 "[smtp]\nallow_cleartext = yes\n", "[imap] tls", NULL);
+	load_bad(dir, "[imap]\nallow_cleartext = maybe\n",
+		 "[imap] allow_cleartext", NULL);
+	load_bad(dir, "[smtp]\nallow_cleartext = 2\n",
+		 "[smtp] allow_cleartext", NULL);
+	testutil_rmdir(dir);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -326,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_trust_and_participants),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_cleartext),
 		cmocka_unit_test(test_choose_path),
 		cmocka_unit_test(test_trust),
 	};
