@@ -368,23 +368,36 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 	return rc;
 }
 
-/* Nonzero when the Message-ID was handled before: a re-fetch after a
- * crash goes where the first run sent it. */
+/* *dup_r nonzero when the Message-ID was handled before: a re-fetch after
+ * a crash goes where the first run sent it.  A failed lookup is an error
+ * (the batch is retried), never "not a duplicate": that would file the
+ * mail twice and mail its people twice. */
 static int
-job_duplicate(struct ingest_job *job)
+job_duplicate(struct ingest_job *job, int *dup_r, struct cm_error *err)
 {
 	struct store_message *dup = NULL;
+	int rc = store_message_get(job->ing->store, job->mm->message_id, 0,
+				   &dup, err);
 
-	if (store_message_get(job->ing->store, job->mm->message_id, 0, &dup,
-			      NULL) != 0)
+	*dup_r = 0;
+	if (rc == CM_ENOTFOUND) {
+		cm_error_clear(err);
 		return 0;
+	}
+	if (rc != 0) {
+		log_warnx("msgid=%s duplicate check failed: %s",
+			  job->mm->message_id, err != NULL ? err->msg : "");
+		/* Retried with the batch, not held as this message's fault. */
+		return rc == CM_ETEMP || rc == CM_ESTORE ? rc : CM_ESTORE;
+	}
 	job->outcome = dup->state == STORE_MSG_HELD ||
 		       dup->state == STORE_MSG_FAILED
 			       ? INGEST_DUPLICATE_HELD : INGEST_DUPLICATE;
 	ingest_job_note(job, "duplicate: already %s",
 			store_msg_state_name(dup->state));
 	store_message_free(&dup);
-	return 1;
+	*dup_r = 1;
+	return 0;
 }
 
 /* Person, auto-reply, bounce, or our own mail: only mail carrying this
@@ -428,7 +441,7 @@ job_run(struct ingest_job *job, struct cm_error *err)
 {
 	enum classify_kind kind;
 	const char *why = NULL;
-	int rc, flood, done = 0;
+	int rc, flood, dup, done = 0;
 
 	if ((rc = job_keep_raw(job, err)) != 0)
 		return rc;
@@ -437,8 +450,8 @@ job_run(struct ingest_job *job, struct cm_error *err)
 				    job->parsed->parse_error);
 	job->mm = job->parsed->mm;
 	ingest_job_note(job, "parsed %s", job->mm->message_id);
-	if (job_duplicate(job))
-		return 0;
+	if ((rc = job_duplicate(job, &dup, err)) != 0 || dup)
+		return rc;
 	/* Without a sender there is nobody to thread, answer or trust. */
 	if (job->mm->from.address == NULL)
 		return cm_error_set(err, CM_EINPUT, "no sender address (From)");

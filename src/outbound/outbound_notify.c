@@ -13,29 +13,61 @@
 #include "casemail/mailtoken.h"
 #include "casemail/thread.h"
 
+/* An attachment left out of the notification of m: logged and recorded on
+ * the case, so nobody wonders where a customer's file went. */
+static int
+ob_file_skipped(const struct outbound *o, const struct outbound_case *oc,
+		const struct store_message *m, const char *name,
+		const char *why, int64_t now, struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+
+	log_warnx("case=%s msgid=%s: attachment '%s' not sent with the "
+		  "notification: %s", oc->num, m->message_id, name, why);
+	return case_event_add(&ctx, oc->c->id, "attachment not sent", NULL,
+			      name, why, err);
+}
+
 /* Attach what fits in [smtp] max_attach_bytes; name everything. */
-static void
-ob_files_of_message(const struct outbound *o, const struct store_message *m,
-		    struct outbound_files *f)
+static int
+ob_files_of_message(const struct outbound *o, const struct outbound_case *oc,
+		    const struct store_message *m, struct outbound_files *f,
+		    int64_t now, struct cm_error *err)
 {
 	int64_t budget = o->cfg->smtp_max_attach_bytes;
+	int rc = 0;
 
-	for (guint i = 0; m->attachments != NULL && i < m->attachments->len; i++) {
+	for (guint i = 0; rc == 0 && m->attachments != NULL &&
+			  i < m->attachments->len; i++) {
 		const struct store_attachment *a = m->attachments->pdata[i];
 		const char *name = a->filename != NULL ? a->filename : "attachment";
-		char *data = NULL;
+		struct cm_error aerr = { 0 };
+		char *data = NULL, *why;
 		size_t len = 0;
 
 		outbound_files_name(f, name);
-		if (a->sha256 == NULL || a->size > budget)
+		/* Not kept (over [store] max_attachment_bytes): the text
+		 * already says so, nothing was lost here. */
+		if (a->sha256 == NULL)
 			continue;
+		if (a->size > budget) {
+			why = g_strdup_printf("%lld bytes, over [smtp] "
+					      "max_attach_bytes", (long long)
+					      a->size);
+			rc = ob_file_skipped(o, oc, m, name, why, now, err);
+			g_free(why);
+			continue;
+		}
 		if (attach_get(o->cfg->store_attachments, a->sha256, &data, &len,
-			       NULL) != 0)
+			       &aerr) != 0) {
+			rc = ob_file_skipped(o, oc, m, name, aerr.msg, now, err);
 			continue;
+		}
 		budget -= (int64_t)len;
 		outbound_files_add(f, name, a->content_type,
 				   g_bytes_new_take(data, len));
 	}
+	return rc;
 }
 
 /* The List-Unsubscribe URI for who on oc: the case number and who's
@@ -119,7 +151,7 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	rc = outbound_case_load(o, case_id, &oc, err);
 	if (rc == 0) {
 		all = outbound_audience(o, &oc, desk_only);
-		ob_files_of_message(o, m, &files);
+		rc = ob_files_of_message(o, &oc, m, &files, now, err);
 		vars = outbound_case_vars(o, &oc);
 		outbound_message_vars(vars, m, files.names->str);
 	}

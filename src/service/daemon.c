@@ -122,8 +122,13 @@ daemon_digest(struct daemon *d, int64_t now)
 	if (tm.tm_hour < d->cfg->case_digest_hour)
 		return;
 	g_snprintf(today, sizeof(today), "%d", daemon_today(now));
-	if (store_setting_get(d->sstore, "digest.last_day", &last, NULL) != 0 ||
-	    g_strcmp0(last, today) == 0) {
+	if (store_setting_get(d->sstore, "digest.last_day", &last, &err) != 0) {
+		/* Not silently skipped: said each time it is tried. */
+		log_warnx("digest: skipped, cannot read when it last went: %s "
+			  "(tried again later)", err.msg);
+		return;
+	}
+	if (g_strcmp0(last, today) == 0) {
 		g_free(last);
 		return;
 	}
