@@ -147,7 +147,7 @@ fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 		uint32_t uid;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
-		b->parsed[i] = ingest_parse(data, len);
+		b->parsed[i] = ingest_parse(b->ing->cfg, data, len, len);
 		b->last_uid = MAX(b->last_uid, uid);
 	}
 	*b_r = b;
