@@ -52,6 +52,7 @@ struct scan_ctype {
 struct scan {
 	const char *data;
 	size_t len;
+	size_t size;           /* the message's, when data is its start */
 	const struct mime_limits *lim;
 	struct mime_scan_result *r;
 	struct scan_level *stack;
@@ -338,10 +339,15 @@ scan_verdict(const struct scan *s, struct cm_error *err)
 	const struct mime_limits *lim = s->lim;
 	const struct mime_scan_result *r = s->r;
 
+	/* Even then the scan ran, for where the header block ends. */
+	if (s->size > lim->max_message_bytes)
+		return cm_error_set(err, CM_EINPUT, "over [store] "
+				    "max_message_bytes: %zu bytes (limit %zu)",
+				    s->size, lim->max_message_bytes);
 	if (s->too_deep)
 		return cm_error_set(err, CM_EINPUT, "over [store] max_depth: "
-				    "more than %d nested levels",
-				    lim->max_depth);
+				    "at least %d nested levels (limit %d)",
+				    s->r->depth, lim->max_depth);
 	if (r->header_bytes > lim->max_header_bytes)
 		return cm_error_set(err, CM_EINPUT, "over [store] "
 				    "max_header_bytes: a header of %zu bytes "
@@ -364,10 +370,7 @@ mime_scan(const char *data, size_t len, size_t size,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (size > lim->max_message_bytes)
-		return cm_error_set(err, CM_EINPUT, "over [store] "
-				    "max_message_bytes: %zu bytes (limit %zu)",
-				    size, lim->max_message_bytes);
+	s.size = size;
 	s.data = data;
 	s.len = len;
 	s.lim = lim;
