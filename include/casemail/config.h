@@ -70,6 +70,9 @@ struct config {
 	int store_busy_timeout_ms;
 	int store_max_attachment_bytes;
 	int store_max_message_bytes;
+	int store_max_parts;          /* MIME parts of one message */
+	int store_max_depth;          /* MIME nesting levels */
+	int store_max_header_bytes;   /* one header block */
 
 	/* [imap] (host NULL: no IMAP configured) */
 	char *imap_host;

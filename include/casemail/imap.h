@@ -113,6 +113,12 @@ struct imap_batch;
 
 int imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 		     struct imap_batch **batch_r, struct cm_error *err);
+/* The same with only the first head_bytes of each message
+ * (BODY.PEEK[]<0.head_bytes>; 0: whole): for a message too big to be
+ * read whole, its header is enough. */
+int imap_fetch_heads(struct imap *im, const uint32_t *uids, size_t n,
+		     uint32_t head_bytes, struct imap_batch **batch_r,
+		     struct cm_error *err);
 /* How many messages came (0 for NULL). */
 size_t imap_batch_count(const struct imap_batch *batch);
 /* Message i (< count): its UID and raw bytes, borrowed from the batch. */

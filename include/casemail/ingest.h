@@ -100,9 +100,13 @@ int ingest_message(struct ingest *ing, const char *raw, size_t len,
  * IMAP poll parses one batch while the previous one is stored).
  *
  * ingest_parse() does everything that needs no store and no ingest: the
- * raw bytes' SHA-256, the GMime parse and the visible text.  It never
- * fails: a message that cannot be parsed carries its reason to
- * ingest_apply(), which records it as failed.  It touches no shared
+ * raw bytes' SHA-256, the scan against cfg's [store] limits (mime_scan()),
+ * the GMime parse and the visible text.  size is the message's size: len,
+ * or more when raw is only its start (a message over max_message_bytes is
+ * not fetched whole).  It never fails: a message that cannot be parsed,
+ * or is over a limit and so is not parsed at all, carries its reason to
+ * ingest_apply(), which records it as failed (a raw copy kept when it is
+ * whole and within max_message_bytes).  It touches no shared
  * state, so it may run on another thread than ingest_apply().  raw is
  * borrowed and must outlive the result (free with ingest_parsed_free()).
  *
@@ -111,7 +115,8 @@ int ingest_message(struct ingest *ing, const char *raw, size_t len,
  */
 struct ingest_parsed;
 
-struct ingest_parsed *ingest_parse(const char *raw, size_t len);
+struct ingest_parsed *ingest_parse(const struct config *cfg, const char *raw,
+				   size_t len, size_t size);
 void ingest_parsed_free(struct ingest_parsed **parsed);
 int ingest_apply(struct ingest *ing, struct ingest_parsed *parsed,
 		 const struct ingest_source *src, int64_t now,

@@ -81,6 +81,46 @@ struct mime_message {
 	char *delivered_to, *x_original_to;
 };
 
+/*
+ * The limits checked before GMime sees a message ([store] max_*): GMime
+ * builds the whole tree of a message in memory and recurses once per
+ * level, so these bound its memory and stack whatever the message holds.
+ */
+struct mime_limits {
+	size_t max_message_bytes;
+	int max_parts;            /* boundary lines that open a part */
+	int max_depth;            /* multiparts and messages inside each other */
+	size_t max_header_bytes;  /* one header block (the message's or a part's) */
+};
+
+/* What mime_scan() measured. */
+struct mime_scan_result {
+	int parts;              /* parts opened by boundary lines */
+	int depth;              /* deepest nesting seen */
+	size_t header_bytes;    /* the largest header block */
+	size_t top_header_len;  /* bytes of the message's own header block,
+				 * its blank line included (0: none) */
+};
+
+/*
+ * A header field longer than this is cut where the message is parsed
+ * (Postfix's header_size_limit does the same) and the cut is reported in
+ * `warnings`: nothing reads 100 KB of Subject or Cc usefully.
+ */
+#define MIME_MAX_FIELD_BYTES 102400
+
+/*
+ * One linear pass over the raw bytes (size: the message's real size when
+ * data is only its start, else len), building nothing: checks lim, reading
+ * the Content-Type boundary of each multipart as parts nest.  Returns 0,
+ * or CM_EINPUT with err naming the first limit exceeded and the measured
+ * value ("over [store] max_parts: 100001 parts (limit 1000)").  *r is
+ * filled either way (as far as the scan went).
+ */
+int mime_scan(const char *data, size_t len, size_t size,
+	      const struct mime_limits *lim, struct mime_scan_result *r,
+	      struct cm_error *err);
+
 /* Start GMime (once per process; safe to call again). */
 void mime_init(void);
 

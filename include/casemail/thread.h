@@ -14,7 +14,9 @@
 /*
  * Case ids named in subject, best first: bracketed tags ("[CV000123]")
  * before bare ones ("CV123", "cv000123"), each in order of appearance,
- * without repeats.  A GArray of int64_t (caller unrefs); may be empty.
+ * without repeats, at most the first 100 (a subject naming more is no
+ * reply to any one of them).  A GArray of int64_t (caller unrefs); may be
+ * empty.  Time is linear in the subject's length.
  */
 GArray *thread_subject_cases(const struct config *cfg, const char *subject);
 

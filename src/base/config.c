@@ -78,6 +78,15 @@ static const struct config_key config_keys[] = {
 	  1073741824, OFF(store_max_attachment_bytes) },
 	{ "store", "max_message_bytes", CONFIG_INT, "52428800", 1024,
 	  1073741824, OFF(store_max_message_bytes) },
+	/* Checked by a scan of the raw bytes before GMime builds anything
+	 * (mime_scan.c): GMime costs about 3.5 KB per part and recurses per
+	 * level, so both are bounded well below what would hurt. */
+	{ "store", "max_parts", CONFIG_INT, "1000", 1, 10000,
+	  OFF(store_max_parts) },
+	{ "store", "max_depth", CONFIG_INT, "32", 1, 100,
+	  OFF(store_max_depth) },
+	{ "store", "max_header_bytes", CONFIG_INT, "1048576", 1024, 16777216,
+	  OFF(store_max_header_bytes) },
 	{ "imap", "host", CONFIG_STR, NULL, 1, 255, OFF(imap_host) },
 	{ "imap", "port", CONFIG_INT, "0", 0, 65535, OFF(imap_port) },
 	{ "imap", "tls", CONFIG_ENUM, "imaps", 0, 0, OFFC(imap_tls, "imaps|starttls|none") },

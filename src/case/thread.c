@@ -12,13 +12,18 @@ static const char *const thread_prefixes[] = {
 	"odp", "r", "enc", "res", NULL,
 };
 
+/* A subject naming more cases than this is no reply to any of them: the
+ * rest are not looked at (each found one costs the store a lookup). */
+#define THREAD_MAX_SUBJECT_CASES 100
+
 static void
 thread_add_unique(GArray *ids, int64_t id)
 {
 	for (guint i = 0; i < ids->len; i++)
 		if (g_array_index(ids, int64_t, i) == id)
 			return;
-	g_array_append_val(ids, id);
+	if (ids->len < THREAD_MAX_SUBJECT_CASES)
+		g_array_append_val(ids, id);
 }
 
 /*
@@ -182,38 +187,49 @@ thread_prefix_len(const char *s)
 	return 0;
 }
 
+/* Drop the "[CV000123]" tags: one pass, each byte copied at most once
+ * (erasing in place would move the rest once per tag). */
 static void
 thread_strip_tags(const struct config *cfg, GString *s)
 {
 	size_t plen = strlen(cfg->case_prefix);
+	gsize out = 0;
 
-	for (gsize i = 0; i < s->len; i++) {
+	for (gsize i = 0; i < s->len;) {
 		gsize j = i + 1 + plen;
 
-		if (s->str[i] != '[' ||
-		    g_ascii_strncasecmp(s->str + i + 1, cfg->case_prefix, plen) != 0)
-			continue;
-		while (j < s->len && g_ascii_isdigit(s->str[j]))
-			j++;
-		if (j < s->len && s->str[j] == ']' && j > i + 1 + plen)
-			g_string_erase(s, (gssize)i, (gssize)(j + 1 - i));
+		if (s->str[i] == '[' &&
+		    g_ascii_strncasecmp(s->str + i + 1, cfg->case_prefix,
+					plen) == 0) {
+			while (j < s->len && g_ascii_isdigit(s->str[j]))
+				j++;
+			if (j < s->len && s->str[j] == ']' && j > i + 1 + plen) {
+				i = j + 1;
+				continue;
+			}
+		}
+		s->str[out++] = s->str[i++];
 	}
+	g_string_truncate(s, out);
 }
 
 char *
 thread_clean_subject(const struct config *cfg, const char *subject)
 {
 	GString *s = g_string_new(subject != NULL ? subject : "");
+	const char *p;
 	size_t n;
 
 	thread_strip_tags(cfg, s);
-	for (;;) {
-		while (s->len > 0 && (s->str[0] == ' ' || s->str[0] == '\t'))
-			g_string_erase(s, 0, 1);
-		if ((n = thread_prefix_len(s->str)) == 0)
+	/* Prefixes are skipped, not erased one by one: a megabyte of "Re: "
+	 * costs one pass. */
+	for (p = s->str;; p += n) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if ((n = thread_prefix_len(p)) == 0)
 			break;
-		g_string_erase(s, 0, (gssize)n);
 	}
+	g_string_erase(s, 0, (gssize)(p - s->str));
 	g_strstrip(s->str);
 	s->len = strlen(s->str);
 	if (s->len == 0)

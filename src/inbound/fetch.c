@@ -119,12 +119,28 @@ fetch_batch_free(struct fetch_batch **bp)
 	*bp = NULL;
 }
 
-/* On the connection's thread: FETCH these UIDs and parse what came. */
+/*
+ * A message over [store] max_message_bytes is never read whole (one FETCH
+ * answer is held in memory whole): it comes alone in its chunk, only its
+ * first FETCH_HEAD_BYTES are fetched, for the record of who sent it, and
+ * ingest records it as failed, so it is moved to the review mailbox.
+ */
+#define FETCH_HEAD_BYTES (64u << 10)
+
+static int
+fetch_too_big(const struct config *cfg, uint32_t size)
+{
+	return size > (uint32_t)cfg->store_max_message_bytes;
+}
+
+/* On the connection's thread: FETCH these UIDs (sizes: their RFC822.SIZE)
+ * and parse what came. */
 static int
 fetch_prepare(struct imap *im, const struct fetch_batch *proto,
-	      const uint32_t *uids, size_t n, struct fetch_batch **b_r,
-	      struct cm_error *err)
+	      const uint32_t *uids, const uint32_t *sizes, size_t n,
+	      struct fetch_batch **b_r, struct cm_error *err)
 {
+	int head = n == 1 && fetch_too_big(proto->ing->cfg, sizes[0]);
 	struct fetch_batch *b = g_new0(struct fetch_batch, 1);
 	size_t count;
 	int rc;
@@ -135,7 +151,8 @@ fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 	b->uidvalidity = proto->uidvalidity;
 	b->last_uid = proto->last_uid;
 	fetch_moves_init(&b->out);
-	if ((rc = imap_fetch_batch(im, uids, n, &b->raw, err)) != 0) {
+	if ((rc = imap_fetch_heads(im, uids, n, head ? FETCH_HEAD_BYTES : 0,
+				   &b->raw, err)) != 0) {
 		fetch_batch_free(&b);
 		return rc;
 	}
@@ -147,7 +164,8 @@ fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 		uint32_t uid;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
-		b->parsed[i] = ingest_parse(data, len);
+		b->parsed[i] = ingest_parse(b->ing->cfg, data, len,
+					    head ? sizes[0] : len);
 		b->last_uid = MAX(b->last_uid, uid);
 	}
 	*b_r = b;
@@ -430,8 +448,11 @@ fetch_chunk_size(struct fetch_poll_state *p, size_t *n_r, struct cm_error *err)
 		max = MIN(max, p->sized - p->next);
 	}
 	sizes = &g_array_index(p->sizes, guint32, p->next);
-	/* At least one message, however big: it has to come in somehow. */
-	while (n < max && (n == 0 || bytes + sizes[n] <= FETCH_CHUNK_BYTES))
+	/* At least one message, however big: it has to come in somehow.
+	 * One too big to be read whole comes alone (fetch_prepare()). */
+	while (n < max && (n == 0 || (bytes + sizes[n] <= FETCH_CHUNK_BYTES &&
+				      !fetch_too_big(p->ing->cfg, sizes[n]) &&
+				      !fetch_too_big(p->ing->cfg, sizes[0]))))
 		bytes += sizes[n++];
 	*n_r = n;
 	return 0;
@@ -454,6 +475,7 @@ fetch_next(struct fetch_poll_state *p, struct fetch_batch **b_r,
 	if (rc == 0)
 		rc = fetch_prepare(p->im, &p->proto,
 				   &g_array_index(p->uids, guint32, p->next),
+				   &g_array_index(p->sizes, guint32, p->next),
 				   n, b_r, err);
 	if (rc != 0) {
 		p->imap_failed = 1;

@@ -137,10 +137,10 @@ job_keep_raw(struct ingest_job *job, struct cm_error *err)
 	const struct ingest_parsed *p = job->parsed;
 	int rc;
 
-	if (p->len > (size_t)cfg->store_max_message_bytes) {
-		job->too_big = 1;
+	/* Over the limit (or only its start fetched): not kept, not parsed
+	 * (mime_scan()); the IMAP server keeps it in the review mailbox. */
+	if (p->size > (size_t)cfg->store_max_message_bytes)
 		return 0;
-	}
 	/* In the database, not a file: creating a file per message costs
 	 * more than the rest of the ingest together. */
 	rc = store_blob_put_data(job->ing->store, p->raw_sha, p->raw, p->len,
@@ -161,9 +161,7 @@ job_keep_part(struct ingest_job *job, const struct mime_part *p,
 	int created, rc;
 
 	a->size = (int64_t)size;
-	if (job->too_big)
-		a->skipped = g_strdup("message over max_message_bytes");
-	else if (size > (gsize)cfg->store_max_attachment_bytes)
+	if (size > (gsize)cfg->store_max_attachment_bytes)
 		a->skipped = g_strdup_printf("over max_attachment_bytes (%d)",
 					     cfg->store_max_attachment_bytes);
 	if (a->skipped != NULL)
@@ -239,7 +237,7 @@ job_message_row(struct ingest_job *job)
 	m->body_full = g_strdup(mm->text);
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
 	m->decision = g_strdup(job->decision->str);
-	m->size = (int64_t)job->parsed->len;
+	m->size = (int64_t)job->parsed->size;
 	if (job->judged) {
 		m->sender_verified = job->verdict.verified;
 		m->sender_verdict = g_strdup(job->verdict.text);
@@ -280,15 +278,6 @@ job_skipped_events(struct ingest_job *job, struct cm_error *err)
 	char *detail;
 	int rc = 0;
 
-	if (job->too_big) {
-		detail = g_strdup_printf("message of %zu bytes is over "
-					 "max_message_bytes: raw copy and "
-					 "attachments not stored",
-					 job->parsed->len);
-		rc = ingest_job_event(job, "skipped", NULL, detail, err);
-		g_free(detail);
-		return rc;
-	}
 	for (guint i = 0; rc == 0 && i < job->mm->parts->len; i++) {
 		const struct mime_part *p = job->mm->parts->pdata[i];
 
@@ -436,6 +425,16 @@ job_judge(struct ingest_job *job)
 	ingest_job_note(job, "sender %s", job->verdict.text);
 }
 
+/* What the parse did not take as it came (a header field cut, parts not
+ * walked) goes into the decision record. */
+static void
+job_note_warnings(struct ingest_job *job)
+{
+	for (guint i = 0; i < job->mm->warnings->len; i++)
+		ingest_job_note(job, "%.300s",
+				(const char *)job->mm->warnings->pdata[i]);
+}
+
 static int
 job_run(struct ingest_job *job, struct cm_error *err)
 {
@@ -445,11 +444,16 @@ job_run(struct ingest_job *job, struct cm_error *err)
 
 	if ((rc = job_keep_raw(job, err)) != 0)
 		return rc;
-	if (job->parsed->mm == NULL)
+	if (job->parsed->mm == NULL) {
+		/* Who sent it and its Message-ID, when its header could be
+		 * read: the failure record shows them. */
+		job->mm = job->parsed->head;
 		return cm_error_set(err, job->parsed->parse_rc, "%s",
 				    job->parsed->parse_error);
+	}
 	job->mm = job->parsed->mm;
 	ingest_job_note(job, "parsed %s", job->mm->message_id);
+	job_note_warnings(job);
 	if ((rc = job_duplicate(job, &dup, err)) != 0 || dup)
 		return rc;
 	/* Without a sender there is nobody to thread, answer or trust. */
@@ -502,7 +506,7 @@ job_failure_row(struct ingest_job *job, const char *why)
 	m->raw_sha256 = job->raw_kept ? g_strdup(job->parsed->raw_sha) : NULL;
 	ingest_job_note(job, "failed: %s", why);
 	m->decision = g_strdup(job->decision->str);
-	m->size = (int64_t)job->parsed->len;
+	m->size = (int64_t)job->parsed->size;
 	return m;
 }
 
@@ -621,19 +625,44 @@ ingest_mm_clear(void *mmp)
 /* raw is borrowed: the caller's. */
 static const struct record_field ingest_parsed_fields[] = {
 	RECORD_NESTED(struct ingest_parsed, mm, ingest_mm_clear),
+	RECORD_NESTED(struct ingest_parsed, head, ingest_mm_clear),
 	RECORD_STRING(struct ingest_parsed, visible),
 };
 
+/* The header block of a message refused by the scan, for the record of
+ * who sent it, if the block itself is within bounds. */
+static void
+ingest_parse_head(struct ingest_parsed *p, const struct mime_limits *lim,
+		  const struct mime_scan_result *scan)
+{
+	size_t n = scan->top_header_len;
+
+	if (n > 0 && n <= lim->max_header_bytes && n <= p->len &&
+	    mime_parse(p->raw, n, &p->head, NULL) != 0)
+		p->head = NULL;
+}
+
 struct ingest_parsed *
-ingest_parse(const char *raw, size_t len)
+ingest_parse(const struct config *cfg, const char *raw, size_t len,
+	     size_t size)
 {
 	struct ingest_parsed *p = g_new0(struct ingest_parsed, 1);
+	const struct mime_limits lim = {
+		(size_t)cfg->store_max_message_bytes, cfg->store_max_parts,
+		cfg->store_max_depth, (size_t)cfg->store_max_header_bytes,
+	};
+	struct mime_scan_result scan;
 	struct cm_error err = { 0 };
 
 	p->raw = raw;
 	p->len = len;
+	p->size = MAX(size, len);
 	attach_sha256_hex(raw, len, p->raw_sha);
-	p->parse_rc = mime_parse(raw, len, &p->mm, &err);
+	p->parse_rc = mime_scan(raw, len, p->size, &lim, &scan, &err);
+	if (p->parse_rc != 0)
+		ingest_parse_head(p, &lim, &scan);
+	else
+		p->parse_rc = mime_parse(raw, len, &p->mm, &err);
 	if (p->parse_rc != 0)
 		g_strlcpy(p->parse_error, err.msg, sizeof(p->parse_error));
 	else
@@ -677,7 +706,7 @@ ingest_message(struct ingest *ing, const char *raw, size_t len,
 	       const struct ingest_source *src, int64_t now,
 	       enum ingest_outcome *outcome_r, struct cm_error *err)
 {
-	struct ingest_parsed *parsed = ingest_parse(raw, len);
+	struct ingest_parsed *parsed = ingest_parse(ing->cfg, raw, len, len);
 	int rc = ingest_apply(ing, parsed, src, now, outcome_r, err);
 
 	ingest_parsed_free(&parsed);
@@ -720,7 +749,7 @@ ingest_reprocess(struct ingest *ing, int64_t message_row, int trusted,
 	src.uid = m->uid;
 	src.origin = "the kept raw copy";
 	if (rc == 0) {
-		parsed = ingest_parse(raw, len);
+		parsed = ingest_parse(ing->cfg, raw, len, len);
 		rc = job_apply(ing, parsed, &src, now, trusted, outcome_r, err);
 		ingest_parsed_free(&parsed);
 	}

@@ -43,11 +43,15 @@
 struct ingest_parsed {
 	const char *raw;          /* borrowed */
 	size_t len;
+	size_t size;              /* the message's; > len: raw is its start */
 	char raw_sha[ATTACH_SHA256_HEX];
 	struct mime_message *mm;  /* NULL when the parse failed */
 	int parse_rc;             /* ... and why */
 	char parse_error[CM_ERROR_MSG_MAX];
 	char *visible;            /* mm->text without quoted history */
+	/* Over a [store] limit (mime_scan()): not parsed, only its header
+	 * block when that is within bounds, for the record of it. */
+	struct mime_message *head;
 };
 
 /* One message on its way through the pipeline. */
@@ -59,7 +63,6 @@ struct ingest_job {
 	int trusted;              /* an agent released it: skip who-may-post */
 	struct mime_message *mm;  /* parsed->mm once the parse is noted */
 	int raw_kept;
-	int too_big;
 	GString *decision;
 	int64_t case_id;
 	char num[CASENUM_BUF_SIZE];

@@ -337,6 +337,10 @@ mime_is_message_type(GMimeObject *obj)
 GMimeMessage *
 mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts)
 {
+	static const struct mime_limits inner_limits = {
+		SIZE_MAX, MIME_MAX_PARTS, MIME_MAX_DEPTH, SIZE_MAX,
+	};
+	struct mime_scan_result scanned;
 	GMimeMessage *inner = NULL;
 	GBytes *b;
 	gsize len;
@@ -353,7 +357,10 @@ mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts)
 	 * (base64 from some webmailers) is decoded and parsed here. */
 	b = mime_part_bytes(GMIME_PART(obj));
 	data = g_bytes_get_data(b, &len);
-	if (len > 0)
+	/* The outer scan could not see through the encoding: this one does,
+	 * with the walk's own bounds. */
+	if (len > 0 && mime_scan(data, len, len, &inner_limits, &scanned,
+				 NULL) == 0)
 		inner = mime_construct_with(data, len, opts);
 	g_bytes_unref(b);
 	return inner;
@@ -661,21 +668,31 @@ mime_parse(const char *data, size_t len, struct mime_message **msg_r,
 	GMimeParserOptions *opts;
 	GMimeMessage *gm;
 	struct mime_message *m;
+	char *cut;
+	size_t cut_len = 0;
 
 	*msg_r = NULL;
 	if (len == 0)
 		return cm_error_set(err, CM_EINPUT, "empty message");
+	m = mime_message_new();
+	cut = mime_cut_fields(data, len, &cut_len, m->warnings);
+	if (cut != NULL) {
+		data = cut;
+		len = cut_len;
+	}
 	gm = mime_construct(data, len, &opts);
 	if (gm == NULL) {
 		g_mime_parser_options_free(opts);
+		mime_message_free(&m);
+		g_free(cut);
 		return cm_error_set(err, CM_EINPUT, "not a mail message");
 	}
-	m = mime_message_new();
 	mime_read_headers(m, gm, opts);
 	mime_read_ids(m, gm, opts, data, len);
 	mime_read_body(m, gm, opts);
 	g_object_unref(gm);
 	g_mime_parser_options_free(opts);
+	g_free(cut);
 	*msg_r = m;
 	return 0;
 }

@@ -24,6 +24,15 @@ GMimeMessage *mime_construct(const char *data, size_t len,
 GMimeMessage *mime_construct_with(const char *data, size_t len,
 				  GMimeParserOptions *opts);
 
+/*
+ * data with every field of its header block that is over
+ * MIME_MAX_FIELD_BYTES cut to that (at a fold where there is one), each
+ * cut noted in warnings: a new string of *len_r bytes (caller g_free()s),
+ * or NULL when no field is that long.
+ */
+char *mime_cut_fields(const char *data, size_t len, size_t *len_r,
+		      GPtrArray *warnings);
+
 /* Free a struct mime_address (a GPtrArray free func). */
 void mime_address_free(gpointer p);
 

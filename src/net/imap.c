@@ -348,7 +348,7 @@ imap_uids_after(struct imap *im, uint32_t after, GArray **uids_r,
 /* UID and either BODY.PEEK[] (the whole message, without setting \Seen)
  * or RFC822.SIZE. */
 static struct mailimap_fetch_type *
-imap_fetch_type_new(int body)
+imap_fetch_type_new(int body, uint32_t head_bytes)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_fetch_att *att;
@@ -363,9 +363,10 @@ imap_fetch_type_new(int body)
 		goto fail;
 	if (body) {
 		section = mailimap_section_new(NULL);
-		att = section != NULL
-			      ? mailimap_fetch_att_new_body_peek_section(section)
-			      : NULL;
+		att = section == NULL ? NULL : head_bytes > 0
+			? mailimap_fetch_att_new_body_peek_section_partial(
+				  section, 0, head_bytes)
+			: mailimap_fetch_att_new_body_peek_section(section);
 		if (att == NULL && section != NULL)
 			mailimap_section_free(section);
 	} else {
@@ -383,13 +384,13 @@ fail:
 }
 
 /*
- * UID FETCH of imap_fetch_type_new(body) for these UIDs: *result_r is the
+ * UID FETCH of imap_fetch_type_new(body, head_bytes) for these UIDs: *result_r is the
  * answer (mailimap_fetch_list_free()), NULL when there was nothing to ask
  * or nothing came.
  */
 int
 imap_uid_fetch(struct imap *im, const uint32_t *uids, size_t n, int body,
-	       clist **result_r, struct cm_error *err)
+	       uint32_t head_bytes, clist **result_r, struct cm_error *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set;
@@ -398,7 +399,7 @@ imap_uid_fetch(struct imap *im, const uint32_t *uids, size_t n, int body,
 	*result_r = NULL;
 	if (n == 0 || (set = imap_set_new(uids, n)) == NULL)
 		return 0;
-	if ((ft = imap_fetch_type_new(body)) == NULL) {
+	if ((ft = imap_fetch_type_new(body, head_bytes)) == NULL) {
 		mailimap_set_free(set);
 		return cm_error_set(err, CM_EINTERNAL, "imap: out of memory");
 	}

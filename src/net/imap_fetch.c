@@ -108,7 +108,7 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 	int rc;
 
 	memset(sizes, 0, n * sizeof(*sizes));
-	if ((rc = imap_uid_fetch(im, uids, n, 0, &result, err)) != 0 ||
+	if ((rc = imap_uid_fetch(im, uids, n, 0, 0, &result, err)) != 0 ||
 	    result == NULL)
 		return rc;
 	for (clistiter *it = clist_begin(result); it != NULL;
@@ -128,15 +128,17 @@ imap_sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *sizes,
 }
 
 int
-imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
-		 struct imap_batch **batch_r, struct cm_error *err)
+imap_fetch_heads(struct imap *im, const uint32_t *uids, size_t n,
+		 uint32_t head_bytes, struct imap_batch **batch_r,
+		 struct cm_error *err)
 {
 	struct imap_batch *b;
 	clist *result;
 	int rc;
 
 	*batch_r = NULL;
-	if ((rc = imap_uid_fetch(im, uids, n, 1, &result, err)) != 0)
+	if ((rc = imap_uid_fetch(im, uids, n, 1, head_bytes, &result,
+				 err)) != 0)
 		return rc;
 	b = g_new0(struct imap_batch, 1);
 	b->result = result;
@@ -145,6 +147,13 @@ imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
 			  : g_array_new(FALSE, FALSE, sizeof(struct imap_fetched));
 	*batch_r = b;
 	return 0;
+}
+
+int
+imap_fetch_batch(struct imap *im, const uint32_t *uids, size_t n,
+		 struct imap_batch **batch_r, struct cm_error *err)
+{
+	return imap_fetch_heads(im, uids, n, 0, batch_r, err);
 }
 
 int

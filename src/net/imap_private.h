@@ -60,6 +60,7 @@ int imap_uid_cmp(const void *a, const void *b);
  * there was nothing to ask or nothing came.
  */
 int imap_uid_fetch(struct imap *im, const uint32_t *uids, size_t n, int body,
+		   uint32_t head_bytes,
 		   clist **result_r, struct cm_error *err);
 
 #endif

@@ -198,6 +198,37 @@ test_errors(void **state)
 	testutil_rmdir(dir);
 }
 
+/* [store] max_parts, max_depth, max_header_bytes: defaults, the edges,
+ * and just over them. */
+static void
+test_parse_limits(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg = load_ok(dir, "");
+
+	(void)state;
+	assert_int_equal(cfg->store_max_parts, 1000);
+	assert_int_equal(cfg->store_max_depth, 32);
+	assert_int_equal(cfg->store_max_header_bytes, 1048576);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[store]\nmax_parts = 10000\nmax_depth = 100\n"
+		      "max_header_bytes = 16777216\n");
+	assert_int_equal(cfg->store_max_parts, 10000);
+	assert_int_equal(cfg->store_max_depth, 100);
+	assert_int_equal(cfg->store_max_header_bytes, 16777216);
+	config_free(&cfg);
+	load_bad(dir, "[store]\nmax_parts = 10001\n", "[store] max_parts",
+		 "between 1 and 10000");
+	load_bad(dir, "[store]\nmax_parts = 0\n", "[store] max_parts", NULL);
+	load_bad(dir, "[store]\nmax_depth = 101\n", "[store] max_depth",
+		 "between 1 and 100");
+	load_bad(dir, "[store]\nmax_header_bytes = 16777217\n",
+		 "[store] max_header_bytes", "between 1024 and 16777216");
+	load_bad(dir, "[store]\nmax_header_bytes = 1023\n",
+		 "[store] max_header_bytes", NULL);
+	testutil_rmdir(dir);
+}
+
 /* [trust] partner_domains: domains only, never free mail; [case]
  * max_new_participants within 0..1000. */
 static void
@@ -443,6 +474,7 @@ main(void)
 		cmocka_unit_test(test_cleartext),
 		cmocka_unit_test(test_choose_path),
 		cmocka_unit_test(test_trust),
+		cmocka_unit_test(test_parse_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
