@@ -465,6 +465,34 @@ int store_mailbox_set(struct store *s, const char *mailbox,
 		      int64_t uidvalidity, int64_t last_uid,
 		      struct cm_error *err);
 
+/* ---- fetch attempts (the poison-message guard, fetch.c) -------------- */
+
+/*
+ * Fill attempts (a GHashTable of GUINT_TO_POINTER(uid) ->
+ * GINT_TO_POINTER(count), the caller's) with the messages of mailbox under
+ * uidvalidity that were taken into the pipeline without a committed
+ * outcome, and how often.  The common codes.
+ */
+int store_attempts_load(struct store *s, const char *mailbox,
+			int64_t uidvalidity, GHashTable *attempts,
+			struct cm_error *err);
+
+/*
+ * Add delta (+1 before a parse; -1 to take back an attempt that ended
+ * without a crash) to the count of each of uids[0 .. n-1], stamped now; a
+ * count that falls to 0 is deleted.  Needs a transaction that the caller
+ * commits before it parses.  The common codes.
+ */
+int store_attempts_add(struct store *s, const char *mailbox,
+		       int64_t uidvalidity, const uint32_t *uids, size_t n,
+		       int delta, int64_t now, struct cm_error *err);
+
+/* Forget uid's count: call it in the transaction that commits the
+ * message's outcome.  No row is fine.  The common codes. */
+int store_attempts_clear(struct store *s, const char *mailbox,
+			 int64_t uidvalidity, int64_t uid,
+			 struct cm_error *err);
+
 /* ---- savepoints: one message's changes inside a batch transaction ----- */
 
 /* Open the savepoint; only inside store_begin(), and not nested.  The

@@ -25,6 +25,47 @@
 #define FETCH_CHUNK_BYTES (2u << 20)
 #define FETCH_AHEAD 4
 
+/*
+ * Poison messages.  A message that crashes the parser (or anything else
+ * between its fetch and the commit of its outcome) would be fetched first
+ * again by the restarted daemon and crash it again, for ever.  So before
+ * a chunk is parsed, the attempt of each of its messages is counted in
+ * fetch_attempts and COMMITTED (synchronous=FULL); the transaction that
+ * commits a message's outcome deletes its count.  A count left over at
+ * the next poll means the process died holding that message.
+ *
+ * Where the count is written: the poll's thread has lent the one store
+ * connection to the worker, which holds the write lock in an open
+ * transaction while it stores earlier chunks.  A second connection on
+ * this thread would wait for that lock until the worker ran out of work,
+ * and parsing and storing would take turns instead of overlapping.  The
+ * count is therefore a small item that this thread puts at the FRONT of
+ * the worker's queue: the worker takes it right after the chunk in hand,
+ * writes the counts in its open transaction and commits (what it stored
+ * so far is good and commits with them; see fetch_stored()), and the
+ * chunk is parsed meanwhile the worker stores the chunks queued behind.
+ * One more small commit per chunk (at most [imap] batch messages or 2 MiB).
+ * It cannot be done on the worker after the parse: the point is to have
+ * the count on disk before the parser runs.
+ *
+ * A crash counts every message of the chunk being parsed and of the
+ * chunks not yet committed, most of them innocent.  So a message with a
+ * count (a suspect) is fetched, counted and parsed in a chunk of its own,
+ * and while a suspect's chunk is in flight the next count waits behind
+ * it in the queue: the suspect is committed (its count cleared) before
+ * anything else is parsed, and its count only grows when it is itself
+ * the one that dies.  An innocent message is counted at most once by
+ * someone else's crash.  One that reaches FETCH_MAX_ATTEMPTS is not
+ * parsed again: it is recorded as failed with its raw copy (hashing is not
+ * parsing) and goes to the review mailbox; its count stays, so if the
+ * move is lost it is set aside again, never parsed.  A poll that fails
+ * without a crash (the store, the server) takes back the counts it added
+ * for messages with no outcome, as far as the store lets it.
+ */
+#define FETCH_MAX_ATTEMPTS 3
+#define FETCH_POISON_REASON "crashed the parser 3 times"
+G_STATIC_ASSERT(FETCH_MAX_ATTEMPTS == 3);   /* the reason says so */
+
 /* UIDs by where they go on the server. */
 struct fetch_moves {
 	GArray *processed;   /* guint32 uids for the processed mailbox */
@@ -64,6 +105,11 @@ struct fetch_batch {
 	struct ingest *ing;
 	const char *mailbox;
 	int64_t uidvalidity;
+	GHashTable *attempts;  /* borrowed, read only: counts at poll start */
+	GArray *mark;        /* a count item: the guint32 UIDs to count */
+	int suspect;         /* a chunk of one message that has a count */
+	uint32_t head_size;  /* a chunk of one message too big to read whole:
+			      * its real size (only its head was fetched) */
 	struct imap_batch *raw;
 	struct ingest_parsed **parsed; /* one per message of raw */
 	struct fetch_moves out;  /* where its messages go, once stored */
@@ -110,9 +156,12 @@ fetch_batch_free(struct fetch_batch **bp)
 
 	if (b == NULL)
 		return;
-	for (size_t i = 0; b->raw != NULL && i < imap_batch_count(b->raw); i++)
+	for (size_t i = 0; b->parsed != NULL && i < imap_batch_count(b->raw);
+	     i++)
 		ingest_parsed_free(&b->parsed[i]);
 	g_free(b->parsed);
+	if (b->mark != NULL)
+		g_array_unref(b->mark);
 	imap_batch_free(&b->raw);
 	fetch_moves_free(&b->out);
 	g_free(b);
@@ -133,30 +182,75 @@ fetch_too_big(const struct config *cfg, uint32_t size)
 	return size > (uint32_t)cfg->store_max_message_bytes;
 }
 
-/* On the connection's thread: FETCH these UIDs (sizes: their RFC822.SIZE)
- * and parse what came. */
+/* A message's count at the start of the poll (0: none). */
+static int
+fetch_attempts_of(GHashTable *attempts, uint32_t uid)
+{
+	return GPOINTER_TO_INT(g_hash_table_lookup(attempts,
+						   GUINT_TO_POINTER(uid)));
+}
+
+static struct fetch_batch *
+fetch_batch_new(const struct fetch_batch *proto)
+{
+	struct fetch_batch *b = g_new0(struct fetch_batch, 1);
+
+	b->ing = proto->ing;
+	b->mailbox = proto->mailbox;
+	b->uidvalidity = proto->uidvalidity;
+	b->attempts = proto->attempts;
+	b->last_uid = proto->last_uid;
+	fetch_moves_init(&b->out);
+	return b;
+}
+
+/* On the connection's thread: FETCH these UIDs (sizes: their RFC822.SIZE). */
 static int
 fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 	      const uint32_t *uids, const uint32_t *sizes, size_t n,
 	      struct fetch_batch **b_r, struct cm_error *err)
 {
 	int head = n == 1 && fetch_too_big(proto->ing->cfg, sizes[0]);
-	struct fetch_batch *b = g_new0(struct fetch_batch, 1);
-	size_t count;
+	struct fetch_batch *b = fetch_batch_new(proto);
 	int rc;
 
 	*b_r = NULL;
-	b->ing = proto->ing;
-	b->mailbox = proto->mailbox;
-	b->uidvalidity = proto->uidvalidity;
-	b->last_uid = proto->last_uid;
-	fetch_moves_init(&b->out);
+	b->suspect = n == 1 && fetch_attempts_of(b->attempts, uids[0]) > 0;
+	b->head_size = head ? sizes[0] : 0;
 	if ((rc = imap_fetch_heads(im, uids, n, head ? FETCH_HEAD_BYTES : 0,
 				   &b->raw, err)) != 0) {
 		fetch_batch_free(&b);
 		return rc;
 	}
-	count = imap_batch_count(b->raw);
+	*b_r = b;
+	return 0;
+}
+
+/* The UIDs of b to count before its parse: all but the poison. */
+static GArray *
+fetch_to_count(const struct fetch_batch *b)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	for (size_t i = 0; i < imap_batch_count(b->raw); i++) {
+		const char *data;
+		size_t len;
+		uint32_t uid;
+
+		imap_batch_get(b->raw, i, &uid, &data, &len);
+		if (fetch_attempts_of(b->attempts, uid) < FETCH_MAX_ATTEMPTS)
+			g_array_append_val(uids, uid);
+	}
+	return uids;
+}
+
+/* Parse the fetched chunk (its counts are committed); poison is only
+ * hashed. */
+static void
+fetch_parse(struct fetch_batch *b)
+{
+	size_t count = imap_batch_count(b->raw);
+
 	b->parsed = g_new0(struct ingest_parsed *, MAX(count, 1));
 	for (size_t i = 0; i < count; i++) {
 		const char *data;
@@ -164,12 +258,20 @@ fetch_prepare(struct imap *im, const struct fetch_batch *proto,
 		uint32_t uid;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
-		b->parsed[i] = ingest_parse(b->ing->cfg, data, len,
-					    head ? sizes[0] : len);
+		if (fetch_attempts_of(b->attempts, uid) >= FETCH_MAX_ATTEMPTS) {
+			log_warnx("imap: %s uid %u %s: not parsed again, kept "
+				  "raw for review", b->mailbox, (unsigned)uid,
+				  FETCH_POISON_REASON);
+			b->parsed[i] = ingest_parse_refused(data, len,
+							    FETCH_POISON_REASON);
+		} else {
+			b->parsed[i] = ingest_parse(b->ing->cfg, data, len,
+						    b->head_size != 0
+							    ? b->head_size
+							    : len);
+		}
 		b->last_uid = MAX(b->last_uid, uid);
 	}
-	*b_r = b;
-	return 0;
 }
 
 static int
@@ -187,6 +289,12 @@ fetch_store_messages(struct fetch_batch *b, struct cm_error *err)
 		src.uid = uid;
 		rc = ingest_apply(b->ing, b->parsed[i], &src, time_now(), &out,
 				  err);
+		/* The outcome commits with this: the count has done its job.
+		 * Poison keeps its count, so it is never parsed. */
+		if (rc == 0 && fetch_attempts_of(b->attempts, uid) <
+			       FETCH_MAX_ATTEMPTS)
+			rc = store_attempts_clear(b->ing->store, b->mailbox,
+						  b->uidvalidity, uid, err);
 		if (rc != 0)
 			return rc;
 		g_array_append_val(ingest_outcome_for_review(out)
@@ -245,6 +353,28 @@ fetch_store(struct fetch_batch *b, int idle, struct cm_error *err)
 	return rc;
 }
 
+/* On the worker thread: count the attempts of b->mark and commit them,
+ * with whatever the open transaction holds. */
+static int
+fetch_store_mark(struct fetch_batch *b, struct cm_error *err)
+{
+	struct store *s = b->ing->store;
+	int rc = 0;
+
+	if (!store_in_transaction(s))
+		rc = store_begin(s, err);
+	if (rc == 0)
+		rc = store_attempts_add(s, b->mailbox, b->uidvalidity,
+					(const uint32_t *)(void *)b->mark->data,
+					b->mark->len, 1, time_now(), err);
+	if (rc == 0)
+		rc = fetch_commit(b->ing, err);
+	b->committed = rc == 0;
+	if (rc != 0)
+		store_rollback(s);
+	return rc;
+}
+
 /*
  * The worker's side: chunks arrive on todo in order and go back on done
  * with their verdict.  After a failure (the transaction is rolled back)
@@ -256,6 +386,7 @@ struct fetch_pipe {
 	GThread *worker;     /* NULL: the caller stores chunks itself */
 	int failed;
 	guint in_flight;     /* handed over, not yet back */
+	guint suspects;      /* suspects' chunks among them */
 	struct ingest_stats at_begin;  /* when the transaction began */
 };
 
@@ -275,8 +406,10 @@ fetch_pipe_store(struct fetch_pipe *w, struct fetch_batch *b)
 			w->at_begin = ing->stats;
 		/* Nothing queued behind this chunk: commit rather than wait
 		 * for the network with the write lock held. */
-		b->rc = fetch_store(b, g_async_queue_length(w->todo) <= 0,
-				    &b->err);
+		b->rc = b->mark != NULL
+				? fetch_store_mark(b, &b->err)
+				: fetch_store(b, g_async_queue_length(w->todo) <= 0,
+					      &b->err);
 		w->failed = b->rc != 0;
 		if (w->failed) {
 			log_warnx("imap: store failed: the messages of the "
@@ -309,14 +442,18 @@ fetch_pipe_start(struct fetch_pipe *w)
 	w->worker = g_thread_try_new("casemail-store", fetch_worker, w, NULL);
 }
 
+/* Hand b over; with front, before the chunks already waiting. */
 static void
-fetch_pipe_push(struct fetch_pipe *w, struct fetch_batch *b)
+fetch_pipe_push(struct fetch_pipe *w, struct fetch_batch *b, int front)
 {
 	w->in_flight++;
-	if (w->worker != NULL)
-		g_async_queue_push(w->todo, b);
-	else
+	w->suspects += b->suspect;
+	if (w->worker == NULL)
 		fetch_pipe_store(w, b);
+	else if (front)
+		g_async_queue_push_front(w->todo, b);
+	else
+		g_async_queue_push(w->todo, b);
 }
 
 /* The next stored chunk, waiting for it when wait is set; NULL if none. */
@@ -328,8 +465,10 @@ fetch_pipe_pop(struct fetch_pipe *w, int wait)
 	if (w->in_flight == 0)
 		return NULL;
 	b = wait ? g_async_queue_pop(w->done) : g_async_queue_try_pop(w->done);
-	if (b != NULL)
+	if (b != NULL) {
 		w->in_flight--;
+		w->suspects -= b->suspect;
+	}
 	return b;
 }
 
@@ -416,10 +555,28 @@ struct fetch_poll_state {
 	struct fetch_pipe pipe;
 	struct fetch_moves stored;  /* in the open transaction */
 	struct fetch_moves moves;   /* committed, not moved yet */
+	GHashTable *attempts;       /* counts at the poll's start */
+	GArray *counted;     /* guint32 UIDs whose count this poll added */
 	int imap_failed;     /* the connection is no good any more */
 	int store_rc;        /* the worker's first failure */
 	struct cm_error store_err;
 };
+
+static int
+fetch_suspect(const struct fetch_poll_state *p, guint i)
+{
+	return fetch_attempts_of(p->attempts,
+				 g_array_index(p->uids, guint32, i)) > 0;
+}
+
+/* A message that comes in a chunk of its own: too big to be read whole,
+ * or suspected of crashing the parser. */
+static int
+fetch_alone(const struct fetch_poll_state *p, guint i)
+{
+	return fetch_too_big(p->ing->cfg, g_array_index(p->sizes, guint32, i)) ||
+	       fetch_suspect(p, i);
+}
 
 /* How many of the next UIDs make a chunk: see FETCH_CHUNK_BYTES.  Sizes
  * are asked for [imap] batch UIDs at a time and kept for the chunks after. */
@@ -449,17 +606,66 @@ fetch_chunk_size(struct fetch_poll_state *p, size_t *n_r, struct cm_error *err)
 	}
 	sizes = &g_array_index(p->sizes, guint32, p->next);
 	/* At least one message, however big: it has to come in somehow.
-	 * One too big to be read whole comes alone (fetch_prepare()). */
+	 * One too big to be read whole (fetch_prepare()) or a suspect (see
+	 * FETCH_MAX_ATTEMPTS) comes alone. */
 	while (n < max && (n == 0 || (bytes + sizes[n] <= FETCH_CHUNK_BYTES &&
-				      !fetch_too_big(p->ing->cfg, sizes[n]) &&
-				      !fetch_too_big(p->ing->cfg, sizes[0]))))
+				      !fetch_alone(p, p->next) &&
+				      !fetch_alone(p, p->next + n))))
 		bytes += sizes[n++];
 	*n_r = n;
 	return 0;
 }
 
-/* Fetch and parse the next chunk; *b_r is NULL when none is left or a
- * stop was asked for. */
+/* A chunk back from the worker: its UIDs wait for their commit. */
+static void
+fetch_stored(struct fetch_poll_state *p, struct fetch_batch *b)
+{
+	if (b->skipped) {
+		/* Nothing of it was stored. */
+	} else if (b->rc != 0) {
+		fetch_moves_clear(&p->stored);   /* rolled back */
+		p->store_rc = b->rc;
+		p->store_err = b->err;
+	} else {
+		if (b->mark != NULL)
+			g_array_append_vals(p->counted, b->mark->data,
+					    b->mark->len);
+		fetch_moves_add(&p->stored, &b->out);
+		if (b->committed) {
+			fetch_moves_add(&p->moves, &p->stored);
+			fetch_moves_clear(&p->stored);
+		}
+	}
+	fetch_batch_free(&b);
+}
+
+/*
+ * Count b's attempts and wait until the count is committed (see
+ * FETCH_MAX_ATTEMPTS): ahead of the chunks waiting for the worker, unless
+ * a suspect is among them, which must be committed first.  Returns
+ * nonzero when b may be parsed; zero after a store failure.
+ */
+static int
+fetch_count(struct fetch_poll_state *p, const struct fetch_batch *b)
+{
+	struct fetch_batch *m = fetch_batch_new(&p->proto), *d;
+	int ok;
+
+	m->mark = fetch_to_count(b);
+	if (m->mark->len == 0) {     /* only poison: nothing is parsed */
+		fetch_batch_free(&m);
+		return 1;
+	}
+	fetch_pipe_push(&p->pipe, m, p->pipe.suspects == 0);
+	while ((d = fetch_pipe_pop(&p->pipe, 1)) != m)
+		fetch_stored(p, d);
+	ok = m->rc == 0 && !m->skipped;
+	fetch_stored(p, m);
+	return ok && p->store_rc == 0;
+}
+
+/* Fetch, count and parse the next chunk; *b_r is NULL when none is left,
+ * a stop was asked for or the store failed. */
 static int
 fetch_next(struct fetch_poll_state *p, struct fetch_batch **b_r,
 	   struct cm_error *err)
@@ -481,6 +687,11 @@ fetch_next(struct fetch_poll_state *p, struct fetch_batch **b_r,
 		p->imap_failed = 1;
 		return rc;
 	}
+	if (!fetch_count(p, *b_r)) {
+		fetch_batch_free(b_r);
+		return 0;    /* the store failed: p->store_rc says how */
+	}
+	fetch_parse(*b_r);
 	p->next += (guint)n;
 	p->proto.last_uid = (*b_r)->last_uid;
 	p->uncommitted += (guint)n;
@@ -491,26 +702,6 @@ fetch_next(struct fetch_poll_state *p, struct fetch_batch **b_r,
 	if ((*b_r)->commit)
 		p->uncommitted = 0;
 	return 0;
-}
-
-/* A chunk back from the worker: its UIDs wait for their commit. */
-static void
-fetch_stored(struct fetch_poll_state *p, struct fetch_batch *b)
-{
-	if (b->skipped) {
-		/* Nothing of it was stored. */
-	} else if (b->rc != 0) {
-		fetch_moves_clear(&p->stored);   /* rolled back */
-		p->store_rc = b->rc;
-		p->store_err = b->err;
-	} else {
-		fetch_moves_add(&p->stored, &b->out);
-		if (b->committed) {
-			fetch_moves_add(&p->moves, &p->stored);
-			fetch_moves_clear(&p->stored);
-		}
-	}
-	fetch_batch_free(&b);
 }
 
 /* Fetch, hand over and move until the mailbox is done or trouble. */
@@ -536,7 +727,7 @@ fetch_loop(struct fetch_poll_state *p, struct cm_error *err)
 		}
 		if ((rc = fetch_next(p, &b, err)) != 0 || b == NULL)
 			break;
-		fetch_pipe_push(&p->pipe, b);
+		fetch_pipe_push(&p->pipe, b, 0);
 	}
 	/* Let the worker finish what it has; it commits nothing more than
 	 * the chunks say, and fetch_finish() does the rest. */
@@ -550,6 +741,36 @@ fetch_loop(struct fetch_poll_state *p, struct cm_error *err)
 		return p->store_rc;
 	}
 	return rc;
+}
+
+/*
+ * A poll that failed without a crash takes back the counts it added: the
+ * messages that got an outcome have none left, the others were not the
+ * cause.  The store may be what failed: then they stay, and are logged.
+ */
+static void
+fetch_uncount(struct fetch_poll_state *p)
+{
+	struct store *s = p->ing->store;
+	struct cm_error e = { 0 };
+	int rc;
+
+	if (p->counted->len == 0)
+		return;
+	rc = store_begin(s, &e);
+	if (rc == 0)
+		rc = store_attempts_add(s, p->proto.mailbox, p->proto.uidvalidity,
+					(const uint32_t *)(void *)p->counted->data,
+					p->counted->len, -1, time_now(), &e);
+	if (rc == 0)
+		rc = store_commit(s, &e);
+	if (rc != 0) {
+		store_rollback(s);
+		log_warnx("imap: %s: the attempts of up to %u messages stay "
+			  "counted: %s", p->proto.mailbox, p->counted->len,
+			  e.msg);
+	}
+	g_array_set_size(p->counted, 0);
 }
 
 /* The end of a poll: commit what is open, move what is committed. */
@@ -573,6 +794,8 @@ fetch_finish(struct fetch_poll_state *p, int rc, struct cm_error *err)
 				rc = crc;
 		}
 	}
+	if (rc != 0)
+		fetch_uncount(p);
 	/* What was committed before a failure is moved all the same. */
 	if (!p->imap_failed) {
 		mrc = fetch_move(p->im, p->ing->cfg, &p->moves, 1,
@@ -596,7 +819,13 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	fetch_moves_init(&p.stored);
 	fetch_moves_init(&p.moves);
 	p.sizes = g_array_new(FALSE, TRUE, sizeof(guint32));
+	p.counted = g_array_new(FALSE, FALSE, sizeof(guint32));
+	p.attempts = g_hash_table_new(NULL, NULL);
+	p.proto.attempts = p.attempts;
 	rc = fetch_select(im, &p.proto, err);
+	if (rc == 0)
+		rc = store_attempts_load(ing->store, p.proto.mailbox,
+					 p.proto.uidvalidity, p.attempts, err);
 	/*
 	 * Everything still in the mailbox, not only UIDs past the last one:
 	 * a message committed but not moved before a crash is still here,
@@ -615,6 +844,8 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 	if (p.uids != NULL)
 		g_array_unref(p.uids);
 	g_array_unref(p.sizes);
+	g_array_unref(p.counted);
+	g_hash_table_unref(p.attempts);
 	fetch_moves_free(&p.stored);
 	fetch_moves_free(&p.moves);
 	return rc;

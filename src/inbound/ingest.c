@@ -8,10 +8,12 @@
  * Every message leaves a one-line decision record (stored with it and
  * logged), so "why is this mail on that case?" always has an answer.
  */
+#define _GNU_SOURCE  /* memmem() */
 #include "casemail/ingest.h"
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "casemail/attach.h"
@@ -642,11 +644,60 @@ ingest_parse_head(struct ingest_parsed *p, const struct mime_limits *lim,
 		p->head = NULL;
 }
 
+/*
+ * TEST HOOK, compiled into every build: with CASEMAIL_TEST_CRASH_ON set to a
+ * non-empty string, parsing a message whose raw bytes contain it aborts
+ * the process, as a parser bug would (tests/integration/test_poison.py).
+ * It is in the shipped binary so the test exercises the binary that ships;
+ * it gives nothing to anyone who could not already set the daemon's
+ * environment (and with it LD_PRELOAD), and costs one getenv() per process.
+ */
+static void
+ingest_test_crash_hook(const char *raw, size_t len)
+{
+	static gsize once;
+	static const char *needle;
+
+	if (g_once_init_enter(&once)) {
+		needle = getenv("CASEMAIL_TEST_CRASH_ON");
+		if (needle != NULL && *needle == '\0')
+			needle = NULL;
+		g_once_init_leave(&once, 1);
+	}
+	if (needle != NULL && memmem(raw, len, needle, strlen(needle)) != NULL) {
+		log_errx("CASEMAIL_TEST_CRASH_ON: the test hook aborts the "
+			 "parse of a %zu-byte message", len);
+		abort();
+	}
+}
+
+static struct ingest_parsed *
+ingest_parsed_new(const char *raw, size_t len, size_t size)
+{
+	struct ingest_parsed *p = g_new0(struct ingest_parsed, 1);
+
+	p->raw = raw;
+	p->len = len;
+	p->size = MAX(size, len);
+	attach_sha256_hex(raw, len, p->raw_sha);
+	return p;
+}
+
+struct ingest_parsed *
+ingest_parse_refused(const char *raw, size_t len, const char *reason)
+{
+	struct ingest_parsed *p = ingest_parsed_new(raw, len, len);
+
+	p->parse_rc = CM_EINPUT;
+	g_strlcpy(p->parse_error, reason, sizeof(p->parse_error));
+	return p;
+}
+
 struct ingest_parsed *
 ingest_parse(const struct config *cfg, const char *raw, size_t len,
 	     size_t size)
 {
-	struct ingest_parsed *p = g_new0(struct ingest_parsed, 1);
+	struct ingest_parsed *p = ingest_parsed_new(raw, len, size);
 	const struct mime_limits lim = {
 		(size_t)cfg->store_max_message_bytes, cfg->store_max_parts,
 		cfg->store_max_depth, (size_t)cfg->store_max_header_bytes,
@@ -654,10 +705,7 @@ ingest_parse(const struct config *cfg, const char *raw, size_t len,
 	struct mime_scan_result scan;
 	struct cm_error err = { 0 };
 
-	p->raw = raw;
-	p->len = len;
-	p->size = MAX(size, len);
-	attach_sha256_hex(raw, len, p->raw_sha);
+	ingest_test_crash_hook(raw, len);
 	p->parse_rc = mime_scan(raw, len, p->size, &lim, &scan, &err);
 	if (p->parse_rc != 0)
 		ingest_parse_head(p, &lim, &scan);

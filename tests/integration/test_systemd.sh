@@ -45,6 +45,18 @@ else
 	fail=1
 fi
 
+# The limits and restart policy that keep one mail from stopping the desk
+# (casemaild(8), SYSTEMD).
+for line in MemoryMax= TasksMax= Restart=on-failure StartLimitIntervalSec=0 \
+	    RestartPreventExitStatus=78; do
+	if grep -q "^$line" "$unit"; then
+		echo "ok: $line"
+	else
+		echo "FAIL: $unit: no $line"
+		fail=1
+	fi
+done
+
 # verify checks directives and that ExecStart= is executable.  Man pages in
 # Documentation= are not installed here: --man=no.
 exec_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
