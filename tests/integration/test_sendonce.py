@@ -29,15 +29,6 @@ import harness  # noqa: E402
 MAILS = 100  # two watchers: 200 notifications
 
 
-def write_maildir(md, msgs):
-    shutil.rmtree(md, ignore_errors=True)
-    for sub in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(md, sub))
-    for i, m in enumerate(msgs):
-        with open(os.path.join(md, "new", f"{i:04d}.eml"), "wb") as f:
-            f.write(m.as_bytes())
-
-
 class SendOnce(unittest.TestCase):
     def setUp(self):
         self.top = tempfile.mkdtemp(prefix="casemail-sendonce.")
@@ -71,7 +62,7 @@ limit_global_hour = 1000000
 
     def queue(self):
         md = os.path.join(self.top, "md")
-        write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
+        harness.write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
                                         "Damaged pallets", "Opening.",
                                         msgid="<root@acme.test>",
                                         date=False)])
@@ -79,7 +70,7 @@ limit_global_hour = 1000000
         for w in range(2):
             self.run_tool(harness.CASECTL, "-c", self.conf, "watch", "CV1",
                           "--user", f"watcher{w}@desk.example")
-        write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
+        harness.write_maildir(md, [harness.mail("sam@acme.test", harness.DESK,
                                         f"Re: [CV000001] update {i}",
                                         f"Update {i}.",
                                         msgid=f"<upd{i}@acme.test>",
