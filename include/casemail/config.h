@@ -113,6 +113,8 @@ struct config {
 	int smtp_timeout_secs;
 	int smtp_max_age_secs;
 	int smtp_retry_min_secs;
+	int smtp_sessions;            /* SMTP sessions used at once */
+	int smtp_lease_secs;          /* a claimed outbox row's lease */
 	int smtp_max_attach_bytes;
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;

@@ -600,10 +600,46 @@ int store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
 			  enum store_rcpt_state state, int code, const char *error,
 			  int64_t now, struct cm_error *err);
 
-/* After an attempt: done when no recipient is pending, else retry at next.
- * An unknown id changes nothing and gives 0.  The common codes. */
+/* After an attempt: done when no recipient is pending, else retry at next;
+ * the lease ends when owner holds it.  An unknown id changes nothing and
+ * gives 0.  The common codes. */
 int store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 			       int64_t next, const char *last_error,
+			       const char *owner, struct cm_error *err);
+
+/*
+ * Leases (outbox.lease_owner, lease_until): a sender claims a mail before
+ * it sends it, and a mail leased to a sender until a time after now is
+ * nobody else's.  A lease that is still there after its time, or whose
+ * owner is gone, marks a mail that may have been sent without its result
+ * being recorded.
+ *
+ * store_outbox_claim(): in one statement, lease to owner until `until`
+ * at most limit queued mails due at now whose lease is none or over,
+ * counting the attempt (attempts + 1) as it does; their ids, oldest
+ * first, in *ids_r (caller g_array_unref()s).  The common codes.
+ */
+int store_outbox_claim(struct store *s, const char *owner, int64_t now,
+		       int64_t until, int limit, GArray **ids_r,
+		       struct cm_error *err);
+
+/* Extend every lease owner holds on a queued mail to until. */
+int store_outbox_lease_renew(struct store *s, const char *owner,
+			     int64_t until, struct cm_error *err);
+
+/* The leases on queued mails held by owners other than owner: one per
+ * owner, with its mails and the latest lease end. */
+struct store_outbox_lease {
+	char *owner;
+	int64_t mails;
+	int64_t until;
+};
+/* *leases_r: struct store_outbox_lease *, caller g_ptr_array_unref()s. */
+int store_outbox_leases(struct store *s, const char *owner,
+			GPtrArray **leases_r, struct cm_error *err);
+
+/* End every lease owner holds on a queued mail (a sender that is gone). */
+int store_outbox_lease_release(struct store *s, const char *owner,
 			       struct cm_error *err);
 
 /* Mails not done, or with failed recipients, newest first (casectl). */

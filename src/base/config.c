@@ -148,6 +148,10 @@ static const struct config_key config_keys[] = {
 	/* First retry after this; each next waits twice as long, up to 1 h. */
 	{ "smtp", "retry_min", CONFIG_INT, "60", 1, 3600,
 	  OFF(smtp_retry_min_secs) },
+	/* Parallel sessions to the server; fewer when it refuses more. */
+	{ "smtp", "sessions", CONFIG_INT, "2", 1, 8, OFF(smtp_sessions) },
+	/* How long a claimed mail is a sender's alone (renewed as it sends). */
+	{ "smtp", "lease", CONFIG_INT, "300", 30, 86400, OFF(smtp_lease_secs) },
 	{ "smtp", "max_attach_bytes", CONFIG_INT, "10485760", 0, 1073741824,
 	  OFF(smtp_max_attach_bytes) },
 	/* Token buckets: a loop can never flood anyone. */

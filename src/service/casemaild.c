@@ -440,11 +440,36 @@ drain_all(struct casemaild_run *d, int *total_r, struct cm_error *err)
 	return rc;
 }
 
+/* Mails sent but not recorded (the store failed after the send): try to
+ * record them once a second for up to half a lease, since after this
+ * process they would be sent again. */
+static int
+send_flush(struct casemaild_run *d, int rc, struct cm_error *err)
+{
+	int tries = d->cfg->smtp_lease_secs / 2;
+
+	while (outbox_unrecorded(&d->outbox) > 0 && tries-- > 0 &&
+	       !sigs.stop) {
+		sleep(1);
+		rc = outbox_flush(&d->outbox, err);
+	}
+	return rc;
+}
+
 static int
 run_send(struct casemaild_run *d, struct cm_error *err)
 {
-	int total, rc = drain_all(d, &total, err);
+	int total, more, rc = drain_all(d, &total, err);
 
+	while (outbox_unrecorded(&d->outbox) > 0 && !sigs.stop) {
+		int before = d->outbox.sent;
+
+		if ((rc = send_flush(d, rc, err)) != 0)
+			break;
+		total += d->outbox.sent - before;
+		rc = drain_all(d, &more, err);
+		total += more;
+	}
 	log_info("outbox: %d delivered", total);
 	return rc;
 }

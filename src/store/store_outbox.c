@@ -233,19 +233,120 @@ store_outbox_rcpt_set(struct store *s, int64_t id, const char *address,
 int
 store_outbox_after_attempt(struct store *s, int64_t id, int attempts,
 			   int64_t next, const char *last_error,
-			   struct cm_error *err)
+			   const char *owner, struct cm_error *err)
 {
 	static const char sql[] =
 		"UPDATE outbox SET attempts = ?2, next_attempt_at = ?3,"
 		" last_error = ?4, state = CASE WHEN EXISTS (SELECT 1 FROM"
 		" outbox_rcpts WHERE outbox_id = ?1 AND state = 'pending')"
-		" THEN 'queued' ELSE 'done' END WHERE id = ?1";
+		" THEN 'queued' ELSE 'done' END,"
+		" lease_until = CASE WHEN lease_owner = ?5 THEN NULL"
+		" ELSE lease_until END,"
+		" lease_owner = CASE WHEN lease_owner = ?5 THEN NULL"
+		" ELSE lease_owner END WHERE id = ?1";
 	const struct store_arg args[] = {
 		STORE_INT(id), STORE_INT(attempts), STORE_INT(next),
-		STORE_TEXT(last_error),
+		STORE_TEXT(last_error), STORE_TEXT(owner),
 	};
 
 	return store_run(s, sql, STORE_ARGS(args), "reschedule mail", err);
+}
+
+static gint
+store_id_cmp(gconstpointer a, gconstpointer b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+store_outbox_claim(struct store *s, const char *owner, int64_t now,
+		   int64_t until, int limit, GArray **ids_r,
+		   struct cm_error *err)
+{
+	/* One statement: atomic against every other sender without a
+	 * transaction of our own. */
+	static const char sql[] =
+		"UPDATE outbox SET lease_owner = ?1, lease_until = ?3,"
+		" attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox"
+		" WHERE state = 'queued' AND next_attempt_at <= ?2"
+		" AND (lease_until IS NULL OR lease_until <= ?2)"
+		" ORDER BY next_attempt_at, id LIMIT ?4) RETURNING id";
+	const struct store_arg args[] = {
+		STORE_TEXT(owner), STORE_INT(now), STORE_INT(until),
+		STORE_INT(limit),
+	};
+	int rc;
+
+	*ids_r = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	rc = store_query_rows(s, sql, STORE_ARGS(args), "claim mail",
+			      store_row_id, *ids_r, err);
+	/* RETURNING gives no order. */
+	g_array_sort(*ids_r, store_id_cmp);
+	return rc;
+}
+
+int
+store_outbox_lease_renew(struct store *s, const char *owner, int64_t until,
+			 struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE outbox SET lease_until = ?2 WHERE lease_owner = ?1"
+		" AND state = 'queued'";
+	const struct store_arg args[] = { STORE_TEXT(owner), STORE_INT(until) };
+
+	return store_run(s, sql, STORE_ARGS(args), "renew lease", err);
+}
+
+static void
+store_outbox_lease_free(gpointer p)
+{
+	struct store_outbox_lease *l = p;
+
+	g_free(l->owner);
+	g_free(l);
+}
+
+/* A store_row_cb: one owner's leases of store_outbox_leases(). */
+static int
+store_outbox_lease_row(sqlite3_stmt *st, void *leases, struct cm_error *err)
+{
+	struct store_outbox_lease *l = g_new0(struct store_outbox_lease, 1);
+
+	(void)err;
+	l->owner = store_col_text(st, 0);
+	l->mails = sqlite3_column_int64(st, 1);
+	l->until = sqlite3_column_int64(st, 2);
+	g_ptr_array_add(leases, l);
+	return 0;
+}
+
+int
+store_outbox_leases(struct store *s, const char *owner, GPtrArray **leases_r,
+		    struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT lease_owner, count(*), max(lease_until) FROM outbox"
+		" WHERE state = 'queued' AND lease_owner IS NOT NULL"
+		" AND lease_owner <> ?1 GROUP BY lease_owner";
+	const struct store_arg args[] = { STORE_TEXT(owner) };
+
+	*leases_r = g_ptr_array_new_with_free_func(store_outbox_lease_free);
+	return store_query_rows(s, sql, STORE_ARGS(args), "read leases",
+				store_outbox_lease_row, *leases_r, err);
+}
+
+int
+store_outbox_lease_release(struct store *s, const char *owner,
+			   struct cm_error *err)
+{
+	static const char sql[] =
+		"UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+		" WHERE lease_owner = ?1 AND state = 'queued'";
+	const struct store_arg args[] = { STORE_TEXT(owner) };
+
+	return store_run(s, sql, STORE_ARGS(args), "release lease", err);
 }
 
 /* A store_row_cb: a mail of store_outbox_list(), without its raw message,

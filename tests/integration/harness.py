@@ -264,6 +264,16 @@ def dsn(to, final_recipient, msgid, headers="", status="5.1.1"):
         f"Action: failed\r\nStatus: {status}\r\n\r\n--B--\r\n").encode()
 
 
+def write_maildir(md, msgs):
+    """A fresh Maildir at md holding msgs in new/, in order."""
+    shutil.rmtree(md, ignore_errors=True)
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    for i, m in enumerate(msgs):
+        with open(os.path.join(md, "new", f"{i:04d}.eml"), "wb") as f:
+            f.write(m.as_bytes())
+
+
 def write_password(dir, name="imap.pw"):
     """The IMAP password file casemaild insists on (mode 0600)."""
     path = os.path.join(dir, name)

@@ -108,6 +108,8 @@ test_enums(void **state)
 	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_IMAPS);
 	assert_int_equal(cfg->smtp_tls, CONFIG_SMTP_TLS_URL);
 	assert_int_equal(cfg->smtp_bounce_clear_days, 7);
+	assert_int_equal(cfg->smtp_sessions, 2);
+	assert_int_equal(cfg->smtp_lease_secs, 300);
 	config_free(&cfg);
 	cfg = load_ok(dir, "[smtp]\nbounce_clear_days = 365\n");
 	assert_int_equal(cfg->smtp_bounce_clear_days, 365);
@@ -192,6 +194,11 @@ test_errors(void **state)
 		 "[smtp] bounce_clear_days", NULL);
 	load_bad(dir, "[smtp]\nbounce_clear_days = 0\n",
 		 "[smtp] bounce_clear_days", NULL);
+	/* 1 to 8 sessions, leases of 30 s to a day: just outside. */
+	load_bad(dir, "[smtp]\nsessions = 9\n", "[smtp] sessions", NULL);
+	load_bad(dir, "[smtp]\nsessions = 0\n", "[smtp] sessions", NULL);
+	load_bad(dir, "[smtp]\nlease = 86401\n", "[smtp] lease", NULL);
+	load_bad(dir, "[smtp]\nlease = 29\n", "[smtp] lease", NULL);
 	load_bad(dir, "[store]\nbusy_timeout_ms = -5\n",
 		 "[store] busy_timeout_ms", NULL);
 	load_bad(dir, "this is not ini\n", "", NULL);
