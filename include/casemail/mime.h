@@ -63,6 +63,9 @@ struct mime_message {
 	 * files uuencoded into a text body are parts too. */
 	GPtrArray *parts;
 	GPtrArray *warnings;    /* char *: what was not walked and why */
+	/* To/Cc mailboxes past the first 1000 of a field: counted, not
+	 * read (a list bomb), and said in warnings. */
+	unsigned addresses_unread;
 	/* Headers the classifier reads (raw, unfolded), NULL if absent. */
 	char *auto_submitted, *precedence, *x_autoreply, *x_autorespond;
 	char *x_auto_response_suppress, *return_path, *list_id, *x_loop;

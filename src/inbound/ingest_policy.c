@@ -4,6 +4,7 @@
  * who may post to a case, replies to solved cases, holding for review,
  * and who becomes a participant.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "casemail/addr.h"
@@ -591,6 +592,8 @@ ingest_job_participants(struct ingest_job *job, struct cm_error *err)
 		rc = job_add_people(job, &pp, job->mm->to, err);
 	if (rc == 0)
 		rc = job_add_people(job, &pp, job->mm->cc, err);
+	/* Those the parser only counted are not added either. */
+	pp.refused += (int)MIN(job->mm->addresses_unread, (unsigned)INT_MAX / 2);
 	if (rc == 0)
 		rc = job_unadded_event(job, &pp, err);
 	g_hash_table_unref(pp.seen);

@@ -6,21 +6,29 @@
 
 #include "mime_private.h"
 
-/* More addresses than this in one field are a list bomb, not mail. */
+/*
+ * More addresses than this in one field are a list bomb, not mail: the
+ * rest are counted in *unread (nobody is dropped without a word).
+ */
 #define MIME_MAX_ADDRESSES 1000
 
 static void
-mime_add_addresses(GPtrArray *out, InternetAddressList *list, int depth)
+mime_add_addresses(GPtrArray *out, InternetAddressList *list, int depth,
+		   unsigned *unread)
 {
 	int n = list != NULL ? internet_address_list_length(list) : 0;
 
-	for (int i = 0; i < n && out->len < MIME_MAX_ADDRESSES; i++) {
+	for (int i = 0; i < n; i++) {
 		InternetAddress *ia = internet_address_list_get_address(list, i);
 
 		if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 2) {
 			mime_add_addresses(out,
 				internet_address_group_get_members(
-					INTERNET_ADDRESS_GROUP(ia)), depth + 1);
+					INTERNET_ADDRESS_GROUP(ia)), depth + 1,
+				unread);
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia) &&
+			   out->len >= MIME_MAX_ADDRESSES) {
+			(*unread)++;
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(
 				INTERNET_ADDRESS_MAILBOX(ia));
@@ -151,10 +159,12 @@ mime_fix_q_words(const char *raw)
 
 /* Every field called name (a message may repeat one), parsed from the raw
  * value so encoded words are decoded once. */
-static void
+static unsigned
 mime_read_addresses(GPtrArray *out, GMimeObject *obj, const char *name,
 		    GMimeParserOptions *opts)
 {
+	unsigned unread = 0;
+
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 
@@ -170,11 +180,12 @@ mime_read_addresses(GPtrArray *out, GMimeObject *obj, const char *name,
 		fixed = mime_fix_q_words(raw);
 		list = internet_address_list_parse(opts, fixed != NULL ? fixed
 								   : raw);
-		mime_add_addresses(out, list, 0);
+		mime_add_addresses(out, list, 0, &unread);
 		if (list != NULL)
 			g_object_unref(list);
 		g_free(fixed);
 	}
+	return unread;
 }
 
 /* Every Authentication-Results in header order (GMime keeps it): the
@@ -219,8 +230,12 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 		m->from.address = g_steal_pointer(&a->address);
 	}
 	g_ptr_array_unref(from);
-	mime_read_addresses(m->to, o, "To", opts);
-	mime_read_addresses(m->cc, o, "Cc", opts);
+	m->addresses_unread = mime_read_addresses(m->to, o, "To", opts) +
+			      mime_read_addresses(m->cc, o, "Cc", opts);
+	if (m->addresses_unread > 0)
+		g_ptr_array_add(m->warnings, g_strdup_printf(
+			"%u addresses in To/Cc past the first %d of a field "
+			"not read", m->addresses_unread, MIME_MAX_ADDRESSES));
 	mime_read_addresses(m->reply_to, o, "Reply-To", opts);
 	m->date = date != NULL ? g_date_time_to_unix(date) : 0;
 	m->auto_submitted = mime_header(o, "Auto-Submitted");

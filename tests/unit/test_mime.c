@@ -377,6 +377,31 @@ test_headerless_and_broken_multipart(void **state)
 	mime_message_free(&m);
 }
 
+/* A Cc list past 1000 addresses: the first 1000 are read, the rest are
+ * counted and said, never dropped without a word. */
+static void
+test_address_bomb(void **state)
+{
+	GString *raw = g_string_new("From: a@b.test\nSubject: many\nCc: ");
+	struct mime_message *m;
+
+	(void)state;
+	for (int i = 0; i < 1001; i++)
+		g_string_append_printf(raw, "%sp%d@x.test", i > 0 ? ", " : "",
+				       i);
+	g_string_append(raw, "\nTo: t@x.test\n\nbody\n");
+	m = parse(raw->str);
+	assert_int_equal(m->cc->len, 1000);
+	assert_int_equal(m->to->len, 1);
+	assert_int_equal(m->addresses_unread, 1);
+	assert_true(m->warnings->len >= 1);
+	assert_non_null(strstr(g_ptr_array_index(m->warnings,
+						  m->warnings->len - 1),
+			       "1 addresses in To/Cc"));
+	mime_message_free(&m);
+	g_string_free(raw, TRUE);
+}
+
 int
 main(void)
 {
@@ -393,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_forwarded_and_uuencoded),
 		cmocka_unit_test(test_walk_leaves),
 		cmocka_unit_test(test_headerless_and_broken_multipart),
+		cmocka_unit_test(test_address_bomb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
