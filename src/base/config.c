@@ -4,12 +4,11 @@
  * Modelled on Postfix's typed parameter tables: each key has a type, a
  * default, and bounds, so checking is uniform and the error names the key.
  */
-#include "casemail/config.h"
+#include "config_private.h"
 
 #include "casemail/addr.h"
 #include "casemail/log.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +44,6 @@ struct config_key {
 #define OFF(field) offsetof(struct config, field), NULL
 #define OFFC(field, choices) offsetof(struct config, field), choices
 
-/* A path value that names a systemd credential (see config_set_credential). */
-#define CONFIG_CREDS_PREFIX "$CREDENTIALS_DIRECTORY/"
 
 static const struct config_key config_keys[] = {
 	{ "case", "prefix", CONFIG_IDENT, "CV", 1, 8, OFF(case_prefix) },
@@ -165,7 +162,7 @@ static const struct config_key config_keys[] = {
 	  OFF(smtp_bounce_clear_days) },
 	/* ---- trust ---- */
 	/* Companies whose colleagues may post to each other's cases:
-	 * checked by config_check_partners(). */
+	 * checked by config_check_together() (config_check.c). */
 	{ "trust", "partner_domains", CONFIG_LIST, "", 0, 0,
 	  OFF(trust_partner_domains) },
 	/* ---- trust: whose word proves a sender (trust.h) ---- */
@@ -489,191 +486,6 @@ config_resolve_templates(struct config *cfg)
 		cfg->templates_dir = g_strdup(CONFIG_TEMPLATES_SHARE);
 }
 
-/* Keys that only make sense together, checked at load so that a bad
- * [smtp] section is a configuration error, not a failure at send time. */
-static int
-config_check_smtp(const struct config *cfg, struct cm_error *err)
-{
-	const char *url = cfg->smtp_url;
-
-	if (url != NULL && !g_str_has_prefix(url, "smtp://") &&
-	    !g_str_has_prefix(url, "smtps://"))
-		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] url: '%s' is "
-				    "not an smtp:// or smtps:// URL", cfg->path,
-				    url);
-	if (cfg->smtp_user != NULL && cfg->smtp_password_file == NULL)
-		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] user: set "
-				    "password_file too", cfg->path);
-	return 0;
-}
-
-/* Nonzero for a host that can only be this machine: 127.0.0.0/8, ::1 or
- * localhost (RFC 6761 keeps the name on loopback).  Brackets allowed. */
-static int
-config_host_is_loopback(const char *host)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	char *h = g_strdup(host);
-	size_t n = strlen(h);
-	int yes;
-
-	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-		memmove(h, h + 1, n - 2);
-		h[n - 2] = '\0';
-	}
-	if (inet_pton(AF_INET, h, &a4) == 1)
-		yes = (ntohl(a4.s_addr) >> 24) == 127;
-	else if (inet_pton(AF_INET6, h, &a6) == 1)
-		yes = IN6_IS_ADDR_LOOPBACK(&a6);
-	else
-		yes = g_ascii_strcasecmp(h, "localhost") == 0 ||
-		      g_ascii_strcasecmp(h, "localhost.") == 0;
-	g_free(h);
-	return yes;
-}
-
-/* The host of an smtp:// URL (g_free), or NULL if it has none. */
-static char *
-config_url_host(const char *url)
-{
-	char *host = NULL;
-
-	if (!g_uri_split_network(url, G_URI_FLAGS_NONE, NULL, &host, NULL,
-				 NULL))
-		return NULL;
-	return host;
-}
-
-/* Nonzero when [imap] logs in without TLS (tls = none) to another host. */
-static int
-config_imap_cleartext(const struct config *cfg)
-{
-	return cfg->imap_host != NULL && cfg->imap_tls == CONFIG_IMAP_TLS_NONE &&
-	       !config_host_is_loopback(cfg->imap_host);
-}
-
-/* Nonzero when [smtp] may send in clear to another host: an smtp:// URL
- * without tls = starttls upgrades only if the server offers it, which a
- * man in the middle can strip. */
-static int
-config_smtp_cleartext(const struct config *cfg)
-{
-	char *host;
-	int yes;
-
-	if (cfg->smtp_url == NULL || cfg->smtp_tls == CONFIG_SMTP_TLS_STARTTLS ||
-	    !g_str_has_prefix(cfg->smtp_url, "smtp://"))
-		return 0;
-	host = config_url_host(cfg->smtp_url);
-	yes = host == NULL || !config_host_is_loopback(host);
-	g_free(host);
-	return yes;
-}
-
-/*
- * A password and customers' mail in clear over a network: refused unless
- * the administrator said so (allow_cleartext), and then said again at
- * every start (config_warn_cleartext()).  This machine's loopback is fine.
- */
-static int
-config_check_cleartext(const struct config *cfg, struct cm_error *err)
-{
-	if (config_imap_cleartext(cfg) && !cfg->imap_allow_cleartext)
-		return cm_error_set(err, CM_ECONFIG, "%s: [imap] tls = none to "
-				    "%s, which is not this machine: the password "
-				    "and the mail would cross the network in "
-				    "clear; use tls = imaps or starttls, or set "
-				    "allow_cleartext = yes", cfg->path,
-				    cfg->imap_host);
-	if (config_smtp_cleartext(cfg) && !cfg->smtp_allow_cleartext)
-		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] url: %s is "
-				    "not on this machine and smtp:// without "
-				    "tls = starttls may send in clear; use "
-				    "smtps://, or tls = starttls, or set "
-				    "allow_cleartext = yes", cfg->path,
-				    cfg->smtp_url);
-	return 0;
-}
-
-void
-config_warn_cleartext(const struct config *cfg)
-{
-	if (config_imap_cleartext(cfg))
-		log_warnx("[imap] allow_cleartext: logging in to %s without "
-			  "TLS (tls = none): the password and the mail cross "
-			  "the network in clear", cfg->imap_host);
-	if (config_smtp_cleartext(cfg))
-		log_warnx("[smtp] allow_cleartext: %s without tls = starttls: "
-			  "mail goes in clear when the server does not offer "
-			  "STARTTLS (or someone strips it)", cfg->smtp_url);
-}
-
-/* A plain DNS name of two labels or more: letters, digits, '-' (ASCII;
- * xn-- for international names). */
-static int
-config_valid_domain(const char *d)
-{
-	size_t n = strlen(d);
-
-	if (n == 0 || n > 253 || d[0] == '.' || d[n - 1] == '.' ||
-	    strchr(d, '.') == NULL || strstr(d, "..") != NULL)
-		return 0;
-	for (const char *p = d; *p != '\0'; p++)
-		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
-			return 0;
-	return 1;
-}
-
-/*
- * [trust] partner_domains: every address of a partner domain may post to
- * a case a colleague is on, so a domain where anyone can get an address
- * (free mail) would let anyone in: refused, as is anything not a domain.
- */
-static int
-config_check_partners(const struct config *cfg, struct cm_error *err)
-{
-	for (char **d = cfg->trust_partner_domains; d != NULL && *d != NULL;
-	     d++) {
-		if (!config_valid_domain(*d))
-			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
-					    "partner_domains: '%s' is not a "
-					    "domain name (example.com)",
-					    cfg->path, *d);
-		if (addr_is_free_mail_domain(*d))
-			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
-					    "partner_domains: %s is a free-mail "
-					    "domain: anyone can have an address "
-					    "there, so it is never a partner",
-					    cfg->path, *d);
-	}
-	return 0;
-}
-
-/* An authserv-id is compared with what a server writes: a token
- * without spaces or the header's own punctuation. */
-static int
-config_check_trust(const struct config *cfg, struct cm_error *err)
-{
-	for (char **id = cfg->trust_authserv_ids; id != NULL && *id != NULL;
-	     id++) {
-		if (strlen(*id) > CONFIG_AUTHSERV_ID_MAX)
-			return cm_error_set(err, CM_ECONFIG, "%s: [trust] "
-					    "authserv_ids: an id is longer "
-					    "than %d bytes", cfg->path,
-					    CONFIG_AUTHSERV_ID_MAX);
-		for (const char *p = *id; *p != '\0'; p++)
-			if ((unsigned char)*p <= ' ' || *p == ';' ||
-			    *p == '(' || *p == ')' || *p == '"' ||
-			    *p == '=' || (unsigned char)*p >= 0x7f)
-				return cm_error_set(err, CM_ECONFIG,
-						    "%s: [trust] authserv_ids:"
-						    " '%s' is not a server "
-						    "name", cfg->path, *id);
-	}
-	return 0;
-}
-
 int
 config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 {
@@ -711,13 +523,7 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 	}
 	g_key_file_free(kf);
 	if (rc == 0)
-		rc = config_check_smtp(cfg, err);
-	if (rc == 0)
-		rc = config_check_cleartext(cfg, err);
-	if (rc == 0)
-		rc = config_check_partners(cfg, err);
-	if (rc == 0)
-		rc = config_check_trust(cfg, err);
+		rc = config_check_together(cfg, err);
 	if (rc != 0) {
 		config_free(&cfg);
 		return rc;
@@ -770,112 +576,5 @@ config_is_org_address(const struct config *cfg, const char *address)
 	for (char **d = cfg->org_domains; d != NULL && *d != NULL; d++)
 		if (addr_domain_in(at + 1, *d))
 			return 1;
-	return 0;
-}
-
-/* A secret in systemd's credentials directory: systemd owns those files
- * and, under PrivateUsers=, their owner may show as the overflow uid. */
-static int
-config_in_credentials(const char *path)
-{
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	size_t n = dir != NULL ? strlen(dir) : 0;
-
-	return n > 1 && dir[0] == '/' && strncmp(path, dir, n) == 0 &&
-	       path[n] == '/' && strchr(path + n + 1, '/') == NULL;
-}
-
-/* Refuse a secret others may read, change or swap: checked on the open
- * descriptor, so what is checked is what is read. */
-static int
-config_secret_check(const char *path, const struct stat *st,
-		    struct cm_error *err)
-{
-	if (!S_ISREG(st->st_mode))
-		return cm_error_set(err, CM_ECONFIG, "%s: refusing a secret "
-				    "file that is not a regular file", path);
-	/* A password others can read is a password others have. */
-	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		return cm_error_set(err, CM_ECONFIG,
-				    "%s: refusing a secret file that group "
-				    "or others can access (mode %04o): chmod "
-				    "600 it", path, (unsigned)(st->st_mode & 07777));
-	if (st->st_uid != geteuid() && st->st_uid != 0 &&
-	    !config_in_credentials(path))
-		return cm_error_set(err, CM_ECONFIG,
-				    "%s: refusing a secret file owned by uid "
-				    "%u (neither this user nor root)", path,
-				    (unsigned)st->st_uid);
-	if (st->st_size > CONFIG_SECRET_MAX_BYTES)
-		return cm_error_set(err, CM_ECONFIG, "%s: a secret file of "
-				    "%lld bytes (at most %d)", path,
-				    (long long)st->st_size,
-				    CONFIG_SECRET_MAX_BYTES);
-	return 0;
-}
-
-/* Up to CONFIG_SECRET_MAX_BYTES of fd into a new NUL-terminated string. */
-static int
-config_secret_read_fd(const char *path, int fd, char **text_r,
-		      struct cm_error *err)
-{
-	char *buf = g_malloc(CONFIG_SECRET_MAX_BYTES + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	*text_r = NULL;
-	/* One byte more than allowed: a file that grew after fstat() is
-	 * refused, not cut. */
-	while (len <= CONFIG_SECRET_MAX_BYTES &&
-	       (n = read(fd, buf + len, CONFIG_SECRET_MAX_BYTES + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_free(buf);
-			return cm_error_set(err, CM_ECONFIG, "%s: %s", path,
-					    g_strerror(errno));
-		}
-		len += (size_t)n;
-	}
-	if (len > CONFIG_SECRET_MAX_BYTES) {
-		g_free(buf);
-		return cm_error_set(err, CM_ECONFIG, "%s: a secret file over "
-				    "%d bytes", path, CONFIG_SECRET_MAX_BYTES);
-	}
-	buf[len] = '\0';
-	*text_r = buf;
-	return 0;
-}
-
-int
-config_read_secret(const char *path, char **secret_r, struct cm_error *err)
-{
-	struct stat st;
-	char *text = NULL;
-	int fd, rc;
-
-	*secret_r = NULL;
-	if (g_str_has_prefix(path, CONFIG_CREDS_PREFIX))
-		return cm_error_set(err, CM_ECONFIG, "%s: $CREDENTIALS_DIRECTORY "
-				    "is not set (systemd's LoadCredential= sets "
-				    "it for the service)", path);
-	/* O_NONBLOCK: a FIFO put in the file's place must not hang us
-	 * before fstat() can refuse it (it changes nothing for files). */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		cm_error_set(err, CM_ECONFIG, "%s: %s", path, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return CM_ECONFIG;
-	}
-	rc = config_secret_check(path, &st, err);
-	if (rc == 0)
-		rc = config_secret_read_fd(path, fd, &text, err);
-	close(fd);
-	if (rc != 0)
-		return rc;
-	/* One line; the trailing newline editors add is not part of it. */
-	text[strcspn(text, "\r\n")] = '\0';
-	*secret_r = text;
 	return 0;
 }

@@ -1,0 +1,25 @@
+/*
+ * config_private.h - what the files of the configuration module share
+ * (config.c: the key table and loading; config_check.c: checks that span
+ * keys; config_secret.c: secret files).  Not part of the contract
+ * (casemail/config.h).
+ */
+#ifndef CASEMAIL_CONFIG_PRIVATE_H
+#define CASEMAIL_CONFIG_PRIVATE_H
+
+#include <glib.h>
+
+#include "casemail/config.h"
+
+/* A path value that names a systemd credential (see
+ * config_set_credential() in config.c). */
+#define CONFIG_CREDS_PREFIX "$CREDENTIALS_DIRECTORY/"
+
+/*
+ * Every check that spans keys, after each key has been read and checked
+ * on its own.  Returns 0, or CM_ECONFIG with err naming the file, group
+ * and key.
+ */
+int config_check_together(const struct config *cfg, struct cm_error *err);
+
+#endif
