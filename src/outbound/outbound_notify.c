@@ -196,31 +196,97 @@ outbound_notify_desk(struct outbound *o, int64_t case_id,
 
 /* ---- acknowledgements and confirmations --------------------------------- */
 
-/* A system mail from the desk to one person about a case. */
+/* A system mail from the desk to one person about a case.  For a stranger
+ * (an acknowledgement: the sender may be forged) the mail quotes nothing
+ * of theirs but the case number and a short, cleaned subject and name. */
 static int
 ob_system_mail(struct outbound *o, int64_t case_id, const char *tname,
 	       const char *kind, const char *who, const char *who_name,
-	       const char *answering, int64_t now, struct cm_error *err)
+	       int stranger, const char *answering, int64_t now,
+	       struct cm_error *err)
 {
 	const struct template *t = template_find(o->templates, tname);
 	struct outbound_case oc;
-	struct compose_address to = { who_name, who };
+	char *name = stranger ? outbound_short_text(who_name,
+						    OUTBOUND_SHORT_NAME)
+			      : NULL;
+	struct compose_address to = { stranger ? name : who_name, who };
 	struct outbound_mail om = {
 		.kind = kind, .oc = &oc, .to = &to, .n_to = 1,
 		.answering = answering, .auto_generated = 1, .recipient = who,
 	};
 	GHashTable *vars;
-	int rc;
+	int rc = 0;
 
-	if (t == NULL)
-		return 0;
-	rc = outbound_case_load(o, case_id, &oc, err);
-	if (rc == 0) {
+	if (t != NULL)
+		rc = outbound_case_load(o, case_id, &oc, err);
+	if (t != NULL && rc == 0) {
 		vars = outbound_case_vars(o, &oc);
+		if (stranger) {
+			outbound_stranger_vars(vars, &oc);
+			om.topic = g_hash_table_lookup(vars, "case.subject");
+		}
 		rc = outbound_queue_template(o, t, vars, &om, now, err);
 		g_hash_table_unref(vars);
 	}
-	outbound_case_clear(&oc);
+	if (t != NULL)
+		outbound_case_clear(&oc);
+	g_free(name);
+	return rc;
+}
+
+/* Take a token from each acknowledgement bucket of who: its address, its
+ * domain, the desk's.  *which_r names the first that is empty, or NULL. */
+static int
+ob_ack_allowed(struct outbound *o, const char *who, int64_t now,
+	       const char **which_r, struct cm_error *err)
+{
+	const struct config *cfg = o->cfg;
+	const char *at = strrchr(who, '@');
+	char *key[3] = {
+		g_strdup_printf("ack:%s", who),
+		g_strdup_printf("ack-domain:%s", at != NULL ? at + 1 : who),
+		g_strdup("ack-desk"),
+	};
+	const double limit[3] = { cfg->case_ack_per_address_hour,
+				  cfg->case_ack_per_domain_hour,
+				  cfg->case_ack_per_hour };
+	static const char *const what[3] = {
+		"[case] ack_per_address_hour", "[case] ack_per_domain_hour",
+		"[case] ack_per_hour",
+	};
+	int ok = 1, rc = 0;
+
+	*which_r = NULL;
+	for (int i = 0; i < 3; i++) {
+		if (rc == 0 && ok)
+			rc = store_rate_take(o->store, key[i], limit[i],
+					     limit[i], now, &ok, err);
+		if (rc == 0 && !ok && *which_r == NULL)
+			*which_r = what[i];
+		g_free(key[i]);
+	}
+	return rc;
+}
+
+/* An acknowledgement over a limit: logged, and an event on the case (the
+ * case itself is opened as always). */
+static int
+ob_ack_skipped(struct outbound *o, int64_t case_id,
+	       const struct store_message *m, const char *which, int64_t now,
+	       struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char num[CASENUM_BUF_SIZE], *why;
+	int rc;
+
+	case_format_number(o->cfg, case_id, num, sizeof(num));
+	log_warnx("case=%s msgid=%s: acknowledgement to %s not sent: over %s",
+		  num, m->message_id, m->from.address, which);
+	why = g_strdup_printf("over %s", which);
+	rc = case_event_add(&ctx, case_id, "not acknowledged", NULL,
+			    m->from.address, why, err);
+	g_free(why);
 	return rc;
 }
 
@@ -229,7 +295,7 @@ outbound_acknowledge(struct outbound *o, int64_t case_id,
 		     const struct store_message *m, int64_t now,
 		     struct cm_error *err)
 {
-	const char *who = m->from.address;
+	const char *who = m->from.address, *which = NULL;
 	int due = 0, rc;
 
 	if (who == NULL || config_is_org_address(o->cfg, who) ||
@@ -240,10 +306,14 @@ outbound_acknowledge(struct outbound *o, int64_t case_id,
 			   &due, err);
 	if (rc != 0 || !due)
 		return rc;
-	rc = store_ack_mark(o->store, who, now, err);
+	rc = ob_ack_allowed(o, who, now, &which, err);
+	if (rc == 0 && which != NULL)
+		return ob_ack_skipped(o, case_id, m, which, now, err);
+	if (rc == 0)
+		rc = store_ack_mark(o->store, who, now, err);
 	if (rc == 0)
 		rc = ob_system_mail(o, case_id, "acknowledge", "ack", who,
-				    m->from.name, m->message_id, now, err);
+				    m->from.name, 1, m->message_id, now, err);
 	return rc;
 }
 
@@ -253,5 +323,5 @@ outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
 			     struct cm_error *err)
 {
 	return ob_system_mail(o, case_id, "unsubscribed", "confirm", address,
-			      NULL, NULL, now, err);
+			      NULL, 0, NULL, now, err);
 }

@@ -75,6 +75,7 @@ struct outbound_mail {
 	const char *list_unsubscribe; /* a mailto: URI, or NULL */
 	const struct outbound_files *files; /* or NULL */
 	const char *recipient;       /* the one person it is for, or NULL */
+	const char *topic;           /* Thread-Topic; NULL: the case subject */
 };
 
 /*
@@ -110,6 +111,18 @@ GHashTable *outbound_case_vars(const struct outbound *o,
 /* The message.* variables of m into v. */
 void outbound_message_vars(GHashTable *v, const struct store_message *m,
 			   const char *attachment_names);
+
+/* How much of a stranger's subject and name an acknowledgement quotes. */
+#define OUTBOUND_SHORT_SUBJECT 60
+#define OUTBOUND_SHORT_NAME 40
+
+/* text (may be NULL) cleaned for quoting: valid UTF-8, control characters
+ * and runs of white space one space, at most max_chars characters (then
+ * "..." after them).  g_free(). */
+char *outbound_short_text(const char *text, long max_chars);
+/* Replace the stranger's words in v (case.subject, requester.name) with
+ * short, cleaned forms (outbound_short_text()). */
+void outbound_stranger_vars(GHashTable *v, const struct outbound_case *oc);
 
 /* ---- outbound_rcpt.c ---------------------------------------------------- */
 /* The person the case is for (both may be NULL); borrowed from msgs or c. */

@@ -1,0 +1,182 @@
+/*
+ * test_relay.c - the desk cannot be made a relay: acknowledgements go
+ * through their token buckets and quote little of a stranger, a
+ * notification over a limit waits instead of being dropped, and
+ * notifications reference attachments instead of copying them.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "casemail/ingest.h"
+#include "casemail/outbound.h"
+#include "casemail/store.h"
+#include "casemail/template.h"
+
+#include "ingestutil.h"
+
+struct fixture_relay {
+	struct fixture fx;     /* first: feed() and friends take it */
+	GPtrArray *templates;
+};
+
+static int
+setup_relay(void **state, const char *conf)
+{
+	struct fixture_relay *fr;
+	struct cm_error err = { 0 };
+	const char *dir = getenv("TEMPLATES_DIR");
+
+	setup_conf(state, conf);
+	fr = g_realloc(*state, sizeof(*fr));
+	if (dir == NULL || template_load_dir(dir, &fr->templates, &err) != 0)
+		fail_msg("templates: %s", dir != NULL ? err.msg : "no dir");
+	outbound_init(&fr->fx.out, fr->fx.env.store, fr->fx.env.cfg,
+		      fr->templates);
+	fr->fx.ing.out = &fr->fx.out;
+	*state = fr;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_relay(state, "max_messages_per_hour = 100000\n");
+}
+
+static int
+teardown_relay(void **state)
+{
+	struct fixture_relay *fr = *state;
+	GPtrArray *t = fr->templates;
+	int rc = teardown(state);
+
+	g_ptr_array_unref(t);
+	return rc;
+}
+
+/* The queued outbox mails (queued, not yet sent). */
+static GPtrArray *
+outbox(struct fixture *fx)
+{
+	GPtrArray *mails = NULL;
+
+	assert_int_equal(store_outbox_list(fx->env.store, 0, &mails, NULL), 0);
+	return mails;
+}
+
+static unsigned
+count_kind(struct fixture *fx, const char *kind)
+{
+	GPtrArray *mails = outbox(fx);
+	unsigned n = 0;
+
+	for (guint i = 0; i < mails->len; i++)
+		n += strcmp(((struct store_outbox *)mails->pdata[i])->kind,
+			    kind) == 0;
+	g_ptr_array_unref(mails);
+	return n;
+}
+
+/* The events of case id named what. */
+static unsigned
+count_events(struct fixture *fx, int64_t id, const char *what)
+{
+	GPtrArray *ev = NULL;
+	unsigned n = 0;
+
+	assert_int_equal(store_events_get(fx->env.store, id, &ev, NULL), 0);
+	for (guint i = 0; i < ev->len; i++)
+		n += strcmp(((struct store_event *)ev->pdata[i])->what,
+			    what) == 0;
+	g_ptr_array_unref(ev);
+	return n;
+}
+
+static enum ingest_outcome
+feed_forged(struct fixture *fx, int i, const char *subject)
+{
+	char *raw = g_strdup_printf(
+		"From: Buyer %d <buyer%d@spam.test>\n"
+		"To: cases@desk.example\n"
+		"Subject: %s %d\n"
+		"Message-ID: <forged%d@spam.test>\n\n"
+		"Cheap watches.\n", i, i, subject, i, i);
+	enum ingest_outcome out = feed(fx, raw);
+
+	g_free(raw);
+	return out;
+}
+
+/* 300 new cases within a minute from 300 forged addresses of one domain:
+ * every case is opened, at most 60 are acknowledged, and each skip is on
+ * its case. */
+static void
+test_ack_flood(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned acks, skipped = 0;
+
+	for (int i = 1; i <= 300; i++) {
+		assert_int_equal(feed_forged(fx, i, "BUY NOW"), INGEST_STORED);
+		if (i % 5 == 0)
+			fx->now--;     /* 300 mails in 240 s */
+	}
+	acks = count_kind(fx, "ack");
+	assert_true(acks > 0);
+	assert_true(acks <= 60);
+	for (int64_t id = 1; id <= 300; id++)
+		skipped += count_events(fx, id, "not acknowledged");
+	assert_int_equal(case_of(fx, "<forged300@spam.test>"), 300);
+	assert_int_equal(acks + skipped, 300);
+	/* The 61st and later: opened, not acknowledged, recorded. */
+	assert_int_equal(count_events(fx, 61, "not acknowledged"), 1);
+}
+
+/* The acknowledgement quotes a short, cleaned subject. */
+static void
+test_ack_subject(void **state)
+{
+	struct fixture *fx = *state;
+	GString *long_subject = g_string_new("Re: ");
+	GPtrArray *mails;
+	struct store_outbox *m = NULL;
+	char *text;
+
+	for (int i = 0; i < 50; i++)
+		g_string_append(long_subject, "VIAGRA\tcheap ");
+	assert_int_equal(feed_forged(fx, 1, long_subject->str),
+			 INGEST_STORED);
+	mails = outbox(fx);
+	assert_int_equal(mails->len, 1);
+	assert_int_equal(store_outbox_get(fx->env.store,
+		((struct store_outbox *)mails->pdata[0])->id, &m, NULL), 0);
+	text = g_strndup(g_bytes_get_data(m->raw, NULL),
+			 g_bytes_get_size(m->raw));
+	/* No more than 60 characters of theirs, nowhere (headers
+	 * unfolded); control characters gone. */
+	for (char *p; (p = strstr(text, "\n ")) != NULL;)
+		memmove(p, p + 1, strlen(p));
+	assert_non_null(strstr(text, "VIAGRA cheap VIAGRA"));
+	assert_null(strstr(text, "VIAGRA cheap VIAGRA cheap VIAGRA cheap "
+				 "VIAGRA cheap VIAGRA cheap"));
+	assert_null(strchr(text, '\t'));
+	assert_non_null(strstr(text, "CV000001"));
+	g_free(text);
+	store_outbox_free(&m);
+	g_ptr_array_unref(mails);
+	g_string_free(long_subject, TRUE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ack_flood, setup,
+						teardown_relay),
+		cmocka_unit_test_setup_teardown(test_ack_subject, setup,
+						teardown_relay),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
