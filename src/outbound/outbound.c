@@ -388,8 +388,10 @@ ob_outbox_add(struct outbound *o, const struct outbound_mail *om,
 	ob.env_from = (char *)(o->cfg->smtp_from != NULL
 			       ? o->cfg->smtp_from : outbound_desk_address(o));
 	ob.raw = raw;
-	ob.created_at = now;
-	ob.next_attempt_at = now;
+	/* A deferred mail's age ([smtp] max_age) counts from when it is due. */
+	ob.created_at = om->due > now ? om->due : now;
+	ob.next_attempt_at = ob.created_at;
+	ob.last_error = (char *)om->why_later;
 	rc = store_outbox_add(o->store, &ob, (const char *const *)rcpts->pdata,
 			      rcpts->len, om->recipient, NULL, err);
 	g_ptr_array_unref(rcpts);

@@ -12,6 +12,7 @@
 #include "casemail/log.h"
 #include "casemail/mailtoken.h"
 #include "casemail/thread.h"
+#include "casemail/timeutil.h"
 
 /* An attachment left out of the notification of m: logged and recorded on
  * the case, so nobody wonders where a customer's file went. */
@@ -98,7 +99,7 @@ static int
 ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 	      const struct store_message *m, const char *who,
 	      GHashTable *vars, const struct outbound_files *files,
-	      int64_t now, struct cm_error *err)
+	      int64_t due, int64_t now, struct cm_error *err)
 {
 	struct compose_address to = { NULL, who };
 	char *uri = NULL;
@@ -107,7 +108,8 @@ ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 		.author = m->from.name != NULL ? m->from.name
 					       : m->from.address,
 		.answering = m->message_id, .auto_generated = 1,
-		.files = files, .recipient = who,
+		.files = files, .recipient = who, .due = due,
+		.why_later = due > now ? OUTBOUND_DEFERRED : NULL,
 	};
 	int rc = ob_unsubscribe_uri(o, oc, who, &uri, err);
 
@@ -120,18 +122,25 @@ ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 	return rc;
 }
 
-/* who is over the rate limit: logged, and an event on the case. */
+/* who is over the rate limit: the notification waits until due; logged,
+ * and an event on the case. */
 static int
-ob_held_back(struct outbound *o, const struct outbound_case *oc,
-	     const struct store_message *m, const char *who, int64_t now,
-	     struct cm_error *err)
+ob_deferred(struct outbound *o, const struct outbound_case *oc,
+	    const struct store_message *m, const char *who, int64_t due,
+	    int64_t now, struct cm_error *err)
 {
 	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char when[TIME_ISO_SIZE], *why;
+	int rc;
 
-	log_warnx("case=%s msgid=%s: notification to %s held back: over the "
-		  "rate limit", oc->num, m->message_id, who);
-	return case_event_add(&ctx, oc->c->id, "not notified", NULL, who,
-			      "over the rate limit", err);
+	time_format_iso(due, when, sizeof(when));
+	log_warnx("case=%s msgid=%s: notification to %s deferred until %s: "
+		  "over the rate limit", oc->num, m->message_id, who, when);
+	why = g_strdup_printf("over the rate limit: waits until %s", when);
+	rc = case_event_add(&ctx, oc->c->id, "notification deferred", NULL,
+			    who, why, err);
+	g_free(why);
+	return rc;
 }
 
 static int
@@ -143,7 +152,8 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	GHashTable *vars = NULL;
 	GPtrArray *all = NULL;
 	const char *why;
-	int rc, ok = 0;
+	int64_t due = now;
+	int rc;
 
 	if (template_find(o->templates, "notify") == NULL)
 		return 0;
@@ -160,14 +170,14 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 
 		rc = outbound_excluded(o, m, who, now, &why, err);
 		if (rc == 0 && why == NULL)
-			rc = outbound_allowed(o, case_id, who, now, &ok, err);
+			rc = outbound_allowed(o, case_id, who, now, &due, err);
 		if (rc != 0 || why != NULL)
 			continue;
-		if (ok)
-			rc = ob_notify_one(o, &oc, m, who, vars, &files, now,
-					   err);
-		else
-			rc = ob_held_back(o, &oc, m, who, now, err);
+		if (due > now)
+			rc = ob_deferred(o, &oc, m, who, due, now, err);
+		if (rc == 0)
+			rc = ob_notify_one(o, &oc, m, who, vars, &files, due,
+					   now, err);
 	}
 	if (all != NULL)
 		g_ptr_array_unref(all);

@@ -76,6 +76,8 @@ struct outbound_mail {
 	const struct outbound_files *files; /* or NULL */
 	const char *recipient;       /* the one person it is for, or NULL */
 	const char *topic;           /* Thread-Topic; NULL: the case subject */
+	int64_t due;                 /* send from then; 0: now */
+	const char *why_later;       /* why it waits until due, or NULL */
 };
 
 /*
@@ -111,6 +113,9 @@ GHashTable *outbound_case_vars(const struct outbound *o,
 /* The message.* variables of m into v. */
 void outbound_message_vars(GHashTable *v, const struct store_message *m,
 			   const char *attachment_names);
+
+/* The last_error of a notification queued to wait for a rate limit. */
+#define OUTBOUND_DEFERRED "deferred: over the rate limit"
 
 /* How much of a stranger's subject and name an acknowledgement quotes. */
 #define OUTBOUND_SHORT_SUBJECT 60
@@ -149,9 +154,10 @@ GPtrArray *outbound_audience(const struct outbound *o,
 int outbound_excluded(const struct outbound *o, const struct store_message *m,
 		      const char *who, int64_t now, const char **why_r,
 		      struct cm_error *err);
-/* Take a token from who's bucket on case_id and the global one; *ok_r
- * is 0 when either is empty. */
+/* Take a token from who's bucket on case_id and the global one, ahead
+ * of time when either is empty (store_rate_reserve()): *due_r is when
+ * the mail may go, now or later. */
 int outbound_allowed(struct outbound *o, int64_t case_id, const char *who,
-		     int64_t now, int *ok_r, struct cm_error *err);
+		     int64_t now, int64_t *due_r, struct cm_error *err);
 
 #endif

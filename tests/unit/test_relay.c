@@ -168,6 +168,76 @@ test_ack_subject(void **state)
 	g_string_free(long_subject, TRUE);
 }
 
+static int
+setup_tight(void **state)
+{
+	return setup_relay(state, "max_messages_per_hour = 100000\n"
+			   "[smtp]\nlimit_global_hour = 1\n");
+}
+
+#define FIRST_MAIL                                                         \
+	"From: Sara Shipper <sara@acme.test>\n"                            \
+	"To: Carl Carrier <carl@trucks.test>, dan@trucks.test\n"          \
+	"Cc: cases@desk.example\n"                                         \
+	"Subject: Pallet crushed at Rotterdam\n"                           \
+	"Message-ID: <first@acme.test>\n\n"                                \
+	"The pallet for order 4471 arrived crushed.\n"
+
+#define SECOND_MAIL                                                        \
+	"From: Sara Shipper <sara@acme.test>\n"                            \
+	"To: cases@desk.example\n"                                         \
+	"Subject: Re: [CV000001] Pallet crushed at Rotterdam\n"            \
+	"Message-ID: <second@acme.test>\n\n"                               \
+	"Photos follow.\n"
+
+/* The desk-wide limit used up: the next notification is queued to go
+ * when the bucket has refilled, recorded, and listed as waiting. */
+static void
+test_deferred_not_dropped(void **state)
+{
+	struct fixture *fx = *state;
+	GPtrArray *mails, *waits = NULL;
+	const struct store_outbox_wait *w;
+	int64_t now;
+	unsigned due_now = 0, later = 0;
+
+	assert_int_equal(feed(fx, FIRST_MAIL), INGEST_STORED);
+	assert_int_equal(feed(fx, SECOND_MAIL), INGEST_STORED);
+	now = fx->now;
+	assert_int_equal(case_of(fx, "<second@acme.test>"), 1);
+	mails = outbox(fx);
+	for (guint i = 0; i < mails->len; i++) {
+		const struct store_outbox *m = mails->pdata[i];
+
+		if (strcmp(m->kind, "notify") != 0)
+			continue;
+		if (m->next_attempt_at <= now) {
+			due_now++;
+			assert_null(m->last_error);
+		} else {
+			later++;
+			/* One token an hour: the next one in an hour. */
+			assert_true(m->next_attempt_at >= now + 3500);
+			assert_true(m->next_attempt_at <= now + 3600);
+			assert_non_null(strstr(m->last_error, "rate limit"));
+		}
+	}
+	g_ptr_array_unref(mails);
+	assert_int_equal(due_now, 1);
+	assert_int_equal(later, 1);
+	assert_int_equal(count_events(fx, 1, "notification deferred"), 1);
+	assert_int_equal(count_events(fx, 1, "not notified"), 0);
+	/* What casectl show lists. */
+	assert_int_equal(store_outbox_waiting(fx->env.store, 1, now, &waits,
+					      NULL), 0);
+	assert_int_equal(waits->len, 1);
+	w = waits->pdata[0];
+	assert_string_equal(w->kind, "notify");
+	assert_int_equal(w->mails, 1);
+	assert_true(w->until > now);
+	g_ptr_array_unref(waits);
+}
+
 int
 main(void)
 {
@@ -176,6 +246,8 @@ main(void)
 						teardown_relay),
 		cmocka_unit_test_setup_teardown(test_ack_subject, setup,
 						teardown_relay),
+		cmocka_unit_test_setup_teardown(test_deferred_not_dropped,
+						setup_tight, teardown_relay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
