@@ -143,6 +143,38 @@ ob_deferred(struct outbound *o, const struct outbound_case *oc,
 	return rc;
 }
 
+/* The notifications after [smtp] max_attach_notifications name the
+ * files and say where they are. */
+static void
+ob_files_withheld(GHashTable *vars, const struct outbound_files *f)
+{
+	char *names = g_strdup_printf("%s (not attached to this mail: "
+				      "ask the desk for them, or see the "
+				      "case)", f->names->str);
+
+	outbound_set(vars, "message.attachments", names);
+	g_free(names);
+}
+
+static int
+ob_files_withheld_event(struct outbound *o, const struct outbound_case *oc,
+			const struct store_message *m, int people,
+			int64_t now, struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char *why = g_strdup_printf("%d notifications without the files: "
+				    "over [smtp] max_attach_notifications",
+				    people);
+	int rc;
+
+	log_warnx("case=%s msgid=%s: attachments not sent: %s", oc->num,
+		  m->message_id, why);
+	rc = case_event_add(&ctx, oc->c->id, "attachments not sent", NULL,
+			    NULL, why, err);
+	g_free(why);
+	return rc;
+}
+
 static int
 ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	  int64_t now, int desk_only, struct cm_error *err)
@@ -153,7 +185,7 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	GPtrArray *all = NULL;
 	const char *why;
 	int64_t due = now;
-	int rc;
+	int rc, with_files = 0, without = 0;
 
 	if (template_find(o->templates, "notify") == NULL)
 		return 0;
@@ -175,10 +207,20 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 			continue;
 		if (due > now)
 			rc = ob_deferred(o, &oc, m, who, due, now, err);
+		/* Past [smtp] max_attach_notifications: the files are
+		 * named only. */
+		if (rc == 0 && files.parts->len > 0 &&
+		    with_files >= o->cfg->smtp_max_attach_notifications &&
+		    without++ == 0)
+			ob_files_withheld(vars, &files);
 		if (rc == 0)
-			rc = ob_notify_one(o, &oc, m, who, vars, &files, due,
+			rc = ob_notify_one(o, &oc, m, who, vars,
+					   without > 0 ? NULL : &files, due,
 					   now, err);
+		with_files += rc == 0 && without == 0;
 	}
+	if (rc == 0 && without > 0)
+		rc = ob_files_withheld_event(o, &oc, m, without, now, err);
 	if (all != NULL)
 		g_ptr_array_unref(all);
 	if (vars != NULL)

@@ -238,6 +238,62 @@ test_deferred_not_dropped(void **state)
 	g_ptr_array_unref(waits);
 }
 
+static int
+setup_cap(void **state)
+{
+	return setup_relay(state, "max_messages_per_hour = 100000\n"
+			   "[smtp]\nmax_attach_notifications = 1\n");
+}
+
+#define MAIL_WITH_FILE                                                     \
+	"From: Sara Shipper <sara@acme.test>\n"                            \
+	"To: cases@desk.example\n"                                         \
+	"Subject: Re: [CV000001] Pallet crushed at Rotterdam\n"            \
+	"Message-ID: <photo@acme.test>\n"                                  \
+	"MIME-Version: 1.0\n"                                              \
+	"Content-Type: multipart/mixed; boundary=b\n\n"                    \
+	"--b\nContent-Type: text/plain\n\nPhoto attached.\n"               \
+	"--b\nContent-Type: image/png\n"                                   \
+	"Content-Disposition: attachment; filename=pallet.png\n"           \
+	"Content-Transfer-Encoding: base64\n\n"                            \
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8\n"   \
+	"--b--\n"
+
+/* Just over [smtp] max_attach_notifications (1): one notification
+ * carries the file, the second names it only, and the case says so. */
+static void
+test_attach_cap(void **state)
+{
+	struct fixture *fx = *state;
+	GPtrArray *mails;
+	unsigned with = 0, named = 0;
+
+	assert_int_equal(feed(fx, FIRST_MAIL), INGEST_STORED);
+	assert_int_equal(feed(fx, MAIL_WITH_FILE), INGEST_STORED);
+	mails = outbox(fx);
+	for (guint i = 0; i < mails->len; i++) {
+		struct store_outbox *m = NULL;
+		char *text;
+
+		if (strcmp(((struct store_outbox *)mails->pdata[i])->kind,
+			   "notify") != 0)
+			continue;
+		assert_int_equal(store_outbox_get(fx->env.store,
+			((struct store_outbox *)mails->pdata[i])->id, &m,
+			NULL), 0);
+		text = g_strndup(g_bytes_get_data(m->raw, NULL),
+				 g_bytes_get_size(m->raw));
+		with += strstr(text, "Content-Type: image/png") != NULL;
+		named += strstr(text, "pallet.png (not attached") != NULL;
+		g_free(text);
+		store_outbox_free(&m);
+	}
+	g_ptr_array_unref(mails);
+	assert_int_equal(with, 1);
+	assert_int_equal(named, 1);
+	assert_int_equal(count_events(fx, 1, "attachments not sent"), 1);
+}
+
 int
 main(void)
 {
@@ -248,6 +304,8 @@ main(void)
 						teardown_relay),
 		cmocka_unit_test_setup_teardown(test_deferred_not_dropped,
 						setup_tight, teardown_relay),
+		cmocka_unit_test_setup_teardown(test_attach_cap, setup_cap,
+						teardown_relay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
