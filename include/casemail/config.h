@@ -98,6 +98,9 @@ struct config {
 	char *case_templates;         /* as configured, or NULL */
 	char *templates_dir;          /* resolved: see config_load() */
 	int case_ack_interval_secs;
+	int case_ack_per_address_hour; /* acknowledgement token buckets */
+	int case_ack_per_domain_hour;
+	int case_ack_per_hour;
 	int case_digest_hour;         /* local hour the daily digest goes */
 	int case_stale_days;          /* Active without activity this long */
 
@@ -116,6 +119,7 @@ struct config {
 	int smtp_sessions;            /* SMTP sessions used at once */
 	int smtp_lease_secs;          /* a claimed outbox row's lease */
 	int smtp_max_attach_bytes;
+	int smtp_max_attach_notifications; /* with files, per message */
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
 	int smtp_bounce_clear_days;   /* a bouncing mark expires after this */

@@ -652,6 +652,20 @@ int store_outbox_list(struct store *s, int limit, GPtrArray **mails_r,
 int store_outbox_retry(struct store *s, int64_t id, int64_t now,
 		       struct cm_error *err);
 
+/* Mail of a case that waits: queued, due after now, one per kind and
+ * reason (last_error: why it was deferred, or the last failure). */
+struct store_outbox_wait {
+	char *kind;
+	char *reason;           /* or NULL */
+	int64_t mails;
+	int64_t until;          /* the latest due time */
+};
+
+/* The waiting mail of case_id at now: a GPtrArray of struct
+ * store_outbox_wait * that frees its elements.  The common codes. */
+int store_outbox_waiting(struct store *s, int64_t case_id, int64_t now,
+			 GPtrArray **waits_r, struct cm_error *err);
+
 /* Queue depth: mails queued, and recipients that finally failed. */
 int store_outbox_counts(struct store *s, int64_t *queued_r,
 			int64_t *failed_r, struct cm_error *err);
@@ -672,6 +686,16 @@ int store_setting_set(struct store *s, const char *key, const char *value,
 int store_rate_take(struct store *s, const char *key, double capacity,
 		    double per_hour, int64_t now, int *ok_r,
 		    struct cm_error *err);
+
+/*
+ * The same bucket, but the token is always taken, ahead of time when none
+ * is there (the bucket goes below zero): *wait_r is how many seconds
+ * from now the token taken will have come, 0 when it was there.  Mail
+ * sent when it is due so keeps to the rate.  The common codes.
+ */
+int store_rate_reserve(struct store *s, const char *key, double capacity,
+		       double per_hour, int64_t now, int64_t *wait_r,
+		       struct cm_error *err);
 
 /* Acknowledgements: *due_r when address had none within interval; then
  * store_ack_mark() records one (the common codes). */

@@ -122,6 +122,14 @@ static const struct config_key config_keys[] = {
 	/* One acknowledgement per sender per day is plenty. */
 	{ "case", "ack_interval", CONFIG_INT, "86400", 0, 31536000,
 	  OFF(case_ack_interval_secs) },
+	/* Acknowledgements go to strangers: token buckets against backscatter
+	 * (per sender address, per sender domain, the whole desk). */
+	{ "case", "ack_per_address_hour", CONFIG_INT, "2", 0, 100000,
+	  OFF(case_ack_per_address_hour) },
+	{ "case", "ack_per_domain_hour", CONFIG_INT, "30", 0, 1000000,
+	  OFF(case_ack_per_domain_hour) },
+	{ "case", "ack_per_hour", CONFIG_INT, "60", 0, 10000000,
+	  OFF(case_ack_per_hour) },
 	/* The follow-up digest: once a day from this hour (local time). */
 	{ "case", "digest_hour", CONFIG_INT, "7", 0, 23, OFF(case_digest_hour) },
 	{ "case", "stale_days", CONFIG_INT, "7", 1, 3650, OFF(case_stale_days) },
@@ -151,6 +159,9 @@ static const struct config_key config_keys[] = {
 	{ "smtp", "lease", CONFIG_INT, "300", 30, 86400, OFF(smtp_lease_secs) },
 	{ "smtp", "max_attach_bytes", CONFIG_INT, "10485760", 0, 1073741824,
 	  OFF(smtp_max_attach_bytes) },
+	/* Past this many recipients a notification names the files only. */
+	{ "smtp", "max_attach_notifications", CONFIG_INT, "50", 0, 100000,
+	  OFF(smtp_max_attach_notifications) },
 	/* Token buckets: a loop can never flood anyone. */
 	{ "smtp", "limit_per_case_hour", CONFIG_INT, "10", 1, 100000,
 	  OFF(smtp_limit_per_case_hour) },

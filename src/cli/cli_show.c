@@ -123,6 +123,31 @@ show_message_text(const struct store_message *m, int full)
 	}
 }
 
+/* Mail of the case that waits (deferred by a rate limit, or retried
+ * after a failure): how many, until when, why. */
+static int
+show_waiting(struct cli *cli, int64_t id)
+{
+	GPtrArray *waits = NULL;
+	char buf[TIME_ISO_SIZE];
+	int rc = store_outbox_waiting(cli->store, id, cli->now, &waits,
+				      &cli->err);
+
+	for (guint i = 0; rc == 0 && i < waits->len; i++) {
+		const struct store_outbox_wait *w = waits->pdata[i];
+
+		time_format_iso(w->until, buf, sizeof(buf));
+		printf("%-14s %lld %s mail%s until %s (", "waiting:",
+		       (long long)w->mails, w->kind, w->mails == 1 ? "" : "s",
+		       buf);
+		cli_print_safe(w->reason != NULL ? w->reason : "retry");
+		puts(")");
+	}
+	if (waits != NULL)
+		g_ptr_array_unref(waits);
+	return rc;
+}
+
 static int
 show_text(struct cli *cli, int64_t id, int full)
 {
@@ -135,6 +160,7 @@ show_text(struct cli *cli, int64_t id, int full)
 	rc = store_messages_get(cli->store, id, &msgs, &cli->err);
 	if (rc == 0) {
 		show_case_text(cli->cfg, c, cli->now);
+		rc = show_waiting(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);

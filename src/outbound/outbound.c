@@ -216,6 +216,43 @@ outbound_message_vars(GHashTable *v, const struct store_message *m,
 	outbound_set(v, "message.attachments", attachment_names);
 }
 
+char *
+outbound_short_text(const char *text, long max_chars)
+{
+	char *clean = compose_clean(text), *out;
+	const char *p = g_strstrip(clean);
+	GString *s = g_string_new(NULL);
+	long n = 0;
+
+	/* Control characters are spaces now; a run of spaces becomes one. */
+	for (; *p != '\0' && n < max_chars; p = g_utf8_next_char(p)) {
+		if (*p == ' ' && s->len > 0 && s->str[s->len - 1] == ' ')
+			continue;
+		g_string_append_len(s, p, g_utf8_next_char(p) - p);
+		n++;
+	}
+	if (*p != '\0')
+		g_string_append(s, "...");
+	out = g_string_free(s, FALSE);
+	g_free(clean);
+	return out;
+}
+
+void
+outbound_stranger_vars(GHashTable *v, const struct outbound_case *oc)
+{
+	const char *rname, *raddr;
+	char *subject = outbound_short_text(oc->c->subject,
+					    OUTBOUND_SHORT_SUBJECT);
+
+	outbound_set(v, "case.subject", subject);
+	g_free(subject);
+	outbound_requester(oc->msgs, oc->c, &rname, &raddr);
+	ob_set_take(v, "requester.name",
+		    outbound_short_text(rname != NULL ? rname : raddr,
+					OUTBOUND_SHORT_NAME));
+}
+
 /* ---- attachments -------------------------------------------------------- */
 
 void
@@ -317,7 +354,8 @@ ob_compose(const struct outbound *o, const struct outbound_mail *om,
 	/* About a case: answers come back to the desk, in the case's
 	 * thread, and name the case. */
 	cm->reply_to = desk;
-	cm->thread_topic = om->oc->c->subject;
+	cm->thread_topic = om->topic != NULL ? om->topic
+					     : om->oc->c->subject;
 	cm->thread_index = om->oc->topic_index;
 	cm->case_number = om->oc->num;
 	ob_thread(om->oc, om->answering, refs, cm);
@@ -350,8 +388,10 @@ ob_outbox_add(struct outbound *o, const struct outbound_mail *om,
 	ob.env_from = (char *)(o->cfg->smtp_from != NULL
 			       ? o->cfg->smtp_from : outbound_desk_address(o));
 	ob.raw = raw;
-	ob.created_at = now;
-	ob.next_attempt_at = now;
+	/* A deferred mail's age ([smtp] max_age) counts from when it is due. */
+	ob.created_at = om->due > now ? om->due : now;
+	ob.next_attempt_at = ob.created_at;
+	ob.last_error = (char *)om->why_later;
 	rc = store_outbox_add(o->store, &ob, (const char *const *)rcpts->pdata,
 			      rcpts->len, om->recipient, NULL, err);
 	g_ptr_array_unref(rcpts);

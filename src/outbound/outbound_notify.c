@@ -12,6 +12,7 @@
 #include "casemail/log.h"
 #include "casemail/mailtoken.h"
 #include "casemail/thread.h"
+#include "casemail/timeutil.h"
 
 /* An attachment left out of the notification of m: logged and recorded on
  * the case, so nobody wonders where a customer's file went. */
@@ -98,7 +99,7 @@ static int
 ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 	      const struct store_message *m, const char *who,
 	      GHashTable *vars, const struct outbound_files *files,
-	      int64_t now, struct cm_error *err)
+	      int64_t due, int64_t now, struct cm_error *err)
 {
 	struct compose_address to = { NULL, who };
 	char *uri = NULL;
@@ -107,7 +108,8 @@ ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 		.author = m->from.name != NULL ? m->from.name
 					       : m->from.address,
 		.answering = m->message_id, .auto_generated = 1,
-		.files = files, .recipient = who,
+		.files = files, .recipient = who, .due = due,
+		.why_later = due > now ? OUTBOUND_DEFERRED : NULL,
 	};
 	int rc = ob_unsubscribe_uri(o, oc, who, &uri, err);
 
@@ -120,18 +122,57 @@ ob_notify_one(struct outbound *o, const struct outbound_case *oc,
 	return rc;
 }
 
-/* who is over the rate limit: logged, and an event on the case. */
+/* who is over the rate limit: the notification waits until due; logged,
+ * and an event on the case. */
 static int
-ob_held_back(struct outbound *o, const struct outbound_case *oc,
-	     const struct store_message *m, const char *who, int64_t now,
-	     struct cm_error *err)
+ob_deferred(struct outbound *o, const struct outbound_case *oc,
+	    const struct store_message *m, const char *who, int64_t due,
+	    int64_t now, struct cm_error *err)
 {
 	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char when[TIME_ISO_SIZE], *why;
+	int rc;
 
-	log_warnx("case=%s msgid=%s: notification to %s held back: over the "
-		  "rate limit", oc->num, m->message_id, who);
-	return case_event_add(&ctx, oc->c->id, "not notified", NULL, who,
-			      "over the rate limit", err);
+	time_format_iso(due, when, sizeof(when));
+	log_warnx("case=%s msgid=%s: notification to %s deferred until %s: "
+		  "over the rate limit", oc->num, m->message_id, who, when);
+	why = g_strdup_printf("over the rate limit: waits until %s", when);
+	rc = case_event_add(&ctx, oc->c->id, "notification deferred", NULL,
+			    who, why, err);
+	g_free(why);
+	return rc;
+}
+
+/* The notifications after [smtp] max_attach_notifications name the
+ * files and say where they are. */
+static void
+ob_files_withheld(GHashTable *vars, const struct outbound_files *f)
+{
+	char *names = g_strdup_printf("%s (not attached to this mail: "
+				      "ask the desk for them, or see the "
+				      "case)", f->names->str);
+
+	outbound_set(vars, "message.attachments", names);
+	g_free(names);
+}
+
+static int
+ob_files_withheld_event(struct outbound *o, const struct outbound_case *oc,
+			const struct store_message *m, int people,
+			int64_t now, struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char *why = g_strdup_printf("%d notifications without the files: "
+				    "over [smtp] max_attach_notifications",
+				    people);
+	int rc;
+
+	log_warnx("case=%s msgid=%s: attachments not sent: %s", oc->num,
+		  m->message_id, why);
+	rc = case_event_add(&ctx, oc->c->id, "attachments not sent", NULL,
+			    NULL, why, err);
+	g_free(why);
+	return rc;
 }
 
 static int
@@ -143,7 +184,8 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	GHashTable *vars = NULL;
 	GPtrArray *all = NULL;
 	const char *why;
-	int rc, ok = 0;
+	int64_t due = now;
+	int rc, with_files = 0, without = 0;
 
 	if (template_find(o->templates, "notify") == NULL)
 		return 0;
@@ -160,15 +202,25 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 
 		rc = outbound_excluded(o, m, who, now, &why, err);
 		if (rc == 0 && why == NULL)
-			rc = outbound_allowed(o, case_id, who, now, &ok, err);
+			rc = outbound_allowed(o, case_id, who, now, &due, err);
 		if (rc != 0 || why != NULL)
 			continue;
-		if (ok)
-			rc = ob_notify_one(o, &oc, m, who, vars, &files, now,
-					   err);
-		else
-			rc = ob_held_back(o, &oc, m, who, now, err);
+		if (due > now)
+			rc = ob_deferred(o, &oc, m, who, due, now, err);
+		/* Past [smtp] max_attach_notifications: the files are
+		 * named only. */
+		if (rc == 0 && files.parts->len > 0 &&
+		    with_files >= o->cfg->smtp_max_attach_notifications &&
+		    without++ == 0)
+			ob_files_withheld(vars, &files);
+		if (rc == 0)
+			rc = ob_notify_one(o, &oc, m, who, vars,
+					   without > 0 ? NULL : &files, due,
+					   now, err);
+		with_files += rc == 0 && without == 0;
 	}
+	if (rc == 0 && without > 0)
+		rc = ob_files_withheld_event(o, &oc, m, without, now, err);
 	if (all != NULL)
 		g_ptr_array_unref(all);
 	if (vars != NULL)
@@ -196,31 +248,97 @@ outbound_notify_desk(struct outbound *o, int64_t case_id,
 
 /* ---- acknowledgements and confirmations --------------------------------- */
 
-/* A system mail from the desk to one person about a case. */
+/* A system mail from the desk to one person about a case.  For a stranger
+ * (an acknowledgement: the sender may be forged) the mail quotes nothing
+ * of theirs but the case number and a short, cleaned subject and name. */
 static int
 ob_system_mail(struct outbound *o, int64_t case_id, const char *tname,
 	       const char *kind, const char *who, const char *who_name,
-	       const char *answering, int64_t now, struct cm_error *err)
+	       int stranger, const char *answering, int64_t now,
+	       struct cm_error *err)
 {
 	const struct template *t = template_find(o->templates, tname);
 	struct outbound_case oc;
-	struct compose_address to = { who_name, who };
+	char *name = stranger ? outbound_short_text(who_name,
+						    OUTBOUND_SHORT_NAME)
+			      : NULL;
+	struct compose_address to = { stranger ? name : who_name, who };
 	struct outbound_mail om = {
 		.kind = kind, .oc = &oc, .to = &to, .n_to = 1,
 		.answering = answering, .auto_generated = 1, .recipient = who,
 	};
 	GHashTable *vars;
-	int rc;
+	int rc = 0;
 
-	if (t == NULL)
-		return 0;
-	rc = outbound_case_load(o, case_id, &oc, err);
-	if (rc == 0) {
+	if (t != NULL)
+		rc = outbound_case_load(o, case_id, &oc, err);
+	if (t != NULL && rc == 0) {
 		vars = outbound_case_vars(o, &oc);
+		if (stranger) {
+			outbound_stranger_vars(vars, &oc);
+			om.topic = g_hash_table_lookup(vars, "case.subject");
+		}
 		rc = outbound_queue_template(o, t, vars, &om, now, err);
 		g_hash_table_unref(vars);
 	}
-	outbound_case_clear(&oc);
+	if (t != NULL)
+		outbound_case_clear(&oc);
+	g_free(name);
+	return rc;
+}
+
+/* Take a token from each acknowledgement bucket of who: its address, its
+ * domain, the desk's.  *which_r names the first that is empty, or NULL. */
+static int
+ob_ack_allowed(struct outbound *o, const char *who, int64_t now,
+	       const char **which_r, struct cm_error *err)
+{
+	const struct config *cfg = o->cfg;
+	const char *at = strrchr(who, '@');
+	char *key[3] = {
+		g_strdup_printf("ack:%s", who),
+		g_strdup_printf("ack-domain:%s", at != NULL ? at + 1 : who),
+		g_strdup("ack-desk"),
+	};
+	const double limit[3] = { cfg->case_ack_per_address_hour,
+				  cfg->case_ack_per_domain_hour,
+				  cfg->case_ack_per_hour };
+	static const char *const what[3] = {
+		"[case] ack_per_address_hour", "[case] ack_per_domain_hour",
+		"[case] ack_per_hour",
+	};
+	int ok = 1, rc = 0;
+
+	*which_r = NULL;
+	for (int i = 0; i < 3; i++) {
+		if (rc == 0 && ok)
+			rc = store_rate_take(o->store, key[i], limit[i],
+					     limit[i], now, &ok, err);
+		if (rc == 0 && !ok && *which_r == NULL)
+			*which_r = what[i];
+		g_free(key[i]);
+	}
+	return rc;
+}
+
+/* An acknowledgement over a limit: logged, and an event on the case (the
+ * case itself is opened as always). */
+static int
+ob_ack_skipped(struct outbound *o, int64_t case_id,
+	       const struct store_message *m, const char *which, int64_t now,
+	       struct cm_error *err)
+{
+	struct case_ctx ctx = { o->store, o->cfg, "casemail", now };
+	char num[CASENUM_BUF_SIZE], *why;
+	int rc;
+
+	case_format_number(o->cfg, case_id, num, sizeof(num));
+	log_warnx("case=%s msgid=%s: acknowledgement to %s not sent: over %s",
+		  num, m->message_id, m->from.address, which);
+	why = g_strdup_printf("over %s", which);
+	rc = case_event_add(&ctx, case_id, "not acknowledged", NULL,
+			    m->from.address, why, err);
+	g_free(why);
 	return rc;
 }
 
@@ -229,7 +347,7 @@ outbound_acknowledge(struct outbound *o, int64_t case_id,
 		     const struct store_message *m, int64_t now,
 		     struct cm_error *err)
 {
-	const char *who = m->from.address;
+	const char *who = m->from.address, *which = NULL;
 	int due = 0, rc;
 
 	if (who == NULL || config_is_org_address(o->cfg, who) ||
@@ -240,10 +358,14 @@ outbound_acknowledge(struct outbound *o, int64_t case_id,
 			   &due, err);
 	if (rc != 0 || !due)
 		return rc;
-	rc = store_ack_mark(o->store, who, now, err);
+	rc = ob_ack_allowed(o, who, now, &which, err);
+	if (rc == 0 && which != NULL)
+		return ob_ack_skipped(o, case_id, m, which, now, err);
+	if (rc == 0)
+		rc = store_ack_mark(o->store, who, now, err);
 	if (rc == 0)
 		rc = ob_system_mail(o, case_id, "acknowledge", "ack", who,
-				    m->from.name, m->message_id, now, err);
+				    m->from.name, 1, m->message_id, now, err);
 	return rc;
 }
 
@@ -253,5 +375,5 @@ outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
 			     struct cm_error *err)
 {
 	return ob_system_mail(o, case_id, "unsubscribed", "confirm", address,
-			      NULL, NULL, now, err);
+			      NULL, 0, NULL, now, err);
 }

@@ -75,6 +75,9 @@ struct outbound_mail {
 	const char *list_unsubscribe; /* a mailto: URI, or NULL */
 	const struct outbound_files *files; /* or NULL */
 	const char *recipient;       /* the one person it is for, or NULL */
+	const char *topic;           /* Thread-Topic; NULL: the case subject */
+	int64_t due;                 /* send from then; 0: now */
+	const char *why_later;       /* why it waits until due, or NULL */
 };
 
 /*
@@ -111,6 +114,21 @@ GHashTable *outbound_case_vars(const struct outbound *o,
 void outbound_message_vars(GHashTable *v, const struct store_message *m,
 			   const char *attachment_names);
 
+/* The last_error of a notification queued to wait for a rate limit. */
+#define OUTBOUND_DEFERRED "deferred: over the rate limit"
+
+/* How much of a stranger's subject and name an acknowledgement quotes. */
+#define OUTBOUND_SHORT_SUBJECT 60
+#define OUTBOUND_SHORT_NAME 40
+
+/* text (may be NULL) cleaned for quoting: valid UTF-8, control characters
+ * and runs of white space one space, at most max_chars characters (then
+ * "..." after them).  g_free(). */
+char *outbound_short_text(const char *text, long max_chars);
+/* Replace the stranger's words in v (case.subject, requester.name) with
+ * short, cleaned forms (outbound_short_text()). */
+void outbound_stranger_vars(GHashTable *v, const struct outbound_case *oc);
+
 /* ---- outbound_rcpt.c ---------------------------------------------------- */
 /* The person the case is for (both may be NULL); borrowed from msgs or c. */
 void outbound_requester(GPtrArray *msgs, const struct store_case *c,
@@ -136,9 +154,10 @@ GPtrArray *outbound_audience(const struct outbound *o,
 int outbound_excluded(const struct outbound *o, const struct store_message *m,
 		      const char *who, int64_t now, const char **why_r,
 		      struct cm_error *err);
-/* Take a token from who's bucket on case_id and the global one; *ok_r
- * is 0 when either is empty. */
+/* Take a token from who's bucket on case_id and the global one, ahead
+ * of time when either is empty (store_rate_reserve()): *due_r is when
+ * the mail may go, now or later. */
 int outbound_allowed(struct outbound *o, int64_t case_id, const char *who,
-		     int64_t now, int *ok_r, struct cm_error *err);
+		     int64_t now, int64_t *due_r, struct cm_error *err);
 
 #endif

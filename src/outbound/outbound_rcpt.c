@@ -155,17 +155,19 @@ outbound_excluded(const struct outbound *o, const struct store_message *m,
 
 int
 outbound_allowed(struct outbound *o, int64_t case_id, const char *who,
-		 int64_t now, int *ok_r, struct cm_error *err)
+		 int64_t now, int64_t *due_r, struct cm_error *err)
 {
 	char *key = g_strdup_printf("rcpt:%s:%lld", who, (long long)case_id);
 	double per_case = o->cfg->smtp_limit_per_case_hour;
 	double global = o->cfg->smtp_limit_global_hour;
-	int rc = store_rate_take(o->store, key, per_case, per_case, now, ok_r,
-				 err);
+	int64_t wait = 0, wait_all = 0;
+	int rc = store_rate_reserve(o->store, key, per_case, per_case, now,
+				    &wait, err);
 
-	if (rc == 0 && *ok_r)
-		rc = store_rate_take(o->store, "global", global, global, now,
-				     ok_r, err);
+	if (rc == 0)
+		rc = store_rate_reserve(o->store, "global", global, global, now,
+					&wait_all, err);
+	*due_r = now + (wait > wait_all ? wait : wait_all);
 	g_free(key);
 	return rc;
 }

@@ -80,7 +80,8 @@ store_outbox_add(struct store *s, const struct store_outbox *m,
 {
 	static const char sql[] =
 		"INSERT INTO outbox(case_id, kind, message_id, env_from, raw,"
-		" created_at, next_attempt_at) VALUES (?1,?2,?3,?4,?5,?6,?7)";
+		" created_at, next_attempt_at, last_error)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
 	sqlite3_stmt *st;
 	gsize len;
 	const void *raw = g_bytes_get_data(m->raw, &len);
@@ -97,6 +98,7 @@ store_outbox_add(struct store *s, const struct store_outbox *m,
 	sqlite3_bind_blob64(st, 5, raw, len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, m->created_at);
 	sqlite3_bind_int64(st, 7, m->next_attempt_at);
+	store_bind_text(st, 8, m->last_error);
 	if ((rc = store_step_done(s, st, "queue mail", err)) != 0)
 		return rc;
 	id = sqlite3_last_insert_rowid(s->db);
@@ -409,6 +411,47 @@ store_outbox_retry(struct store *s, int64_t id, int64_t now,
 	return 0;
 }
 
+static void
+store_outbox_wait_free(gpointer p)
+{
+	struct store_outbox_wait *w = p;
+
+	g_free(w->kind);
+	g_free(w->reason);
+	g_free(w);
+}
+
+/* A store_row_cb: one group of store_outbox_waiting(). */
+static int
+store_outbox_wait_row(sqlite3_stmt *st, void *waits, struct cm_error *err)
+{
+	struct store_outbox_wait *w = g_new0(struct store_outbox_wait, 1);
+
+	(void)err;
+	w->kind = store_col_text(st, 0);
+	w->reason = store_col_text(st, 1);
+	w->mails = sqlite3_column_int64(st, 2);
+	w->until = sqlite3_column_int64(st, 3);
+	g_ptr_array_add(waits, w);
+	return 0;
+}
+
+int
+store_outbox_waiting(struct store *s, int64_t case_id, int64_t now,
+		     GPtrArray **waits_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT kind, last_error, count(*), max(next_attempt_at)"
+		" FROM outbox WHERE case_id = ?1 AND state = 'queued'"
+		" AND next_attempt_at > ?2 GROUP BY kind, last_error"
+		" ORDER BY kind, last_error";
+	const struct store_arg args[] = { STORE_INT(case_id), STORE_INT(now) };
+
+	*waits_r = g_ptr_array_new_with_free_func(store_outbox_wait_free);
+	return store_query_rows(s, sql, STORE_ARGS(args), "waiting mail",
+				store_outbox_wait_row, *waits_r, err);
+}
+
 int
 store_outbox_counts(struct store *s, int64_t *queued_r, int64_t *failed_r,
 		    struct cm_error *err)
@@ -462,9 +505,12 @@ store_setting_set(struct store *s, const char *key, const char *value,
 	return store_run(s, sql, STORE_ARGS(args), "write setting", err);
 }
 
-int
-store_rate_take(struct store *s, const char *key, double capacity,
-		double per_hour, int64_t now, int *ok_r, struct cm_error *err)
+/* The tokens in bucket key at now (capacity when new), its change by
+ * take tokens written back in *tokens_r. */
+static int
+store_rate_update(struct store *s, const char *key, double capacity,
+		  double per_hour, int64_t now, int reserve, double *tokens_r,
+		  struct cm_error *err)
 {
 	static const char get[] =
 		"SELECT tokens, updated_at FROM rate_buckets WHERE key = ?1";
@@ -490,8 +536,8 @@ store_rate_take(struct store *s, const char *key, double capacity,
 			tokens = capacity;
 		sqlite3_reset(st);
 	}
-	*ok_r = tokens >= 1.0;
-	if (*ok_r)
+	*tokens_r = tokens;
+	if (reserve || tokens >= 1.0)
 		tokens -= 1.0;
 	if ((rc = store_stmt(s, put, &st, err)) != 0)
 		return rc;
@@ -499,6 +545,33 @@ store_rate_take(struct store *s, const char *key, double capacity,
 	sqlite3_bind_double(st, 2, tokens);
 	sqlite3_bind_int64(st, 3, now);
 	return store_step_done(s, st, "write rate bucket", err);
+}
+
+int
+store_rate_take(struct store *s, const char *key, double capacity,
+		double per_hour, int64_t now, int *ok_r, struct cm_error *err)
+{
+	double tokens = 0;
+	int rc = store_rate_update(s, key, capacity, per_hour, now, 0, &tokens,
+				   err);
+
+	*ok_r = rc == 0 && tokens >= 1.0;
+	return rc;
+}
+
+int
+store_rate_reserve(struct store *s, const char *key, double capacity,
+		   double per_hour, int64_t now, int64_t *wait_r,
+		   struct cm_error *err)
+{
+	double tokens = 0;
+	int rc = store_rate_update(s, key, capacity, per_hour, now, 1, &tokens,
+				   err);
+
+	*wait_r = rc == 0 && tokens < 1.0 && per_hour > 0
+			  ? (int64_t)((1.0 - tokens) * 3600.0 / per_hour + 0.999)
+			  : 0;
+	return rc;
 }
 
 int
