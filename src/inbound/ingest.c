@@ -1,8 +1,9 @@
 /*
  * ingest.c - the inbound pipeline (see ingest.h for the order of steps):
  * the steps in order, the raw copy, attachments and message row, the
- * failure record, and the entry points.  Threading, policy and mail
- * commands are in ingest_thread.c, ingest_policy.c and ingest_command.c
+ * failure record, and the entry points.  The parse half is in
+ * ingest_parse.c; threading, policy and mail commands are in
+ * ingest_thread.c, ingest_policy.c and ingest_command.c
  * (ingest_private.h says what each holds).
  *
  * Every message leaves a one-line decision record (stored with it and
@@ -616,113 +617,6 @@ job_free(struct ingest_job *job)
 {
 	g_string_free(job->decision, TRUE);
 	g_free(job->reason);
-}
-
-static void
-ingest_mm_clear(void *mmp)
-{
-	mime_message_free(mmp);
-}
-
-/* raw is borrowed: the caller's. */
-static const struct record_field ingest_parsed_fields[] = {
-	RECORD_NESTED(struct ingest_parsed, mm, ingest_mm_clear),
-	RECORD_NESTED(struct ingest_parsed, head, ingest_mm_clear),
-	RECORD_STRING(struct ingest_parsed, visible),
-};
-
-/* The header block of a message refused by the scan, for the record of
- * who sent it, if the block itself is within bounds. */
-static void
-ingest_parse_head(struct ingest_parsed *p, const struct mime_limits *lim,
-		  const struct mime_scan_result *scan)
-{
-	size_t n = scan->top_header_len;
-
-	if (n > 0 && n <= lim->max_header_bytes && n <= p->len &&
-	    mime_parse(p->raw, n, &p->head, NULL) != 0)
-		p->head = NULL;
-}
-
-/*
- * TEST HOOK, compiled into every build: with CASEMAIL_TEST_CRASH_ON set to a
- * non-empty string, parsing a message whose raw bytes contain it aborts
- * the process, as a parser bug would (tests/integration/test_poison.py).
- * It is in the shipped binary so the test exercises the binary that ships;
- * it gives nothing to anyone who could not already set the daemon's
- * environment (and with it LD_PRELOAD), and costs one getenv() per process.
- */
-static void
-ingest_test_crash_hook(const char *raw, size_t len)
-{
-	static gsize once;
-	static const char *needle;
-
-	if (g_once_init_enter(&once)) {
-		needle = getenv("CASEMAIL_TEST_CRASH_ON");
-		if (needle != NULL && *needle == '\0')
-			needle = NULL;
-		g_once_init_leave(&once, 1);
-	}
-	if (needle != NULL && memmem(raw, len, needle, strlen(needle)) != NULL) {
-		log_errx("CASEMAIL_TEST_CRASH_ON: the test hook aborts the "
-			 "parse of a %zu-byte message", len);
-		abort();
-	}
-}
-
-static struct ingest_parsed *
-ingest_parsed_new(const char *raw, size_t len, size_t size)
-{
-	struct ingest_parsed *p = g_new0(struct ingest_parsed, 1);
-
-	p->raw = raw;
-	p->len = len;
-	p->size = MAX(size, len);
-	attach_sha256_hex(raw, len, p->raw_sha);
-	return p;
-}
-
-struct ingest_parsed *
-ingest_parse_refused(const char *raw, size_t len, const char *reason)
-{
-	struct ingest_parsed *p = ingest_parsed_new(raw, len, len);
-
-	p->parse_rc = CM_EINPUT;
-	g_strlcpy(p->parse_error, reason, sizeof(p->parse_error));
-	return p;
-}
-
-struct ingest_parsed *
-ingest_parse(const struct config *cfg, const char *raw, size_t len,
-	     size_t size)
-{
-	struct ingest_parsed *p = ingest_parsed_new(raw, len, size);
-	const struct mime_limits lim = {
-		(size_t)cfg->store_max_message_bytes, cfg->store_max_parts,
-		cfg->store_max_depth, (size_t)cfg->store_max_header_bytes,
-	};
-	struct mime_scan_result scan;
-	struct cm_error err = { 0 };
-
-	ingest_test_crash_hook(raw, len);
-	p->parse_rc = mime_scan(raw, len, p->size, &lim, &scan, &err);
-	if (p->parse_rc != 0)
-		ingest_parse_head(p, &lim, &scan);
-	else
-		p->parse_rc = mime_parse(raw, len, &p->mm, &err);
-	if (p->parse_rc != 0)
-		g_strlcpy(p->parse_error, err.msg, sizeof(p->parse_error));
-	else
-		p->visible = quote_visible(p->mm->text);
-	return p;
-}
-
-void
-ingest_parsed_free(struct ingest_parsed **pp)
-{
-	record_clear(pp, ingest_parsed_fields,
-		     G_N_ELEMENTS(ingest_parsed_fields));
 }
 
 /* Run parsed through the pipeline; trusted skips who-may-post. */

@@ -9,6 +9,9 @@
  *   ingest.c          the pipeline itself: the order of the steps, the
  *                     raw copy, attachments and message row, the failure
  *                     record, job set-up, and the entry points of ingest.h
+ *   ingest_parse.c    ingest_parse(): hash, bounded scan, GMime parse and
+ *                     visible text, with no store (runs on the poll's
+ *                     thread); the CASEMAIL_TEST_CRASH_ON test hook
  *   ingest_thread.c   threading: which case a mail belongs to (our signed
  *                     Message-IDs, subject tags, References, plus
  *                     addresses) and opening a new case
