@@ -120,10 +120,13 @@ struct ingest_parsed *ingest_parse(const struct config *cfg, const char *raw,
 /*
  * A message not to be parsed at all (it crashed the parser before): only
  * the SHA-256 is taken, and ingest_apply() records it as failed with
- * reason and its raw copy.  raw is borrowed as in ingest_parse().
+ * reason, and with its raw copy when raw is the whole message (size, the
+ * message's real size, as in ingest_parse(): a message fetched as its
+ * head only is recorded without one).  raw is borrowed as in
+ * ingest_parse().
  */
 struct ingest_parsed *ingest_parse_refused(const char *raw, size_t len,
-					   const char *reason);
+					   size_t size, const char *reason);
 void ingest_parsed_free(struct ingest_parsed **parsed);
 int ingest_apply(struct ingest *ing, struct ingest_parsed *parsed,
 		 const struct ingest_source *src, int64_t now,

@@ -142,21 +142,21 @@ fetch_parse(struct fetch_batch *b)
 	b->parsed = g_new0(struct ingest_parsed *, MAX(count, 1));
 	for (size_t i = 0; i < count; i++) {
 		const char *data;
-		size_t len;
+		size_t len, size;
 		uint32_t uid;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
+		/* A message fetched as its head only keeps its real size. */
+		size = b->head_size != 0 ? b->head_size : len;
 		if (fetch_attempts_of(b->attempts, uid) >= FETCH_MAX_ATTEMPTS) {
-			log_warnx("imap: %s uid %u %s: not parsed again, kept "
-				  "raw for review", b->mailbox, (unsigned)uid,
-				  FETCH_POISON_REASON);
-			b->parsed[i] = ingest_parse_refused(data, len,
+			log_warnx("imap: %s uid %u %s: not parsed again, set "
+				  "aside for review", b->mailbox,
+				  (unsigned)uid, FETCH_POISON_REASON);
+			b->parsed[i] = ingest_parse_refused(data, len, size,
 							    FETCH_POISON_REASON);
 		} else {
 			b->parsed[i] = ingest_parse(b->ing->cfg, data, len,
-						    b->head_size != 0
-							    ? b->head_size
-							    : len);
+						    size);
 		}
 		b->last_uid = MAX(b->last_uid, uid);
 	}
@@ -362,10 +362,3 @@ fetch_pipe_free(struct fetch_pipe *w)
 	g_async_queue_unref(w->todo);
 	g_async_queue_unref(w->done);
 }
-
-/*
- * Committed UIDs wait to be moved in bulk: a MOVE costs the server
- * (Dovecot rewrites its index) about as much for 100 messages as for
- * 2,000.  Until they are moved they are simply fetched again after a
- * crash and found to be duplicates.
- */

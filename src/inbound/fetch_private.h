@@ -55,8 +55,9 @@
  * count is therefore a small item that this thread puts at the FRONT of
  * the worker's queue: the worker takes it right after the chunk in hand,
  * writes the counts in its open transaction and commits (what it stored
- * so far is good and commits with them; see fetch_stored()), and the
- * chunk is parsed meanwhile the worker stores the chunks queued behind.
+ * so far is good and commits with them; see fetch_stored() in fetch.c),
+ * and the chunk is parsed meanwhile the worker stores the chunks queued
+ * behind.
  * One more small commit per chunk (at most [imap] batch messages or 2 MiB).
  * It cannot be done on the worker after the parse: the point is to have
  * the count on disk before the parser runs.

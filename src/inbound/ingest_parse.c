@@ -82,9 +82,10 @@ ingest_parsed_new(const char *raw, size_t len, size_t size)
 }
 
 struct ingest_parsed *
-ingest_parse_refused(const char *raw, size_t len, const char *reason)
+ingest_parse_refused(const char *raw, size_t len, size_t size,
+		     const char *reason)
 {
-	struct ingest_parsed *p = ingest_parsed_new(raw, len, len);
+	struct ingest_parsed *p = ingest_parsed_new(raw, len, size);
 
 	p->parse_rc = CM_EINPUT;
 	g_strlcpy(p->parse_error, reason, sizeof(p->parse_error));
