@@ -118,14 +118,16 @@ struct ingest_parsed;
 struct ingest_parsed *ingest_parse(const struct config *cfg, const char *raw,
 				   size_t len, size_t size);
 /*
- * A message not to be parsed at all (it crashed the parser before): only
- * the SHA-256 is taken, and ingest_apply() records it as failed with
- * reason, and with its raw copy when raw is the whole message (size, the
- * message's real size, as in ingest_parse(): a message fetched as its
- * head only is recorded without one).  raw is borrowed as in
- * ingest_parse().
+ * A message not to be parsed (it crashed the parser before): the SHA-256
+ * is taken and, with cfg, only its header block is parsed, for its
+ * Message-ID and sender (NULL cfg: not even that, after a crash there);
+ * ingest_apply() records it as failed with reason, and with its raw copy
+ * when raw is the whole message (size, the message's real size, as in
+ * ingest_parse(): a message fetched as its head only is recorded without
+ * one).  raw is borrowed as in ingest_parse().
  */
-struct ingest_parsed *ingest_parse_refused(const char *raw, size_t len,
+struct ingest_parsed *ingest_parse_refused(const struct config *cfg,
+					   const char *raw, size_t len,
 					   size_t size, const char *reason);
 void ingest_parsed_free(struct ingest_parsed **parsed);
 int ingest_apply(struct ingest *ing, struct ingest_parsed *parsed,

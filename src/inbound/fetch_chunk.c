@@ -126,7 +126,8 @@ fetch_to_count(const struct fetch_batch *b)
 		uint32_t uid;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
-		if (fetch_attempts_of(b->attempts, uid) < FETCH_MAX_ATTEMPTS)
+		/* The poison's header is still parsed once: counted too. */
+		if (fetch_attempts_of(b->attempts, uid) <= FETCH_MAX_ATTEMPTS)
 			g_array_append_val(uids, uid);
 	}
 	return uids;
@@ -144,16 +145,21 @@ fetch_parse(struct fetch_batch *b)
 		const char *data;
 		size_t len, size;
 		uint32_t uid;
+		int n;
 
 		imap_batch_get(b->raw, i, &uid, &data, &len);
 		/* A message fetched as its head only keeps its real size. */
 		size = b->head_size != 0 ? b->head_size : len;
-		if (fetch_attempts_of(b->attempts, uid) >= FETCH_MAX_ATTEMPTS) {
+		n = fetch_attempts_of(b->attempts, uid);
+		if (n >= FETCH_MAX_ATTEMPTS) {
 			log_warnx("imap: %s uid %u %s: not parsed again, set "
 				  "aside for review", b->mailbox,
 				  (unsigned)uid, FETCH_POISON_REASON);
-			b->parsed[i] = ingest_parse_refused(data, len, size,
-							    FETCH_POISON_REASON);
+			/* Its header once, for its identity; never again
+			 * if that crashed too. */
+			b->parsed[i] = ingest_parse_refused(
+				n == FETCH_MAX_ATTEMPTS ? b->ing->cfg : NULL,
+				data, len, size, FETCH_POISON_REASON);
 		} else {
 			b->parsed[i] = ingest_parse(b->ing->cfg, data, len,
 						    size);

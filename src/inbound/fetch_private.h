@@ -70,8 +70,10 @@
  * anything else is parsed, and its count only grows when it is itself
  * the one that dies.  An innocent message is counted at most once by
  * someone else's crash.  One that reaches FETCH_MAX_ATTEMPTS is not
- * parsed again: it is recorded as failed with its raw copy (hashing is not
- * parsing) and goes to the review mailbox; its count stays, so if the
+ * parsed again: only its header block is read, once, so it keeps its
+ * Message-ID (a kill from outside may have counted an innocent message),
+ * and it is recorded as failed with its raw copy and goes to the review
+ * mailbox; its count stays, so if the
  * move is lost it is set aside again, never parsed.  A poll that fails
  * without a crash (the store, the server) takes back the counts it added
  * for messages with no outcome, as far as the store lets it.

@@ -82,11 +82,25 @@ ingest_parsed_new(const char *raw, size_t len, size_t size)
 }
 
 struct ingest_parsed *
-ingest_parse_refused(const char *raw, size_t len, size_t size,
-		     const char *reason)
+ingest_parse_refused(const struct config *cfg, const char *raw, size_t len,
+		     size_t size, const char *reason)
 {
 	struct ingest_parsed *p = ingest_parsed_new(raw, len, size);
 
+	/* The header block alone, for its Message-ID and sender: the
+	 * message keeps its identity (the crash was its body's, most
+	 * likely; if it was the header's, the caller passes no cfg). */
+	if (cfg != NULL) {
+		const struct mime_limits lim = {
+			(size_t)cfg->store_max_message_bytes,
+			cfg->store_max_parts, cfg->store_max_depth,
+			(size_t)cfg->store_max_header_bytes,
+		};
+		struct mime_scan_result scan;
+
+		(void)mime_scan(raw, len, p->size, &lim, &scan, NULL);
+		ingest_parse_head(p, &lim, &scan);
+	}
 	p->parse_rc = CM_EINPUT;
 	g_strlcpy(p->parse_error, reason, sizeof(p->parse_error));
 	return p;
