@@ -78,6 +78,12 @@ struct mime_message {
 	 * MIME_MAX_AUTH_RESULTS (the topmost ones). */
 	GPtrArray *auth_results;
 	int from_count;         /* addresses in From (several: nobody's) */
+	/* A header RFC 5322 allows at most once (From, To, Cc, Subject,
+	 * Date, Message-ID, In-Reply-To, References) that the message has
+	 * more than once, or NULL: a static name, not owned.  DKIM signs the
+	 * bottom-most copy, so a copy added on top of a signed mail would
+	 * be read unsigned. */
+	const char *repeated_header;
 	/* The topmost Delivered-To and X-Original-To (raw, unfolded), NULL
 	 * if absent: the envelope recipient, when the receiving MTA adds
 	 * them (a sender can write them too: only a signed address counts). */

@@ -284,6 +284,15 @@ trust_judge(const struct config *cfg, const char *raw, size_t len,
 		g_free(text);
 		return 0;
 	}
+	/* A header added on top of a signed mail is read, the signed one
+	 * below it is what the verdict covers: believe neither. */
+	if (mm->repeated_header != NULL) {
+		text = g_strdup_printf("not verified %s: %s appears more than "
+				       "once", from, mm->repeated_header);
+		trust_set_text(v, text);
+		g_free(text);
+		return 0;
+	}
 	ar = trust_find_authres(cfg, mm, &where);
 	if (ar != NULL)
 		trust_judge_authres(ar, where, from, from_domain, v);

@@ -157,6 +157,31 @@ mime_fix_q_words(const char *raw)
 	return g_string_free(out, FALSE);
 }
 
+/* The first header RFC 5322 allows once that obj has more often, or
+ * NULL. */
+static const char *
+mime_repeated_header(GMimeObject *obj)
+{
+	static const char *const once[] = {
+		"From", "To", "Cc", "Subject", "Date", "Message-ID",
+		"In-Reply-To", "References",
+	};
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+	int seen[G_N_ELEMENTS(once)] = { 0 };
+
+	for (int i = 0; i < n; i++) {
+		const char *name = g_mime_header_get_name(
+			g_mime_header_list_get_header_at(hl, i));
+
+		for (size_t k = 0; name != NULL && k < G_N_ELEMENTS(once); k++)
+			if (g_ascii_strcasecmp(name, once[k]) == 0 &&
+			    ++seen[k] > 1)
+				return once[k];
+	}
+	return NULL;
+}
+
 /* Every field called name (a message may repeat one), parsed from the raw
  * value so encoded words are decoded once. */
 static unsigned
@@ -221,6 +246,7 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 		m->subject = g_strdup("");
 	mime_read_addresses(from, o, "From", opts);
 	m->from_count = (int)from->len;
+	m->repeated_header = mime_repeated_header(o);
 	if (from->len == 0)
 		mime_read_addresses(from, o, "Sender", opts);
 	if (from->len > 0) {

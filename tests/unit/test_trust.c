@@ -31,6 +31,18 @@ static const struct trust_case cases[] = {
 	  "anna@example.com", 1, TRUST_DMARC, TRUST_SRC_AUTHRES,
 	  "verified anna@example.com: dmarc=pass header.from=example.com "
 	  "(Authentication-Results of mx.desk.example)" },
+	/* A header added on top of a signed (here: vouched-for) mail: the
+	 * verdict covers the copy below, so neither is believed. */
+	{ "a second To added on top", TRUSTED,
+	  AR "mx.desk.example; dmarc=pass header.from=example.com\r\n"
+	  "To: mallory@evil.example\r\n",
+	  "anna@example.com", 0, TRUST_NONE, TRUST_SRC_NONE,
+	  "To appears more than once" },
+	{ "a second Subject added on top", TRUSTED,
+	  AR "mx.desk.example; dmarc=pass header.from=example.com\r\n"
+	  "Subject: [CV000009] new target\r\n",
+	  "anna@example.com", 0, TRUST_NONE, TRUST_SRC_NONE,
+	  "Subject appears more than once" },
 	{ "id compared without case", TRUSTED,
 	  AR "MX.Desk.Example; dmarc=pass header.from=Example.COM\r\n",
 	  "anna@example.com", 1, TRUST_DMARC, TRUST_SRC_AUTHRES, "verified" },
