@@ -273,9 +273,18 @@ authres_head(struct authres_cursor *c, struct authres *ar)
 	authres_result_free(r);
 	if (is_result)
 		return 0;
-	if ((id = authres_value(c)) == NULL)
+	if (*c->p == '"' || (id = authres_value(c)) == NULL)
 		return -1;
-	ar->authserv_id = g_utf8_strdown(id, -1);
+	/* A server writes its id as a plain host name: anything else
+	 * (8-bit, a quoted string) is no server's, and must not be folded
+	 * into one by Unicode case rules (U+212A KELVIN SIGN is 'k'). */
+	for (const char *q = id; *q != '\0'; q++)
+		if (!g_ascii_isalnum(*q) && *q != '.' && *q != '-' &&
+		    *q != '_') {
+			g_free(id);
+			return -1;
+		}
+	ar->authserv_id = g_ascii_strdown(id, -1);
 	g_free(id);
 	authres_cfws(c);
 	if (g_ascii_isdigit(*c->p)) {

@@ -102,21 +102,46 @@ dkim_copy_domain(char *out, const unsigned char *d)
 		out[i] = g_ascii_tolower(d[i]);
 }
 
+/*
+ * Nonzero if sig has an l= tag: it may sign only part of the body, and
+ * whatever follows was added by anyone and may be all a reader sees.  The
+ * library measures the canonical body only up to l=, so "l= covers it
+ * all" cannot be told here: any l= proves nothing (the big senders do not
+ * use it).
+ */
+static int
+dkim_sig_partial(DKIM *dkim, DKIM_SIGINFO *sig)
+{
+	ssize_t msglen = -1, canonlen = -1, signlen = -1;
+
+	if (dkim_sig_getcanonlen(dkim, sig, &msglen, &canonlen,
+				 &signlen) != DKIM_STAT_OK)
+		return 1;
+	return signlen != -1;
+}
+
 static void
-dkim_sig_report(DKIM_SIGINFO *sig, struct dkim_sig_report *r)
+dkim_sig_report(DKIM *dkim, DKIM_SIGINFO *sig, struct dkim_sig_report *r)
 {
 	unsigned int flags = dkim_sig_getflags(sig);
 	int error = dkim_sig_geterror(sig);
 	const char *why = NULL;
+	int partial = dkim_sig_partial(dkim, sig);
+	/* t=y: the signer says its key is only being tried out. */
+	int testkey = (flags & DKIM_SIGFLAG_TESTKEY) != 0;
 
 	dkim_copy_domain(r->domain, dkim_sig_getdomain(sig));
 	r->pass = (flags & DKIM_SIGFLAG_PASSED) != 0 &&
 		  dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH &&
-		  (flags & DKIM_SIGFLAG_IGNORE) == 0;
+		  (flags & DKIM_SIGFLAG_IGNORE) == 0 && !partial && !testkey;
 	if (r->pass)
 		return;
 	if ((flags & DKIM_SIGFLAG_IGNORE) != 0)
 		why = "not checked";
+	else if (partial && (flags & DKIM_SIGFLAG_PASSED) != 0)
+		why = "an l= tag: may sign only part of the body";
+	else if (testkey && (flags & DKIM_SIGFLAG_PASSED) != 0)
+		why = "a test key (t=y)";
 	else if (error != DKIM_SIGERROR_OK)
 		why = dkim_sig_geterrorstr(error);
 	else if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
@@ -135,7 +160,7 @@ dkim_report_sigs(DKIM *dkim, struct dkim_report *rep)
 		nsigs = 0;
 	rep->nsigs = nsigs;
 	for (int i = 0; i < nsigs && rep->nchecked < DKIM_MAX_SIGS; i++) {
-		dkim_sig_report(sigs[i], &rep->sigs[rep->nchecked]);
+		dkim_sig_report(dkim, sigs[i], &rep->sigs[rep->nchecked]);
 		passed += rep->sigs[rep->nchecked++].pass;
 	}
 	if (nsigs == 0)

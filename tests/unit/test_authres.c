@@ -187,8 +187,13 @@ test_submission(void **state)
 			    "anna@desk.example");
 	authres_free(&ar);
 	/* Quoted id, quoted value with an escaped quote. */
-	ar = parse_ok("\"mx desk\"; auth=pass smtp.auth=\"an\\\"na\"");
-	assert_string_equal(ar->authserv_id, "mx desk");
+	/* An id that is no host name is no server's: quoted, or 8-bit
+	 * that Unicode case folding would turn into a trusted one
+	 * (U+212A KELVIN SIGN lower-cases to 'k'). */
+	parse_bad("\"mx.desk.example\"; auth=pass smtp.auth=anna@desk.example");
+	parse_bad("mx.des\xe2\x84\xaa.example; dmarc=pass header.from=x.test");
+	ar = parse_ok("mx.desk; auth=pass smtp.auth=\"an\\\"na\"");
+	assert_string_equal(ar->authserv_id, "mx.desk");
 	assert_string_equal(authres_prop(result(ar, 0), "smtp", "auth"),
 			    "an\"na");
 	authres_free(&ar);

@@ -102,6 +102,23 @@ test_changed_body(void **state)
 	g_free(signed_msg);
 }
 
+/* l=: a signature over part of the body proves nothing (anything may
+ * follow it); so does one made with a key marked for testing. */
+static void
+test_partial_body(void **state)
+{
+	struct keys *k = *state;
+	char *signed_msg = testutil_dkim_sign_len(msg, k->pem_example, "sel1",
+						  "example.com", 0);
+	struct dkim_report rep;
+
+	check(k, signed_msg, &rep);
+	assert_int_equal(rep.nchecked, 1);
+	assert_false(rep.sigs[0].pass);
+	assert_non_null(strstr(rep.sigs[0].why, "part of the body"));
+	g_free(signed_msg);
+}
+
 static void
 test_other_domain(void **state)
 {
@@ -187,6 +204,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_changed_body),
+		cmocka_unit_test(test_partial_body),
 		cmocka_unit_test(test_other_domain),
 		cmocka_unit_test(test_no_signature),
 		cmocka_unit_test(test_many_signatures),

@@ -129,6 +129,13 @@ char *
 testutil_dkim_sign(const char *raw, const char *pem, const char *selector,
 		   const char *domain)
 {
+	return testutil_dkim_sign_len(raw, pem, selector, domain, -1);
+}
+
+char *
+testutil_dkim_sign_len(const char *raw, const char *pem, const char *selector,
+		       const char *domain, ssize_t body_len)
+{
 	DKIM_LIB *lib = dkim_init(NULL, NULL);
 	DKIM_STAT st;
 	DKIM *dkim;
@@ -140,7 +147,7 @@ testutil_dkim_sign(const char *raw, const char *pem, const char *selector,
 	dkim = dkim_sign(lib, (const unsigned char *)"test", NULL,
 			 (dkim_sigkey_t)pem, (const unsigned char *)selector,
 			 (const unsigned char *)domain, DKIM_CANON_RELAXED,
-			 DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st);
+			 DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, body_len, &st);
 	assert_non_null(dkim);
 	assert_int_equal(dkim_chunk(dkim, (unsigned char *)raw, strlen(raw)),
 			 DKIM_STAT_OK);

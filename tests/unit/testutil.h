@@ -41,5 +41,10 @@ char *testutil_dkim_key(const char *dir, const char *selector,
  * rsa-sha256) on top; g_free(). */
 char *testutil_dkim_sign(const char *raw, const char *pem,
 			 const char *selector, const char *domain);
+/* The same with an l= tag: only the first body_len bytes of the
+ * canonical body signed (-1: all of it). */
+char *testutil_dkim_sign_len(const char *raw, const char *pem,
+			     const char *selector, const char *domain,
+			     ssize_t body_len);
 
 #endif
