@@ -13,7 +13,6 @@
 
 #include "casemail/case.h"
 #include "casemail/casenum.h"
-#include "casemail/compose.h"
 #include "casemail/log.h"
 #include "casemail/mailtoken.h"
 #include "casemail/msgid.h"
@@ -220,6 +219,31 @@ outbox_job_last(const struct outbox_job *j)
 	return NULL;
 }
 
+/* The files the session left out of j's mail (compose_expand()): logged
+ * and recorded on the case; the mail went with a note in their place. */
+static int
+outbox_files_skipped(struct outbox_sender *ob, const struct outbox_job *j,
+		     struct cm_error *err)
+{
+	struct case_ctx ctx = { ob->store, ob->cfg, "casemail", j->now };
+	const struct store_outbox *m = j->m;
+	char num[CASENUM_BUF_SIZE] = "-";
+	int rc = 0;
+
+	if (m->case_id != 0)
+		case_format_number(ob->cfg, m->case_id, num, sizeof(num));
+	for (guint i = 0; j->skipped != NULL && i < j->skipped->len; i++) {
+		log_warnx("case=%s msgid=%s: attachment not sent: %s", num,
+			  m->message_id, (const char *)j->skipped->pdata[i]);
+		if (rc == 0 && m->case_id != 0)
+			rc = case_event_add(&ctx, m->case_id,
+					    "attachment not sent", NULL,
+					    m->message_id, j->skipped->pdata[i],
+					    err);
+	}
+	return rc;
+}
+
 /* One mail's outcome and the end of its lease, in the caller's
  * transaction; *last_r is the last temporary failure. */
 static int
@@ -231,6 +255,8 @@ outbox_record_job(struct outbox_sender *ob, const struct outbox_job *j,
 	char *last = gone != NULL ? g_strdup(gone) : NULL;
 	int rc = outbox_record(ob, m, j->results, j->now, &last, err);
 
+	if (rc == 0)
+		rc = outbox_files_skipped(ob, j, err);
 	if (rc == 0)
 		rc = store_outbox_after_attempt(ob->store, m->id, m->attempts,
 			j->now + outbox_backoff(ob->cfg, m->attempts), last,
@@ -365,38 +391,6 @@ outbox_reap(struct outbox_sender *ob, int64_t now, struct cm_error *err)
 	return rc;
 }
 
-/* Put the files the row references in (compose_expand()); each one left
- * out is logged and recorded on the case: the mail goes with a note in
- * its place rather than not at all. */
-static int
-outbox_job_files(struct outbox_sender *ob, struct store_outbox *m,
-		 int64_t now, struct cm_error *err)
-{
-	struct case_ctx ctx = { ob->store, ob->cfg, "casemail", now };
-	char num[CASENUM_BUF_SIZE] = "-";
-	GPtrArray *skipped = NULL;
-	GBytes *full = compose_expand(m->raw, ob->cfg->store_attachments,
-				      ob->cfg->smtp_max_attach_bytes, &skipped);
-	int rc = 0;
-
-	g_bytes_unref(m->raw);
-	m->raw = full;
-	if (m->case_id != 0)
-		case_format_number(ob->cfg, m->case_id, num, sizeof(num));
-	for (guint i = 0; skipped != NULL && i < skipped->len; i++) {
-		log_warnx("case=%s msgid=%s: attachment not sent: %s", num,
-			  m->message_id, (const char *)skipped->pdata[i]);
-		if (rc == 0 && m->case_id != 0)
-			rc = case_event_add(&ctx, m->case_id,
-					    "attachment not sent", NULL,
-					    m->message_id, skipped->pdata[i],
-					    err);
-	}
-	if (skipped != NULL)
-		g_ptr_array_unref(skipped);
-	return rc;
-}
-
 /* A claimed mail as a job: its pending recipients. */
 static int
 outbox_job_load(struct outbox_sender *ob, int64_t id, int64_t now,
@@ -405,8 +399,6 @@ outbox_job_load(struct outbox_sender *ob, int64_t id, int64_t now,
 	struct outbox_job *j = g_new0(struct outbox_job, 1);
 	int rc = store_outbox_get(ob->store, id, &j->m, err);
 
-	if (rc == 0)
-		rc = outbox_job_files(ob, j->m, now, err);
 	j->now = now;
 	j->rcpts = g_ptr_array_new();
 	j->results = smtp_results_new(NULL, 0);

@@ -7,8 +7,12 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "casemail/attach.h"
 #include "casemail/compose.h"
@@ -299,6 +303,152 @@ test_attach_cap(void **state)
 	assert_int_equal(count_events(fx, 1, "attachments not sent"), 1);
 }
 
+/* ---- a receiver for the sender: one SMTP session at a time ------------- */
+
+struct fake_smtp {
+	int listener;
+	int port;
+	GThread *thread;
+	GMutex lock;
+	GPtrArray *mails;      /* GBytes *: each DATA as received */
+};
+
+/* Reply to one command line of a session; 1 to end it. */
+static int
+fake_smtp_line(int fd, const char *line, int *in_data)
+{
+	const char *reply = "250 ok\r\n";
+
+	if (g_ascii_strncasecmp(line, "DATA", 4) == 0) {
+		reply = "354 go on\r\n";
+		*in_data = 1;
+	} else if (g_ascii_strncasecmp(line, "QUIT", 4) == 0) {
+		reply = "221 bye\r\n";
+	}
+	if (write(fd, reply, strlen(reply)) < 0)
+		return 1;
+	return g_ascii_strncasecmp(line, "QUIT", 4) == 0;
+}
+
+static void
+fake_smtp_session(struct fake_smtp *f, int fd)
+{
+	GString *in = g_string_new(NULL), *data = g_string_new(NULL);
+	char buf[65536];
+	ssize_t n;
+	int in_data = 0, done = 0;
+
+	if (write(fd, "220 fake\r\n", 10) < 0)
+		done = 1;
+	while (!done && (n = read(fd, buf, sizeof(buf))) > 0) {
+		char *eol;
+
+		g_string_append_len(in, buf, n);
+		while (!done && (eol = strstr(in->str, "\r\n")) != NULL) {
+			gsize len = (gsize)(eol - in->str);
+
+			in->str[len] = '\0';
+			if (in_data && strcmp(in->str, ".") == 0) {
+				g_mutex_lock(&f->lock);
+				g_ptr_array_add(f->mails, g_bytes_new(
+					data->str, data->len));
+				g_mutex_unlock(&f->lock);
+				g_string_truncate(data, 0);
+				in_data = 0;
+				done = write(fd, "250 kept\r\n", 10) < 0;
+			} else if (in_data) {
+				/* Dot-stuffing undone. */
+				g_string_append(data, in->str +
+						(in->str[0] == '.'));
+				g_string_append(data, "\r\n");
+			} else {
+				done = fake_smtp_line(fd, in->str, &in_data);
+			}
+			g_string_erase(in, 0, (gssize)len + 2);
+		}
+	}
+	close(fd);
+	g_string_free(in, TRUE);
+	g_string_free(data, TRUE);
+}
+
+static gpointer
+fake_smtp_run(gpointer p)
+{
+	struct fake_smtp *f = p;
+	int fd;
+
+	while ((fd = accept(f->listener, NULL, NULL)) >= 0)
+		fake_smtp_session(f, fd);
+	return NULL;
+}
+
+static struct fake_smtp *
+fake_smtp_start(struct fixture *fx)
+{
+	struct fake_smtp *f = g_new0(struct fake_smtp, 1);
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof(sa);
+
+	f->listener = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(f->listener, (struct sockaddr *)&sa,
+			      sizeof(sa)), 0);
+	assert_int_equal(listen(f->listener, 8), 0);
+	assert_int_equal(getsockname(f->listener, (struct sockaddr *)&sa,
+				     &len), 0);
+	f->port = ntohs(sa.sin_port);
+	g_mutex_init(&f->lock);
+	f->mails = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_bytes_unref);
+	f->thread = g_thread_new("fake-smtp", fake_smtp_run, f);
+	g_free(fx->env.cfg->smtp_url);
+	fx->env.cfg->smtp_url = g_strdup_printf("smtp://127.0.0.1:%d",
+						f->port);
+	return f;
+}
+
+static void
+fake_smtp_stop(struct fake_smtp *f)
+{
+	shutdown(f->listener, SHUT_RDWR);
+	close(f->listener);
+	g_thread_join(f->thread);
+	g_ptr_array_unref(f->mails);
+	g_mutex_clear(&f->lock);
+	g_free(f);
+}
+
+/* The mails f received that hold what (a new array of borrowed ones). */
+static GPtrArray *
+fake_smtp_with(struct fake_smtp *f, const char *what)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < f->mails->len; i++)
+		if (g_strstr_len(g_bytes_get_data(f->mails->pdata[i], NULL),
+				 (gssize)g_bytes_get_size(f->mails->pdata[i]),
+				 what) != NULL)
+			g_ptr_array_add(out, f->mails->pdata[i]);
+	return out;
+}
+
+/* Drain the outbox into f once (the sender of casemaild). */
+static void
+send_outbox(struct fixture *fx)
+{
+	struct outbox_sender ob;
+	struct cm_error err = { 0 };
+	int rc;
+
+	outbox_init(&ob, fx->env.store, fx->env.cfg);
+	rc = outbox_drain(&ob, fx->now, NULL, NULL, &err);
+	outbox_clear(&ob);
+	if (rc != 0)
+		fail_msg("outbox: %s", err.msg);
+}
+
 /* ---- attachments by reference ------------------------------------------ */
 
 #define BLOB_PEOPLE 200
@@ -312,7 +462,7 @@ setup_blob(void **state)
 	return setup_relay(state, "max_messages_per_hour = 100000\n"
 			   "max_new_participants = 1000\n"
 			   "[smtp]\nmax_attach_notifications = 1000\n"
-			   "url = smtp://127.0.0.1:1\n");
+			   "sessions = 1\nurl = smtp://127.0.0.1:1\n");
 }
 
 /* A case of sara and BLOB_PEOPLE others. */
@@ -457,7 +607,8 @@ test_blob_growth(void **state)
 	struct fixture *fx = *state;
 	guint8 *data = random_bytes(BLOB_BYTES);
 	char want[ATTACH_SHA256_HEX], got[ATTACH_SHA256_HEX];
-	GPtrArray *rows, *skipped = NULL;
+	struct fake_smtp *f;
+	GPtrArray *rows, *sent;
 	GByteArray *file;
 	GBytes *full;
 	const char *type, *b64;
@@ -478,10 +629,13 @@ test_blob_growth(void **state)
 	assert_true(total < BLOB_PEOPLE * BLOB_ROW_MAX);
 	assert_true(total < BLOB_BYTES);
 	/* What the sender sends. */
-	full = compose_expand(((struct store_outbox *)rows->pdata[0])->raw,
-			      fx->env.cfg->store_attachments,
-			      fx->env.cfg->smtp_max_attach_bytes, &skipped);
-	assert_null(skipped);
+	f = fake_smtp_start(fx);
+	send_outbox(fx);
+	sent = fake_smtp_with(f, "report.bin");
+	assert_true(sent->len > 0);
+	full = g_bytes_ref(sent->pdata[0]);
+	g_ptr_array_unref(sent);
+	fake_smtp_stop(f);
 	assert_null(memchr(g_bytes_get_data(full, NULL), '\0',
 			   g_bytes_get_size(full)));
 	file = decoded_part(full, 1, &type);
@@ -491,11 +645,12 @@ test_blob_growth(void **state)
 	assert_int_equal(file->len, BLOB_BYTES);
 	assert_string_equal(got, want);
 	/* 76 columns, as GMime writes. */
-	b64 = strstr(g_bytes_get_data(full, NULL),
-		     "Content-Transfer-Encoding: base64\n\n");
+	b64 = g_strstr_len(g_bytes_get_data(full, NULL),
+			   (gssize)g_bytes_get_size(full),
+			   "Content-Transfer-Encoding: base64\r\n\r\n");
 	assert_non_null(b64);
-	b64 += strlen("Content-Transfer-Encoding: base64\n\n");
-	assert_int_equal(strchr(b64, '\n') - b64, 76);
+	b64 += strlen("Content-Transfer-Encoding: base64\r\n\r\n");
+	assert_int_equal(strchr(b64, '\r') - b64, 76);
 	g_byte_array_unref(file);
 	g_bytes_unref(full);
 	g_ptr_array_unref(rows);
@@ -510,9 +665,8 @@ test_blob_missing(void **state)
 	struct fixture *fx = *state;
 	guint8 *data = random_bytes(4096);
 	char sha[ATTACH_SHA256_HEX], *path;
-	struct outbox_sender ob;
-	struct cm_error err = { 0 };
-	GPtrArray *rows, *skipped = NULL;
+	struct fake_smtp *f;
+	GPtrArray *rows, *sent, *skipped = NULL;
 	GByteArray *note;
 	GBytes *full;
 	const char *type;
@@ -539,12 +693,18 @@ test_blob_missing(void **state)
 	g_byte_array_unref(note);
 	g_bytes_unref(full);
 	g_ptr_array_unref(skipped);
-	/* The sender loads the rows (the server is not there) and records
-	 * each file left out on the case. */
+	/* The sender sends the mails with the note and records each file
+	 * left out on the case. */
 	assert_int_equal(count_events(fx, 1, "attachment not sent"), 0);
-	outbox_init(&ob, fx->env.store, fx->env.cfg);
-	assert_int_not_equal(outbox_drain(&ob, fx->now, NULL, NULL, &err), 0);
-	outbox_clear(&ob);
+	f = fake_smtp_start(fx);
+	send_outbox(fx);
+	sent = fake_smtp_with(f, "report.bin");
+	assert_int_equal(sent->len, rows->len);
+	note = decoded_part(sent->pdata[0], 1, &type);
+	g_ptr_array_unref(sent);
+	assert_string_equal(type, "text/plain");
+	g_byte_array_unref(note);
+	fake_smtp_stop(f);
 	assert_int_equal(count_events(fx, 1, "attachment not sent"),
 			 rows->len);
 	g_ptr_array_unref(rows);
