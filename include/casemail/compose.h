@@ -20,8 +20,27 @@ struct compose_address {
 struct compose_attachment {
 	const char *filename;
 	const char *content_type;  /* "type/subtype"; anything else: octet-stream */
-	GBytes *data;
+	GBytes *data;              /* the bytes, or NULL: by reference */
+	const char *sha256;        /* with data NULL: the blob's 64 hex digits */
 };
+
+/*
+ * Attachments by reference.  An attachment without data is written as a
+ * base64 part whose whole body is one marker line:
+ *
+ *	NUL "casemail-blob:" <64 lower-case hex digits> NUL
+ *
+ * An outbox row then holds a few hundred bytes per file instead of the
+ * file, and compose_expand() puts the blob's base64 in when the mail is
+ * sent.  Nothing else in a composed mail can hold a NUL: every header,
+ * the text and the template output are C strings (cleaned, then
+ * quoted-printable or 7bit), and attachment bytes are base64; so no text
+ * of a customer's can make a marker, and compose_expand() also takes a
+ * marker only as the whole body of a part whose header block (written by
+ * GMime for us) says base64 and follows a boundary line.
+ */
+#define COMPOSE_BLOB_MARKER "casemail-blob:"
+
 
 /* Everything borrowed for the call. */
 struct compose_mail {
@@ -54,6 +73,18 @@ struct compose_mail {
  */
 int compose_build(const struct compose_mail *m, GBytes **raw_r,
 		  struct cm_error *err);
+
+/*
+ * The mail to send from raw (len bytes, as compose_build() wrote it):
+ * every marker replaced by its blob under dir (attach.h) in base64 lines
+ * of 76 columns.  A blob that is missing, does not match its digest or
+ * would bring the mail's files over max_bytes is left out: its part
+ * becomes a short text/plain note, and a line "<sha256>: <why>" is added
+ * to *skipped_r (NULL when none; g_ptr_array_unref()).  A raw without
+ * markers comes back as a new reference to the same bytes.
+ */
+GBytes *compose_expand(GBytes *raw, const char *dir, int64_t max_bytes,
+		       GPtrArray **skipped_r);
 
 /* A header-safe copy: valid UTF-8, every control character (CR and LF
  * included) turned into a space, runs of spaces kept.  g_free(). */

@@ -140,8 +140,9 @@ compose_attachment_part(const struct compose_attachment *a)
 	GMimePart *part;
 	GMimeStream *stream;
 	GMimeDataWrapper *wrapper;
-	gsize len;
-	const void *data = g_bytes_get_data(a->data, &len);
+	gsize len = 0;
+	const void *data = a->data != NULL ? g_bytes_get_data(a->data, &len)
+					   : NULL;
 	const char *slash = a->content_type != NULL
 				    ? strchr(a->content_type, '/') : NULL;
 
@@ -157,9 +158,25 @@ compose_attachment_part(const struct compose_attachment *a)
 	name = mime_safe_filename(a->filename);
 	if (name != NULL)
 		g_mime_part_set_filename(part, name);
-	stream = g_mime_stream_mem_new_with_buffer(data, len);
-	wrapper = g_mime_data_wrapper_new_with_stream(stream,
-		GMIME_CONTENT_ENCODING_DEFAULT);
+	if (a->data == NULL) {
+		/* By reference: the marker is the part's encoded body,
+		 * written as it is (compose.h). */
+		GByteArray *marker = g_byte_array_new();
+
+		g_byte_array_append(marker, (const guint8 *)"",  1);
+		g_byte_array_append(marker, (const guint8 *)COMPOSE_BLOB_MARKER,
+				    sizeof(COMPOSE_BLOB_MARKER) - 1);
+		g_byte_array_append(marker, (const guint8 *)a->sha256,
+				    (guint)strlen(a->sha256));
+		g_byte_array_append(marker, (const guint8 *)"\0\n", 2);
+		stream = g_mime_stream_mem_new_with_byte_array(marker);
+		wrapper = g_mime_data_wrapper_new_with_stream(stream,
+			GMIME_CONTENT_ENCODING_BASE64);
+	} else {
+		stream = g_mime_stream_mem_new_with_buffer(data, len);
+		wrapper = g_mime_data_wrapper_new_with_stream(stream,
+			GMIME_CONTENT_ENCODING_DEFAULT);
+	}
 	g_mime_part_set_content(part, wrapper);
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
 	g_object_unref(wrapper);

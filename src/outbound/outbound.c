@@ -277,10 +277,19 @@ void
 outbound_files_add(struct outbound_files *f, const char *filename,
 		   const char *type, GBytes *data)
 {
-	struct compose_attachment a = { filename, type, data };
+	struct compose_attachment a = { filename, type, data, NULL };
 
 	g_array_append_val(f->parts, a);
 	g_ptr_array_add(f->bytes, data);
+}
+
+void
+outbound_files_add_ref(struct outbound_files *f, const char *filename,
+		       const char *type, const char *sha256)
+{
+	struct compose_attachment a = { filename, type, NULL, sha256 };
+
+	g_array_append_val(f->parts, a);
 }
 
 void
@@ -415,10 +424,18 @@ outbound_queue(struct outbound *o, const struct outbound_mail *om,
 	if (rc == 0)
 		rc = compose_build(&cm, &raw, err);
 	if (rc == 0 && preview_r != NULL) {
+		/* What the sender will send: the files put in. */
+		GPtrArray *skipped = NULL;
+		GBytes *full = compose_expand(raw, o->cfg->store_attachments,
+					      o->cfg->smtp_max_attach_bytes,
+					      &skipped);
 		gsize len;
-		const char *data = g_bytes_get_data(raw, &len);
+		const char *data = g_bytes_get_data(full, &len);
 
 		g_string_append_len(preview_r, data, (gssize)len);
+		g_bytes_unref(full);
+		if (skipped != NULL)
+			g_ptr_array_unref(skipped);
 	} else if (rc == 0) {
 		rc = ob_outbox_add(o, om, raw, now, err);
 	}

@@ -5,6 +5,8 @@
  */
 #include "outbound_private.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "casemail/attach.h"
@@ -42,9 +44,8 @@ ob_files_of_message(const struct outbound *o, const struct outbound_case *oc,
 			  i < m->attachments->len; i++) {
 		const struct store_attachment *a = m->attachments->pdata[i];
 		const char *name = a->filename != NULL ? a->filename : "attachment";
-		struct cm_error aerr = { 0 };
-		char *data = NULL, *why;
-		size_t len = 0;
+		GStatBuf st = { 0 };
+		char *why, *path;
 
 		outbound_files_name(f, name);
 		/* Not kept (over [store] max_attachment_bytes): the text
@@ -59,14 +60,25 @@ ob_files_of_message(const struct outbound *o, const struct outbound_case *oc,
 			g_free(why);
 			continue;
 		}
-		if (attach_get(o->cfg->store_attachments, a->sha256, &data, &len,
-			       &aerr) != 0) {
-			rc = ob_file_skipped(o, oc, m, name, aerr.msg, now, err);
+		/* By reference: the row holds a marker, the sender puts the
+		 * blob in (compose.h); here only whether it is there. */
+		path = attach_path(o->cfg->store_attachments, a->sha256);
+		if (g_stat(path, &st) != 0)
+			why = g_strdup_printf("the stored file: %s",
+					      g_strerror(errno));
+		else if ((int64_t)st.st_size != a->size)
+			why = g_strdup("the stored file is damaged");
+		else
+			why = NULL;
+		if (why != NULL) {
+			rc = ob_file_skipped(o, oc, m, name, why, now, err);
+			g_free(why);
+			g_free(path);
 			continue;
 		}
-		budget -= (int64_t)len;
-		outbound_files_add(f, name, a->content_type,
-				   g_bytes_new_take(data, len));
+		g_free(path);
+		budget -= a->size;
+		outbound_files_add_ref(f, name, a->content_type, a->sha256);
 	}
 	return rc;
 }

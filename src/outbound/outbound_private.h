@@ -54,6 +54,10 @@ void outbound_files_clear(struct outbound_files *f);
  * caller, or kept alive in f->strings). */
 void outbound_files_add(struct outbound_files *f, const char *filename,
 			const char *type, GBytes *data);
+/* Attach the blob sha256 (attach.h) by reference: the outbox row holds
+ * a marker and the sender puts the file in (compose.h).  All borrowed. */
+void outbound_files_add_ref(struct outbound_files *f, const char *filename,
+			    const char *type, const char *sha256);
 /* Append name to f->names. */
 void outbound_files_name(struct outbound_files *f, const char *name);
 

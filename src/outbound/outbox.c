@@ -219,6 +219,31 @@ outbox_job_last(const struct outbox_job *j)
 	return NULL;
 }
 
+/* The files the session left out of j's mail (compose_expand()): logged
+ * and recorded on the case; the mail went with a note in their place. */
+static int
+outbox_files_skipped(struct outbox_sender *ob, const struct outbox_job *j,
+		     struct cm_error *err)
+{
+	struct case_ctx ctx = { ob->store, ob->cfg, "casemail", j->now };
+	const struct store_outbox *m = j->m;
+	char num[CASENUM_BUF_SIZE] = "-";
+	int rc = 0;
+
+	if (m->case_id != 0)
+		case_format_number(ob->cfg, m->case_id, num, sizeof(num));
+	for (guint i = 0; j->skipped != NULL && i < j->skipped->len; i++) {
+		log_warnx("case=%s msgid=%s: attachment not sent: %s", num,
+			  m->message_id, (const char *)j->skipped->pdata[i]);
+		if (rc == 0 && m->case_id != 0)
+			rc = case_event_add(&ctx, m->case_id,
+					    "attachment not sent", NULL,
+					    m->message_id, j->skipped->pdata[i],
+					    err);
+	}
+	return rc;
+}
+
 /* One mail's outcome and the end of its lease, in the caller's
  * transaction; *last_r is the last temporary failure. */
 static int
@@ -230,6 +255,8 @@ outbox_record_job(struct outbox_sender *ob, const struct outbox_job *j,
 	char *last = gone != NULL ? g_strdup(gone) : NULL;
 	int rc = outbox_record(ob, m, j->results, j->now, &last, err);
 
+	if (rc == 0)
+		rc = outbox_files_skipped(ob, j, err);
 	if (rc == 0)
 		rc = store_outbox_after_attempt(ob->store, m->id, m->attempts,
 			j->now + outbox_backoff(ob->cfg, m->attempts), last,

@@ -18,6 +18,8 @@ struct outbox_job {
 	guint next;               /* rcpts before it have an outcome */
 	GPtrArray *results;       /* struct smtp_rcpt_result *, in order */
 	int64_t now;              /* the round's time, for the record */
+	GPtrArray *skipped;       /* char *: files left out (compose_expand()),
+				   * or NULL */
 	char why[CM_ERROR_MSG_MAX]; /* why a session gave it back, or "" */
 };
 

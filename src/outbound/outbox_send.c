@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "casemail/compose.h"
 #include "casemail/log.h"
 #include "casemail/mailtoken.h"
 #include "casemail/timeutil.h"
@@ -35,6 +36,8 @@ outbox_job_free(gpointer p)
 	if (j == NULL)
 		return;
 	smtp_results_free(&j->results);
+	if (j->skipped != NULL)
+		g_ptr_array_unref(j->skipped);
 	if (j->rcpts != NULL)
 		g_ptr_array_unref(j->rcpts);
 	store_outbox_free(&j->m);
@@ -117,6 +120,28 @@ outbox_closing(const GPtrArray *one, struct cm_error *err)
 }
 
 /*
+ * j's mail as sent: the files its row references put in (compose.h),
+ * here in the session's thread, so that only the mails being sent are
+ * in memory whole; what was left out goes into j->skipped for the
+ * record (the first time only: a job handed to another session is
+ * expanded again).
+ */
+static GBytes *
+outbox_job_mail(const struct outbox_sender *ob, struct outbox_job *j)
+{
+	GPtrArray *skipped = NULL;
+	GBytes *full = compose_expand(j->m->raw, ob->cfg->store_attachments,
+				      ob->cfg->smtp_max_attach_bytes,
+				      &skipped);
+
+	if (j->skipped == NULL)
+		j->skipped = skipped;
+	else if (skipped != NULL)
+		g_ptr_array_unref(skipped);
+	return full;
+}
+
+/*
  * Send j to each of its recipients from j->next on, a transaction of its
  * own each (each envelope sender names its recipient).  -1 when the
  * session failed (the connection, or a 421): the session is closed,
@@ -125,8 +150,9 @@ outbox_closing(const GPtrArray *one, struct cm_error *err)
 static int
 outbox_session_job(struct outbox_session *ss, struct outbox_job *j)
 {
+	GBytes *mail = outbox_job_mail(ss->ob, j);
 	gsize len;
-	const char *data = g_bytes_get_data(j->m->raw, &len);
+	const char *data = g_bytes_get_data(mail, &len);
 
 	for (; j->next < j->rcpts->len; j->next++) {
 		const char *rcpt = j->rcpts->pdata[j->next];
@@ -143,6 +169,7 @@ outbox_session_job(struct outbox_session *ss, struct outbox_job *j)
 			g_strlcpy(j->why, err.msg, sizeof(j->why));
 			smtp_close(&ss->smtp);
 			ss->failed = 1;
+			g_bytes_unref(mail);
 			return -1;
 		}
 		if (rc != 0)
@@ -152,6 +179,7 @@ outbox_session_job(struct outbox_session *ss, struct outbox_job *j)
 					g_ptr_array_steal_index(one, 0));
 		smtp_results_free(&one);
 	}
+	g_bytes_unref(mail);
 	return 0;
 }
 

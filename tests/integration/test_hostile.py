@@ -26,6 +26,7 @@ runs the full-size ones (1.5 million parts, 127 MB, ...) and prints
 figures.
 """
 
+import base64
 import os
 import re
 import sqlite3
@@ -337,6 +338,70 @@ idle = no
         # those past the parser's 1000 per field included.
         _, not_added = self.feed_cc()
         self.assertEqual(not_added, CC_ADDRESSES - MAX_NEW_PARTICIPANTS)
+
+    def test_1_4mb_file_to_a_200_person_case(self):
+        # Attachments by reference: the 200 notifications hold a marker
+        # each, not the file (the outbox grew by 285 MB before).  [smtp]
+        # max_attach_notifications is raised so every one carries the
+        # file; limit_per_case_hour (10) lets 10 go now, 190 wait.
+        people = 200
+        size = 1400 * 1024
+        self.write_desk_conf(case=f"""\
+desk_name = Case Desk
+templates = {harness.TEMPLATES}
+max_new_participants = {people + 10}
+""", imap_port=DOVECOT.port, imap=f"""\
+mailbox = {self.box}
+processed_mailbox = {self.processed}
+review_mailbox = {self.review}
+idle = no
+""", smtp_port=self.sink.port, smtp="max_attach_notifications = 1000\n",
+            tail="[store]\nmax_message_bytes = 8388608\n")
+        self.append(text("Damaged pallet", "<open@customer.test>", frm=NORMAL,
+                         extra=[("Cc", ", ".join(f"p{i}@people.test"
+                                                 for i in range(people)))]))
+        self.measured_once()
+        number = self.ctl("trace", "<open@customer.test>")["case"]
+        self.assertTrue(number)
+        self.sink.received()
+        data = os.urandom(size)
+        b64 = base64.encodebytes(data).replace(b"\n", b"\r\n")
+        body = (b"--b\r\nContent-Type: text/plain\r\n\r\nThe photos.\r\n"
+                b"--b\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Disposition: attachment; filename=photos.bin\r\n"
+                b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 +
+                b"--b--\r\n")
+        with self.db() as db:
+            pages_before = self.db_bytes(db)
+        self.append(raw(base_headers(f"Re: [{number}] Damaged pallet",
+                                     "<file@customer.test>", NORMAL) +
+                        [("Content-Type", 'multipart/mixed; boundary="b"')],
+                        body))
+        self.measured_once()
+        self.assert_stored("<file@customer.test>")
+        with self.db() as db:
+            grown = self.db_bytes(db) - pages_before
+            rows, raw_bytes = db.execute(
+                "SELECT count(*), sum(length(raw)) FROM outbox"
+                " WHERE kind = 'notify'").fetchone()
+        self.assertEqual(rows, people)
+        self.assertLess(raw_bytes, people * 8192)
+        # The inbound raw copy (base64: 1.37 x) and the rows.
+        self.assertLess(grown, 3 * size)
+        got = [m for env, m in self.sink.received()
+               if env["rcpt_tos"][0].endswith("@people.test")]
+        self.assertGreater(len(got), 0)
+        for m in got:
+            (part,) = [p for p in m.iter_attachments()]
+            self.assertEqual(part.get_filename(), "photos.bin")
+            self.assertEqual(part.get_content(), data)
+
+    @staticmethod
+    def db_bytes(db):
+        """The database's logical size (WAL included)."""
+        return (db.execute("PRAGMA page_count").fetchone()[0] *
+                db.execute("PRAGMA page_size").fetchone()[0])
+
 
 def main():
     global DOVECOT, ASAN
