@@ -339,6 +339,38 @@ idle = no
         _, not_added = self.feed_cc()
         self.assertEqual(not_added, CC_ADDRESSES - MAX_NEW_PARTICIPANTS)
 
+    def test_300_forged_senders_of_one_domain(self):
+        # Backscatter: 300 new cases from 300 forged addresses of one
+        # domain within a minute.  Every case is opened; acknowledgements
+        # stop at [case] ack_per_domain_hour (30; the issue asks for at
+        # most 60), the rest recorded on their cases, and the desk still
+        # answers a customer of another domain.
+        forged = 300
+        for i in range(forged - 1):
+            self.append(text(f"Invoice {i} overdue", f"<spam{i}@forged.test>",
+                             frm=f"Billing {i} <bill{i}@forged.test>"))
+        self.feed(text(f"Invoice {forged - 1} overdue",
+                       f"<spam{forged - 1}@forged.test>",
+                       frm=f"Billing {forged - 1} <bill{forged - 1}"
+                           "@forged.test>"))
+        cases = self.ctl("list", "--view", "all", "--limit", "0")
+        self.assertEqual(len(cases), forged + 1)
+        got = self.sink.received()
+        acks = [env for env, _ in got
+                if env["rcpt_tos"][0].endswith("@forged.test")]
+        self.assertLessEqual(len(acks), 30)
+        self.assertGreater(len(acks), 0)
+        with self.db() as db:
+            skipped = db.execute("SELECT count(*) FROM events WHERE what ="
+                                 " 'not acknowledged'").fetchone()[0]
+        self.assertEqual(skipped, forged - len(acks))
+        # The forged flood used up its domain's share, not the desk's:
+        # a customer of another domain is still answered.
+        self.assertEqual(self.ctl("trace", "<normal@customer.test>")["state"],
+                         "stored")
+        self.assertEqual(len([m for env, m in got if env["rcpt_tos"] ==
+                              ["nina@customer.test"]]), 1)
+
     def test_1_4mb_file_to_a_200_person_case(self):
         # Attachments by reference: the 200 notifications hold a marker
         # each, not the file (the outbox grew by 285 MB before).  [smtp]
