@@ -418,13 +418,26 @@ cut_field_end(const char *data, size_t len, size_t at)
 	}
 }
 
+/* Bytes of p (n long, not NUL-terminated) before the first byte of
+ * stop, or n: raw mail is not a C string. */
+static size_t
+scan_span(const char *p, size_t n, const char *stop)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] != '\0' && strchr(stop, p[i]) == NULL)
+		i++;
+	return i;
+}
+
 /* Append the field data[at, end) cut to MIME_MAX_FIELD_BYTES, at its last
  * fold if it has one there, and note it in warnings. */
 static void
 cut_field(GString *out, const char *data, size_t at, size_t end,
 	  GPtrArray *warnings)
 {
-	size_t keep = MIME_MAX_FIELD_BYTES, name = strcspn(data + at, ":\n");
+	size_t keep = MIME_MAX_FIELD_BYTES;
+	size_t name = scan_span(data + at, end - at, ":\n");
 	const char *fold = g_strrstr_len(data + at, (gssize)keep, "\n");
 	int crlf = end - at >= 2 && data[end - 2] == '\r';
 
@@ -450,7 +463,7 @@ mime_cut_fields(const char *data, size_t len, size_t *len_r,
 
 	/* Fields run until the blank line; a message that starts with no
 	 * field is read as a body (mime_construct_with()): nothing to cut. */
-	if (!scan_is_field(data, strcspn(data, "\n")))
+	if (!scan_is_field(data, scan_span(data, len, "\n")))
 		return NULL;
 	while (at < len && data[at] != '\n' &&
 	       !(data[at] == '\r' && at + 1 < len && data[at + 1] == '\n')) {
