@@ -303,6 +303,72 @@ test_attach_cap(void **state)
 	assert_int_equal(count_events(fx, 1, "attachments not sent"), 1);
 }
 
+/* The photo in MAIL_WITH_FILE is 45 bytes. */
+#define FILE_BYTES 45
+
+static int
+setup_bytes_under(void **state)
+{
+	return setup_relay(state, "max_messages_per_hour = 100000\n"
+			   "[smtp]\nmax_attach_bytes = 45\n");
+}
+
+static int
+setup_bytes_over(void **state)
+{
+	return setup_relay(state, "max_messages_per_hour = 100000\n"
+			   "[smtp]\nmax_attach_bytes = 44\n");
+}
+
+/* How many notifications carry the photo, and how many only name it. */
+static void
+count_photo(struct fixture *fx, unsigned *with_r, unsigned *named_r)
+{
+	GPtrArray *mails = outbox(fx);
+
+	*with_r = *named_r = 0;
+	for (guint i = 0; i < mails->len; i++) {
+		const struct store_outbox *l = mails->pdata[i];
+		struct store_outbox *m = NULL;
+		char *text;
+
+		if (strcmp(l->kind, "notify") != 0)
+			continue;
+		assert_int_equal(store_outbox_get(fx->env.store, l->id, &m,
+						  NULL), 0);
+		text = g_strndup(g_bytes_get_data(m->raw, NULL),
+				 g_bytes_get_size(m->raw));
+		*with_r += strstr(text, "Content-Type: image/png") != NULL;
+		/* Named in the text though not attached. */
+		*named_r += strstr(text, "Content-Type: image/png") == NULL &&
+			    strstr(text, "pallet.png") != NULL;
+		g_free(text);
+		store_outbox_free(&m);
+	}
+	g_ptr_array_unref(mails);
+}
+
+/* [smtp] max_attach_bytes at the file's size: attached; one byte under
+ * it (input just over the limit): named only, and said on the case. */
+static void
+test_attach_bytes_limit(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned with, named;
+
+	assert_int_equal(feed(fx, FIRST_MAIL), INGEST_STORED);
+	assert_int_equal(feed(fx, MAIL_WITH_FILE), INGEST_STORED);
+	count_photo(fx, &with, &named);
+	if (fx->env.cfg->smtp_max_attach_bytes >= FILE_BYTES) {
+		assert_true(with > 0);
+		assert_int_equal(named, 0);
+	} else {
+		assert_int_equal(with, 0);
+		assert_true(named > 0);
+		assert_true(count_events(fx, 1, "attachment not sent") > 0);
+	}
+}
+
 /* ---- a receiver for the sender: one SMTP session at a time ------------- */
 
 struct fake_smtp {
@@ -826,6 +892,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_blob_marker_place,
 						setup_blob, teardown_relay),
 		cmocka_unit_test_setup_teardown(test_attach_cap, setup_cap,
+						teardown_relay),
+		cmocka_unit_test_setup_teardown(test_attach_bytes_limit,
+						setup_bytes_under,
+						teardown_relay),
+		cmocka_unit_test_setup_teardown(test_attach_bytes_limit,
+						setup_bytes_over,
 						teardown_relay),
 	};
 
