@@ -18,8 +18,9 @@ last, by rename, and before the 250 reply.  --discard writes nothing
 
 Replies: 550 5.1.1 to recipients whose local part starts with "reject",
 451 4.3.0 to those starting with "defer".  DIR/mode, read at every
-command, may hold "down-451" (451 to every RCPT) or "data-451" (451 after
-the data).  With --tls-cert/--tls-key STARTTLS is offered and required;
+command, may hold "down-451" (451 to every RCPT), "data-451" (451 after
+the data) or "one-session" (421 to MAIL FROM while another connection is
+open since before this one: a server that takes one session per client).  With --tls-cert/--tls-key STARTTLS is offered and required;
 --auth requires AUTH PLAIN/LOGIN (over TLS only, when TLS is on).
 
 --daemon detaches (stdio to DIR/sink.log) and returns once DIR/port is
@@ -66,6 +67,7 @@ class Sink:
         numbers = [int(n[:-5]) for n in os.listdir(self.maildir)
                    if n.endswith(".json") and n[:-5].isdigit()]
         self.seq = max(numbers, default=0)
+        self.clients = set()    # the protocol objects, for "one-session"
 
     def mode(self):
         try:
@@ -73,6 +75,20 @@ class Sink:
                 return f.read().strip()
         except FileNotFoundError:
             return ""
+
+    def older_session_open(self, server):
+        """Another connection, opened before server's, is still open."""
+        return any(c is not server and c.sink_seq < server.sink_seq and
+                   c.transport is not None and not c.transport.is_closing()
+                   for c in self.clients)
+
+    async def handle_MAIL(self, server, session, envelope, address,
+                          mail_options):
+        if self.mode() == "one-session" and self.older_session_open(server):
+            return "421 4.7.0 one session at a time"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -132,7 +148,7 @@ async def serve(args):
     tls = make_tls(args)
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
-    clients = set()
+    clients = sink.clients
 
     def factory():
         kw = {}
@@ -143,6 +159,7 @@ async def serve(args):
         # per connection.
         proto = SMTP(sink, hostname="sink.test", decode_data=False,
                      tls_context=tls, require_starttls=tls is not None, **kw)
+        proto.sink_seq = len(clients)
         clients.add(proto)
         return proto
 

@@ -12,6 +12,8 @@ Maildir), which queue 2 * MAILS notifications; the SMTP receiver
 - A store that cannot be written after the send (CASEMAIL_TEST_RECORD_FAILS:
   the first commits of outcomes fail): every mail still arrives exactly
   once, and is recorded as sent once the store can be written again.
+- A server that takes one session at a time (421 to the second): the
+  sender goes on with fewer sessions, and every mail arrives exactly once.
 """
 
 import os
@@ -129,6 +131,14 @@ limit_global_hour = 1000000
         self.assertIn("not yet recorded", p.stderr)
         self.assert_once()
         # A second sender finds nothing left to send.
+        p = subprocess.run([harness.CASEMAILD, "-c", self.conf, "send"],
+                           env=self.env, capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_once()
+
+    def test_server_takes_one_session(self):
+        self.sink.set_mode("one-session")
         p = subprocess.run([harness.CASEMAILD, "-c", self.conf, "send"],
                            env=self.env, capture_output=True, text=True,
                            timeout=120)
