@@ -412,6 +412,12 @@ int store_sender_count_since(struct store *s, const char *address,
 			     int64_t since, int64_t limit, int64_t *n_r,
 			     struct cm_error *err);
 
+/* *found_r: a failed message with these raw bytes (hex SHA-256) is stored
+ * already (a message set aside unread has no Message-ID of its own to be
+ * found by).  The common codes. */
+int store_message_failed_raw(struct store *s, const char *raw_sha256,
+			     int *found_r, struct cm_error *err);
+
 /* *known_r: address (exactly, without regard to case) holds a role on the
  * case (owner, watcher or participant).  The common codes. */
 int store_case_knows_address(struct store *s, int64_t case_id,

@@ -518,8 +518,24 @@ static int
 job_record_failure(struct ingest_job *job, const char *why,
 		   struct cm_error *err)
 {
-	struct store_message *m = job_failure_row(job, why);
-	int rc = store_savepoint(job->ing->store, err);
+	struct store_message *m;
+	int rc, found = 0;
+
+	/* Read not even as far as its Message-ID (set aside unread): its
+	 * bytes say whether it was recorded before, under its own ID. */
+	if (job->mm == NULL && job->raw_kept &&
+	    (rc = store_message_failed_raw(job->ing->store,
+					   job->parsed->raw_sha, &found,
+					   err)) != 0)
+		return rc;
+	if (found) {
+		ingest_job_note(job, "duplicate: already failed (the same "
+				"bytes)");
+		job->outcome = INGEST_DUPLICATE_HELD;
+		return 0;
+	}
+	m = job_failure_row(job, why);
+	rc = store_savepoint(job->ing->store, err);
 
 	/* The message's own savepoint was rolled back, raw copy and all:
 	 * keep it again, or the record would point at nothing. */

@@ -523,6 +523,29 @@ store_case_exists(struct store *s, const char *sql, int64_t case_id,
 }
 
 int
+store_message_failed_raw(struct store *s, const char *raw_sha256,
+			 int *found_r, struct cm_error *err)
+{
+	/* messages_state indexes the rows not stored: few, failed ones. */
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM messages"
+		" WHERE state = 'failed' AND raw_sha256 = ?1)";
+	const struct store_arg args[] = { STORE_TEXT(raw_sha256) };
+	sqlite3_stmt *st = NULL;
+	int64_t found = 0;
+	int rc;
+
+	*found_r = 0;
+	if ((rc = store_query(s, sql, STORE_ARGS(args), &st, err)) != 0)
+		return rc;
+	if ((rc = store_read_int64(s, st, "failed message", &found, 1,
+				   err)) < 0)
+		return rc;
+	*found_r = found != 0;
+	return 0;
+}
+
+int
 store_case_knows_address(struct store *s, int64_t case_id,
 			 const char *address, int *known_r,
 			 struct cm_error *err)

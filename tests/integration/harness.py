@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -341,6 +342,21 @@ class DeskTest(unittest.TestCase):
             text += f"[smtp]\nurl = smtp://127.0.0.1:{smtp_port}\n{smtp}\n"
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(text + tail)
+
+    def count(self, box):
+        """Messages in box (IMAP SELECT, read-only)."""
+        typ, data = self.imap.select(box, readonly=True)
+        self.assertEqual(typ, "OK", box)
+        return int(data[0])
+
+    def boxes(self):
+        """Messages in (self.box, self.processed, self.review)."""
+        return (self.count(self.box), self.count(self.processed),
+                self.count(self.review))
+
+    def db(self):
+        """The desk's store, DIR/cases.db."""
+        return sqlite3.connect(os.path.join(self.dir, "cases.db"))
 
     def append(self, msg, box=None):
         """APPEND a message (or raw bytes) to box, else self.box."""

@@ -68,20 +68,13 @@ batch = {batch}
     def case(self, number):
         return self.ctl("show", number, "--full")
 
-    def count(self, box):
-        typ, data = self.imap.select(box, readonly=True)
-        self.assertEqual(typ, "OK", box)
-        return int(data[0])
-
     def uidvalidity(self, box):
         typ, data = self.imap.status(box, "(UIDVALIDITY)")
         self.assertEqual(typ, "OK")
         return int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
 
     def assert_boxes(self, inbox, processed, review):
-        self.assertEqual((self.count(self.box), self.count(self.processed),
-                          self.count(self.review)),
-                         (inbox, processed, review))
+        self.assertEqual(self.boxes(), (inbox, processed, review))
 
     def open_case(self, subject="Pallet crushed on delivery"):
         """A shipper mails the carrier and Cc's the desk: a new case."""

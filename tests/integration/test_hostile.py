@@ -29,7 +29,6 @@ figures.
 import base64
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -180,18 +179,6 @@ idle = no
         if not ASAN:
             self.assertLess(rss, RSS_MIB)
         return stderr
-
-    def count(self, box):
-        typ, data = self.imap.select(box, readonly=True)
-        self.assertEqual(typ, "OK", box)
-        return int(data[0])
-
-    def boxes(self):
-        return (self.count(self.box), self.count(self.processed),
-                self.count(self.review))
-
-    def db(self):
-        return sqlite3.connect(os.path.join(self.dir, "cases.db"))
 
     def raw_kept(self, message_id):
         """The stored raw copy of a message row, or None."""

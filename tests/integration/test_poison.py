@@ -17,7 +17,6 @@ three times is never parsed.
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 
@@ -66,18 +65,6 @@ batch = 50
         if os.environ.get("VERBOSE"):
             sys.stderr.write(p.stderr)
         return p
-
-    def count(self, box):
-        typ, data = self.imap.select(box, readonly=True)
-        self.assertEqual(typ, "OK", box)
-        return int(data[0])
-
-    def boxes(self):
-        return (self.count(self.box), self.count(self.processed),
-                self.count(self.review))
-
-    def db(self):
-        return sqlite3.connect(os.path.join(self.dir, "cases.db"))
 
     def attempts(self):
         with self.db() as db:

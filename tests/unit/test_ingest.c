@@ -904,6 +904,43 @@ test_corpus(void **state)
 			 "change is intended: CASEMAIL_UPDATE_REF=1)", diffs);
 }
 
+/* Apply a message set aside unread as poison (fetch.c): with cfg its
+ * header is read once, without it nothing is. */
+static enum ingest_outcome
+feed_refused(struct fixture *fx, const char *raw, const struct config *cfg)
+{
+	struct ingest_parsed *p = ingest_parse_refused(cfg, raw, strlen(raw),
+						       strlen(raw), "crashed");
+	struct cm_error err = { 0 };
+	enum ingest_outcome out = INGEST_STORED;
+
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(ingest_apply(&fx->ing, p, NULL, fx->now++, &out,
+				      &err), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	ingest_parsed_free(&p);
+	return out;
+}
+
+/* Set aside with its header read, then (its move lost) again unread: one
+ * record, under its own Message-ID, not a second under its bytes' ID. */
+static void
+test_set_aside_twice(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_message *m;
+
+	assert_int_equal(feed_refused(fx, SHIPPER_MAIL, fx->env.cfg),
+			 INGEST_FAILED);
+	assert_int_equal(feed_refused(fx, SHIPPER_MAIL, NULL),
+			 INGEST_DUPLICATE_HELD);
+	m = msg(fx, "<first@acme.test>");
+	assert_int_equal(m->state, STORE_MSG_FAILED);
+	store_message_free(&m);
+	assert_int_equal(store_message_get(fx->env.store, NULL, 2, &m, NULL),
+			 CM_ENOTFOUND);
+}
+
 int
 main(void)
 {
@@ -916,6 +953,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_reopens_solved,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_aside_twice, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_signed_bounce_and_unsubscribe,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_and_limits, setup,
