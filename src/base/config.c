@@ -7,13 +7,8 @@
 #include "config_private.h"
 
 #include "casemail/addr.h"
-#include "casemail/log.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <glib.h>
 #include <stddef.h>
 #include <stdio.h>
