@@ -52,6 +52,10 @@
 #define HEADER_LOOKAHEAD 4
 /* Outlook and Mailman separators are long; short runs are decoration. */
 #define MIN_UNDERSCORES 20
+/* Outlook.com draws its rule with five or more dashes ("-----"). */
+#define MIN_RULE_DASHES 5
+/* Under a rule: From, Sent/Date, To, Cc, Subject, one a line. */
+#define MAX_RULE_HEADERS 6
 /* Labels ("Gesendet", "Lähettäjä", "发件人") fit; a colon further in is prose. */
 #define MAX_LABEL 32
 /* A "-Name" sign-off: a dash and one to three words. */
@@ -439,6 +443,49 @@ is_underscores(const struct line *l)
 		if (s[i] != '_')
 			return FALSE;
 	return TRUE;
+}
+
+/* A line of MIN_RULE_DASHES or more dashes and nothing else. */
+static gboolean
+is_dash_rule(const struct line *l)
+{
+	const char *s = l->s;
+	size_t len = l->len;
+
+	trim(&s, &len);
+	if (len < MIN_RULE_DASHES)
+		return FALSE;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '-')
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * A rule, then header lines only (Outlook.com and Hotmail write Date:,
+ * Subject:, From:, To: in an order of their own): history when From,
+ * Sent/Date and To/Subject are all among them.
+ */
+gboolean
+quote_is_rule_header_block(const struct line *l, size_t i, size_t n)
+{
+	gboolean from = FALSE, sent = FALSE, to = FALSE;
+	size_t j;
+
+	if (l[i].kind != LINE_TEXT || (!is_underscores(&l[i]) &&
+				       !is_dash_rule(&l[i])))
+		return FALSE;
+	j = quote_next_nonblank(l, i + 1, n);
+	for (size_t k = j; k < n && k < j + MAX_RULE_HEADERS; k++) {
+		enum label lab = line_label(&l[k]);
+
+		if (lab == LABEL_NONE)
+			break;
+		from = from || lab == LABEL_FROM;
+		sent = sent || lab == LABEL_SENT;
+		to = to || lab == LABEL_TO;
+	}
+	return from && sent && to;
 }
 
 /* "______" then a From: header, or Mailman's "<list> mailing list". */

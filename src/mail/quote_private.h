@@ -44,6 +44,8 @@ gboolean quote_is_signoff(const struct line *l);
 gboolean quote_is_original_marker(const struct line *l);
 /* An Outlook header block (From: with Sent:/To: below) starts at l[i]. */
 gboolean quote_is_header_block(const struct line *l, size_t i, size_t n);
+/* A rule (underscores or dashes) over header lines in any order. */
+gboolean quote_is_rule_header_block(const struct line *l, size_t i, size_t n);
 /* An underscore separator in front of headers or a list footer. */
 gboolean quote_is_underscore_cut(const struct line *l, size_t i, size_t n);
 /* "---------- Forwarded message ---------" and its kin. */

@@ -17,6 +17,7 @@ is_history_start(const struct line *l, size_t i, size_t n)
 {
 	return quote_is_original_marker(&l[i]) ||
 	       quote_is_header_block(l, i, n) ||
+	       quote_is_rule_header_block(l, i, n) ||
 	       quote_is_underscore_cut(l, i, n);
 }
 

@@ -260,6 +260,27 @@ test_outlook(void **state)
 		    "Pallet 2 of 3");
 }
 
+/* Outlook.com and Hotmail: a rule, then the headers in their own order. */
+static void
+test_outlook_com(void **state)
+{
+	(void)state;
+	assert_cut("________________________________\nDate: Mon, 3 Feb 2020 "
+		   "10:00:00 +0100\nSubject: Re: invoice\nFrom: a@ex.org\n"
+		   "To: b@ex.org\n\nold text\n");
+	assert_cut("-----\nSubject: Re: invoice\nDate: Monday\nTo: b@ex.org"
+		   "\nFrom: A <a@ex.org>\n\nold text\n");
+	assert_cut("________________________________\nSent: Monday\nTo: b\n"
+		   "Cc: c\nFrom: a\nSubject: x\n\nold\n");
+	/* Localized labels from quote_phrases.h. */
+	assert_cut("________________________________\nDatum: Montag\n"
+		   "Betreff: Rechnung\nVon: a@ex.de\nAn: b@ex.de\n\nalt\n");
+	/* A rule over text, or over too few labels, is no history. */
+	assert_kept("Totals\n-----\nSubject: the budget\nDate: Monday\n"
+		    "we agreed on it");
+	assert_kept("Order\n------\nTo: shipping\nFrom: stock\nthanks");
+}
+
 /* ---- signatures and footers --------------------------------------------- */
 
 static void
@@ -607,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_gmail_dated),
 		cmocka_unit_test(test_localized),
 		cmocka_unit_test(test_outlook),
+		cmocka_unit_test(test_outlook_com),
 		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_footers),
 		cmocka_unit_test(test_interleaved),
