@@ -27,6 +27,7 @@ struct mime_walk {
 	 * stored whole as an .eml, so its parts are not stored twice. */
 	int forwarded;
 	GString *fwd;        /* the forwarded messages' text, outermost first */
+	const char *const *charsets; /* the message's, for raw 8-bit names */
 };
 
 static void mime_walk_object(struct mime_walk *w, GMimeObject *obj,
@@ -134,6 +135,8 @@ mime_part_bytes(GMimePart *part)
 
 	if (w == NULL)
 		return g_bytes_new(NULL, 0);
+	if (g_mime_data_wrapper_get_encoding(w) == GMIME_CONTENT_ENCODING_BASE64)
+		return mime_base64_content(part); /* GMime's loses bytes */
 	mem = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(w, mem);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
@@ -315,8 +318,10 @@ mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 		g_free(text);
 		mime_add_part(w, obj, mime_part_bytes(part), "delivery-status.txt");
 	} else {
-		mime_add_part(w, obj, mime_part_bytes(part),
-			      g_mime_part_get_filename(part));
+		char *name = mime_part_filename(obj, w->opts, w->charsets);
+
+		mime_add_part(w, obj, mime_part_bytes(part), name);
+		g_free(name);
 		/* A winmail.dat stays; its files are added after it. */
 		tnef_expand_last_part(w->msg);
 	}
@@ -403,7 +408,7 @@ static void
 mime_walk_forwarded(struct mime_walk *w, GMimeMessage *inner, int depth)
 {
 	struct mime_walk sub = { w->msg, w->opts, g_string_new(NULL), NULL,
-				 w->leaves, 1, w->fwd };
+				 w->leaves, 1, w->fwd, w->charsets };
 	GMimeObject *o = GMIME_OBJECT(inner);
 	InternetAddressList *from = g_mime_message_get_from(inner);
 	char *who = from != NULL ? internet_address_list_to_string(from, NULL,
@@ -586,7 +591,7 @@ mime_read_body(struct mime_message *m, GMimeMessage *gm,
 	       GMimeParserOptions *opts)
 {
 	struct mime_walk w = { m, opts, g_string_new(NULL), NULL, 0, 0,
-			       g_string_new(NULL) };
+			       g_string_new(NULL), mime_declared_charsets(gm) };
 	GMimeObject *top = g_mime_message_get_mime_part(gm);
 	GMimeContentType *ct = top != NULL ? g_mime_object_get_content_type(top) : NULL;
 

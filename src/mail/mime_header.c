@@ -119,44 +119,6 @@ mime_read_ids(struct mime_message *m, GMimeMessage *gm,
 				GMIME_OBJECT(gm), "References"), opts);
 }
 
-/*
- * Outlook 2000 and others put raw 8-bit bytes inside Q encoded words
- * ("=?iso-8859-1?Q?J\xfcrgen?=").  GMime's subject decoding copes, but
- * its address parser first reads the raw bytes as UTF-8/windows-1252 and
- * then decodes the word again ("JÃ¼rgen").  Escaping those bytes as =XX
- * makes the word what the sender meant.  NULL if nothing needed it.
- */
-static char *
-mime_fix_q_words(const char *raw)
-{
-	GString *out = NULL;
-	const char *p = raw, *copied = raw;
-
-	while ((p = strstr(p, "=?")) != NULL) {
-		const char *cs_end = strchr(p + 2, '?'), *end;
-
-		if (cs_end == NULL || (cs_end[1] != 'Q' && cs_end[1] != 'q') ||
-		    cs_end[2] != '?' || (end = strstr(cs_end + 3, "?=")) == NULL) {
-			p += 2;
-			continue;
-		}
-		for (const char *c = cs_end + 3; c < end; c++) {
-			if ((unsigned char)*c < 0x80)
-				continue;
-			if (out == NULL)
-				out = g_string_new(NULL);
-			g_string_append_len(out, copied, c - copied);
-			g_string_append_printf(out, "=%02X", (unsigned char)*c);
-			copied = c + 1;
-		}
-		p = end + 2;
-	}
-	if (out == NULL)
-		return NULL;
-	g_string_append(out, copied);
-	return g_string_free(out, FALSE);
-}
-
 /* The first header RFC 5322 allows once that obj has more often, or
  * NULL. */
 static const char *
@@ -202,7 +164,10 @@ mime_read_addresses(GPtrArray *out, GMimeObject *obj, const char *name,
 		if (raw == NULL ||
 		    g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
 			continue;
-		fixed = mime_fix_q_words(raw);
+		/* Raw 8-bit bytes inside Q words (Outlook 2000) and runs of
+		 * base64 words are decoded there (GMime reads them wrong). */
+		fixed = mime_words_fix(raw, GMIME_IS_MESSAGE(obj)
+			? mime_declared_charsets(GMIME_MESSAGE(obj)) : NULL);
 		list = internet_address_list_parse(opts, fixed != NULL ? fixed
 								   : raw);
 		mime_add_addresses(out, list, 0, &unread);
@@ -241,7 +206,12 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	GPtrArray *from = g_ptr_array_new_with_free_func(mime_address_free);
 	GDateTime *date = g_mime_message_get_date(gm);
 
-	m->subject = mime_clean_header(g_mime_message_get_subject(gm));
+	char *subject = mime_header_text(o, "Subject", opts,
+					 mime_declared_charsets(gm));
+
+	m->subject = mime_clean_header(subject != NULL ? subject
+				       : g_mime_message_get_subject(gm));
+	g_free(subject);
 	if (m->subject == NULL)
 		m->subject = g_strdup("");
 	mime_read_addresses(from, o, "From", opts);

@@ -17,6 +17,7 @@ struct leaf_walk {
 	mime_leaf_cb cb;
 	void *ctx;
 	GMimeParserOptions *opts;
+	const char *const *charsets; /* the message's, for raw 8-bit names */
 	int leaves;
 	int stopped;
 };
@@ -41,23 +42,18 @@ leaf_emit(struct leaf_walk *w, struct mime_leaf *leaf, GMimeObject *obj)
 	char *dispo = leaf_lower(disp != NULL
 		? g_mime_content_disposition_get_disposition(disp) : NULL);
 	char *cid = mime_clean_header(g_mime_object_get_content_id(obj));
+	char *name = mime_part_filename(obj, w->opts, w->charsets);
 
 	leaf->content_type = type;
 	leaf->charset = ct != NULL
 		? g_mime_content_type_get_parameter(ct, "charset") : NULL;
 	leaf->disposition = dispo;
 	leaf->content_id = cid;
-	if (GMIME_IS_PART(obj))
-		leaf->filename = g_mime_part_get_filename(GMIME_PART(obj));
-	else if (disp != NULL &&
-		 g_mime_content_disposition_get_parameter(disp, "filename"))
-		leaf->filename = g_mime_content_disposition_get_parameter(
-			disp, "filename");
-	else if (ct != NULL)
-		leaf->filename = g_mime_content_type_get_parameter(ct, "name");
+	leaf->filename = name;
 	w->leaves++;
 	if (w->cb(leaf, w->ctx) != 0)
 		w->stopped = 1;
+	g_free(name);
 	g_free(type);
 	g_free(dispo);
 	g_free(cid);
@@ -214,6 +210,7 @@ mime_walk_leaves(const char *data, size_t len, mime_leaf_cb cb, void *ctx,
 		g_mime_parser_options_free(w.opts);
 		return cm_error_set(err, CM_EINPUT, "not a mail message");
 	}
+	w.charsets = mime_declared_charsets(gm);
 	leaf_walk_object(&w, g_mime_message_get_mime_part(gm), "1", 0);
 	g_object_unref(gm);
 	g_mime_parser_options_free(w.opts);

@@ -1,6 +1,7 @@
 /*
  * mime_private.h - internals shared by mime.c (the ingest parse),
- * mime_leaf.c (the leaf walk) and mime_text.c (charsets, uuencode).
+ * mime_leaf.c (the leaf walk), mime_text.c (charsets, uuencode) and
+ * mime_words.c (encoded words, base64).
  * Not part of the module's contract; nothing outside mime*.c includes it.
  */
 #ifndef CASEMAIL_MIME_PRIVATE_H
@@ -82,6 +83,62 @@ GMimeMessage *mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts);
  * the charset cannot decode become U+FFFD.  Caller g_free()s.
  */
 char *mime_text_to_utf8(const char *data, size_t len, const char *charset);
+
+/*
+ * The same, or NULL unless every byte decodes in charset without error
+ * and the text is plausible (no C1 controls, private-use characters or
+ * U+FFFD): for guessing the charset of raw 8-bit header bytes.
+ */
+char *mime_text_to_utf8_strict(const char *data, size_t len,
+			       const char *charset);
+
+/* ---- mime_words.c: header text and base64 before GMime reads them ---- */
+
+/*
+ * Base64 without losing bytes: characters outside the alphabet are
+ * skipped (RFC 2045 6.8), data after a '=' pad goes on when the rest is
+ * base64 and line breaks only (chunked encoders), and with keep_partial a
+ * part quantum at the end of clean base64 (missing padding) is kept.
+ * Appends to out.
+ */
+void mime_base64_lenient(const char *in, size_t len, int keep_partial,
+			 GByteArray *out);
+
+/* The base64 content of a part decoded by mime_base64_lenient(), a part
+ * quantum kept for text parts (caller unrefs). */
+GBytes *mime_base64_content(GMimePart *part);
+
+/*
+ * A raw header value with each run of adjacent encoded words (B or Q,
+ * blanks between) decoded per charset, joined and put back as one UTF-8
+ * base64 word, and raw 8-bit bytes that are not UTF-8 converted to UTF-8
+ * (the first of charsets they read cleanly in, else windows-1252).  A new
+ * string (caller g_free()s), or NULL when value needed neither.
+ */
+char *mime_words_fix(const char *value, const char *const *charsets);
+
+/*
+ * The charsets obj's message declares (top-level Content-Type, then its
+ * parts), canonical, without UTF-8 and US-ASCII; NULL-terminated, owned
+ * by gm.
+ */
+const char *const *mime_declared_charsets(GMimeMessage *gm);
+
+/*
+ * obj's first field called name decoded through mime_words_fix(), or
+ * NULL when the field is missing or GMime's own decoding is right
+ * (caller g_free()s).
+ */
+char *mime_header_text(GMimeObject *obj, const char *name,
+		       GMimeParserOptions *opts, const char *const *charsets);
+
+/*
+ * obj's filename (Content-Disposition filename, else Content-Type name)
+ * with its fields read through mime_words_fix(); NULL if none (caller
+ * g_free()s).
+ */
+char *mime_part_filename(GMimeObject *obj, GMimeParserOptions *opts,
+			 const char *const *charsets);
 
 /* A file's type from its extension, else application/octet-stream
  * (caller g_free()s). */

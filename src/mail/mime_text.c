@@ -20,9 +20,21 @@
 /* Real uuencoded mail has one or two files; more is a pasted archive. */
 #define MIME_UU_MAX_FILES 100
 
-/* Convert with iconv; an undecodable byte becomes U+FFFD, never a stop. */
+/* A Shift_JIS/CP932 lead byte: the first of a two-byte character. */
+static int
+text_is_sjis_lead(unsigned char c)
+{
+	return (c >= 0x81 && c <= 0x9f) || (c >= 0xe0 && c <= 0xfc);
+}
+
+/*
+ * Convert with iconv; an undecodable byte becomes U+FFFD, never a stop.
+ * With pairs (Shift_JIS), an undecodable lead byte takes its second byte
+ * with it, so the rest is not read one byte out of step.
+ */
 static void
-text_iconv_lenient(iconv_t cd, const char *data, size_t len, GString *out)
+text_iconv_lenient(iconv_t cd, const char *data, size_t len, GString *out,
+		   int pairs)
 {
 	char buf[4096], *in = (char *)data, *o;
 	size_t inleft = len, oleft;
@@ -39,6 +51,10 @@ text_iconv_lenient(iconv_t cd, const char *data, size_t len, GString *out)
 			continue;
 		/* EILSEQ, or EINVAL for a sequence cut off at the end. */
 		g_string_append(out, TEXT_REPLACEMENT);
+		if (pairs && inleft >= 2 && text_is_sjis_lead((unsigned char)*in)) {
+			in++;
+			inleft--;
+		}
 		in++;
 		inleft--;
 	}
@@ -100,7 +116,7 @@ text_convert_with(const char *data, size_t len, const char *charset,
 		g_free(valid);
 		return;
 	}
-	text_iconv_lenient(cd, data, len, out);
+	text_iconv_lenient(cd, data, len, out, 0);
 	g_mime_iconv_close(cd);
 }
 
@@ -121,6 +137,149 @@ text_finish(GString *out)
 	return valid;
 }
 
+/* ---- ISO-2022-JP as Microsoft writes it (CP50221) ------------------------ */
+
+/*
+ * Outlook and Japanese webmail write ISO-2022-JP with the NEC and IBM
+ * extension characters of CP932 (circled digits, roman numerals, "㈱"),
+ * which glibc's ISO-2022-JP refuses (and with them the rest of the
+ * line).  glibc has no CP50221, so each JIS X 0208 pair is moved to its
+ * Shift_JIS place and the whole read as CP932, which has them all.
+ */
+static int
+text_is_iso2022jp(const char *charset)
+{
+	static const char *const names[] = {
+		"iso-2022-jp", "csiso2022jp", "iso-2022-jp-ms", "cp50220",
+		"cp50221", "cp50222",
+	};
+
+	for (size_t i = 0; charset != NULL && i < G_N_ELEMENTS(names); i++)
+		if (g_ascii_strcasecmp(charset, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+enum jis_mode { JIS_ASCII, JIS_KANA, JIS_X0208, JIS_UNREAD };
+
+/* The mode an escape sequence at p selects, and its length in *n; 0 if
+ * p holds no escape we know. */
+static int
+jis_escape(const unsigned char *p, size_t left, enum jis_mode *mode,
+	   size_t *n)
+{
+	if (left >= 3 && p[1] == '(') {
+		*mode = p[2] == 'I' ? JIS_KANA : JIS_ASCII; /* B, J, H */
+		*n = 3;
+	} else if (left >= 3 && p[1] == '$' && (p[2] == '@' || p[2] == 'B')) {
+		*mode = JIS_X0208;
+		*n = 3;
+	} else if (left >= 4 && p[1] == '$' && p[2] == '(') {
+		/* JIS X 0212/0213: no CP932 place; read as U+FFFD pairs */
+		*mode = p[3] == 'B' || p[3] == '@' ? JIS_X0208 : JIS_UNREAD;
+		*n = 4;
+	} else if (left >= 3 && p[1] == '&' && p[2] == '@') {
+		*n = 3; /* JIS X 0208-1990 announcer: no change of mode */
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* A JIS X 0208 row/cell pair at its Shift_JIS place. */
+static void
+jis_pair_to_sjis(unsigned char j1, unsigned char j2, GString *sjis)
+{
+	unsigned char s1 = (unsigned char)(((j1 + 1) >> 1) +
+					   (j1 <= 0x5e ? 0x70 : 0xb0));
+	unsigned char s2 = (unsigned char)(j2 + ((j1 & 1)
+		? (j2 >= 0x60 ? 0x20 : 0x1f) : 0x7e));
+
+	g_string_append_c(sjis, (char)s1);
+	g_string_append_c(sjis, (char)s2);
+}
+
+static void
+jis_flush(iconv_t cd, GString *sjis, GString *out)
+{
+	text_iconv_lenient(cd, sjis->str, sjis->len, out, 1);
+	g_string_truncate(sjis, 0);
+}
+
+/* One double-byte step at p: two bytes as a character or one U+FFFD. */
+static size_t
+jis_double(iconv_t cd, const unsigned char *p, size_t left,
+	   enum jis_mode mode, GString *sjis, GString *out)
+{
+	int pair = left >= 2 && p[0] >= 0x21 && p[0] <= 0x7e &&
+		   p[1] >= 0x21 && p[1] <= 0x7e;
+
+	if (pair && mode == JIS_X0208) {
+		jis_pair_to_sjis(p[0], p[1], sjis);
+		return 2;
+	}
+	jis_flush(cd, sjis, out);
+	g_string_append(out, TEXT_REPLACEMENT);
+	return pair ? 2 : 1;
+}
+
+static void
+text_jis_decode(iconv_t cd, const unsigned char *p, size_t len, GString *out)
+{
+	GString *sjis = g_string_new(NULL);
+	enum jis_mode mode = JIS_ASCII;
+	size_t i = 0, n;
+
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c == 0x1b && jis_escape(p + i, len - i, &mode, &n)) {
+			i += n;
+		} else if (c == 0x0e || c == 0x0f) { /* SO/SI: CP50221 kana */
+			mode = c == 0x0e ? JIS_KANA : JIS_ASCII;
+			i++;
+		} else if (c == '\r' || c == '\n' || mode == JIS_ASCII) {
+			/* A line break ends a run whose ESC ( B was lost. */
+			if (c == '\r' || c == '\n')
+				mode = JIS_ASCII;
+			g_string_append_c(sjis, (char)c);
+			i++;
+		} else if (mode == JIS_KANA) {
+			g_string_append_c(sjis, (char)(c >= 0x21 && c <= 0x5f
+						       ? c | 0x80 : c));
+			i++;
+		} else {
+			i += jis_double(cd, p + i, len - i, mode, sjis, out);
+		}
+	}
+	jis_flush(cd, sjis, out);
+	g_string_free(sjis, TRUE);
+}
+
+/*
+ * ISO-2022-JP is 7-bit: 8-bit bytes under that label are UTF-8 or, from
+ * Japanese mailers, Shift_JIS (read as CP932).
+ */
+static void
+text_iso2022jp(const char *data, size_t len, GString *out)
+{
+	iconv_t cd = g_mime_iconv_open("UTF-8", "CP932");
+	int eight_bit = 0;
+
+	for (size_t i = 0; i < len && !eight_bit; i++)
+		eight_bit = (unsigned char)data[i] >= 0x80;
+	if (eight_bit && g_utf8_validate(data, (gssize)len, NULL))
+		g_string_append_len(out, data, (gssize)len);
+	else if (cd == (iconv_t)-1)
+		text_convert_with(data, len, "ISO-2022-JP", out);
+	else if (eight_bit)
+		text_iconv_lenient(cd, data, len, out, 1);
+	else
+		text_jis_decode(cd, (const unsigned char *)data, len, out);
+	if (cd != (iconv_t)-1)
+		g_mime_iconv_close(cd);
+}
+
 char *
 mime_text_to_utf8(const char *data, size_t len, const char *charset)
 {
@@ -129,10 +288,14 @@ mime_text_to_utf8(const char *data, size_t len, const char *charset)
 
 	if (data == NULL)
 		len = 0;
+	if (text_is_iso2022jp(charset)) {
+		text_iso2022jp(data, len, out);
+		return text_finish(out);
+	}
 	if (!text_is_utf8_family(charset))
 		cd = g_mime_iconv_open("UTF-8", charset);
 	if (cd != (iconv_t)-1) {
-		text_iconv_lenient(cd, data, len, out);
+		text_iconv_lenient(cd, data, len, out, 0);
 		g_mime_iconv_close(cd);
 	} else if (g_utf8_validate(data, (gssize)len, NULL)) {
 		g_string_append_len(out, data, (gssize)len);
@@ -145,6 +308,44 @@ mime_text_to_utf8(const char *data, size_t len, const char *charset)
 		text_convert_with(data, len, "windows-1252", out);
 	}
 	return text_finish(out);
+}
+
+/* No U+FFFD, C0/C1 controls (but tab and line breaks) or private use. */
+static int
+text_plausible(const char *utf8)
+{
+	for (const char *p = utf8; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar u = g_utf8_get_char(p);
+
+		if (u == 0xfffd || (u < 0x20 && u != '\t' && u != '\n' &&
+				    u != '\r') || (u >= 0x7f && u <= 0x9f) ||
+		    (u >= 0xe000 && u <= 0xf8ff))
+			return 0;
+	}
+	return 1;
+}
+
+char *
+mime_text_to_utf8_strict(const char *data, size_t len, const char *charset)
+{
+	char *u;
+
+	if (text_is_utf8_family(charset))
+		return g_utf8_validate(data, (gssize)len, NULL)
+			? g_strndup(data, len) : NULL;
+	if (!text_is_iso2022jp(charset)) {
+		iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+
+		if (cd == (iconv_t)-1)
+			return NULL;
+		g_mime_iconv_close(cd);
+	}
+	u = mime_text_to_utf8(data, len, charset);
+	if (!text_plausible(u)) {
+		g_free(u);
+		return NULL;
+	}
+	return u;
 }
 
 /* ---- cleaning --------------------------------------------------------- */
