@@ -19,6 +19,12 @@
 
 /* RFC 2047 allows 75 characters a word; a charset name is short. */
 #define WORDS_MAX_CHARSET 64
+/*
+ * RFC 2047's words are 75 characters; real ones run longer (a whole
+ * subject in one word), none this long.  The bound keeps a field full of
+ * unterminated "=?" from being scanned once for each of them.
+ */
+#define WORDS_MAX_TEXT 2048
 /* More declared charsets than this are noise, not a message's languages. */
 #define WORDS_MAX_DECLARED 8
 #define WORDS_DATA_KEY "casemail-declared-charsets"
@@ -170,7 +176,8 @@ word_at(const char *p, struct word *w)
 		return FALSE;
 	w->enc = g_ascii_toupper(q[1]);
 	w->text = q + 3;
-	for (q = w->text; *q != '\0' && (unsigned char)*q > ' '; q++)
+	for (q = w->text; *q != '\0' && (unsigned char)*q > ' ' &&
+	     q - w->text < WORDS_MAX_TEXT; q++)
 		if (q[0] == '?' && q[1] == '=')
 			break;
 	if (q[0] != '?' || q[1] != '=')

@@ -190,6 +190,30 @@ test_raw_legacy_headers(void **state)
 	mime_message_free(&m);
 }
 
+/* A field full of unterminated words, and of words in ever other
+ * charsets: read in time, valid UTF-8. */
+static void
+test_hostile_words(void **state)
+{
+	static const char *const shapes[] = { "=?x?Q?a", "=?a?Q?b?= =?b?B?Yw==?= " };
+	(void)state;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+		GString *raw = g_string_new("From: a@x.test\nSubject: ");
+		gint64 t0 = g_get_monotonic_time();
+		struct mime_message *m;
+
+		while (raw->len < 100000)
+			g_string_append(raw, shapes[i]);
+		g_string_append(raw, "\n\nbody\n");
+		m = parse(raw->str);
+		assert_true(g_utf8_validate(m->subject, -1, NULL));
+		assert_true(g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC);
+		mime_message_free(&m);
+		g_string_free(raw, TRUE);
+	}
+}
+
 int
 main(void)
 {
@@ -198,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_base64_body_padding),
 		cmocka_unit_test(test_iso2022jp_microsoft),
 		cmocka_unit_test(test_raw_legacy_headers),
+		cmocka_unit_test(test_hostile_words),
 	};
 
 	mime_init();
