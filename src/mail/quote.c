@@ -430,35 +430,26 @@ quote_is_header_block(const struct line *l, size_t i, size_t n)
 	return sent && to;
 }
 
+/* A line of at least min copies of c and nothing else. */
 static gboolean
-is_underscores(const struct line *l)
+is_rule_of(const struct line *l, char c, size_t min)
 {
 	const char *s = l->s;
 	size_t len = l->len;
 
 	trim(&s, &len);
-	if (len < MIN_UNDERSCORES)
+	if (len < min)
 		return FALSE;
 	for (size_t i = 0; i < len; i++)
-		if (s[i] != '_')
+		if (s[i] != c)
 			return FALSE;
 	return TRUE;
 }
 
-/* A line of MIN_RULE_DASHES or more dashes and nothing else. */
 static gboolean
-is_dash_rule(const struct line *l)
+is_underscores(const struct line *l)
 {
-	const char *s = l->s;
-	size_t len = l->len;
-
-	trim(&s, &len);
-	if (len < MIN_RULE_DASHES)
-		return FALSE;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != '-')
-			return FALSE;
-	return TRUE;
+	return is_rule_of(l, '_', MIN_UNDERSCORES);
 }
 
 /*
@@ -473,7 +464,7 @@ quote_is_rule_header_block(const struct line *l, size_t i, size_t n)
 	size_t j;
 
 	if (l[i].kind != LINE_TEXT || (!is_underscores(&l[i]) &&
-				       !is_dash_rule(&l[i])))
+				       !is_rule_of(&l[i], '-', MIN_RULE_DASHES)))
 		return FALSE;
 	j = quote_next_nonblank(l, i + 1, n);
 	for (size_t k = j; k < n && k < j + MAX_RULE_HEADERS; k++) {
