@@ -101,6 +101,27 @@ test_mailbox_specials_and_8bit(void **state)
 	mime_message_free(&m);
 }
 
+/* The lenient reading keeps the bound on a field's addresses. */
+static void
+test_lenient_address_bomb(void **state)
+{
+	GString *raw = g_string_new("From: a@b.test\nSubject: many\nCc: ");
+	struct mime_message *m;
+
+	(void)state;
+	for (int i = 0; i < 1001; i++)
+		g_string_append_printf(raw, "%s[EXT] P%d <p%d@x.test>",
+				       i > 0 ? ", " : "", i, i);
+	g_string_append(raw, "\n\nbody\n");
+	m = parse(raw->str);
+	assert_int_equal(m->cc->len, 1000);
+	assert_int_equal(m->addresses_unread, 1);
+	assert_string_equal(addr_at(m->cc, 999)->address, "p999@x.test");
+	assert_string_equal(addr_at(m->cc, 999)->name, "[EXT] P999");
+	mime_message_free(&m);
+	g_string_free(raw, TRUE);
+}
+
 /* 4: HTML that is not the chosen body is kept as a part, not lost. */
 static void
 test_html_beside_body(void **state)
@@ -294,6 +315,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blank_plain_alternative),
 		cmocka_unit_test(test_mailbox_specials_and_8bit),
+		cmocka_unit_test(test_lenient_address_bomb),
 		cmocka_unit_test(test_html_beside_body),
 		cmocka_unit_test(test_sender_fallback),
 		cmocka_unit_test(test_junk_before_header),
