@@ -4,7 +4,9 @@
  * Everything returned is valid UTF-8 (undecodable bytes become U+FFFD, an
  * unknown or false charset is read as UTF-8 or windows-1252) and free of
  * control characters where a header value is concerned.  Input that is
- * not a message by its first line is read as a body without headers.  The parse
+ * not a message by its first line is read as a body without headers,
+ * unless a few lines of junk (an mbox "From " line, a banner) precede a
+ * plain mail header: those are skipped and said in `warnings`.  The parse
  * is bounded: at most MIME_MAX_DEPTH levels of nesting and MIME_MAX_PARTS
  * leaf parts are looked at; what lies beyond is reported in `warnings`.
  * No I/O, no SQL: the ingest path decides what to keep.
@@ -47,6 +49,8 @@ struct mime_part {
 
 struct mime_message {
 	char *subject;          /* decoded, "" if none */
+	/* From's first address; without one, Reply-To's, Sender's or
+	 * Return-Path's (said in warnings; from_count stays 0). */
 	struct mime_address from;
 	GPtrArray *to, *cc, *reply_to;   /* struct mime_address * */
 	int64_t date;           /* Unix seconds, 0 if none/unparsable */

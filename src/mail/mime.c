@@ -28,6 +28,7 @@ struct mime_walk {
 	int forwarded;
 	GString *fwd;        /* the forwarded messages' text, outermost first */
 	const char *const *charsets; /* the message's, for raw 8-bit names */
+	GMimeObject *html_obj; /* the part html came from (a reference) */
 };
 
 static void mime_walk_object(struct mime_walk *w, GMimeObject *obj,
@@ -307,6 +308,11 @@ mime_walk_leaf(struct mime_walk *w, GMimeObject *obj, int skip_text)
 			g_string_append(w->plain, text);
 		} else if (text != NULL && w->html == NULL) {
 			w->html = g_steal_pointer(&text);
+			w->html_obj = g_object_ref(obj);
+		} else if (text != NULL && !w->forwarded) {
+			/* a second HTML body: kept as a part, not lost */
+			mime_add_part(w, obj, mime_part_bytes(part),
+				      g_mime_part_get_filename(part));
 		}
 		g_free(text);
 	} else if (w->forwarded) {
@@ -371,15 +377,21 @@ mime_inner_message(GMimeObject *obj, GMimeParserOptions *opts)
 	return inner;
 }
 
-/* The text a walk collected: the plain parts, else the HTML as text
- * (*from_html_r set then). */
+static int
+mime_is_blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* The text a walk collected: the plain parts, else (none, or only white
+ * space) the HTML as text (*from_html_r set then). */
 static char *
 mime_walk_text(struct mime_walk *w, int *from_html_r)
 {
 	char *text = NULL, *out;
 
 	*from_html_r = 0;
-	if (w->plain->len > 0 || w->html == NULL)
+	if (!mime_is_blank(w->plain->str) || w->html == NULL)
 		return g_strdup(w->plain->str);
 	if (html2text(w->html, strlen(w->html), &text, NULL) != 0)
 		return g_strdup(w->html);
@@ -408,7 +420,7 @@ static void
 mime_walk_forwarded(struct mime_walk *w, GMimeMessage *inner, int depth)
 {
 	struct mime_walk sub = { w->msg, w->opts, g_string_new(NULL), NULL,
-				 w->leaves, 1, w->fwd, w->charsets };
+				 w->leaves, 1, w->fwd, w->charsets, NULL };
 	GMimeObject *o = GMIME_OBJECT(inner);
 	InternetAddressList *from = g_mime_message_get_from(inner);
 	char *who = from != NULL ? internet_address_list_to_string(from, NULL,
@@ -432,6 +444,8 @@ mime_walk_forwarded(struct mime_walk *w, GMimeMessage *inner, int depth)
 	g_free(who);
 	g_string_free(sub.plain, TRUE);
 	g_free(sub.html);
+	if (sub.html_obj != NULL)
+		g_object_unref(sub.html_obj);
 }
 
 /* The .eml's name: the sender's, else the subject's. */
@@ -484,11 +498,12 @@ mime_walk_message_part(struct mime_walk *w, GMimeObject *obj, int depth,
 	g_object_unref(inner);
 }
 
+/* A text/plain body part with more than white space in it. */
 static int
 mime_is_body_text(GMimeObject *obj)
 {
 	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
-	char *type;
+	char *type, *text;
 	int yes;
 
 	if (!GMIME_IS_PART(obj) ||
@@ -497,14 +512,19 @@ mime_is_body_text(GMimeObject *obj)
 	type = mime_type_of(obj);
 	yes = strcmp(type, "text/plain") == 0;
 	g_free(type);
+	if (!yes)
+		return 0;
+	text = mime_part_text(GMIME_PART(obj));
+	yes = !mime_is_blank(text);
+	g_free(text);
 	return yes;
 }
 
 /*
  * multipart/alternative: the text/plain child is the body; the others
  * say the same thing, so only their non-text parts (inline images of an
- * HTML alternative) are kept.  Without a plain child, the first child
- * (usually the HTML) is walked as the body.
+ * HTML alternative) are kept.  Without a plain child (or with only a
+ * blank one), the last child (usually the HTML) is walked as the body.
  */
 static void
 mime_walk_alternative(struct mime_walk *w, GMimeMultipart *mp, int depth,
@@ -547,15 +567,22 @@ mime_walk_multipart(struct mime_walk *w, GMimeObject *obj, int depth,
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	const char *sub = ct != NULL ? g_mime_content_type_get_media_subtype(ct) : "";
 	int n = g_mime_multipart_get_count(mp);
+	GMimeMultipart *found;
 
+	if (n == 0 && (found = mime_multipart_recover(mp, w->opts)) != NULL) {
+		/* its boundary fell off: the parts are read again */
+		mime_walk_multipart(w, GMIME_OBJECT(found), depth, skip_text);
+		g_object_unref(found);
+		return;
+	}
+	if (n == 0 && !skip_text)
+		mime_walk_prologue(w, mp);
 	if (sub != NULL && g_ascii_strcasecmp(sub, "alternative") == 0) {
 		mime_walk_alternative(w, mp, depth, skip_text);
 		return;
 	}
 	if (sub != NULL && g_ascii_strcasecmp(sub, "signed") == 0 && n > 1)
 		n = 1; /* the second part is the signature itself */
-	if (n == 0 && !skip_text)
-		mime_walk_prologue(w, mp);
 	for (int i = 0; i < n; i++)
 		mime_walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1,
 				 skip_text);
@@ -591,7 +618,8 @@ mime_read_body(struct mime_message *m, GMimeMessage *gm,
 	       GMimeParserOptions *opts)
 {
 	struct mime_walk w = { m, opts, g_string_new(NULL), NULL, 0, 0,
-			       g_string_new(NULL), mime_declared_charsets(gm) };
+			       g_string_new(NULL), mime_declared_charsets(gm),
+			       NULL };
 	GMimeObject *top = g_mime_message_get_mime_part(gm);
 	GMimeContentType *ct = top != NULL ? g_mime_object_get_content_type(top) : NULL;
 
@@ -601,6 +629,11 @@ mime_read_body(struct mime_message *m, GMimeMessage *gm,
 			g_mime_content_type_get_parameter(ct, "report-type"), -1);
 	mime_walk_object(&w, top, 0, 0);
 	m->text = mime_walk_text(&w, &m->text_from_html);
+	if (w.html_obj != NULL && !m->text_from_html)
+		/* the plain text won: the HTML beside it is kept as a part */
+		mime_add_part(&w, w.html_obj, mime_part_bytes(GMIME_PART(
+			w.html_obj)), g_mime_part_get_filename(GMIME_PART(
+			w.html_obj)));
 	/* Trailing blank lines carry nothing and upset comparisons. */
 	g_strchomp(m->text);
 	if (w.fwd->len > 0) {
@@ -614,6 +647,8 @@ mime_read_body(struct mime_message *m, GMimeMessage *gm,
 	g_string_free(w.plain, TRUE);
 	g_string_free(w.fwd, TRUE);
 	g_free(w.html);
+	if (w.html_obj != NULL)
+		g_object_unref(w.html_obj);
 }
 
 static GMimeMessage *
@@ -674,12 +709,19 @@ mime_parse(const char *data, size_t len, struct mime_message **msg_r,
 	GMimeMessage *gm;
 	struct mime_message *m;
 	char *cut;
-	size_t cut_len = 0;
+	size_t cut_len = 0, skip;
 
 	*msg_r = NULL;
 	if (len == 0)
 		return cm_error_set(err, CM_EINPUT, "empty message");
 	m = mime_message_new();
+	if ((skip = mime_header_start(data, len)) > 0) {
+		g_ptr_array_add(m->warnings, g_strdup_printf(
+			"%zu bytes before the header skipped (no header "
+			"field)", skip));
+		data += skip;
+		len -= skip;
+	}
 	cut = mime_cut_fields(data, len, &cut_len, m->warnings);
 	if (cut != NULL) {
 		data = cut;

@@ -168,14 +168,35 @@ mime_read_addresses(GPtrArray *out, GMimeObject *obj, const char *name,
 		 * base64 words are decoded there (GMime reads them wrong). */
 		fixed = mime_words_fix(raw, GMIME_IS_MESSAGE(obj)
 			? mime_declared_charsets(GMIME_MESSAGE(obj)) : NULL);
-		list = internet_address_list_parse(opts, fixed != NULL ? fixed
-								   : raw);
+		list = mime_addr_parse(fixed != NULL ? fixed : raw, opts);
 		mime_add_addresses(out, list, 0, &unread);
 		if (list != NULL)
 			g_object_unref(list);
 		g_free(fixed);
 	}
 	return unread;
+}
+
+/*
+ * No From: the sender is the first of Reply-To, Sender and Return-Path
+ * that has an address, said in warnings.  from_count stays the From's
+ * (0), so trust.c never verifies a stand-in.
+ */
+static void
+mime_read_stand_in(struct mime_message *m, GPtrArray *from, GMimeObject *o,
+		   GMimeParserOptions *opts)
+{
+	static const char *const stand_ins[] = {
+		"Reply-To", "Sender", "Return-Path",
+	};
+
+	for (size_t i = 0; from->len == 0 && i < G_N_ELEMENTS(stand_ins); i++) {
+		mime_read_addresses(from, o, stand_ins[i], opts);
+		if (from->len > 0)
+			g_ptr_array_add(m->warnings, g_strdup_printf(
+				"no From: the sender is taken from %s",
+				stand_ins[i]));
+	}
 }
 
 /* Every Authentication-Results in header order (GMime keeps it): the
@@ -217,8 +238,7 @@ mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 	mime_read_addresses(from, o, "From", opts);
 	m->from_count = (int)from->len;
 	m->repeated_header = mime_repeated_header(o);
-	if (from->len == 0)
-		mime_read_addresses(from, o, "Sender", opts);
+	mime_read_stand_in(m, from, o, opts);
 	if (from->len > 0) {
 		struct mime_address *a = from->pdata[0];
 

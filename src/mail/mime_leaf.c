@@ -162,7 +162,14 @@ leaf_walk_multipart(struct leaf_walk *w, GMimeMultipart *mp,
 		    const char *path, int depth)
 {
 	int n = g_mime_multipart_get_count(mp);
+	GMimeMultipart *found;
 
+	if (n == 0 && (found = mime_multipart_recover(mp, w->opts)) != NULL) {
+		/* its boundary fell off: the parts are read again */
+		leaf_walk_multipart(w, found, path, depth);
+		g_object_unref(found);
+		return;
+	}
 	if (n == 0)
 		leaf_walk_orphan(w, mp, path, depth);
 
@@ -202,10 +209,13 @@ mime_walk_leaves(const char *data, size_t len, mime_leaf_cb cb, void *ctx,
 {
 	struct leaf_walk w = { .cb = cb, .ctx = ctx };
 	GMimeMessage *gm;
+	size_t skip;
 
 	if (len == 0)
 		return cm_error_set(err, CM_EINPUT, "empty message");
-	gm = mime_construct(data, len, &w.opts);
+	/* as mime_parse() does: lines before the header are no part of it */
+	skip = mime_header_start(data, len);
+	gm = mime_construct(data + skip, len - skip, &w.opts);
 	if (gm == NULL) {
 		g_mime_parser_options_free(w.opts);
 		return cm_error_set(err, CM_EINPUT, "not a mail message");

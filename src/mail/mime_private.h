@@ -37,6 +37,14 @@ char *mime_cut_fields(const char *data, size_t len, size_t *len_r,
 /* Free a struct mime_address (a GPtrArray free func). */
 void mime_address_free(gpointer p);
 
+/*
+ * One address field's (unfolded) value as GMime reads it, read again
+ * leniently (mime_addr.c) when GMime finds fewer addresses than the field
+ * holds addr-specs.  Returns a new list (caller unrefs) or NULL.
+ */
+InternetAddressList *mime_addr_parse(const char *value,
+				     GMimeParserOptions *opts);
+
 /* Subject, addresses, date and the classifier's headers into m. */
 void mime_read_headers(struct mime_message *m, GMimeMessage *gm,
 		       GMimeParserOptions *opts);
@@ -68,6 +76,29 @@ char *mime_bytes_text(GBytes *b, const char *charset);
  * blank.
  */
 GBytes *mime_multipart_orphan(GMimeMultipart *mp);
+
+/*
+ * The same multipart rebuilt from its prologue when that holds parts
+ * under a boundary the header no longer says (its parameter fell off):
+ * the first "--x" line that opens a header block and occurs again is
+ * taken as the boundary.  A new multipart with at least one part (caller
+ * unrefs), or NULL.
+ */
+GMimeMultipart *mime_multipart_recover(GMimeMultipart *mp,
+				       GMimeParserOptions *opts);
+
+/* Is line (n bytes, no line end) a header field: a name, a colon? */
+int mime_line_is_field(const char *line, size_t n);
+
+/*
+ * Where the header block starts in data whose first line is no header
+ * field: after at most a few lines (an mbox "From " line, a pasted
+ * banner) when a block follows that is plainly a mail's own header (a
+ * From or Subject and a field such as Received or Message-ID that a
+ * header quoted in a body lacks).  0 when the first line is a field or no
+ * such block follows: a body-only text gets no header invented.
+ */
+size_t mime_header_start(const char *data, size_t len);
 
 /*
  * The message inside a message/rfc822 leaf: GMime builds a message part

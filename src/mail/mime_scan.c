@@ -266,6 +266,12 @@ scan_is_field(const char *line, size_t n)
 	return i < n && line[i] == ':';
 }
 
+int
+mime_line_is_field(const char *line, size_t n)
+{
+	return scan_is_field(line, n);
+}
+
 static void
 scan_ctype_add(struct scan_ctype *ct, const char *text, size_t n)
 {
