@@ -18,6 +18,8 @@
 #include "casemail/error.h"
 
 #define CONFIG_DEFAULT_PATH CASEMAIL_SYSCONFDIR "/casemail/casemail.conf"
+/* Every key with its default, as cmake --install puts it. */
+#define CONFIG_EXAMPLE_PATH CASEMAIL_DATADIR "/casemail/casemail.conf.example"
 
 /* [trust] authserv_ids: an id longer than a DNS name is nobody's. */
 #define CONFIG_AUTHSERV_ID_MAX 255
@@ -93,6 +95,7 @@ struct config {
 
 	/* outbound: [case] */
 	char *case_desk_name;         /* "Case Desk" */
+	char *case_timezone;          /* "Europe/Berlin"; NULL: the system's */
 	char *case_escalation_address;  /* the escalation template's To */
 	char *case_secret_file;       /* HMAC key for Message-IDs, or NULL */
 	char *case_templates;         /* as configured, or NULL */

@@ -29,6 +29,19 @@ int time_parse(const char *text, int64_t now, int64_t *t_r,
 /* Format t as ISO 8601 UTC into buf (TIME_ISO_SIZE bytes). */
 void time_format_iso(int64_t t, char *buf, size_t size);
 
+/*
+ * Format t as ISO 8601 in zone, with the zone's offset at that time
+ * ("2026-11-29T15:05:00+01:00"; "Z" when the offset is 0, as UTC is
+ * printed) into buf (TIME_ISO_SIZE bytes).  zone is an IANA name
+ * ("Europe/Berlin"), "UTC" or an offset ("+01:00"); NULL or "": the
+ * system's zone ($TZ, else /etc/localtime).  For times shown to people;
+ * JSON stays UTC (time_format_iso()).
+ */
+void time_format_zone(int64_t t, const char *zone, char *buf, size_t size);
+
+/* Nonzero when zone (not NULL) names a time zone that can be loaded. */
+int time_zone_valid(const char *zone);
+
 /* The current time in Unix seconds; $CASEMAIL_NOW (seconds) overrides it
  * so tests can fix the clock. */
 int64_t time_now(void);

@@ -128,6 +128,9 @@ static const struct config_key config_keys[] = {
 	/* The follow-up digest: once a day from this hour (local time). */
 	{ "case", "digest_hour", CONFIG_INT, "7", 0, 23, OFF(case_digest_hour) },
 	{ "case", "stale_days", CONFIG_INT, "7", 1, 3650, OFF(case_stale_days) },
+	/* Times shown to people (casectl's text, templates, the digest);
+	 * unset: the system's zone.  Checked in config_check.c. */
+	{ "case", "timezone", CONFIG_STR, NULL, 1, 64, OFF(case_timezone) },
 	{ "smtp", "url", CONFIG_STR, NULL, 1, 255, OFF(smtp_url) },
 	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
 	  OFFC(smtp_tls, "url|starttls") },
@@ -459,8 +462,15 @@ config_read_file(struct config *cfg, GKeyFile *kf, struct cm_error *err)
 	GError *gerr = NULL;
 
 	if (!g_key_file_load_from_file(kf, cfg->path, G_KEY_FILE_NONE, &gerr)) {
-		cm_error_set(err, CM_ECONFIG, "%s: %s", cfg->path,
-			     gerr->message);
+		/* The first thing a new administrator meets: say where else
+		 * a configuration can come from, and where to start one. */
+		if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			cm_error_set(err, CM_ECONFIG, "%s: no such file; give "
+				     "-c FILE or set $CASEMAIL_CONFIG, or start "
+				     "from " CONFIG_EXAMPLE_PATH, cfg->path);
+		else
+			cm_error_set(err, CM_ECONFIG, "%s: %s", cfg->path,
+				     gerr->message);
 		g_error_free(gerr);
 		return CM_ECONFIG;
 	}

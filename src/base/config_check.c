@@ -12,6 +12,7 @@
 
 #include "casemail/addr.h"
 #include "casemail/log.h"
+#include "casemail/timeutil.h"
 
 /* Keys that only make sense together, checked at load so that a bad
  * [smtp] section is a configuration error, not a failure at send time. */
@@ -198,6 +199,18 @@ config_check_trust(const struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* [case] timezone must name a zone GLib can load, not fall back to UTC
+ * silently (which is what g_time_zone_new() would do). */
+static int
+config_check_timezone(const struct config *cfg, struct cm_error *err)
+{
+	if (cfg->case_timezone == NULL || time_zone_valid(cfg->case_timezone))
+		return 0;
+	return cm_error_set(err, CM_ECONFIG, "%s: [case] timezone: unknown "
+			    "time zone '%s' (a name such as Europe/Berlin, "
+			    "UTC, or +01:00)", cfg->path, cfg->case_timezone);
+}
+
 int
 config_check_together(const struct config *cfg, struct cm_error *err)
 {
@@ -209,5 +222,7 @@ config_check_together(const struct config *cfg, struct cm_error *err)
 		rc = config_check_partners(cfg, err);
 	if (rc == 0)
 		rc = config_check_trust(cfg, err);
+	if (rc == 0)
+		rc = config_check_timezone(cfg, err);
 	return rc;
 }

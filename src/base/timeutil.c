@@ -114,6 +114,53 @@ time_format_iso(int64_t t, char *buf, size_t size)
 		snprintf(buf, size, "@%" PRId64, t);
 }
 
+static GTimeZone *
+time_zone_load(const char *zone)
+{
+	GTimeZone *tz = NULL;
+
+	if (zone != NULL && zone[0] != '\0')
+		tz = g_time_zone_new_identifier(zone);
+	return tz != NULL ? tz : g_time_zone_new_local();
+}
+
+void
+time_format_zone(int64_t t, const char *zone, char *buf, size_t size)
+{
+	GTimeZone *tz = time_zone_load(zone);
+	GDateTime *dt = g_date_time_new_from_unix_utc(t), *local = NULL;
+	char *text = NULL;
+
+	if (dt != NULL)
+		local = g_date_time_to_timezone(dt, tz);
+	if (local != NULL)
+		text = g_date_time_format(local,
+					  g_date_time_get_utc_offset(local) == 0
+					  ? "%Y-%m-%dT%H:%M:%SZ"
+					  : "%Y-%m-%dT%H:%M:%S%:z");
+	if (text == NULL || strlen(text) >= size)
+		time_format_iso(t, buf, size);
+	else
+		g_strlcpy(buf, text, size);
+	g_free(text);
+	if (local != NULL)
+		g_date_time_unref(local);
+	if (dt != NULL)
+		g_date_time_unref(dt);
+	g_time_zone_unref(tz);
+}
+
+int
+time_zone_valid(const char *zone)
+{
+	GTimeZone *tz = g_time_zone_new_identifier(zone);
+
+	if (tz == NULL)
+		return 0;
+	g_time_zone_unref(tz);
+	return 1;
+}
+
 int64_t
 time_now(void)
 {

@@ -102,6 +102,19 @@ static const struct cli_cmd cli_cmds[] = {
 	  "The gateway's health from the store: last successful poll and\n"
 	  "send, mails queued, recipients that finally failed, and mails\n"
 	  "held for review." },
+	{ "agent", cli_cmd_agent,
+	  "list | add EMAIL --name NAME [--signature-file FILE] | set EMAIL "
+	  "[OPTIONS] | remove EMAIL",
+	  "Register the desk's agents: the name their mail shows and the\n"
+	  "signature templates can use ({{agent.name}}, {{agent.signature}}).\n"
+	  "Once any agent is registered, --as (or $CASEMAIL_USER) must name\n"
+	  "one who is not disabled.\n\n"
+	  "  --name NAME            the display name (add: required)\n"
+	  "  --signature-file FILE  the signature, a UTF-8 text file\n"
+	  "  --no-signature         (set) remove the signature\n"
+	  "  --disable, --enable    (set) the agent may not or may act again;\n"
+	  "                         a disabled agent keeps the name on old mail\n"
+	  "remove deletes the agent (their mail stays, under the address)." },
 	{ "trace", cli_cmd_trace, "MESSAGE-ID",
 	  "Show what happened to an incoming mail: its case, its state and\n"
 	  "the decision record (fetched, parsed, threaded by what, or held\n"

@@ -23,6 +23,7 @@ struct cli {
 	struct store *store;
 	struct cm_error err;
 	int usage_printed;        /* cli_usage() already said what was wrong */
+	int any_actor;            /* agent: --as need not be a registered agent */
 	int64_t now;
 };
 
@@ -85,6 +86,9 @@ int cli_usage(struct cli *cli, const struct cli_cmd *cmd, const char *fmt,
 
 /* Load the config and open the store (errors in cli->err). */
 int cli_open(struct cli *cli);
+/* After a failed store_open(): when file permissions are why, add to
+ * cli->err who is denied what and how agents run casectl (cli_access.c). */
+void cli_store_access_hint(struct cli *cli);
 void cli_close(struct cli *cli);
 
 /* A case context for the acting agent at cli->now. */
@@ -105,6 +109,9 @@ int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *data),
 void cli_print_safe(const char *text);
 /* fputs(before), then cli_print_safe() of text, or of none when it is NULL. */
 void cli_print_after(const char *before, const char *text, const char *none);
+/* In text mode, when a listing had n == 0 rows: print the line none, so
+ * that an empty answer is not mistaken for no answer.  JSON prints []. */
+void cli_print_none(const struct cli *cli, guint n, const char *none);
 
 /* ---- JSON (cli_json.c) ------------------------------------------------- */
 
@@ -137,6 +144,10 @@ int cli_cmd_reopen(struct cli *cli, int argc, char **argv);
 int cli_cmd_history(struct cli *cli, int argc, char **argv);
 int cli_cmd_list(struct cli *cli, int argc, char **argv);
 int cli_cmd_search(struct cli *cli, int argc, char **argv);
+
+/* ---- agents (cli_agent.c) ---------------------------------------------- */
+
+int cli_cmd_agent(struct cli *cli, int argc, char **argv);
 
 /* ---- mail that came in (cli_review.c) ---------------------------------- */
 

@@ -188,7 +188,7 @@ list_line(const struct config *cfg, const struct store_case *c)
 	char num[CASENUM_BUF_SIZE], when[TIME_ISO_SIZE];
 
 	case_format_number(cfg, c->id, num, sizeof(num));
-	time_format_iso(c->updated_at, when, sizeof(when));
+	time_format_zone(c->updated_at, cfg->case_timezone, when, sizeof(when));
 	printf("%-10s %-6s %-6s %-18s %s  ", num,
 	       store_case_status_name(c->status), c->priority, c->type, when);
 	cli_print_safe(c->subject);
@@ -223,6 +223,8 @@ list_print(struct cli *cli, GArray *ids)
 		else
 			json_node_unref(n);
 	}
+	if (rc == 0)
+		cli_print_none(cli, ids->len, "no cases");
 	return rc;
 }
 

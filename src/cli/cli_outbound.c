@@ -255,6 +255,8 @@ cli_cmd_templates(struct cli *cli, int argc, char **argv)
 		       t->sets_status != NULL ? t->sets_status : "");
 		g_free(req);
 	}
+	if (!cli->json && list->len == 0)
+		printf("no templates in %s\n", cli->cfg->templates_dir);
 	g_ptr_array_unref(list);
 	return 0;
 }
@@ -321,7 +323,8 @@ outbox_text(struct cli *cli, const struct store_outbox *m)
 
 	if (m->case_id != 0)
 		case_format_number(cli->cfg, m->case_id, num, sizeof(num));
-	time_format_iso(m->next_attempt_at, when, sizeof(when));
+	time_format_zone(m->next_attempt_at, cli->cfg->case_timezone, when,
+			 sizeof(when));
 	printf("%lld  %-8s %-9s %-6s attempts %d, next %s\n", (long long)m->id,
 	       num, m->kind, store_outbox_state_name(m->state), m->attempts,
 	       when);
@@ -385,6 +388,8 @@ cli_cmd_outbox(struct cli *cli, int argc, char **argv)
 	}
 	for (guint i = 0; !cli->json && i < list->len; i++)
 		outbox_text(cli, list->pdata[i]);
+	cli_print_none(cli, list->len, "outbox: none (nothing queued, "
+		       "retrying or failed)");
 	g_ptr_array_unref(list);
 	return 0;
 }

@@ -52,7 +52,8 @@ trace_text(struct cli *cli, const struct store_message *m)
 {
 	char num[CASENUM_BUF_SIZE], when[TIME_ISO_SIZE];
 
-	time_format_iso(m->received_at, when, sizeof(when));
+	time_format_zone(m->received_at, cli->cfg->case_timezone, when,
+			 sizeof(when));
 	if (m->case_id != 0)
 		case_format_number(cli->cfg, m->case_id, num, sizeof(num));
 	printf("%lld  %s  %s  case %s  from ", (long long)m->id, when,
@@ -111,6 +112,8 @@ review_list(struct cli *cli)
 	} else {
 		for (guint i = 0; i < msgs->len; i++)
 			trace_text(cli, msgs->pdata[i]);
+		cli_print_none(cli, msgs->len, "review: none (no mail held "
+			       "or failed)");
 	}
 	g_ptr_array_unref(msgs);
 	return 0;

@@ -11,7 +11,7 @@
 enum { OPT_FULL = 0x300 };
 
 static void
-show_time(const char *label, int64_t t)
+show_time(const struct config *cfg, const char *label, int64_t t)
 {
 	char buf[TIME_ISO_SIZE];
 
@@ -19,7 +19,7 @@ show_time(const char *label, int64_t t)
 		printf("%-14s -\n", label);
 		return;
 	}
-	time_format_iso(t, buf, sizeof(buf));
+	time_format_zone(t, cfg->case_timezone, buf, sizeof(buf));
 	printf("%-14s %s\n", label, buf);
 }
 
@@ -57,7 +57,8 @@ show_people(const struct config *cfg, int64_t now, const char *label,
 			cli_print_safe(p->address);
 		}
 		if (case_person_bouncing(cfg, p, now)) {
-			time_format_iso(p->bounced_at, since, sizeof(since));
+			time_format_zone(p->bounced_at, cfg->case_timezone, since,
+					 sizeof(since));
 			printf(" (bouncing since %s)", since);
 		}
 	}
@@ -86,21 +87,22 @@ show_case_text(const struct config *cfg, const struct store_case *c,
 	show_field("shipment:", c->shipment);
 	show_field("crm shipper:", c->crm_shipper);
 	show_field("crm carrier:", c->crm_carrier);
-	show_time("follow-up:", c->follow_up);
-	show_time("created:", c->created_at);
-	show_time("updated:", c->updated_at);
-	show_time("solved:", c->solved_at);
+	show_time(cfg, "follow-up:", c->follow_up);
+	show_time(cfg, "created:", c->created_at);
+	show_time(cfg, "updated:", c->updated_at);
+	show_time(cfg, "solved:", c->solved_at);
 	show_people(cfg, now, "owners:", c->owners);
 	show_people(cfg, now, "watchers:", c->watchers);
 	show_people(cfg, now, "participants:", c->participants);
 }
 
 static void
-show_message_text(const struct store_message *m, int full)
+show_message_text(const struct config *cfg, const struct store_message *m,
+		  int full)
 {
 	char when[TIME_ISO_SIZE];
 
-	time_format_iso(m->received_at, when, sizeof(when));
+	time_format_zone(m->received_at, cfg->case_timezone, when, sizeof(when));
 	printf("\n--- %s %s from ", when,
 	       strcmp(m->direction, "internal") == 0 ? "note" :
 	       strcmp(m->direction, "in") == 0 ? "mail" : "reply");
@@ -162,7 +164,7 @@ show_text(struct cli *cli, int64_t id, int full)
 		show_case_text(cli->cfg, c, cli->now);
 		rc = show_waiting(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
-			show_message_text(msgs->pdata[i], full);
+			show_message_text(cli->cfg, msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);
 	}
 	store_case_free(&c);
@@ -227,11 +229,11 @@ cli_cmd_show(struct cli *cli, int argc, char **argv)
 }
 
 static void
-history_line(const struct store_event *e)
+history_line(const struct config *cfg, const struct store_event *e)
 {
 	char when[TIME_ISO_SIZE];
 
-	time_format_iso(e->at, when, sizeof(when));
+	time_format_zone(e->at, cfg->case_timezone, when, sizeof(when));
 	printf("%s  ", when);
 	cli_print_safe(e->actor);
 	printf("  %s", e->what);
@@ -271,7 +273,7 @@ cli_cmd_history(struct cli *cli, int argc, char **argv)
 		cli_json_print(n);
 	} else {
 		for (guint i = 0; i < events->len; i++)
-			history_line(events->pdata[i]);
+			history_line(cli->cfg, events->pdata[i]);
 	}
 	g_ptr_array_unref(events);
 	return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "casemail/addr.h"
+#include "casemail/agent.h"
 
 static void
 cli_print_help(const struct cli_cmd *cmd)
@@ -137,10 +138,16 @@ cli_open(struct cli *cli)
 	opt.busy_timeout_ms = cli->cfg->store_busy_timeout_ms;
 	opt.cfg = cli->cfg;
 	rc = store_open(cli->cfg->store_database, &opt, &cli->store, &cli->err);
-	if (rc != 0)
+	if (rc != 0) {
+		cli_store_access_hint(cli);
 		return rc;
+	}
 	g_free(cli->actor);
 	cli->actor = cli_default_actor(cli->as);
+	/* Once agents are registered, --as names one of them: a typo must
+	 * not become a new person on the case. */
+	if (!cli->any_actor && cli->as != NULL && cli->as[0] != '\0')
+		return agent_may_act(cli->store, cli->actor, &cli->err);
 	return 0;
 }
 
@@ -203,6 +210,13 @@ cli_print_safe(const char *text)
 		else
 			fputc(c, stdout);
 	}
+}
+
+void
+cli_print_none(const struct cli *cli, guint n, const char *none)
+{
+	if (!cli->json && n == 0)
+		puts(none);
 }
 
 void

@@ -287,6 +287,7 @@ imap_open(struct imap *im, const struct imap_conf *conf, int timeout_secs,
 	  struct cm_error *err)
 {
 	uint16_t port = (uint16_t)conf->port;
+	gint64 start = g_get_monotonic_time();
 	int r;
 
 	if (conf->tls == IMAP_TLS_IMAPS)
@@ -295,10 +296,10 @@ imap_open(struct imap *im, const struct imap_conf *conf, int timeout_secs,
 	else
 		r = mailimap_socket_connect(im->session, conf->host, port);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
-	    r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		im->broken = 1;
-		return imap_fail(im, CM_ETEMP, r, err, "connect failed");
-	}
+	    r != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return imap_connect_failed(im, conf, r,
+					   g_get_monotonic_time() - start,
+					   timeout_secs, err);
 	imap_stream_timeout(im, timeout_secs);
 	/* RFC 3501: PREAUTH before STARTTLS leaves no chance to start TLS. */
 	if (r == MAILIMAP_NO_ERROR_AUTHENTICATED &&

@@ -9,6 +9,8 @@
  *                   peer chain and host name, capabilities, LOGIN
  *   imap_fetch.c    reading FETCH answers: sizes and message bodies
  *   imap_idle.c     waiting for news: IDLE rounds, or NOOP without IDLE
+ *   imap_diag.c     why a connect failed: unknown host, refused,
+ *                   unreachable, timed out, TLS
  */
 #ifndef CASEMAIL_IMAP_PRIVATE_H
 #define CASEMAIL_IMAP_PRIVATE_H
@@ -50,6 +52,36 @@ int imap_fail(struct imap *im, int code, int r, struct cm_error *err,
 
 /* The response code (RFC 5530) of the last tagged answer, or "". */
 const char *imap_resp_code(const struct imap *im);
+
+/* What went wrong when connecting (imap_diag.c). */
+enum imap_fault {
+	IMAP_FAULT_UNKNOWN_HOST,   /* the resolver does not know the name */
+	IMAP_FAULT_REFUSED,        /* nothing listens on the port */
+	IMAP_FAULT_UNREACHABLE,    /* no route to the network or host */
+	IMAP_FAULT_TIMEOUT,        /* no answer within [imap] timeout */
+	IMAP_FAULT_TLS,            /* TCP works, the TLS handshake did not */
+	IMAP_FAULT_CLOSED,         /* TCP works, but no IMAP greeting */
+};
+
+/* Words for f, as the error message shows them. */
+const char *imap_fault_name(enum imap_fault f);
+
+/*
+ * Which fault made a connect to host:port fail, libetpan having returned
+ * r after waiting waited_usecs of a timeout_secs timeout (tls_first: TLS
+ * from the first byte).  Resolves the host and tries one TCP connect of
+ * its own (at most 5 s); detail (size bytes) gets the resolver's or our
+ * words, or "".
+ */
+enum imap_fault imap_diagnose(const char *host, int port, int tls_first,
+			      int r, int64_t waited_usecs, int timeout_secs,
+			      char *detail, size_t size);
+
+/* A failed connect: mark im broken and set err (CM_ETEMP) to "imap:
+ * HOST:PORT: connect failed: FAULT: detail" (imap_diagnose()). */
+int imap_connect_failed(struct imap *im, const struct imap_conf *conf, int r,
+			int64_t waited_usecs, int timeout_secs,
+			struct cm_error *err);
 
 /* qsort()/bsearch() order of uint32_t UIDs. */
 int imap_uid_cmp(const void *a, const void *b);

@@ -144,13 +144,14 @@ ob_people_text(GPtrArray *people, int with_side)
 	return g_string_free(s, FALSE);
 }
 
+/* In the desk's zone: people read these ([case] timezone). */
 static char *
-ob_time_text(int64_t t)
+ob_time_text(const struct outbound *o, int64_t t)
 {
 	char buf[64] = "";
 
 	if (t != 0)
-		time_format_iso(t, buf, sizeof(buf));
+		time_format_zone(t, o->cfg->case_timezone, buf, sizeof(buf));
 	return g_strdup(buf);
 }
 
@@ -189,8 +190,8 @@ outbound_case_vars(const struct outbound *o, const struct outbound_case *oc)
 	outbound_set(v, "case.shipment", c->shipment);
 	outbound_set(v, "case.crm_shipper", c->crm_shipper);
 	outbound_set(v, "case.crm_carrier", c->crm_carrier);
-	ob_set_take(v, "case.follow_up", ob_time_text(c->follow_up));
-	ob_set_take(v, "case.created", ob_time_text(c->created_at));
+	ob_set_take(v, "case.follow_up", ob_time_text(o, c->follow_up));
+	ob_set_take(v, "case.created", ob_time_text(o, c->created_at));
 	ob_set_take(v, "case.owners", ob_people_text(c->owners, 1));
 	ob_owner_var(v, "case.owner_shipper", c, "shipper");
 	ob_owner_var(v, "case.owner_carrier", c, "carrier");
@@ -203,7 +204,8 @@ outbound_case_vars(const struct outbound *o, const struct outbound_case *oc)
 }
 
 void
-outbound_message_vars(GHashTable *v, const struct store_message *m,
+outbound_message_vars(const struct outbound *o, GHashTable *v,
+		      const struct store_message *m,
 		      const char *attachment_names)
 {
 	outbound_set(v, "message.author", m->from.name != NULL
@@ -211,7 +213,7 @@ outbound_message_vars(GHashTable *v, const struct store_message *m,
 	outbound_set(v, "message.author_email", m->from.address);
 	outbound_set(v, "message.text", m->body != NULL ? m->body
 							: m->body_full);
-	ob_set_take(v, "message.date", ob_time_text(m->date != 0 ? m->date
+	ob_set_take(v, "message.date", ob_time_text(o, m->date != 0 ? m->date
 							: m->received_at));
 	outbound_set(v, "message.attachments", attachment_names);
 }

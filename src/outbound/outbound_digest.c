@@ -22,8 +22,9 @@ ob_digest_lists(const struct outbound *o, GPtrArray *rows, guint from,
 					? overdue : stale;
 
 		case_format_number(o->cfg, r->case_id, num, sizeof(num));
-		time_format_iso(into == overdue ? r->follow_up : r->last_activity,
-				when, sizeof(when));
+		time_format_zone(into == overdue ? r->follow_up
+						 : r->last_activity,
+				 o->cfg->case_timezone, when, sizeof(when));
 		g_string_append_printf(into, "  %s  %s  (%s %s)\n", num, r->subject,
 				       into == overdue ? "follow-up was due"
 						       : "last activity", when);

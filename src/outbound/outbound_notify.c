@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "casemail/agent.h"
 #include "casemail/attach.h"
 #include "casemail/case.h"
 #include "casemail/log.h"
@@ -198,16 +199,27 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 	const char *why;
 	int64_t due = now;
 	int rc, with_files = 0, without = 0;
+	struct store_agent *agent = NULL;
+	struct store_message named;
 
 	if (template_find(o->templates, "notify") == NULL)
 		return 0;
+	/* A registered agent's message is told under the registered name. */
+	if (m->from.address != NULL &&
+	    (rc = agent_find(o->store, m->from.address, &agent, err)) != 0)
+		return rc;
+	if (agent != NULL) {
+		named = *m;
+		named.from.name = agent->name;
+		m = &named;
+	}
 	outbound_files_init(&files);
 	rc = outbound_case_load(o, case_id, &oc, err);
 	if (rc == 0) {
 		all = outbound_audience(o, &oc, desk_only);
 		rc = ob_files_of_message(o, &oc, m, &files, now, err);
 		vars = outbound_case_vars(o, &oc);
-		outbound_message_vars(vars, m, files.names->str);
+		outbound_message_vars(o, vars, m, files.names->str);
 	}
 	for (guint i = 0; rc == 0 && i < all->len; i++) {
 		const char *who = all->pdata[i];
@@ -239,6 +251,7 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 		g_hash_table_unref(vars);
 	outbound_files_clear(&files);
 	outbound_case_clear(&oc);
+	store_agent_free(&agent);
 	return rc;
 }
 

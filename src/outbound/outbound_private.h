@@ -115,7 +115,8 @@ void outbound_set(GHashTable *vars, const char *name, const char *value);
 GHashTable *outbound_case_vars(const struct outbound *o,
 			       const struct outbound_case *oc);
 /* The message.* variables of m into v. */
-void outbound_message_vars(GHashTable *v, const struct store_message *m,
+void outbound_message_vars(const struct outbound *o, GHashTable *v,
+			   const struct store_message *m,
 			   const char *attachment_names);
 
 /* The last_error of a notification queued to wait for a rate limit. */

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "casemail/agent.h"
 #include "casemail/attach.h"
 #include "casemail/case.h"
 
@@ -18,6 +19,7 @@ struct ob_reply {
 	char *subject, *body, *mid;
 	GPtrArray *to, *cc;          /* char * */
 	struct outbound_files files;
+	const char *signature;       /* the registered agent's, or NULL */
 };
 
 static void
@@ -49,6 +51,7 @@ ob_reply_vars(struct outbound *o, struct ob_reply *rp,
 	outbound_set(rp->vars, "agent.email", r->actor);
 	outbound_set(rp->vars, "agent.name", r->actor_name != NULL
 					     ? r->actor_name : r->actor);
+	outbound_set(rp->vars, "agent.signature", rp->signature);
 	if (r->text != NULL)
 		outbound_set(rp->vars, "field.text", r->text);
 	if (r->fields == NULL)
@@ -70,7 +73,11 @@ ob_reply_text(struct ob_reply *rp, const struct outbound_reply_req *r,
 		return cm_error_set(err, CM_EUSAGE, "a reply needs --text or "
 				    "--template");
 	rp->subject = g_strdup_printf("[%s] %s", rp->oc.num, rp->oc.c->subject);
-	rp->body = g_strdup(r->text);
+	/* A free reply is signed as a mail program would: "-- " and the
+	 * agent's signature, which the reader's program can fold away. */
+	rp->body = rp->signature != NULL
+		? g_strdup_printf("%s\n\n-- \n%s", r->text, rp->signature)
+		: g_strdup(r->text);
 	return 0;
 }
 
@@ -382,13 +389,24 @@ outbound_reply(struct outbound *o, int64_t case_id,
 	       const struct outbound_reply_req *r, int64_t now, GString *preview_r,
 	       struct cm_error *err)
 {
+	struct outbound_reply_req named = *r;
+	struct store_agent *agent = NULL;
 	struct ob_reply rp;
 	struct store_message *m = NULL;
 	int rc;
 
 	memset(&rp, 0, sizeof(rp));
 	outbound_files_init(&rp.files);
-	rc = ob_reply_prepare(o, case_id, &rp, r, err);
+	/* A registered agent writes under the registered name (not the
+	 * display name of a mail command's From) and signs with it. */
+	rc = agent_find(o->store, r->actor, &agent, err);
+	if (rc == 0 && agent != NULL) {
+		named.actor_name = agent->name;
+		rp.signature = agent->signature;
+		r = &named;
+	}
+	if (rc == 0)
+		rc = ob_reply_prepare(o, case_id, &rp, r, err);
 	if (rc == 0)
 		rc = ob_reply_queue(o, &rp, r, now, preview_r, err);
 	if (rc == 0 && preview_r == NULL)
@@ -397,5 +415,6 @@ outbound_reply(struct outbound *o, int64_t case_id,
 		rc = ob_reply_record(o, &rp, r, m, now, err);
 	store_message_free(&m);
 	ob_reply_clear(&rp);
+	store_agent_free(&agent);
 	return rc;
 }

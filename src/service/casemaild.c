@@ -504,8 +504,19 @@ run_once(struct casemaild_run *d, struct cm_error *err)
 {
 	int rc = fetch_once(&d->ing, err), sent = 0;
 	struct cm_error serr = { 0 };
+	const struct ingest_stats *st = &d->ing.stats;
 
-	log_stats(&d->ing.stats, "imap");
+	/* A failed poll is not summed up as if it had worked: the error
+	 * (logged by main) says what happened, and the counts only when
+	 * something was handled before it. */
+	if (rc == 0)
+		log_stats(st, "imap");
+	else if (st->stored + st->duplicate + st->held + st->ignored +
+		 st->failed > 0)
+		log_warnx("imap: %d stored, %d duplicate, %d held for review, "
+			  "%d ignored, %d failed (kept for review) before the "
+			  "poll failed", st->stored, st->duplicate, st->held,
+			  st->ignored, st->failed);
 	/* Also send what is due, so a cron job or a test sees the mail its
 	 * run caused.  An SMTP problem leaves the mail queued: exit 75. */
 	if (rc == 0 && drain_all(d, &sent, &serr) != 0) {

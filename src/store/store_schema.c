@@ -297,6 +297,21 @@ const char *const store_migrations[] = {
 	"  PRIMARY KEY (mailbox, uidvalidity, uid));"
 	"ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
 	"ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
+	/*
+	 * 5 -> 6 (issue 15 slot 8; renumbered at merge): agents as people.
+	 * A registered agent has a display name for the mail the desk sends
+	 * on their behalf and a signature for the templates.  Once any agent
+	 * is registered, casectl --as must name one of them.  A disabled
+	 * agent keeps the row (and so the name on old mail) but may no
+	 * longer act.
+	 */
+	"CREATE TABLE agents ("
+	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  name TEXT NOT NULL,"
+	"  signature TEXT,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);

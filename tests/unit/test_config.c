@@ -403,6 +403,35 @@ test_missing_file(void **state)
 	assert_int_equal(config_load("/nonexistent/casemail.conf", &cfg, &err),
 			 CM_ECONFIG);
 	assert_non_null(strstr(err.msg, "/nonexistent/casemail.conf"));
+	/* Where else a configuration comes from, and where to start one. */
+	assert_non_null(strstr(err.msg, "-c FILE"));
+	assert_non_null(strstr(err.msg, "$CASEMAIL_CONFIG"));
+	assert_non_null(strstr(err.msg, "casemail.conf.example"));
+}
+
+static void
+test_timezone(void **state)
+{
+	char *dir = testutil_tmpdir();
+	char *text;
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(dir, "# nothing set\n");
+	assert_null(cfg->case_timezone);       /* the system's */
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\ntimezone = Europe/Berlin\n");
+	assert_string_equal(cfg->case_timezone, "Europe/Berlin");
+	config_free(&cfg);
+	load_bad(dir, "[case]\ntimezone = Mars/Olympus\n", "timezone",
+		 "unknown time zone 'Mars/Olympus'");
+	/* 64 characters is the limit: just over it is too long. */
+	text = g_strdup_printf("[case]\ntimezone = %s\n",
+			       "Europe/Berlin/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	assert_int_equal(strlen("Europe/Berlin/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 65);
+	load_bad(dir, text, "timezone", "value too long");
+	g_free(text);
+	testutil_rmdir(dir);
 }
 
 static void
@@ -482,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_choose_path),
 		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_timezone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,37 @@ test_format(void **state)
 }
 
 static void
+test_format_zone(void **state)
+{
+	char buf[TIME_ISO_SIZE];
+
+	(void)state;
+	/* NOW is 2026-11-29T12:00:00Z: winter in Berlin (+01:00). */
+	time_format_zone(NOW, "Europe/Berlin", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T13:00:00+01:00");
+	time_format_zone(NOW - 150 * 86400, "Europe/Berlin", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-07-02T14:00:00+02:00");
+	time_format_zone(NOW, "America/New_York", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T07:00:00-05:00");
+	time_format_zone(NOW, "+05:30", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T17:30:00+05:30");
+	/* UTC reads as before. */
+	time_format_zone(NOW, "UTC", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T12:00:00Z");
+	/* NULL and "": the system's zone, which the tests set with TZ. */
+	setenv("TZ", "Asia/Tokyo", 1);
+	time_format_zone(NOW, NULL, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T21:00:00+09:00");
+	time_format_zone(NOW, "", buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-29T21:00:00+09:00");
+	setenv("TZ", "UTC", 1);
+	assert_true(time_zone_valid("Europe/Berlin"));
+	assert_true(time_zone_valid("UTC"));
+	assert_false(time_zone_valid("Mars/Olympus"));
+	assert_false(time_zone_valid("../../etc/passwd"));
+}
+
+static void
 test_fixed_clock(void **state)
 {
 	(void)state;
@@ -99,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format_zone),
 		cmocka_unit_test(test_fixed_clock),
 	};
 

@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""casectl end to end, issue 15: agents as people, the desk's time zone and
+an admin's first hour (empty listings, a missing configuration, a store the
+user may not open).
+
+Usage: test_casectl_agents.py PATH/TO/casectl
+
+Uses the temporary desks of test_casectl.py.
+"""
+
+import email
+import email.policy
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_casectl  # noqa: E402
+from test_casectl import CONF, Desk  # noqa: E402
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "templates")
+EX_USAGE, EX_IOERR, EX_CONFIG = 2, 74, 78
+NOW = "1795953600"   # 2026-11-29T12:00:00Z
+
+
+class AgentDesk(Desk):
+    def setUp(self):
+        super().setUp()
+        self.env["CASEMAIL_NOW"] = NOW
+
+    def write_conf(self, case_lines=""):
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(CONF.replace("[case]\n", "[case]\n" + case_lines))
+
+    def signature(self, data):
+        path = os.path.join(self.dir, "sig.txt")
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def outbox_mails(self):
+        db = sqlite3.connect(os.path.join(self.dir, "cases.db"))
+        try:
+            rows = db.execute("SELECT raw FROM outbox ORDER BY id").fetchall()
+        finally:
+            db.close()
+        return [email.message_from_bytes(raw, policy=email.policy.default)
+                for (raw,) in rows]
+
+
+class TestAgents(AgentDesk):
+    def test_add_list_set_remove(self):
+        self.assertEqual(self.ok("agent", "list"),
+                         "no agents (casectl agent add EMAIL --name NAME)\n")
+        self.assertEqual(self.js("agent", "list"), [])
+        sig = self.signature(b"Anna Agent\r\nShipper desk, ext. 12\r\n\r\n")
+        a = self.js("agent", "add", "Anna@Desk.example", "--name",
+                    "Anna Agent", "--signature-file", sig)
+        self.assertEqual(a, {"address": "anna@desk.example",
+                             "name": "Anna Agent",
+                             "signature": "Anna Agent\nShipper desk, ext. 12",
+                             "disabled": False,
+                             "created": "2026-11-29T12:00:00Z"})
+        err = self.fails(1, "agent", "add", "anna@desk.example", "--name",
+                         "Anna again")
+        self.assertIn("registered already", err)
+        text = self.ok("agent", "list")
+        self.assertIn("anna@desk.example  Anna Agent\n", text)
+        self.assertIn("    Shipper desk, ext. 12\n", text)
+        a = self.js("agent", "set", "anna@desk.example", "--name", "Anna A.",
+                    "--no-signature")
+        self.assertEqual((a["name"], a["signature"]), ("Anna A.", None))
+        self.assertTrue(self.js("agent", "set", "anna@desk.example",
+                                "--disable")["disabled"])
+        self.assertIn("(disabled)", self.ok("agent", "list"))
+        self.ok("agent", "set", "anna@desk.example", "--enable")
+        self.assertEqual(self.ok("agent", "remove", "anna@desk.example"),
+                         "removed agent anna@desk.example\n")
+        self.fails(1, "agent", "remove", "anna@desk.example")
+        self.fails(1, "agent", "set", "anna@desk.example", "--name", "X")
+
+    def test_usage_errors(self):
+        self.fails(EX_USAGE, "agent", "add", "anna@desk.example")
+        self.fails(EX_USAGE, "agent", "add", "not-an-address", "--name", "X")
+        self.fails(EX_USAGE, "agent", "set", "anna@desk.example")
+        self.fails(EX_USAGE, "agent", "remove", "anna@desk.example",
+                   "--name", "X")
+        self.fails(EX_USAGE, "agent", "fire", "anna@desk.example")
+        self.fails(EX_USAGE, "agent", "add", "x@desk.example", "--name",
+                   "X", "--signature-file", os.path.join(self.dir, "none"))
+
+    def test_names_and_signatures_are_checked(self):
+        for bad in ("Anna\nBcc: evil@example.org", "Anna\rAgent", "  ",
+                    "x" * 101, "Anna\x1b[2J"):
+            err = self.fails(EX_USAGE, "agent", "add", "a@desk.example",
+                             "--name", bad)
+            self.assertIn("name", err)
+        self.ok("agent", "add", "a@desk.example", "--name", "x" * 100)
+        for bad in (b"x" * 4097, b"Anna\x1b[2J", b"\xff\xfe", b"a\0b"):
+            err = self.fails(EX_USAGE, "agent", "add", "b@desk.example",
+                             "--name", "B", "--signature-file",
+                             self.signature(bad))
+            self.assertIn("signature", err)
+        self.ok("agent", "add", "b@desk.example", "--name", "B",
+                "--signature-file", self.signature(b"x" * 4096))
+        self.assertEqual(len(self.js("agent", "list")), 2)
+
+    def test_as_must_name_a_registered_agent(self):
+        # No agents yet: anyone acts, as before.
+        self.create("x", env={"CASEMAIL_USER": "bob@desk.example"})
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent")
+        # A typo is refused, not a new person on the case.
+        err = self.fails(1, "--as", "anan@desk.example", "note", "CV1", "x")
+        self.assertIn("anan@desk.example is not a registered agent", err)
+        self.fails(1, "list", env={"CASEMAIL_USER": "bob@desk.example"})
+        self.ok("--as", "ANNA@desk.example", "note", "CV1", "fine")
+        self.ok("note", "CV1", "fine")          # $CASEMAIL_USER is anna
+        # The agent command is the administrator's, whoever runs it.
+        self.ok("--as", "bob@desk.example", "agent", "add",
+                "bob@desk.example", "--name", "Bob")
+        self.ok("--as", "bob@desk.example", "note", "CV1", "now bob may")
+        self.ok("agent", "set", "bob@desk.example", "--disable")
+        err = self.fails(1, "--as", "bob@desk.example", "list")
+        self.assertIn("disabled", err)
+        # Without --as (and $CASEMAIL_USER) nobody is named: as before.
+        self.ok("list", env={"CASEMAIL_USER": ""})
+
+    def test_mail_shows_the_name_and_signs(self):
+        self.write_conf(f"templates = {TEMPLATES}\ndesk_name = Desk\n")
+        n = self.create("Pallet crushed")
+        self.ok("agent", "add", "anna@desk.example", "--name",
+                "Anna \"The\" Agent, Bcc: evil@example.org", "--signature-file",
+                self.signature(b"Anna Agent\nShipper desk\n"))
+        self.ok("reply", n, "--text", "The driver is on his way.", "--to",
+                "cust@example.com")
+        self.ok("agent", "set", "anna@desk.example", "--name", "Anna Agent")
+        self.ok("reply", n, "--template", "update", "--to",
+                "cust@example.com")
+        hostile, update = self.outbox_mails()
+        # A hostile name stays a display name: one From, one address, no
+        # header of its own.
+        self.assertEqual(hostile["From"].addresses[0].display_name,
+                         "Anna \"The\" Agent, Bcc: evil@example.org via Desk")
+        self.assertEqual(hostile["From"].addresses[0].addr_spec,
+                         "cases@desk.example")
+        self.assertIsNone(hostile["Bcc"])
+        self.assertTrue(hostile.get_content().rstrip("\n").endswith(
+            "The driver is on his way.\n\n-- \nAnna Agent\nShipper desk"))
+        self.assertEqual(str(update["From"]),
+                         "Anna Agent via Desk <cases@desk.example>")
+        self.assertIn("Kind regards,\nAnna Agent\nDesk",
+                      update.get_content())
+        # The case records the registered name on the stored reply.
+        text = self.ok("show", n)
+        self.assertIn("reply from Anna \"The\" Agent", text)
+
+    def test_template_signature_variable(self):
+        tdir = os.path.join(self.dir, "templates")
+        os.makedirs(tdir)
+        with open(os.path.join(tdir, "signed"), "w", encoding="utf-8") as f:
+            f.write("Subject: [{{case.number}}] {{case.subject}}\n"
+                    "To: participants\n\nHello.\n\n"
+                    "{{#agent.signature}}{{agent.signature}}"
+                    "{{/agent.signature}}{{^agent.signature}}"
+                    "{{agent.name}} (no signature){{/agent.signature}}\n")
+        self.write_conf(f"templates = {tdir}\n")
+        n = self.create("x", "--participant", "ops@acme.test")
+        out = self.ok("preview", n, "--template", "signed")
+        self.assertIn("anna@desk.example (no signature)", out)
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent",
+                "--signature-file", self.signature(b"Anna\nThe Desk\n"))
+        out = self.ok("preview", n, "--template", "signed")
+        self.assertIn("Hello.\n\nAnna\nThe Desk\n", out.replace("\r", ""))
+
+
+class TestTimezone(AgentDesk):
+    def test_desk_zone_in_text_utc_in_json(self):
+        self.write_conf("timezone = Europe/Berlin\n")
+        n = self.create("x", "--follow-up", "2026-12-01T09:30:00Z")
+        self.ok("note", n, "hi")
+        self.assertIn("2026-11-29T13:00:00+01:00", self.ok("list"))
+        show = self.ok("show", n)
+        self.assertIn("follow-up:     2026-12-01T10:30:00+01:00", show)
+        self.assertIn("created:       2026-11-29T13:00:00+01:00", show)
+        self.assertIn("--- 2026-11-29T13:00:00+01:00 note", show)
+        self.assertTrue(self.ok("history", n).startswith(
+            "2026-11-29T13:00:00+01:00"))
+        c = self.js("show", n)
+        self.assertEqual(c["created_at"], "2026-11-29T12:00:00Z")
+        self.assertEqual(c["follow_up"], "2026-12-01T09:30:00Z")
+
+    def test_default_is_the_system_zone(self):
+        n = self.create("x")
+        self.assertIn("2026-11-29T12:00:00Z", self.ok("list"))
+        out = self.ok("show", n, env={"TZ": "America/New_York"})
+        self.assertIn("created:       2026-11-29T07:00:00-05:00", out)
+
+    def test_unknown_zone_is_a_config_error(self):
+        self.write_conf("timezone = Mars/Olympus\n")
+        err = self.fails(EX_CONFIG, "list")
+        self.assertIn("unknown time zone 'Mars/Olympus'", err)
+        self.write_conf("timezone = " + "x" * 65 + "\n")
+        self.assertIn("timezone", self.fails(EX_CONFIG, "list"))
+
+
+class TestFirstHour(AgentDesk):
+    def test_empty_listings_say_none(self):
+        empty = os.path.join(self.dir, "no-templates")
+        os.makedirs(empty)
+        self.write_conf(f"templates = {empty}\n")
+        self.assertEqual(self.ok("list"), "no cases\n")
+        self.assertEqual(self.ok("search", "pallet"), "no cases\n")
+        self.assertEqual(self.ok("outbox"),
+                         "outbox: none (nothing queued, retrying or "
+                         "failed)\n")
+        self.assertEqual(self.ok("review"),
+                         "review: none (no mail held or failed)\n")
+        self.assertEqual(self.ok("templates"), f"no templates in {empty}\n")
+        for cmd in ("list", "outbox", "review", "templates"):
+            self.assertEqual(self.js(cmd), [], cmd)
+
+    def test_missing_config_says_where_to_start(self):
+        err = self.fails(EX_CONFIG, "-c", os.path.join(self.dir, "nope.conf"),
+                         "list", conf=False)
+        self.assertIn("nope.conf: no such file", err)
+        self.assertIn("-c FILE", err)
+        self.assertIn("$CASEMAIL_CONFIG", err)
+        self.assertIn("casemail.conf.example", err)
+        # The default path, named in --help, is the one looked for.
+        help_text = self.ok("list", "--help", conf=False)
+        default = help_text.split("else ")[1].split(")")[0]
+        self.assertTrue(default.endswith("/casemail/casemail.conf"), default)
+
+    def test_permission_error_names_user_and_file(self):
+        if os.getuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv to drop privileges")
+        self.create("x")
+        os.chmod(self.conf, 0o644)
+        os.chmod(self.dir, 0o700)   # as /var/lib/casemail: 0750
+        argv = ["setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups", test_casectl.CASECTL, "-c", self.conf]
+        # The configuration is readable; the store's directory is not.
+        os.chmod(self.dir, 0o711)
+        p = subprocess.run(argv + ["list"], capture_output=True, text=True,
+                           env=self.env, timeout=60)
+        self.assertEqual(p.returncode, EX_IOERR, p.stderr)
+        self.assertIn("permission denied: user nobody may not use", p.stderr)
+        self.assertIn("sudo -u root casectl", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("usage: test_casectl_agents.py PATH/TO/casectl",
+              file=sys.stderr)
+        return 2
+    test_casectl.CASECTL = os.path.abspath(sys.argv.pop(1))
+    prog = unittest.main(exit=False, verbosity=2)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
