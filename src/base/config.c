@@ -128,6 +128,12 @@ static const struct config_key config_keys[] = {
 	/* The follow-up digest: once a day from this hour (local time). */
 	{ "case", "digest_hour", CONFIG_INT, "7", 0, 23, OFF(case_digest_hour) },
 	{ "case", "stale_days", CONFIG_INT, "7", 1, 3650, OFF(case_stale_days) },
+	/* Ownership: who owns a case an agent opens, and how many owners. */
+	{ "case", "creator_owns", CONFIG_BOOL, "yes", 0, 0,
+	  OFF(case_creator_owns) },
+	{ "case", "sides", CONFIG_ENUM, "two", 0, 0,
+	  OFFC(case_sides, "two|none") },
+	{ "case", "desk_lead", CONFIG_EMAIL, NULL, 0, 0, OFF(case_desk_lead) },
 	{ "smtp", "url", CONFIG_STR, NULL, 1, 255, OFF(smtp_url) },
 	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
 	  OFFC(smtp_tls, "url|starttls") },

@@ -62,7 +62,7 @@ case_bad_enum(struct cm_error *err, const char *field, const char *v,
 	return CM_EUSAGE;
 }
 
-static int
+int
 case_check_text(struct cm_error *err, const char *field, const char *v,
 		size_t max, int may_be_empty)
 {
@@ -447,6 +447,14 @@ case_pick_side(const struct case_ctx *ctx, const char *addr,
 	struct store_person *p = NULL;
 	int rc;
 
+	if (ctx->cfg->case_sides == CONFIG_SIDES_NONE) {
+		*side_r = CASE_SIDE_DESK;
+		if (side != NULL)
+			return cm_error_set(err, CM_EUSAGE, "this desk has "
+					    "one owner per case ([case] sides "
+					    "= none): leave out --side");
+		return 0;
+	}
 	if (side != NULL) {
 		*side_r = case_lookup(case_sides, side);
 		if (*side_r == NULL)
@@ -475,6 +483,11 @@ case_check_owner_slot(const struct case_ctx *ctx, const struct store_case *c,
 
 	*already_r = 0;
 	case_format_number(ctx->cfg, c->id, num, sizeof(num));
+	/* One owner per case: whoever owns it holds the one slot, even one
+	 * given a side before the desk dropped them. */
+	if (ctx->cfg->case_sides == CONFIG_SIDES_NONE && cur == NULL &&
+	    c->owners->len > 0)
+		cur = c->owners->pdata[0];
 	if (cur != NULL && strcmp(cur->address, addr) == 0) {
 		*already_r = 1;
 		return 0;
@@ -507,7 +520,8 @@ case_assign_person(const struct case_ctx *ctx, struct store_case *c,
 		return rc;
 	/* Remember the side of someone new to us, for the next assign and
 	 * for the "new" view. */
-	if (store_person_get(ctx->store, addr, &p, err) == 0 && p->side == NULL)
+	if (strcmp(side, CASE_SIDE_DESK) != 0 &&
+	    store_person_get(ctx->store, addr, &p, err) == 0 && p->side == NULL)
 		rc = store_person_set_side(ctx->store, pid, side, err);
 	store_person_free(&p);
 	if (rc == 0)
