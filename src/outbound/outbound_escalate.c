@@ -92,7 +92,7 @@ outbound_escalation_record(struct outbound *o, const struct store_case *c,
 			rc = case_add_outside(&ctx, c->id, sent_to->pdata[i],
 					      &added, err);
 	for (guint i = 0; rc == 0 && i < withheld->len; i++) {
-		log_warnx("case=%s: escalation not sent to %s: outside "
+		log_info("case=%s: escalation not sent to %s: outside "
 			  "[case] organization_domains and not the outside "
 			  "team", num, (const char *)withheld->pdata[i]);
 		rc = case_event_add(&ctx, c->id, "withheld", NULL,
