@@ -216,6 +216,10 @@ int case_set_contact(const struct case_ctx *ctx, int64_t id,
 int case_add_outside(const struct case_ctx *ctx, int64_t id,
 		     const char *address, int *added_r, struct cm_error *err);
 
+/* The role address has on c ("owner", "watcher" or "participant", the
+ * first that applies), or NULL. */
+const char *case_role_of(const struct store_case *c, const char *address);
+
 /* Whether address is on case c's outside team. */
 int case_is_outside(const struct store_case *c, const char *address);
 

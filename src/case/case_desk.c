@@ -161,9 +161,8 @@ case_is_outside(const struct store_case *c, const char *address)
 	return 0;
 }
 
-/* The role address has on c ("owner", ...), or NULL. */
-static const char *
-desk_role_of(const struct store_case *c, const char *address)
+const char *
+case_role_of(const struct store_case *c, const char *address)
 {
 	static const char *const names[] = { "owner", "watcher",
 					     "participant" };
@@ -172,8 +171,8 @@ desk_role_of(const struct store_case *c, const char *address)
 
 	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
 		for (guint i = 0; i < lists[l]->len; i++)
-			if (strcmp(((struct store_person *)
-				    lists[l]->pdata[i])->address, address) == 0)
+			if (g_ascii_strcasecmp(((struct store_person *)
+				lists[l]->pdata[i])->address, address) == 0)
 				return names[l];
 	return NULL;
 }
@@ -193,7 +192,7 @@ case_add_outside(const struct case_ctx *ctx, int64_t id, const char *address,
 		return rc;
 	if ((rc = desk_load(ctx, id, &c, err)) != 0)
 		goto out;
-	if ((role = desk_role_of(c, addr)) != NULL) {
+	if ((role = case_role_of(c, addr)) != NULL) {
 		case_format_number(ctx->cfg, id, num, sizeof(num));
 		rc = cm_error_set(err, CM_EREFUSED, "%s is a%s %s of case %s: "
 				  "the outside team must not be one of the "

@@ -61,6 +61,25 @@ outbound_escalation_filter(const struct outbound *o,
 	}
 }
 
+int
+outbound_escalation_check(const struct outbound *o, const struct store_case *c,
+			  GPtrArray *list, struct cm_error *err)
+{
+	const char *role;
+
+	for (guint i = 0; i < list->len; i++) {
+		const char *who = list->pdata[i];
+
+		if (config_is_org_address(o->cfg, who) ||
+		    (role = case_role_of(c, who)) == NULL)
+			continue;
+		return cm_error_set(err, CM_EUSAGE, "%s is a %s of the case: "
+				    "the outside team must not be one of the "
+				    "case's people", who, role);
+	}
+	return 0;
+}
+
 void
 outbound_escalation_team(const struct outbound *o,
 			 const struct outbound_case *oc,

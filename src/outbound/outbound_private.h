@@ -177,6 +177,11 @@ void outbound_escalation_filter(const struct outbound *o,
 				const struct store_case *c,
 				const struct outbound_reply_req *r,
 				GPtrArray *list, GPtrArray *withheld);
+/* CM_EUSAGE when an address of list outside the organisation is one of
+ * c's people (who would get the team's mail as the customer's). */
+int outbound_escalation_check(const struct outbound *o,
+			      const struct store_case *c, GPtrArray *list,
+			      struct cm_error *err);
 /* The To of a free-text escalation: the case's outside team, else (no
  * r->to either) the configured escalation address. */
 void outbound_escalation_team(const struct outbound *o,

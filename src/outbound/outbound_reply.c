@@ -352,6 +352,23 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 	return rc;
 }
 
+/* Somebody to send it to; an escalation's team none of the case's
+ * people (checked before anything is queued). */
+static int
+ob_reply_check_recipients(const struct outbound *o, const struct ob_reply *rp,
+			  struct cm_error *err)
+{
+	int rc = 0;
+
+	if (rp->escalation &&
+	    (rc = outbound_escalation_check(o, rp->oc.c, rp->to, err)) == 0)
+		rc = outbound_escalation_check(o, rp->oc.c, rp->cc, err);
+	if (rc == 0 && rp->to->len == 0 && rp->cc->len == 0)
+		rc = cm_error_set(err, CM_EUSAGE, "case %s: nobody to send "
+				  "this to (give --to EMAIL)", rp->oc.num);
+	return rc;
+}
+
 /* Render, check and address the reply, and give it a Message-ID. */
 static int
 ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
@@ -366,10 +383,7 @@ ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
 	}
 	if (rc == 0) {
 		ob_reply_recipients(o, rp, r);
-		if (rp->to->len == 0 && rp->cc->len == 0)
-			rc = cm_error_set(err, CM_EUSAGE, "case %s: nobody to "
-					  "send this to (give --to EMAIL)",
-					  rp->oc.num);
+		rc = ob_reply_check_recipients(o, rp, err);
 	}
 	if (rc == 0)
 		rc = ob_reply_files(rp, r, err);

@@ -173,7 +173,7 @@ class TestEscalation(Desk):
                  "colleague@acme.test", json_out=False)
         # The team must not be one of the case's people.
         err = self.ctl("--as", SENDER, "escalate", num, "--to",
-                       "rita@meyer.test", "--set", "issue=x", expect=1)
+                       "rita@meyer.test", "--set", "issue=x", expect=2)
         self.assertIn("participant", err)
         self.ctl("--as", SENDER, "escalate", num, "--to",
                  "tier2@partner.test", "--set", "issue=Parcel lost",
@@ -236,6 +236,28 @@ class TestRequester(Desk):
         self.assertEqual(sorted(got), ["caller@shop.test"])
         self.assertIn("the driver will call",
                       got["caller@shop.test"][0].get_body().get_content())
+
+    def test_escalation_by_mail_command(self):
+        num = self.ctl("--as", AGENT, "create", "--subject", "Phone: x",
+                       "--caller-name", "Rita Meyer", "--caller-email",
+                       "rita@meyer.test")["number"]
+        fields = "issue: lost\nphone: +49 1\ncompany: Meyer\n"
+        # The customer named as the team: refused, nothing is sent.
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, f"[{num}]",
+                                  "/escalation\nto: rita@meyer.test\n" +
+                                  fields)))
+        self.once()
+        self.assertEqual(self.rcpts(), {})
+        self.assertIn("command refused",
+                      [e["what"] for e in self.ctl("history", num)])
+        self.append(verified(mail(f"Anna <{AGENT}>", DESK, f"[{num}]",
+                                  "/escalation\nto: tier3@partner.test\n" +
+                                  fields)))
+        self.once()
+        got = self.rcpts()
+        self.assertEqual(sorted(got), ["tier3@partner.test"])
+        self.assertIn("Rita Meyer", got["tier3@partner.test"][0]
+                      .get_body().get_content())
 
     def test_bad_contact_is_refused(self):
         err = self.ctl("--as", AGENT, "create", "--subject", "x",
