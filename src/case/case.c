@@ -1,7 +1,7 @@
 /*
  * case.c - the case model's rules and its audit trail.
  */
-#include "casemail/case.h"
+#include "case_private.h"
 
 #include <glib.h>
 #include <string.h>
@@ -143,11 +143,7 @@ case_event(const struct case_ctx *ctx, int64_t id, const char *what,
 			       old_v, new_v, detail, err);
 }
 
-/*
- * Replace *slot with v if it differs and audit the change as `what`.
- * "" means "clear" for optional fields.  *n counts changes.
- */
-static int
+int
 case_change(const struct case_ctx *ctx, int64_t id, const char *what,
 	    char **slot, const char *v, int *n, struct cm_error *err)
 {
@@ -257,8 +253,7 @@ case_create(const struct case_ctx *ctx, const struct case_fields *in,
 	return rc;
 }
 
-/* Load a case for changing; the error names the case number. */
-static int
+int
 case_load(const struct case_ctx *ctx, int64_t id, struct store_case **c_r,
 	  struct cm_error *err)
 {

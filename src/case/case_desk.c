@@ -3,27 +3,12 @@
  * and caller), the outside team an escalation goes to, and the owner an
  * agent's new case gets.
  */
-#include "casemail/case.h"
+#include "case_private.h"
 
 #include <glib.h>
 #include <string.h>
 
 #include "casemail/addr.h"
-
-/* Load case id; the error names the case number. */
-static int
-desk_load(const struct case_ctx *ctx, int64_t id, struct store_case **c_r,
-	  struct cm_error *err)
-{
-	char num[CASENUM_BUF_SIZE];
-	int rc = store_case_get(ctx->store, id, c_r, err);
-
-	if (rc == CM_ENOTFOUND) {
-		case_format_number(ctx->cfg, id, num, sizeof(num));
-		return cm_error_set(err, CM_ENOTFOUND, "no case %s", num);
-	}
-	return rc;
-}
 
 /* v checked as an address ("" stays "": it clears) into *out (g_free). */
 static int
@@ -42,29 +27,6 @@ desk_address(const char *field, const char *v, char **out,
 	if (addr_normalize(v, out, &aerr) != 0)
 		return cm_error_set(err, CM_EUSAGE, "%s: %s", field, aerr.msg);
 	return 0;
-}
-
-/* One contact field: slot takes v (NULL: unchanged, "": cleared),
- * audited as what; *n counts changes. */
-static int
-desk_change(const struct case_ctx *ctx, int64_t id, const char *what,
-	    char **slot, const char *v, int *n, struct cm_error *err)
-{
-	const char *nv;
-	int rc;
-
-	if (v == NULL)
-		return 0;
-	nv = v[0] != '\0' ? v : NULL;
-	if (g_strcmp0(*slot, nv) == 0)
-		return 0;
-	rc = case_event_add(ctx, id, what, *slot, nv, NULL, err);
-	if (rc == 0) {
-		g_free(*slot);
-		*slot = g_strdup(nv);
-		(*n)++;
-	}
-	return rc;
 }
 
 static int
@@ -117,25 +79,25 @@ case_set_contact(const struct case_ctx *ctx, int64_t id,
 	    (rc = desk_address("requester", f->requester, &req, err)) != 0 ||
 	    (rc = desk_address("caller email", f->caller_email, &mail,
 			       err)) != 0 ||
-	    (rc = desk_load(ctx, id, &c, err)) != 0)
+	    (rc = case_load(ctx, id, &c, err)) != 0)
 		goto out;
 	ct = c->contact;
-	rc = desk_change(ctx, id, "requester", &ct->requester_address, req,
+	rc = case_change(ctx, id, "requester", &ct->requester_address, req,
 			 &n, err);
 	if (rc == 0)
-		rc = desk_change(ctx, id, "requester name", &ct->requester_name,
+		rc = case_change(ctx, id, "requester name", &ct->requester_name,
 				 f->requester_name, &n, err);
 	if (rc == 0)
-		rc = desk_change(ctx, id, "caller name", &ct->caller_name,
+		rc = case_change(ctx, id, "caller name", &ct->caller_name,
 				 f->caller_name, &n, err);
 	if (rc == 0)
-		rc = desk_change(ctx, id, "caller company", &ct->caller_company,
+		rc = case_change(ctx, id, "caller company", &ct->caller_company,
 				 f->caller_company, &n, err);
 	if (rc == 0)
-		rc = desk_change(ctx, id, "caller phone", &ct->caller_phone,
+		rc = case_change(ctx, id, "caller phone", &ct->caller_phone,
 				 f->caller_phone, &n, err);
 	if (rc == 0)
-		rc = desk_change(ctx, id, "caller email", &ct->caller_email,
+		rc = case_change(ctx, id, "caller email", &ct->caller_email,
 				 mail, &n, err);
 	if (rc == 0 && n > 0)
 		rc = store_contact_set(ctx->store, id, ct, err);
@@ -190,7 +152,7 @@ case_add_outside(const struct case_ctx *ctx, int64_t id, const char *address,
 	*added_r = 0;
 	if ((rc = addr_normalize(address, &addr, err)) != 0)
 		return rc;
-	if ((rc = desk_load(ctx, id, &c, err)) != 0)
+	if ((rc = case_load(ctx, id, &c, err)) != 0)
 		goto out;
 	if ((role = case_role_of(c, addr)) != NULL) {
 		case_format_number(ctx->cfg, id, num, sizeof(num));
