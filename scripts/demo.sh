@@ -15,10 +15,14 @@
 #   2. the carrier answers the desk with a photo: the message lands on the
 #      same case and the shipper and the case owner are notified;
 #   3. an agent mails "/escalation" with the caller's details: the
-#      escalation goes to the outside support team, the case is pending;
+#      escalation goes to the outside support team only (the carrier's
+#      owner is withheld), the case is pending; the team's reply is stored
+#      as internal and told to the desk alone;
 #   4. the agent sends the "update" and "resolve" canned responses with
 #      casectl: the case is solved;
-#   5. the case's history and every mail received are printed.
+#   5. a caller phones: the agent opens a case with the caller's details
+#      and answers it with "update";
+#   6. the cases' history and every mail received are printed.
 #
 # Each step waits (with a time limit) for what it should cause and checks
 # it; any miss makes the script exit non-zero.  Everything it started is
@@ -306,6 +310,15 @@ def cmd_attachment(a):
     sys.exit(1)
 
 
+def cmd_msgid(a):
+    """The Message-ID of the first mail to RCPT with TEXT in its text."""
+    for env, msg in received(a.sink):
+        if a.rcpt in env["rcpt_tos"] and a.text in text_of(msg):
+            print(msg["Message-ID"])
+            return
+    sys.exit(1)
+
+
 def cmd_total(a):
     """How many mails were received (by RCPT)."""
     print(sum(1 for env, msg in received(a.sink)
@@ -364,9 +377,12 @@ def main():
     s.add_argument("--attach", action="append", default=[])
     s.add_argument("--agent", default="Thunderbird/115.4")
     s.add_argument("--authres")
-    for name in ("got", "attachment", "total", "mails"):
+    for name in ("got", "attachment", "total", "mails", "msgid"):
         s = sub.add_parser(name)
         s.add_argument("sink")
+        if name == "msgid":
+            s.add_argument("rcpt")
+            s.add_argument("text")
         if name == "got":
             s.add_argument("rcpt")
             s.add_argument("text")
@@ -426,6 +442,10 @@ cases_are() {
 }
 messages_are() {
 	[ "$(ctl_json 'len(j["messages"])' show "$case" 2>/dev/null)" = "$1" ]
+}
+internal_from_team() {
+	[ "$(ctl_json '[m["internal"] for m in j["messages"] if m["from"]["address"] == "'"$ESCALATION"'"]' \
+		show "$case" 2>/dev/null)" = "[True]" ]
 }
 status_is() {
 	[ "$(ctl_json 'j["status"]' show "$case" 2>/dev/null)" = "$1" ]
@@ -584,6 +604,9 @@ ok "the photo reached Sam, byte for byte"
 # ---- 3 ----
 
 step "3. Anna escalates by mail: /escalation with the caller's details"
+say "Carla's company owns the carrier side of the case: she is outside"
+say "the desk's organization_domains, so the escalation must not reach her."
+ctl assign "$case" --owner carla@fasttrucks.test --side carrier
 cat >"$demo/anna.txt" <<EOF
 /escalation
 name: Sam Shipper
@@ -608,6 +631,31 @@ tool send --port "$IMAP_PORT" --from "$ANNA" --to "$CASE_ADDR" \
 	--authres "$anna_ar" >/dev/null
 wait_for "escalation mailed to $ESCALATION" got "$ESCALATION" "Phone:     +31 10 555 0142" 1
 wait_for "$case pending: waiting on outside support" waiting_on_support
+got carla@fasttrucks.test "+31 10 555 0142" 0 ||
+	fail "the escalation reached the carrier's owner"
+ok "the carrier's owner (Cc: owners) was withheld: outside the organisation"
+
+step "3b. The outside support team answers the escalation"
+esc_id=$(tool msgid "$demo/sink" "$ESCALATION" "Phone:     +31 10 555 0142")
+cat >"$demo/team.txt" <<EOF
+Hello desk,
+
+We called Sam Shipper; claim SUP-20931 is open for the pallet and the
+cross-dock confirmed the damage. Nothing more is needed from you.
+
+Partner support
+EOF
+tool send --port "$IMAP_PORT" --from "Partner Support <$ESCALATION>" \
+	--to "$CASE_ADDR" --subject "Re: [$case] Escalation" \
+	--in-reply-to "$esc_id" --body "$demo/team.txt" >/dev/null
+say "From:    $ESCALATION   (In-Reply-To: the escalation)"
+wait_for "the team's reply on $case, stored as internal" internal_from_team
+wait_for "Anna told of it (the desk's own owner)" \
+	got anna@desk.example "claim SUP-20931" 1
+for rcpt in sam@acme.test carla@fasttrucks.test; do
+	got "$rcpt" "SUP-20931" 0 || fail "$rcpt got the outside team's reply"
+done
+ok "neither Sam nor Carla heard of it, and the team is no participant"
 
 # ---- 4 ----
 
@@ -624,22 +672,36 @@ wait_for "outbox empty" outbox_empty
 
 # ---- 5 ----
 
-step "5. What the case looks like now"
+step "5. A caller phones the desk: Anna opens a case and answers it"
+ctl create --subject "Phone: delivery to Hamburg missed its slot" \
+	--caller-name "Rita Meyer" --caller-company "Meyer Freight" \
+	--caller-phone "+49 40 555 0101" --caller-email rita@meyer.example
+phone_case=$(sed -n 's/^ *//; 1p' "$demo/ctl.out")
+say "Rita is the requester, Anna the owner (creator_owns):"
+ctl show "$phone_case"
+ctl reply "$phone_case" --template update \
+	--set note="The carrier will call you to book a new slot."
+wait_for "update mailed to Rita (nobody had to give --to)" \
+	got rita@meyer.example "Update:" 1
+
+# ---- 6 ----
+
+step "6. What the case looks like now"
 ctl show "$case"
 ctl history "$case"
 
-step "5. What everybody received (the SMTP receiver's mail, by recipient)"
+step "6. What everybody received (the SMTP receiver's mail, by recipient)"
 tool mails "$demo/sink"
 
 step "Checking the day's outcome"
-[ "$(ctl_json 'len(j)' list --view all)" = 1 ] || fail "not exactly one case"
-ok "exactly one case: $case"
+[ "$(ctl_json 'len(j)' list --view all)" = 2 ] || fail "not exactly two cases"
+ok "exactly two cases: $case and the phone case $phone_case"
 status_is solved || fail "$case is not solved"
 ok "$case is solved"
-# Sam's, Carla's and Anna's mail, and the three replies Anna sent.
+# Sam's, Carla's, Anna's and the team's mail, and the three replies sent.
 nmsg=$(ctl_json 'len(j["messages"])' show "$case")
-[ "$nmsg" = 6 ] || fail "$case has $nmsg messages, not 6"
-ok "$case has 6 messages: 3 mails received, 3 replies sent"
+[ "$nmsg" = 7 ] || fail "$case has $nmsg messages, not 7"
+ok "$case has 7 messages: 4 mails received, 3 replies sent"
 for expect in "sam@acme.test|Received:|the acknowledgement" \
 	"carla@fasttrucks.test|Received:|no acknowledgement (she did not write)" \
 	"sam@acme.test|Carla Carrier wrote:|the carrier's reply" \
@@ -671,9 +733,9 @@ doveadm -c "$demo/imap/dovecot.conf" mailbox status -u test messages \
 	INBOX Processed Review >"$demo/mailboxes" 2>&1 ||
 	fail "doveadm: $(cat "$demo/mailboxes")"
 boxes=$(LC_ALL=C sort "$demo/mailboxes" | tr '\n' ' ')
-[ "$boxes" = "INBOX messages=0 Processed messages=3 Review messages=0 " ] ||
+[ "$boxes" = "INBOX messages=0 Processed messages=4 Review messages=0 " ] ||
 	fail "case mailbox: $boxes"
-ok "case mailbox: all 3 mails moved from INBOX to Processed"
+ok "case mailbox: all 4 mails moved from INBOX to Processed"
 
 step "Stopping casemaild (SIGTERM), the SMTP receiver and Dovecot"
 kill -TERM "$daemon_pid"

@@ -45,6 +45,18 @@ struct case_fields {
 	int64_t follow_up;   /* 0 clears */
 };
 
+/*
+ * The side of the one owner of a case on a desk without sides ([case]
+ * sides = none).
+ */
+#define CASE_SIDE_DESK "desk"
+
+/* CM_EUSAGE naming field unless v (NULL: nothing to check) is valid
+ * UTF-8 of at most max bytes without control characters, and not empty
+ * unless may_be_empty. */
+int case_check_text(struct cm_error *err, const char *field, const char *v,
+		    size_t max, int may_be_empty);
+
 /* Parse "CV123" / "cv000123" into the case id; CM_EUSAGE otherwise. */
 int case_parse_number(const struct config *cfg, const char *text,
 		      int64_t *id_r, struct cm_error *err);
@@ -131,7 +143,9 @@ int case_event_add(const struct case_ctx *ctx, int64_t id, const char *what,
  * Make address the owner of one side ("shipper"/"carrier").  side NULL:
  * the person's recorded side.  A side that has another owner is refused
  * (CM_EREFUSED): at most one owner per side, two in all.  *side_r (may be
- * NULL) receives the side used, a constant string.
+ * NULL) receives the side used, a constant string.  With [case] sides =
+ * none a case has one owner (side CASE_SIDE_DESK) and giving a side is
+ * CM_EUSAGE.
  */
 int case_assign(const struct case_ctx *ctx, int64_t id, const char *address,
 		const char *side, const char **side_r, struct cm_error *err);
@@ -166,5 +180,57 @@ int case_note(const struct case_ctx *ctx, int64_t id, const char *text,
 int case_add_note(const struct case_ctx *ctx, int64_t id, const char *text,
 		  int public, struct store_message **m_r,
 		  struct cm_error *err);
+
+/* ---- the desk's workflows (case_desk.c) --------------------------------- */
+
+/* A case's contact to set; NULL leaves a field, "" clears it. */
+struct case_contact_fields {
+	const char *requester;       /* an address */
+	const char *requester_name;
+	const char *caller_name;
+	const char *caller_company;
+	const char *caller_phone;
+	const char *caller_email;    /* an address */
+};
+
+/* Longest name, company or phone number of a contact. */
+#define CASE_CONTACT_MAX 200
+
+/*
+ * Apply f to case id's contact, one audit event per changed field
+ * (*changed_r counts them).  A requester becomes a subscribed participant:
+ * the customer's replies are the case's and they hear of its news.
+ * CM_EUSAGE for an address that is none or a text that breaks
+ * case_check_text(); CM_ENOTFOUND for no such case.
+ */
+int case_set_contact(const struct case_ctx *ctx, int64_t id,
+		     const struct case_contact_fields *f, int *changed_r,
+		     struct cm_error *err);
+
+/*
+ * Put address on case id's outside team (the escalation's addressees):
+ * audited when new (*added_r).  Someone who is already one of the case's
+ * people (owner, watcher, participant) is refused (CM_EREFUSED): the
+ * outside team never shares the customer's thread.
+ */
+int case_add_outside(const struct case_ctx *ctx, int64_t id,
+		     const char *address, int *added_r, struct cm_error *err);
+
+/* The role address has on c ("owner", "watcher" or "participant", the
+ * first that applies), or NULL. */
+const char *case_role_of(const struct store_case *c, const char *address);
+
+/* Whether address is on case c's outside team. */
+int case_is_outside(const struct store_case *c, const char *address);
+
+/*
+ * [case] creator_owns: make the acting agent (ctx->actor, an address)
+ * owner of the new case id, on side (NULL: their known side; none needed
+ * with [case] sides = none).  Nothing happens (0, *side_r NULL) when the
+ * key is off, the actor is no address, or their side is unknown.
+ */
+int case_creator_owns(const struct case_ctx *ctx, int64_t id,
+		      const char *side, const char **side_r,
+		      struct cm_error *err);
 
 #endif

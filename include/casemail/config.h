@@ -40,6 +40,11 @@ enum config_accept_from {      /* [case] accept_from */
 	CONFIG_ACCEPT_ANYONE,
 };
 
+enum config_sides {            /* [case] sides */
+	CONFIG_SIDES_TWO,          /* a shipper owner and a carrier owner */
+	CONFIG_SIDES_NONE,         /* one owner per case */
+};
+
 enum config_imap_tls {         /* [imap] tls */
 	CONFIG_IMAP_TLS_IMAPS,
 	CONFIG_IMAP_TLS_STARTTLS,
@@ -106,6 +111,9 @@ struct config {
 	int case_ack_per_hour;
 	int case_digest_hour;         /* local hour the daily digest goes */
 	int case_stale_days;          /* Active without activity this long */
+	int case_creator_owns;        /* the creating agent becomes owner */
+	enum config_sides case_sides;
+	char *case_desk_lead;         /* gets the unowned/overdue list, or NULL */
 
 	/* [smtp] (url NULL: mail is queued but not sent) */
 	char *smtp_url;

@@ -86,6 +86,12 @@ struct outbound_reply_req {
 	const char *const *attach_files; /* paths to attach */
 	size_t n_attach;
 	int preview;                 /* render only: nothing is queued */
+	/* An escalation (casectl escalate): to names the outside team.  A
+	 * template addressing the "escalation" role is one anyway.  An
+	 * escalation reaches the outside team and addresses in [case]
+	 * organization_domains only, is stored as internal and notifies
+	 * the desk's own people alone. */
+	int escalate;
 };
 
 /*

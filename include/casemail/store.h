@@ -59,7 +59,7 @@
 #include "casemail/error.h"
 
 /* The schema version this binary writes (see migrations in store.c). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -218,9 +218,29 @@ struct store_case {
 	GPtrArray *owners;       /* struct store_person *, side set */
 	GPtrArray *watchers;
 	GPtrArray *participants; /* subscribed set */
+	/* The contact (store_desk.c): never NULL in a loaded or new case. */
+	struct store_contact *contact;
+	GPtrArray *outside;      /* char *: the outside team's addresses */
 };
 
-/* A new, empty record (role arrays allocated). */
+/*
+ * Who a case is for, when an agent says so (store_desk.c): the requester
+ * (a case opened by phone has no mail to take one from) and the caller's
+ * details.  Every field may be NULL.
+ */
+struct store_contact {
+	char *requester_address;  /* lower case */
+	char *requester_name;
+	char *caller_name;
+	char *caller_company;
+	char *caller_phone;
+	char *caller_email;
+};
+
+/* Free; accepts NULL and clears the pointer. */
+void store_contact_free(struct store_contact **ct);
+
+/* A new, empty record (role arrays and contact allocated). */
 struct store_case *store_case_new(void);
 /* Free; accepts NULL and clears the pointer. */
 void store_case_free(struct store_case **c);
@@ -349,6 +369,9 @@ struct store_message {
 	 * line saying by what; NULL for mail that was never judged. */
 	int sender_verified;
 	char *sender_verdict;
+	/* Only for the desk (an outside team's reply): shown to agents,
+	 * never mailed to the case's customers or carriers. */
+	int internal;
 };
 
 struct store_message *store_message_new(void);
@@ -735,6 +758,7 @@ struct store_digest_row {
 	char *subject;
 	int64_t follow_up;      /* 0: none */
 	int64_t last_activity;
+	int unowned;            /* store_lead_rows(): nobody owns the case */
 };
 
 /*
@@ -751,5 +775,32 @@ int store_participant_subscribe(struct store *s, int64_t case_id,
 				const char *address, int subscribed,
 				int *changed_r, struct cm_error *err);
 
+/* ---- the desk's workflows (store_desk.c) -------------------------------- */
+
+/* Write case_id's contact (every field, NULL clears).  The common codes;
+ * CM_EREFUSED when there is no such case. */
+int store_contact_set(struct store *s, int64_t case_id,
+		      const struct store_contact *ct, struct cm_error *err);
+
+/* Load c's contact and outside team into c (store_case_get() does). */
+int store_desk_load(struct store *s, struct store_case *c,
+		    struct cm_error *err);
+
+/* Put address on case_id's outside team; *added_r is 0 when it was
+ * already.  The common codes; CM_EREFUSED when there is no such case. */
+int store_outside_add(struct store *s, int64_t case_id, const char *address,
+		      int64_t now, int *added_r, struct cm_error *err);
+
+/* Whether address is on case_id's outside team (*yes_r). */
+int store_outside_has(struct store *s, int64_t case_id, const char *address,
+		      int *yes_r, struct cm_error *err);
+
+/*
+ * For the desk lead: Active cases nobody owns (unowned set) or whose
+ * follow-up time is before now, by case number: a new GPtrArray of
+ * struct store_digest_row * (owner NULL; frees them).
+ */
+int store_lead_rows(struct store *s, int64_t now, GPtrArray **rows_r,
+		    struct cm_error *err);
 
 #endif

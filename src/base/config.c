@@ -131,6 +131,12 @@ static const struct config_key config_keys[] = {
 	/* Times shown to people (casectl's text, templates, the digest);
 	 * unset: the system's zone.  Checked in config_check.c. */
 	{ "case", "timezone", CONFIG_STR, NULL, 1, 64, OFF(case_timezone) },
+	/* Ownership: who owns a case an agent opens, and how many owners. */
+	{ "case", "creator_owns", CONFIG_BOOL, "yes", 0, 0,
+	  OFF(case_creator_owns) },
+	{ "case", "sides", CONFIG_ENUM, "two", 0, 0,
+	  OFFC(case_sides, "two|none") },
+	{ "case", "desk_lead", CONFIG_EMAIL, NULL, 0, 0, OFF(case_desk_lead) },
 	{ "smtp", "url", CONFIG_STR, NULL, 1, 255, OFF(smtp_url) },
 	{ "smtp", "tls", CONFIG_ENUM, "url", 0, 0,
 	  OFFC(smtp_tls, "url|starttls") },

@@ -1,7 +1,7 @@
 /*
  * case.c - the case model's rules and its audit trail.
  */
-#include "casemail/case.h"
+#include "case_private.h"
 
 #include <glib.h>
 #include <string.h>
@@ -62,7 +62,7 @@ case_bad_enum(struct cm_error *err, const char *field, const char *v,
 	return CM_EUSAGE;
 }
 
-static int
+int
 case_check_text(struct cm_error *err, const char *field, const char *v,
 		size_t max, int may_be_empty)
 {
@@ -143,11 +143,7 @@ case_event(const struct case_ctx *ctx, int64_t id, const char *what,
 			       old_v, new_v, detail, err);
 }
 
-/*
- * Replace *slot with v if it differs and audit the change as `what`.
- * "" means "clear" for optional fields.  *n counts changes.
- */
-static int
+int
 case_change(const struct case_ctx *ctx, int64_t id, const char *what,
 	    char **slot, const char *v, int *n, struct cm_error *err)
 {
@@ -257,8 +253,7 @@ case_create(const struct case_ctx *ctx, const struct case_fields *in,
 	return rc;
 }
 
-/* Load a case for changing; the error names the case number. */
-static int
+int
 case_load(const struct case_ctx *ctx, int64_t id, struct store_case **c_r,
 	  struct cm_error *err)
 {
@@ -447,6 +442,14 @@ case_pick_side(const struct case_ctx *ctx, const char *addr,
 	struct store_person *p = NULL;
 	int rc;
 
+	if (ctx->cfg->case_sides == CONFIG_SIDES_NONE) {
+		*side_r = CASE_SIDE_DESK;
+		if (side != NULL)
+			return cm_error_set(err, CM_EUSAGE, "this desk has "
+					    "one owner per case ([case] sides "
+					    "= none): leave out --side");
+		return 0;
+	}
 	if (side != NULL) {
 		*side_r = case_lookup(case_sides, side);
 		if (*side_r == NULL)
@@ -475,6 +478,11 @@ case_check_owner_slot(const struct case_ctx *ctx, const struct store_case *c,
 
 	*already_r = 0;
 	case_format_number(ctx->cfg, c->id, num, sizeof(num));
+	/* One owner per case: whoever owns it holds the one slot, even one
+	 * given a side before the desk dropped them. */
+	if (ctx->cfg->case_sides == CONFIG_SIDES_NONE && cur == NULL &&
+	    c->owners->len > 0)
+		cur = c->owners->pdata[0];
 	if (cur != NULL && strcmp(cur->address, addr) == 0) {
 		*already_r = 1;
 		return 0;
@@ -507,7 +515,8 @@ case_assign_person(const struct case_ctx *ctx, struct store_case *c,
 		return rc;
 	/* Remember the side of someone new to us, for the next assign and
 	 * for the "new" view. */
-	if (store_person_get(ctx->store, addr, &p, err) == 0 && p->side == NULL)
+	if (strcmp(side, CASE_SIDE_DESK) != 0 &&
+	    store_person_get(ctx->store, addr, &p, err) == 0 && p->side == NULL)
 		rc = store_person_set_side(ctx->store, pid, side, err);
 	store_person_free(&p);
 	if (rc == 0)

@@ -30,7 +30,17 @@ static const struct cli_cmd cli_cmds[] = {
 	  "clears\n"
 	  "  --crm-shipper NUM     the shipper side's CRM case number\n"
 	  "  --crm-carrier NUM     the carrier side's CRM case number\n"
-	  "  --participant EMAIL   add a subscribed participant (repeatable)" },
+	  "  --requester EMAIL     who the case is for (update and resolve\n"
+	  "                        go there); joins as a participant\n"
+	  "  --requester-name NAME the requester's name\n"
+	  "  --caller-name NAME, --caller-company NAME, --caller-phone NUM,\n"
+	  "  --caller-email EMAIL  the caller of a phone case; the\n"
+	  "                        escalation template takes them from here\n"
+	  "                        (create: --caller-email is the requester\n"
+	  "                        unless --requester is given)\n"
+	  "  --participant EMAIL   add a subscribed participant (repeatable)\n"
+	  "  --side S              (create) the side the creating agent owns\n"
+	  "                        with [case] creator_owns and sides = two" },
 	{ "show", cli_cmd_show, "CASE [--full]",
 	  "Show a case, its people and its messages (visible text; --full\n"
 	  "for whole messages).  --json adds \"messages\" and \"events\"." },
@@ -84,6 +94,18 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  --text TEXT       the free reply, or {{field.text}}\n"
 	  "  --attach FILE     attach a file (repeatable)\n"
 	  "  --to EMAIL        an extra recipient (repeatable)" },
+	{ "escalate", cli_cmd_escalate,
+	  "CASE [--to EMAIL]... [--template NAME [--set K=V]... | --text TEXT] [--attach FILE]...",
+	  "Mail the case's outside support team, confidentially: the team\n"
+	  "(--to, the case's recorded team, else [case] escalation_address)\n"
+	  "and the desk's own owners only; any other address outside\n"
+	  "[case] organization_domains is withheld.  The team joins the\n"
+	  "case's outside team: its replies are stored as internal, the\n"
+	  "desk's own people are told, the customer and the carrier never.\n"
+	  "Default template: escalation; --text writes to the team again." },
+	{ "forward", cli_cmd_forward, "MESSAGE-ID [--text TEXT] [--to EMAIL]...",
+	  "Send an internal message (an outside team's reply) on to the\n"
+	  "case's requester and participants, below TEXT." },
 	{ "preview", cli_cmd_preview,
 	  "CASE (--template NAME [--set K=V]... | --text TEXT) [--to EMAIL]...",
 	  "Print the mail 'reply' would send, without sending or storing it." },

@@ -157,6 +157,13 @@ int cli_cmd_review(struct cli *cli, int argc, char **argv);
 /* ---- mail the desk sends (cli_outbound.c) ------------------------------- */
 
 int cli_cmd_reply(struct cli *cli, int argc, char **argv);
+/* reply (preview: only print it) or, with escalate, an escalation to the
+ * outside team (--to names it; default template "escalation"). */
+int cli_reply_run(struct cli *cli, int argc, char **argv, int preview,
+		  int escalate);
+/* escalate and forward (cli_escalate.c). */
+int cli_cmd_escalate(struct cli *cli, int argc, char **argv);
+int cli_cmd_forward(struct cli *cli, int argc, char **argv);
 int cli_cmd_preview(struct cli *cli, int argc, char **argv);
 int cli_cmd_templates(struct cli *cli, int argc, char **argv);
 int cli_cmd_outbox(struct cli *cli, int argc, char **argv);

@@ -14,6 +14,8 @@ enum {
 	OPT_SUBJECT = 0x200, OPT_TYPE, OPT_PRIORITY, OPT_FOLLOW_UP,
 	OPT_SHIPMENT, OPT_CRM_SHIPPER, OPT_CRM_CARRIER, OPT_KIND, OPT_SOURCE,
 	OPT_PARTICIPANT, OPT_OWNER, OPT_SIDE, OPT_USER, OPT_FULL, OPT_PUBLIC,
+	OPT_REQUESTER, OPT_REQUESTER_NAME, OPT_CALLER_NAME, OPT_CALLER_COMPANY,
+	OPT_CALLER_PHONE, OPT_CALLER_EMAIL,
 };
 
 #define FIELD_OPTIONS                                                   \
@@ -25,7 +27,17 @@ enum {
 	{ "crm-shipper", required_argument, NULL, OPT_CRM_SHIPPER },    \
 	{ "crm-carrier", required_argument, NULL, OPT_CRM_CARRIER },    \
 	{ "kind", required_argument, NULL, OPT_KIND },                  \
-	{ "source", required_argument, NULL, OPT_SOURCE }
+	{ "source", required_argument, NULL, OPT_SOURCE },               \
+	CONTACT_OPTIONS
+
+/* Who the case is for (case_set_contact()). */
+#define CONTACT_OPTIONS                                                   \
+	{ "requester", required_argument, NULL, OPT_REQUESTER },          \
+	{ "requester-name", required_argument, NULL, OPT_REQUESTER_NAME }, \
+	{ "caller-name", required_argument, NULL, OPT_CALLER_NAME },      \
+	{ "caller-company", required_argument, NULL, OPT_CALLER_COMPANY }, \
+	{ "caller-phone", required_argument, NULL, OPT_CALLER_PHONE },    \
+	{ "caller-email", required_argument, NULL, OPT_CALLER_EMAIL }
 
 /* One command on one case: parsed operands and the change to apply. */
 struct case_op {
@@ -85,7 +97,10 @@ run_case_op(struct cli *cli, int argc, char **argv, const struct option *opts,
 
 struct field_opts {
 	struct case_fields f;
+	struct case_contact_fields ct;
 	GPtrArray *participants;  /* create only */
+	const char *side;         /* create only: the creator's side */
+	const char *owned_side;   /* create: the side the creator took */
 };
 
 static int
@@ -102,6 +117,13 @@ field_opt(struct cli *cli, int opt, const char *arg, void *data)
 	case OPT_CRM_CARRIER: fo->f.crm_carrier = arg; return 0;
 	case OPT_KIND: fo->f.kind = arg; return 0;
 	case OPT_SOURCE: fo->f.source = arg; return 0;
+	case OPT_REQUESTER: fo->ct.requester = arg; return 0;
+	case OPT_REQUESTER_NAME: fo->ct.requester_name = arg; return 0;
+	case OPT_CALLER_NAME: fo->ct.caller_name = arg; return 0;
+	case OPT_CALLER_COMPANY: fo->ct.caller_company = arg; return 0;
+	case OPT_CALLER_PHONE: fo->ct.caller_phone = arg; return 0;
+	case OPT_CALLER_EMAIL: fo->ct.caller_email = arg; return 0;
+	case OPT_SIDE: fo->side = arg; return 0;
 	case OPT_FOLLOW_UP:
 		fo->f.set_follow_up = 1;
 		if (arg[0] == '\0' || strcmp(arg, "none") == 0) {
@@ -128,11 +150,23 @@ create_apply(struct cli *cli, void *data)
 	int changed, rc;
 
 	cli_ctx(cli, &ctx);
+	/* A caller who gave an email address is who the case is for. */
+	if (fo->ct.requester == NULL && fo->ct.caller_email != NULL) {
+		fo->ct.requester = fo->ct.caller_email;
+		if (fo->ct.requester_name == NULL)
+			fo->ct.requester_name = fo->ct.caller_name;
+	}
 	rc = case_create(&ctx, &fo->f, &op->id, &cli->err);
+	if (rc == 0)
+		rc = case_set_contact(&ctx, op->id, &fo->ct, &changed,
+				      &cli->err);
 	for (guint i = 0; rc == 0 && i < fo->participants->len; i++)
 		rc = case_add_participant(&ctx, op->id,
 					  fo->participants->pdata[i], NULL,
 					  &changed, &cli->err);
+	if (rc == 0)
+		rc = case_creator_owns(&ctx, op->id, fo->side, &fo->owned_side,
+				       &cli->err);
 	return rc;
 }
 
@@ -142,6 +176,7 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		CLI_COMMON_OPTIONS, FIELD_OPTIONS,
 		{ "participant", required_argument, NULL, OPT_PARTICIPANT },
+		{ "side", required_argument, NULL, OPT_SIDE },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
@@ -166,6 +201,12 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 		return cli_print_case_json(cli, op.id, 0);
 	case_format_number(cli->cfg, op.id, op.num, sizeof(op.num));
 	printf("%s\n", op.num);
+	if (fo.owned_side == NULL && cli->cfg->case_creator_owns &&
+	    cli->as != NULL && strchr(cli->as, '@') != NULL &&
+	    cli->cfg->case_sides == CONFIG_SIDES_TWO)
+		fprintf(stderr, "casectl: %s: you were not made owner: your "
+			"side is not known (give --side shipper|carrier, or "
+			"assign)\n", op.num);
 	return 0;
 }
 
@@ -174,10 +215,13 @@ set_apply(struct cli *cli, struct case_op *op)
 {
 	struct field_opts *fo = op->data;
 	struct case_ctx ctx;
-	int changed, rc;
+	int changed, more = 0, rc;
 
 	cli_ctx(cli, &ctx);
 	rc = case_set(&ctx, op->id, &fo->f, &changed, &cli->err);
+	if (rc == 0)
+		rc = case_set_contact(&ctx, op->id, &fo->ct, &more, &cli->err);
+	changed += more;
 	if (rc == 0)
 		snprintf(op->msg, sizeof(op->msg), "%s: %d field%s changed",
 			 op->num, changed, changed == 1 ? "" : "s");

@@ -62,6 +62,35 @@ json_people(JsonBuilder *b, const struct config *cfg, const char *name,
 	json_builder_end_array(b);
 }
 
+/* "requester", "caller" (objects or null) and "outside_team". */
+static void
+json_contact(JsonBuilder *b, const struct store_case *c)
+{
+	const struct store_contact *ct = c->contact;
+
+	json_builder_set_member_name(b, "requester");
+	if (ct->requester_address == NULL) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		json_str(b, "address", ct->requester_address);
+		json_str(b, "name", ct->requester_name);
+		json_builder_end_object(b);
+	}
+	json_builder_set_member_name(b, "caller");
+	json_builder_begin_object(b);
+	json_str(b, "name", ct->caller_name);
+	json_str(b, "company", ct->caller_company);
+	json_str(b, "phone", ct->caller_phone);
+	json_str(b, "email", ct->caller_email);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "outside_team");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < c->outside->len; i++)
+		json_builder_add_string_value(b, c->outside->pdata[i]);
+	json_builder_end_array(b);
+}
+
 static void
 json_case_members(JsonBuilder *b, const struct config *cfg,
 		  const struct store_case *c)
@@ -90,6 +119,7 @@ json_case_members(JsonBuilder *b, const struct config *cfg,
 	json_people(b, cfg, "owners", c->owners, "owner");
 	json_people(b, cfg, "watchers", c->watchers, "watcher");
 	json_people(b, cfg, "participants", c->participants, "participant");
+	json_contact(b, c);
 }
 
 JsonNode *
@@ -164,6 +194,8 @@ cli_json_message(const struct store_message *m)
 
 	json_str(b, "message_id", m->message_id);
 	json_str(b, "direction", m->direction);
+	json_builder_set_member_name(b, "internal");
+	json_builder_add_boolean_value(b, m->internal != 0);
 	json_builder_set_member_name(b, "from");
 	json_address(b, &m->from);
 	json_addresses(b, "to", m->to);

@@ -42,6 +42,7 @@ struct reply_opts {
 	int preview;
 	GString *rendered;
 	char *actor;
+	int escalate;        /* casectl escalate */
 };
 
 static int
@@ -101,6 +102,10 @@ reply_apply(struct cli *cli, void *data)
 	r.n_to = ro->to->len;
 	r.attach_files = (const char *const *)ro->attach->pdata;
 	r.n_attach = ro->attach->len;
+	r.escalate = ro->escalate;
+	/* An escalation without a text sends the shipped template. */
+	if (ro->escalate && r.text == NULL && r.template_name == NULL)
+		r.template_name = "escalation";
 	rc = outbound_reply(&out, ro->id, &r, cli->now,
 			    ro->preview ? ro->rendered : NULL, &cli->err);
 	outbound_clear(&out);
@@ -108,8 +113,9 @@ reply_apply(struct cli *cli, void *data)
 	return rc;
 }
 
-static int
-reply_run(struct cli *cli, int argc, char **argv, int preview)
+int
+cli_reply_run(struct cli *cli, int argc, char **argv, int preview,
+	      int escalate)
 {
 	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
 	struct reply_opts ro = { 0 };
@@ -120,10 +126,12 @@ reply_run(struct cli *cli, int argc, char **argv, int preview)
 	ro.to = g_ptr_array_new_with_free_func(g_free);
 	ro.rendered = g_string_new(NULL);
 	ro.preview = preview;
+	ro.escalate = escalate;
 	rc = cli_getopt(cli, cmd, argc, argv, reply_opts, reply_opt, &ro, &first);
 	if (rc == 0 && argc - first != 1)
 		rc = cli_usage(cli, cmd, "give one case");
-	if (rc == 0 && ro.template_name == NULL && ro.text == NULL)
+	if (rc == 0 && ro.template_name == NULL && ro.text == NULL &&
+	    !escalate)
 		rc = cli_usage(cli, cmd, "give --template NAME or --text TEXT");
 	if (rc == 0)
 		rc = cli_open(cli);
@@ -136,7 +144,8 @@ reply_run(struct cli *cli, int argc, char **argv, int preview)
 	if (rc == 0 && preview)
 		cli_print_safe(ro.rendered->str);
 	else if (rc == 0)
-		printf("%s: reply queued\n", argv[first]);
+		printf("%s: %s queued\n", argv[first],
+		       escalate ? "escalation" : "reply");
 	g_hash_table_unref(ro.fields);
 	g_ptr_array_unref(ro.attach);
 	g_ptr_array_unref(ro.to);
@@ -148,13 +157,13 @@ reply_run(struct cli *cli, int argc, char **argv, int preview)
 int
 cli_cmd_reply(struct cli *cli, int argc, char **argv)
 {
-	return reply_run(cli, argc, argv, 0);
+	return cli_reply_run(cli, argc, argv, 0, 0);
 }
 
 int
 cli_cmd_preview(struct cli *cli, int argc, char **argv)
 {
-	return reply_run(cli, argc, argv, 1);
+	return cli_reply_run(cli, argc, argv, 1, 0);
 }
 
 int

@@ -65,6 +65,38 @@ show_people(const struct config *cfg, int64_t now, const char *label,
 	putchar('\n');
 }
 
+/* The requester and caller an agent recorded, and the outside team. */
+static void
+show_contact(const struct store_case *c)
+{
+	const struct store_contact *ct = c->contact;
+	GString *team = g_string_new(NULL);
+
+	for (guint i = 0; i < c->outside->len; i++)
+		g_string_append_printf(team, "%s%s", i > 0 ? ", " : "",
+				       (const char *)c->outside->pdata[i]);
+
+	if (ct->requester_address != NULL) {
+		printf("%-14s ", "requester:");
+		if (ct->requester_name != NULL) {
+			cli_print_safe(ct->requester_name);
+			fputs(" <", stdout);
+		}
+		cli_print_safe(ct->requester_address);
+		fputs(ct->requester_name != NULL ? ">\n" : "\n", stdout);
+	}
+	if (ct->caller_name != NULL || ct->caller_company != NULL ||
+	    ct->caller_phone != NULL || ct->caller_email != NULL) {
+		show_field("caller:", ct->caller_name);
+		show_field("  company:", ct->caller_company);
+		show_field("  phone:", ct->caller_phone);
+		show_field("  email:", ct->caller_email);
+	}
+	if (c->outside->len > 0)
+		show_field("outside team:", team->str);
+	g_string_free(team, TRUE);
+}
+
 static void
 show_case_text(const struct config *cfg, const struct store_case *c,
 	       int64_t now)
@@ -94,6 +126,7 @@ show_case_text(const struct config *cfg, const struct store_case *c,
 	show_people(cfg, now, "owners:", c->owners);
 	show_people(cfg, now, "watchers:", c->watchers);
 	show_people(cfg, now, "participants:", c->participants);
+	show_contact(c);
 }
 
 static void
@@ -103,9 +136,10 @@ show_message_text(const struct config *cfg, const struct store_message *m,
 	char when[TIME_ISO_SIZE];
 
 	time_format_zone(m->received_at, cfg->case_timezone, when, sizeof(when));
-	printf("\n--- %s %s from ", when,
+	printf("\n--- %s %s%s from ", when,
 	       strcmp(m->direction, "internal") == 0 ? "note" :
-	       strcmp(m->direction, "in") == 0 ? "mail" : "reply");
+	       strcmp(m->direction, "in") == 0 ? "mail" : "reply",
+	       m->internal ? " (internal: desk only)" : "");
 	cli_print_safe(m->from.name != NULL ? m->from.name : m->from.address);
 	if (m->from.name != NULL && m->from.address != NULL) {
 		fputs(" <", stdout);

@@ -224,6 +224,7 @@ job_message_row(struct ingest_job *job)
 	m->message_id = g_strdup(mm->message_id);
 	m->direction = g_strdup("in");
 	m->state = job_outcome_state(job->outcome);
+	m->internal = job->outside;
 	m->reason = g_strdup(job->reason);
 	m->from.name = g_strdup(mm->from.name);
 	m->from.address = g_strdup(mm->from.address);
@@ -332,6 +333,8 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 	if ((rc = ingest_job_unproven_org(job, &held, err)) != 0 || held)
 		return rc;
 	if (job->case_id != 0)
+		rc = ingest_job_outside(job, err);
+	if (rc == 0 && job->case_id != 0 && !job->outside)
 		rc = ingest_job_may_post(job, &ok, err);
 	if (rc == 0 && !ok)
 		return ingest_job_hold(job, g_strdup_printf(
@@ -348,6 +351,8 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 	if (rc == 0 && job_is_list(job))
 		ingest_job_note(job, "mailing-list mail: no participants "
 				"added from it");
+	else if (rc == 0 && job->outside)
+		ingest_job_note(job, "no participants added from it");
 	else if (rc == 0)
 		rc = ingest_job_participants(job, err);
 	if (rc == 0)

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "casemail/addr.h"
 #include "casemail/case.h"
 #include "casemail/outbound.h"
 #include "casemail/template.h"
@@ -69,7 +70,7 @@ job_command(struct ingest_job *job, GHashTable *fields)
 	const char *text = job->mm->text, *nl;
 	char *name;
 
-	if (text == NULL || job->ing->out == NULL ||
+	if (text == NULL || job->ing->out == NULL || job->outside ||
 	    !config_is_org_address(job->ing->cfg, job->mm->from.address))
 		return NULL;
 	while (*text == ' ' || *text == '\n' || *text == '\t')
@@ -88,6 +89,23 @@ job_command(struct ingest_job *job, GHashTable *fields)
 	if (name != NULL)
 		job_command_fields(nl != NULL ? nl + 1 : "", fields);
 	return name;
+}
+
+int
+ingest_job_outside(struct ingest_job *job, struct cm_error *err)
+{
+	char *addr = NULL;
+	int rc = 0;
+
+	job->outside = 0;
+	if (addr_normalize(job->mm->from.address, &addr, NULL) == 0)
+		rc = store_outside_has(job->ing->store, job->case_id, addr,
+				       &job->outside, err);
+	if (rc == 0 && job->outside)
+		ingest_job_note(job, "from the outside team of %s: internal",
+				job->num);
+	g_free(addr);
+	return rc;
 }
 
 char *
@@ -115,20 +133,54 @@ job_refuse_command(struct ingest_job *job, const char *name,
 			      name, job->verdict.text, err);
 }
 
+/*
+ * The addresses of a command's "to:" line (comma-separated) into to;
+ * CM_EUSAGE naming one that is none.  At most INGEST_COMMAND_MAX_TO.
+ */
+#define INGEST_COMMAND_MAX_TO 10
+static int
+job_command_to(GHashTable *fields, GPtrArray *to, struct cm_error *err)
+{
+	const char *line = g_hash_table_lookup(fields, "to");
+	char **parts;
+	int rc = 0;
+
+	if (line == NULL || line[0] == '\0')
+		return 0;
+	parts = g_strsplit(line, ",", INGEST_COMMAND_MAX_TO + 1);
+	if (g_strv_length(parts) > INGEST_COMMAND_MAX_TO)
+		rc = cm_error_set(err, CM_EUSAGE, "to: names more than %d "
+				  "addresses", INGEST_COMMAND_MAX_TO);
+	for (char **p = parts; rc == 0 && *p != NULL; p++) {
+		char *addr = NULL;
+
+		if ((rc = addr_normalize(g_strstrip(*p), &addr, err)) == 0)
+			g_ptr_array_add(to, addr);
+	}
+	g_strfreev(parts);
+	return rc;
+}
+
 static int
 job_run_command(struct ingest_job *job, const char *name, GHashTable *fields,
 		struct cm_error *err)
 {
 	struct outbound_reply_req r = { 0 };
 	struct cm_error cerr = { 0 };
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	int rc;
 
 	r.template_name = name;
 	r.fields = fields;
 	r.actor = job->mm->from.address;
 	r.actor_name = job->mm->from.name;
-	rc = outbound_reply(job->ing->out, job->case_id, &r, job->now, NULL,
-			    &cerr);
+	rc = job_command_to(fields, to, &cerr);
+	r.to = (const char *const *)to->pdata;
+	r.n_to = to->len;
+	if (rc == 0)
+		rc = outbound_reply(job->ing->out, job->case_id, &r, job->now,
+				    NULL, &cerr);
+	g_ptr_array_unref(to);
 	if (rc == CM_EUSAGE) {
 		/* The agent's mistake (say, a field missing): on the case,
 		 * for them to see, not a failed message. */
@@ -167,12 +219,13 @@ ingest_job_mail_out(struct ingest_job *job, const struct store_message *m,
 	else if (command != NULL)
 		rc = job_run_command(job, command, fields, err);
 	/* An agent's command mail carries what the template needs (a
-	 * caller's phone, say): the desk may see it, the customer not. */
-	if (rc == 0 && command != NULL)
+	 * caller's phone, say): the desk may see it, the customer not; so
+	 * does the outside team's mail (m is internal). */
+	if (rc == 0 && (command != NULL || job->outside))
 		rc = outbound_notify_desk(out, job->case_id, m, job->now, err);
 	else if (rc == 0)
 		rc = outbound_notify(out, job->case_id, m, job->now, err);
-	if (rc == 0 && job->new_case)
+	if (rc == 0 && job->new_case && !job->outside)
 		rc = outbound_acknowledge(out, job->case_id, m, job->now, err);
 	if (rc == 0 && out->queued > queued)
 		ingest_job_note(job, "%d mails queued",

@@ -79,6 +79,10 @@ struct ingest_job {
 	 * adds no participants and runs no mail command.
 	 */
 	int by_signed_ref;
+	/* From the case's outside team (ingest_job_outside()): stored as
+	 * internal, adds no participants, runs no command, tells the desk's
+	 * own people only. */
+	int outside;
 	/* Who the sender is (trust.h): set before any decision is made. */
 	struct trust_verdict verdict;
 	int judged;               /* verdict was computed */
@@ -184,5 +188,10 @@ char *ingest_job_command_of(struct ingest_job *job);
  * queued for the stored row m (nothing without ing->out). */
 int ingest_job_mail_out(struct ingest_job *job, const struct store_message *m,
 			struct cm_error *err);
+
+/* Set job->outside when the sender is on the outside team of the job's
+ * case (an agent named them in an escalation): their mail is the
+ * escalation's sub-thread, for the desk only. */
+int ingest_job_outside(struct ingest_job *job, struct cm_error *err);
 
 #endif

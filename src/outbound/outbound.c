@@ -198,6 +198,7 @@ outbound_case_vars(const struct outbound *o, const struct outbound_case *oc)
 	outbound_requester(oc->msgs, c, &rname, &raddr);
 	outbound_set(v, "requester.name", rname != NULL ? rname : raddr);
 	outbound_set(v, "requester.email", raddr);
+	outbound_contact_vars(v, c, rname, raddr);
 	outbound_set(v, "desk.name", o->cfg->case_desk_name);
 	outbound_set(v, "desk.address", outbound_desk_address(o));
 	return v;

@@ -213,6 +213,9 @@ ob_notify(struct outbound *o, int64_t case_id, const struct store_message *m,
 		named.from.name = agent->name;
 		m = &named;
 	}
+	/* An internal message (the outside team's) is the desk's alone,
+	 * whoever asks for it to be told. */
+	desk_only = desk_only || m->internal;
 	outbound_files_init(&files);
 	rc = outbound_case_load(o, case_id, &oc, err);
 	if (rc == 0) {

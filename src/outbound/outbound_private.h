@@ -165,4 +165,42 @@ int outbound_excluded(const struct outbound *o, const struct store_message *m,
 int outbound_allowed(struct outbound *o, int64_t case_id, const char *who,
 		     int64_t now, int64_t *due_r, struct cm_error *err);
 
+/* ---- outbound_escalate.c ------------------------------------------------ */
+
+/* Whether a reply with template t (NULL: free text) is an escalation:
+ * r->escalate, or t addresses the "escalation" role. */
+int outbound_is_escalation(const struct template *t,
+			   const struct outbound_reply_req *r);
+/* Move every address of list (char *) that is neither in [case]
+ * organization_domains nor the outside team (the configured escalation
+ * address, r->to, c's recorded team) into withheld. */
+void outbound_escalation_filter(const struct outbound *o,
+				const struct store_case *c,
+				const struct outbound_reply_req *r,
+				GPtrArray *list, GPtrArray *withheld);
+/* CM_EUSAGE when an address of list outside the organisation is one of
+ * c's people (who would get the team's mail as the customer's). */
+int outbound_escalation_check(const struct outbound *o,
+			      const struct store_case *c, GPtrArray *list,
+			      struct cm_error *err);
+/* The To of a free-text escalation: the case's outside team, else (no
+ * r->to either) the configured escalation address. */
+void outbound_escalation_team(const struct outbound *o,
+			      const struct outbound_case *oc,
+			      const struct outbound_reply_req *r,
+			      GPtrArray *to);
+/* After an escalation is stored: its addressees outside the organisation
+ * join the case's outside team, each withheld address is logged and
+ * noted on the case.  Needs an open transaction. */
+int outbound_escalation_record(struct outbound *o, const struct store_case *c,
+			       const struct outbound_reply_req *r,
+			       GPtrArray *sent_to, GPtrArray *withheld,
+			       int64_t now, struct cm_error *err);
+/* The caller.* variables of c into v (rname, raddr: the requester). */
+void outbound_contact_vars(GHashTable *v, const struct store_case *c,
+			   const char *rname, const char *raddr);
+/* A mail command's or --set's name, company, phone and email fields
+ * (fields may be NULL) override caller.* in v. */
+void outbound_caller_fields(GHashTable *v, GHashTable *fields);
+
 #endif

@@ -9,18 +9,25 @@
 
 #include "casemail/case.h"
 
-/* The author of the case's first inbound mail, else its creator when that
- * is an address. */
+/* The requester an agent named, else the author of the case's first
+ * inbound mail (not the outside team's: internal), else its creator when
+ * that is an address. */
 void
 outbound_requester(GPtrArray *msgs, const struct store_case *c,
 		   const char **name_r, const char **addr_r)
 {
 	*name_r = NULL;
 	*addr_r = NULL;
+	if (c->contact->requester_address != NULL) {
+		*name_r = c->contact->requester_name;
+		*addr_r = c->contact->requester_address;
+		return;
+	}
 	for (guint i = 0; i < msgs->len; i++) {
 		const struct store_message *m = msgs->pdata[i];
 
-		if (g_strcmp0(m->direction, "in") == 0 && m->from.address) {
+		if (g_strcmp0(m->direction, "in") == 0 && !m->internal &&
+		    m->from.address) {
 			*name_r = m->from.name;
 			*addr_r = m->from.address;
 			return;
@@ -98,6 +105,8 @@ outbound_role(const struct outbound *o, const struct outbound_case *oc,
 		outbound_add_unique(out, p != NULL ? p->address : NULL);
 	} else if (strcmp(role, "escalation") == 0) {
 		outbound_add_unique(out, o->cfg->case_escalation_address);
+		for (guint i = 0; i < c->outside->len; i++)
+			outbound_add_unique(out, c->outside->pdata[i]);
 	} else if (strchr(role, '@') != NULL) {
 		outbound_add_unique(out, role);
 	}
@@ -113,6 +122,11 @@ outbound_audience(const struct outbound *o, const struct outbound_case *oc,
 	outbound_role(o, oc, "watchers", all);
 	if (!desk_only)
 		outbound_role(o, oc, "participants", all);
+	/* What is for the desk alone never leaves the organisation: an
+	 * owner at the carrier is the carrier. */
+	for (guint i = all->len; desk_only && i > 0; i--)
+		if (!config_is_org_address(o->cfg, all->pdata[i - 1]))
+			g_ptr_array_remove_index(all, i - 1);
 	return all;
 }
 

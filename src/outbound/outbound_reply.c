@@ -18,6 +18,8 @@ struct ob_reply {
 	GHashTable *vars;
 	char *subject, *body, *mid;
 	GPtrArray *to, *cc;          /* char * */
+	GPtrArray *withheld;         /* char *: an escalation's refused */
+	int escalation;              /* outbound_is_escalation() */
 	struct outbound_files files;
 	const char *signature;       /* the registered agent's, or NULL */
 };
@@ -35,6 +37,8 @@ ob_reply_clear(struct ob_reply *rp)
 		g_ptr_array_unref(rp->to);
 	if (rp->cc != NULL)
 		g_ptr_array_unref(rp->cc);
+	if (rp->withheld != NULL)
+		g_ptr_array_unref(rp->withheld);
 	outbound_files_clear(&rp->files);
 }
 
@@ -54,6 +58,7 @@ ob_reply_vars(struct outbound *o, struct ob_reply *rp,
 	outbound_set(rp->vars, "agent.signature", rp->signature);
 	if (r->text != NULL)
 		outbound_set(rp->vars, "field.text", r->text);
+	outbound_caller_fields(rp->vars, r->fields);
 	if (r->fields == NULL)
 		return;
 	g_hash_table_iter_init(&it, r->fields);
@@ -100,8 +105,10 @@ ob_reply_render(struct outbound *o, struct ob_reply *rp,
 	if (missing != NULL) {
 		list = g_strjoinv(", ", missing);
 		rc = cm_error_set(err, CM_EUSAGE, "template %s needs %s (give "
-				  "them with --set NAME=VALUE)", rp->t->name,
-				  list);
+				  "them with --set NAME=VALUE%s)", rp->t->name,
+				  list, strstr(list, "caller.") != NULL
+				  ? "; caller.X: --set X=VALUE, or record it "
+				    "with casectl set CASE --caller-X" : "");
 		g_free(list);
 		g_strfreev(missing);
 		return rc;
@@ -111,12 +118,18 @@ ob_reply_render(struct outbound *o, struct ob_reply *rp,
 
 /* ---- recipients --------------------------------------------------------- */
 
+/* The escalation role is the case's team or the one the agent names
+ * (outbound_escalation_team()), not always the configured one. */
 static void
-ob_reply_roles(struct outbound *o, struct ob_reply *rp, GPtrArray *roles,
+ob_reply_roles(struct outbound *o, struct ob_reply *rp,
+	       const struct outbound_reply_req *r, GPtrArray *roles,
 	       GPtrArray *out)
 {
 	for (guint i = 0; i < roles->len; i++)
-		outbound_role(o, &rp->oc, roles->pdata[i], out);
+		if (strcmp(roles->pdata[i], "escalation") == 0)
+			outbound_escalation_team(o, &rp->oc, r, out);
+		else
+			outbound_role(o, &rp->oc, roles->pdata[i], out);
 }
 
 /* Add what of from is neither the desk, nor the agent, nor in skip. */
@@ -139,8 +152,11 @@ ob_reply_recipients(struct outbound *o, struct ob_reply *rp,
 	GPtrArray *cc = g_ptr_array_new_with_free_func(g_free);
 
 	if (rp->t != NULL) {
-		ob_reply_roles(o, rp, rp->t->to, to);
-		ob_reply_roles(o, rp, rp->t->cc, cc);
+		ob_reply_roles(o, rp, r, rp->t->to, to);
+		ob_reply_roles(o, rp, r, rp->t->cc, cc);
+	} else if (rp->escalation) {
+		outbound_escalation_team(o, &rp->oc, r, to);
+		outbound_role(o, &rp->oc, "owners", cc);
 	} else {
 		outbound_role(o, &rp->oc, "requester", to);
 		outbound_role(o, &rp->oc, "participants", cc);
@@ -152,6 +168,11 @@ ob_reply_recipients(struct outbound *o, struct ob_reply *rp,
 	rp->cc = g_ptr_array_new_with_free_func(g_free);
 	ob_reply_keep(o, to, r->actor, NULL, rp->to);
 	ob_reply_keep(o, cc, r->actor, rp->to, rp->cc);
+	rp->withheld = g_ptr_array_new_with_free_func(g_free);
+	if (rp->escalation) {
+		outbound_escalation_filter(o, rp->oc.c, r, rp->to, rp->withheld);
+		outbound_escalation_filter(o, rp->oc.c, r, rp->cc, rp->withheld);
+	}
 	g_ptr_array_unref(to);
 	g_ptr_array_unref(cc);
 }
@@ -169,6 +190,8 @@ ob_reply_to_customer(const struct ob_reply *rp)
 					     "shipper", "carrier", NULL };
 	GPtrArray *lists[2];
 
+	if (rp->escalation)
+		return 0;
 	if (rp->t == NULL)
 		return 1;
 	lists[0] = rp->t->to;
@@ -314,6 +337,7 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 	m->message_id = g_strdup(rp->mid);
 	m->direction = g_strdup("out");
 	m->state = STORE_MSG_STORED;
+	m->internal = rp->escalation;
 	m->from.name = g_strdup(r->actor_name);
 	m->from.address = g_ascii_strdown(r->actor, -1);
 	ob_store_addresses(rp->to, m->to);
@@ -335,6 +359,23 @@ ob_reply_store(struct outbound *o, struct ob_reply *rp,
 	return rc;
 }
 
+/* Somebody to send it to; an escalation's team none of the case's
+ * people (checked before anything is queued). */
+static int
+ob_reply_check_recipients(const struct outbound *o, const struct ob_reply *rp,
+			  struct cm_error *err)
+{
+	int rc = 0;
+
+	if (rp->escalation &&
+	    (rc = outbound_escalation_check(o, rp->oc.c, rp->to, err)) == 0)
+		rc = outbound_escalation_check(o, rp->oc.c, rp->cc, err);
+	if (rc == 0 && rp->to->len == 0 && rp->cc->len == 0)
+		rc = cm_error_set(err, CM_EUSAGE, "case %s: nobody to send "
+				  "this to (give --to EMAIL)", rp->oc.num);
+	return rc;
+}
+
 /* Render, check and address the reply, and give it a Message-ID. */
 static int
 ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
@@ -345,13 +386,11 @@ ob_reply_prepare(struct outbound *o, int64_t case_id, struct ob_reply *rp,
 	if (rc == 0) {
 		ob_reply_vars(o, rp, r);
 		rc = ob_reply_render(o, rp, r, err);
+		rp->escalation = outbound_is_escalation(rp->t, r);
 	}
 	if (rc == 0) {
 		ob_reply_recipients(o, rp, r);
-		if (rp->to->len == 0 && rp->cc->len == 0)
-			rc = cm_error_set(err, CM_EUSAGE, "case %s: nobody to "
-					  "send this to (give --to EMAIL)",
-					  rp->oc.num);
+		rc = ob_reply_check_recipients(o, rp, err);
 	}
 	if (rc == 0)
 		rc = ob_reply_files(rp, r, err);
@@ -377,6 +416,15 @@ ob_reply_record(struct outbound *o, const struct ob_reply *rp,
 		rc = case_apply_template_status(&ctx, rp->oc.c, rp->t != NULL
 						? rp->t->sets_status : NULL,
 						err);
+	if (rc == 0 && rp->escalation) {
+		GPtrArray *sent = g_ptr_array_new();
+
+		g_ptr_array_extend(sent, rp->to, NULL, NULL);
+		g_ptr_array_extend(sent, rp->cc, NULL, NULL);
+		rc = outbound_escalation_record(o, rp->oc.c, r, sent,
+						rp->withheld, now, err);
+		g_ptr_array_unref(sent);
+	}
 	if (rc == 0 && ob_reply_to_customer(rp))
 		rc = outbound_notify(o, case_id, m, now, err);
 	else if (rc == 0)

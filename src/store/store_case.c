@@ -102,7 +102,15 @@ store_case_new(void)
 	c->owners = g_ptr_array_new_with_free_func(person_free);
 	c->watchers = g_ptr_array_new_with_free_func(person_free);
 	c->participants = g_ptr_array_new_with_free_func(person_free);
+	c->contact = g_new0(struct store_contact, 1);
+	c->outside = g_ptr_array_new_with_free_func(g_free);
 	return c;
+}
+
+static void
+store_contact_clear_(void *ctp)
+{
+	store_contact_free(ctp);
 }
 
 /* The fields of a case, strings with their columns in store_case_get(). */
@@ -121,6 +129,8 @@ static const struct record_field store_case_fields[] = {
 	RECORD_PTR_ARRAY(struct store_case, owners),
 	RECORD_PTR_ARRAY(struct store_case, watchers),
 	RECORD_PTR_ARRAY(struct store_case, participants),
+	RECORD_NESTED(struct store_case, contact, store_contact_clear_),
+	RECORD_PTR_ARRAY(struct store_case, outside),
 };
 
 void
@@ -308,6 +318,8 @@ store_case_get(struct store *s, int64_t id, struct store_case **c_r,
 	c->last_message_at = sqlite3_column_int64(st, 14);
 	sqlite3_reset(st);
 	rc = store_case_load_roles(s, c, err);
+	if (rc == 0)
+		rc = store_desk_load(s, c, err);
 	if (rc != 0) {
 		store_case_free(&c);
 		return rc;

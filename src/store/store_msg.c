@@ -157,9 +157,9 @@ store_message_row_insert(struct store *s, const struct store_message *m,
 		" reason, from_name, from_address, subject, date, received_at,"
 		" in_reply_to, refs, body, body_full, raw_sha256, decision,"
 		" size, mailbox, uidvalidity, uid, sender_verified,"
-		" sender_verdict)"
+		" sender_verdict, internal)"
 		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-		" ?16,?17,?18,?19,?20,?21,?22)";
+		" ?16,?17,?18,?19,?20,?21,?22,?23)";
 	sqlite3_stmt *st;
 	int rc;
 
@@ -188,6 +188,7 @@ store_message_row_insert(struct store *s, const struct store_message *m,
 	store_bind_opt_time(st, 20, m->uid);
 	sqlite3_bind_int(st, 21, m->sender_verified != 0);
 	store_bind_text(st, 22, m->sender_verdict);
+	sqlite3_bind_int(st, 23, m->internal != 0);
 	rc = store_step_done(s, st, "add message", err);
 	if (rc == CM_EREFUSED)
 		return cm_error_set(err, CM_EREFUSED,
@@ -292,7 +293,8 @@ store_message_load_atts(struct store *s, struct store_message *m,
 	"id, message_id, direction, state, reason, from_name,"          \
 	" from_address, subject, date, received_at, in_reply_to, refs," \
 	" body, body_full, raw_sha256, decision, size, mailbox,"        \
-	" uidvalidity, uid, case_id, sender_verified, sender_verdict"
+	" uidvalidity, uid, case_id, sender_verified, sender_verdict,"    \
+	" internal"
 
 /* A store_row_cb: the current row of st as a new message appended to
  * msgs; CM_ESTORE for a state that is none of its words. */
@@ -316,6 +318,7 @@ store_message_row(sqlite3_stmt *st, void *msgs, struct cm_error *err)
 	m->uid = sqlite3_column_int64(st, 19);
 	m->case_id = sqlite3_column_int64(st, 20);
 	m->sender_verified = sqlite3_column_int(st, 21);
+	m->internal = sqlite3_column_int(st, 23);
 	g_ptr_array_add(msgs, m);
 	return 0;
 }

@@ -706,6 +706,7 @@ store_digest_row_read(sqlite3_stmt *st, void *rows, struct cm_error *err)
 	r->case_id = sqlite3_column_int64(st, 2);
 	r->follow_up = sqlite3_column_int64(st, 4);
 	r->last_activity = sqlite3_column_int64(st, 5);
+	r->unowned = sqlite3_column_int(st, 6);
 	g_ptr_array_add(rows, r);
 	return 0;
 }
@@ -717,7 +718,7 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 	static const char sql[] =
 		"SELECT p.address, p.name, c.id, c.subject,"
 		" coalesce(c.follow_up, 0),"
-		" max(c.updated_at, coalesce(c.last_message_at, 0))"
+		" max(c.updated_at, coalesce(c.last_message_at, 0)), 0"
 		" FROM cases c JOIN case_roles r ON r.case_id = c.id"
 		" AND r.role = 'owner' JOIN people p ON p.id = r.person_id"
 		" WHERE c.status = 'active' AND ((c.follow_up IS NOT NULL"
@@ -729,5 +730,24 @@ store_digest_rows(struct store *s, int64_t now, int64_t stale_before,
 
 	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
 	return store_query_rows(s, sql, STORE_ARGS(args), "digest",
+				store_digest_row_read, *rows_r, err);
+}
+
+int
+store_lead_rows(struct store *s, int64_t now, GPtrArray **rows_r,
+		struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT NULL, NULL, c.id, c.subject, coalesce(c.follow_up, 0),"
+		" max(c.updated_at, coalesce(c.last_message_at, 0)),"
+		" NOT EXISTS (SELECT 1 FROM case_roles r WHERE r.case_id = c.id"
+		" AND r.role = 'owner') AS unowned"
+		" FROM cases c WHERE c.status = 'active' AND (unowned"
+		" OR (c.follow_up IS NOT NULL AND c.follow_up < ?1))"
+		" ORDER BY c.id";
+	const struct store_arg args[] = { STORE_INT(now) };
+
+	*rows_r = g_ptr_array_new_with_free_func(store_digest_row_free);
+	return store_query_rows(s, sql, STORE_ARGS(args), "lead digest",
 				store_digest_row_read, *rows_r, err);
 }

@@ -312,6 +312,49 @@ const char *const store_migrations[] = {
 	"  disabled INTEGER NOT NULL DEFAULT 0,"
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);",
+	/*
+	 * 6 -> 7 (issue 15): the desk's workflows.  A case's contact: the requester
+	 * an agent named (a case opened by phone has no inbound mail to
+	 * take one from) and the caller's details, recorded once.  The
+	 * outside team (an escalation's addressees) is kept apart from the
+	 * roles: its people get the escalation sub-thread only, never the
+	 * case's notifications, so they must never be participants.  A
+	 * message is internal when only the desk may see it (an outside
+	 * team's reply).  case_roles is rebuilt (SQLite cannot change a
+	 * CHECK in place) so that a desk without sides ([case] sides =
+	 * none) stores its one owner as side 'desk'.
+	 */
+	"CREATE TABLE case_contacts ("
+	"  case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,"
+	"  requester_address TEXT,"
+	"  requester_name TEXT,"
+	"  caller_name TEXT,"
+	"  caller_company TEXT,"
+	"  caller_phone TEXT,"
+	"  caller_email TEXT);"
+	"CREATE TABLE case_outside ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (case_id, address));"
+	"ALTER TABLE messages ADD COLUMN internal INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE case_roles_7 ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  person_id INTEGER NOT NULL REFERENCES people(id),"
+	"  role TEXT NOT NULL CHECK (role IN ('owner','watcher','participant')),"
+	"  side TEXT CHECK (side IN ('shipper','carrier','desk')),"
+	"  subscribed INTEGER NOT NULL DEFAULT 1,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (case_id, person_id, role),"
+	"  CHECK ((role = 'owner') = (side IS NOT NULL)));"
+	"INSERT INTO case_roles_7(case_id, person_id, role, side, subscribed,"
+	"  added_at) SELECT case_id, person_id, role, side, subscribed,"
+	"  added_at FROM case_roles;"
+	"DROP TABLE case_roles;"
+	"ALTER TABLE case_roles_7 RENAME TO case_roles;"
+	"CREATE UNIQUE INDEX case_roles_owner_side ON case_roles(case_id, side)"
+	"  WHERE role = 'owner';"
+	"CREATE INDEX case_roles_person ON case_roles(person_id, role);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);

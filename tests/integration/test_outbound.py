@@ -209,7 +209,7 @@ class TestTemplates(Outbound):
         self.received()
         err = self.ctl("reply", number, "--template", "escalation",
                        "--set", "name=Jo Caller", expect=2)
-        self.assertIn("field.phone", err)
+        self.assertIn("caller.phone", err)
         self.ctl("reply", number, "--template", "escalation",
                  "--set", "name=Jo Caller", "--set", "company=Acme",
                  "--set", "phone=+31 20 555 0101",

@@ -127,6 +127,23 @@ test_enums(void **state)
 	assert_int_equal(cfg->case_reply_to_solved, CONFIG_REPLY_SOLVED_NEW);
 	assert_int_equal(cfg->imap_tls, CONFIG_IMAP_TLS_STARTTLS);
 	config_free(&cfg);
+	/* Ownership (issue 15): defaults, the other words, and just past. */
+	cfg = load_ok(dir, "");
+	assert_int_equal(cfg->case_creator_owns, 1);
+	assert_int_equal(cfg->case_sides, CONFIG_SIDES_TWO);
+	assert_null(cfg->case_desk_lead);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[case]\ncreator_owns = no\nsides = None\n"
+		      "desk_lead = Lead@Desk.example\n");
+	assert_int_equal(cfg->case_creator_owns, 0);
+	assert_int_equal(cfg->case_sides, CONFIG_SIDES_NONE);
+	assert_non_null(cfg->case_desk_lead);
+	config_free(&cfg);
+	load_bad(dir, "[case]\nsides = one\n", "[case] sides", "two");
+	load_bad(dir, "[case]\ncreator_owns = maybe\n", "[case] creator_owns",
+		 NULL);
+	load_bad(dir, "[case]\ndesk_lead = not an address\n",
+		 "[case] desk_lead", NULL);
 	testutil_rmdir(dir);
 }
 

@@ -589,9 +589,9 @@ full_vars(void)
 		"message.attachments", "photo.jpg (1.2 MB)",
 		"recipient.name", "Dispatch",
 		"recipient.email", "dispatch@carrier.example",
-		"field.name", "Rita Requester", "field.company", "Shipper Ltd",
-		"field.phone", "+44 20 7946 0000",
-		"field.email", "rita@shipper.example",
+		"caller.name", "Rita Requester", "caller.company", "Shipper Ltd",
+		"caller.phone", "+44 20 7946 0000",
+		"caller.email", "rita@shipper.example",
 		"field.issue", "Crushed pallet", "field.note", "Urgent",
 		"field.specialist", "yes",
 		"digest.count", "1",
@@ -609,7 +609,7 @@ static GHashTable *
 kind_vars(const char *template_name)
 {
 	static const char *const prefixes[] = {
-		"case.", "requester.", "desk.",
+		"case.", "requester.", "desk.", "caller.",
 	};
 	GHashTable *all = full_vars(), *vars;
 	/* System mails (one person, no agent) versus agents' replies. */
@@ -736,8 +736,8 @@ test_shipped_templates(void **state)
 	assert_int_equal(template_render(shipped(list, "escalation"), vars,
 					 &subject, &body, &err), CM_EUSAGE);
 	assert_non_null(strstr(err.msg, "template escalation: missing "
-			       "field.name, field.company, field.phone, "
-			       "field.email, field.issue, "));
+			       "caller.name, caller.company, caller.phone, "
+			       "caller.email, field.issue, "));
 	g_hash_table_unref(vars);
 	g_ptr_array_unref(list);
 }
