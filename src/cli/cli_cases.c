@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casemail/addr.h"
+#include "casemail/case_merge.h"
 #include "casemail/casenum.h"
 #include "casemail/timeutil.h"
 
@@ -14,6 +15,7 @@ enum {
 	OPT_SUBJECT = 0x200, OPT_TYPE, OPT_PRIORITY, OPT_FOLLOW_UP,
 	OPT_SHIPMENT, OPT_CRM_SHIPPER, OPT_CRM_CARRIER, OPT_KIND, OPT_SOURCE,
 	OPT_PARTICIPANT, OPT_OWNER, OPT_SIDE, OPT_USER, OPT_FULL, OPT_PUBLIC,
+	OPT_FIELD, OPT_FORCE,
 };
 
 #define FIELD_OPTIONS                                                   \
@@ -25,7 +27,8 @@ enum {
 	{ "crm-shipper", required_argument, NULL, OPT_CRM_SHIPPER },    \
 	{ "crm-carrier", required_argument, NULL, OPT_CRM_CARRIER },    \
 	{ "kind", required_argument, NULL, OPT_KIND },                  \
-	{ "source", required_argument, NULL, OPT_SOURCE }
+	{ "source", required_argument, NULL, OPT_SOURCE },              \
+	{ "field", required_argument, NULL, OPT_FIELD }
 
 /* One command on one case: parsed operands and the change to apply. */
 struct case_op {
@@ -86,6 +89,8 @@ run_case_op(struct cli *cli, int argc, char **argv, const struct option *opts,
 struct field_opts {
 	struct case_fields f;
 	GPtrArray *participants;  /* create only */
+	GPtrArray *custom;        /* --field NAME=VALUE */
+	int force;                /* create: even if the shipment is taken */
 };
 
 static int
@@ -109,6 +114,14 @@ field_opt(struct cli *cli, int opt, const char *arg, void *data)
 			return 0;
 		}
 		return time_parse(arg, cli->now, &fo->f.follow_up, &cli->err);
+	case OPT_FIELD:
+		if (fo->custom == NULL)
+			fo->custom = g_ptr_array_new();
+		g_ptr_array_add(fo->custom, (gpointer)arg);
+		return 0;
+	case OPT_FORCE:
+		fo->force = 1;
+		return 0;
 	case OPT_PARTICIPANT:
 		if (fo->participants != NULL) {
 			g_ptr_array_add(fo->participants, (gpointer)arg);
@@ -125,14 +138,25 @@ create_apply(struct cli *cli, void *data)
 	struct case_op *op = data;
 	struct field_opts *fo = op->data;
 	struct case_ctx ctx;
+	GArray *same = NULL;
 	int changed, rc;
 
 	cli_ctx(cli, &ctx);
-	rc = case_create(&ctx, &fo->f, &op->id, &cli->err);
+	rc = cli_create_shipment_check(cli, fo->f.shipment, fo->force,
+				       &same);
+	if (rc == 0)
+		rc = case_create(&ctx, &fo->f, &op->id, &cli->err);
 	for (guint i = 0; rc == 0 && i < fo->participants->len; i++)
 		rc = case_add_participant(&ctx, op->id,
 					  fo->participants->pdata[i], NULL,
 					  &changed, &cli->err);
+	if (rc == 0)
+		rc = cli_set_fields(cli, op->id, fo->custom, &changed);
+	if (rc == 0 && same != NULL)
+		rc = case_note_same_shipment(&ctx, op->id, fo->f.shipment,
+					     same, &cli->err);
+	if (same != NULL)
+		g_array_unref(same);
 	return rc;
 }
 
@@ -142,6 +166,7 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		CLI_COMMON_OPTIONS, FIELD_OPTIONS,
 		{ "participant", required_argument, NULL, OPT_PARTICIPANT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
@@ -160,6 +185,8 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_write(cli, create_apply, &op);
 	g_ptr_array_unref(fo.participants);
+	if (fo.custom != NULL)
+		g_ptr_array_unref(fo.custom);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	if (cli->json)
@@ -179,6 +206,8 @@ set_apply(struct cli *cli, struct case_op *op)
 	cli_ctx(cli, &ctx);
 	rc = case_set(&ctx, op->id, &fo->f, &changed, &cli->err);
 	if (rc == 0)
+		rc = cli_set_fields(cli, op->id, fo->custom, &changed);
+	if (rc == 0)
 		snprintf(op->msg, sizeof(op->msg), "%s: %d field%s changed",
 			 op->num, changed, changed == 1 ? "" : "s");
 	return rc;
@@ -192,8 +221,11 @@ cli_cmd_set(struct cli *cli, int argc, char **argv)
 	};
 	struct field_opts fo = { 0 };
 	struct case_op op = { .data = &fo, .apply = set_apply };
+	int rc = run_case_op(cli, argc, argv, opts, field_opt, &op, 0, 0);
 
-	return run_case_op(cli, argc, argv, opts, field_opt, &op, 0, 0);
+	if (fo.custom != NULL)
+		g_ptr_array_unref(fo.custom);
+	return rc;
 }
 
 /* ---- owners and watchers ---------------------------------------------- */
