@@ -80,7 +80,9 @@ list_view(struct list_query *q, const struct store_filter *f)
 	case STORE_VIEW_ALL:
 		break;
 	case STORE_VIEW_ACTIVE:
-		g_string_append(q->sql, " AND c.status = 'active'");
+		/* list's default: a --status filter says which it wants. */
+		if (!list_has_status(f))
+			g_string_append(q->sql, " AND c.status = 'active'");
 		break;
 	case STORE_VIEW_RECENT:
 		g_string_append(q->sql, " AND c.last_message_from IS NOT NULL"
