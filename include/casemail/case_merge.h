@@ -15,6 +15,10 @@
 /* A shipment reference shorter than this is not looked for in the text
  * of a mail: short ones ("123") turn up in any text by chance. */
 #define CASE_QUOTED_REF_MIN 5
+/* How much of a mail's text is searched for references: a new
+ * conversation names its shipment near the top, and the search runs once
+ * per Active case with a reference. */
+#define CASE_QUOTED_SCAN_BYTES 65536
 /* Cases one new mail may be noted against (and one create names). */
 #define CASE_QUOTED_MAX 5
 
@@ -56,8 +60,8 @@ int case_note_same_shipment(const struct case_ctx *ctx, int64_t id,
 			    struct cm_error *err);
 
 /*
- * A mail that opened case id quotes, in subject or body, the shipment
- * reference of Active cases (as a whole word, at least
+ * A mail that opened case id quotes, in subject or the first
+ * CASE_QUOTED_SCAN_BYTES of body, the shipment reference of Active cases (as a whole word, at least
  * CASE_QUOTED_REF_MIN bytes): noted on both, at most CASE_QUOTED_MAX.
  * *n_r (may be NULL): how many cases were noted.
  */

@@ -844,8 +844,9 @@ struct store_ref_hit {
 
 /*
  * Active, unmerged cases other than except whose shipment reference, of
- * at least min_len bytes, occurs in subject or body (without regard to
- * ASCII case; the caller checks word boundaries), lowest first, at most
+ * at least min_len bytes, occurs in subject or body (given in ASCII lower
+ * case; the reference is compared in lower case too; the caller checks
+ * word boundaries), lowest first, at most
  * limit: a GPtrArray of struct store_ref_hit * that frees them.
  */
 int store_cases_quoted(struct store *s, const char *subject,

@@ -194,24 +194,42 @@ quoted_word(const char *text, const char *ref)
 	return 0;
 }
 
+/* The first CASE_QUOTED_SCAN_BYTES of body, cut on a character
+ * boundary, in ASCII lower case (new string). */
+static char *
+quoted_head(const char *body)
+{
+	size_t len = body != NULL ? strlen(body) : 0;
+
+	if (len > CASE_QUOTED_SCAN_BYTES) {
+		const char *end = g_utf8_find_prev_char(body,
+			body + CASE_QUOTED_SCAN_BYTES + 1);
+
+		len = end != NULL ? (size_t)(end - body) : 0;
+	}
+	return g_ascii_strdown(body != NULL ? body : "", (gssize)len);
+}
+
 int
 case_note_quoted_refs(const struct case_ctx *ctx, int64_t id,
 		      const char *subject, const char *body, int *n_r,
 		      struct cm_error *err)
 {
 	GPtrArray *hits = NULL;
+	char *subj = g_ascii_strdown(subject != NULL ? subject : "", -1);
+	char *text = quoted_head(body);
 	int n = 0, rc;
 
 	if (n_r != NULL)
 		*n_r = 0;
-	rc = store_cases_quoted(ctx->store, subject, body, id,
+	rc = store_cases_quoted(ctx->store, subj, text, id,
 				CASE_QUOTED_REF_MIN, CASE_QUOTED_MAX, &hits,
 				err);
 	for (guint i = 0; rc == 0 && i < hits->len; i++) {
 		const struct store_ref_hit *h = hits->pdata[i];
 
-		if (!quoted_word(subject, h->shipment) &&
-		    !quoted_word(body, h->shipment))
+		if (!quoted_word(subj, h->shipment) &&
+		    !quoted_word(text, h->shipment))
 			continue;
 		rc = note_pair(ctx, "shipment quoted", id, h->case_id,
 			       h->shipment, err);
@@ -219,6 +237,8 @@ case_note_quoted_refs(const struct case_ctx *ctx, int64_t id,
 	}
 	if (hits != NULL)
 		g_ptr_array_unref(hits);
+	g_free(subj);
+	g_free(text);
 	if (rc == 0 && n_r != NULL)
 		*n_r = n;
 	return rc;

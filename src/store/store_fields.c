@@ -74,16 +74,9 @@ store_case_fields_get(struct store *s, int64_t id, GPtrArray **fields_r,
 		"SELECT name, value FROM case_fields WHERE case_id = ?1"
 		" ORDER BY name";
 	const struct store_arg args[] = { STORE_INT(id) };
-	GPtrArray *fields = g_ptr_array_new_with_free_func(field_free);
-	int rc = store_query_rows(s, sql, STORE_ARGS(args), "load fields",
-				  field_row, fields, err);
 
-	if (rc != 0) {
-		g_ptr_array_unref(fields);
-		fields = NULL;
-	}
-	*fields_r = fields;
-	return rc;
+	return store_rows_ptr(s, sql, STORE_ARGS(args), "load fields",
+			      field_row, field_free, fields_r, err);
 }
 
 /* ---- saved views ------------------------------------------------------- */
@@ -171,16 +164,9 @@ store_view_list(struct store *s, GPtrArray **views_r, struct cm_error *err)
 	static const char sql[] =
 		"SELECT name, args, actor, created_at FROM saved_views"
 		" ORDER BY name";
-	GPtrArray *views = g_ptr_array_new_with_free_func(view_free);
-	int rc = store_query_rows(s, sql, NULL, 0, "list views", view_row,
-				  views, err);
 
-	if (rc != 0) {
-		g_ptr_array_unref(views);
-		views = NULL;
-	}
-	*views_r = views;
-	return rc;
+	return store_rows_ptr(s, sql, NULL, 0, "list views", view_row,
+			      view_free, views_r, err);
 }
 
 int

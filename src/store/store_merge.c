@@ -223,22 +223,44 @@ store_case_unlink(struct store *s, int64_t a, int64_t b, int *removed_r,
 	return rc;
 }
 
+int
+store_rows_ptr(struct store *s, const char *sql, const struct store_arg *args,
+	       size_t n, const char *what, store_row_cb read_row,
+	       GDestroyNotify free_func, GPtrArray **rows_r,
+	       struct cm_error *err)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func(free_func);
+	int rc = store_query_rows(s, sql, args, n, what, read_row, rows, err);
+
+	if (rc != 0)
+		g_clear_pointer(&rows, g_ptr_array_unref);
+	*rows_r = rows;
+	return rc;
+}
+
+int
+store_rows_ids(struct store *s, const char *sql, const struct store_arg *args,
+	       size_t n, const char *what, GArray **ids_r,
+	       struct cm_error *err)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	int rc = store_query_rows(s, sql, args, n, what, store_row_id, ids,
+				  err);
+
+	if (rc != 0)
+		g_clear_pointer(&ids, g_array_unref);
+	*ids_r = ids;
+	return rc;
+}
+
 /* Every id sql (one parameter, the case) returns, in a new GArray. */
 static int
 store_ids_of(struct store *s, const char *sql, int64_t id, const char *what,
 	     GArray **ids_r, struct cm_error *err)
 {
 	const struct store_arg args[] = { STORE_INT(id) };
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	int rc = store_query_rows(s, sql, STORE_ARGS(args), what,
-				  store_row_id, ids, err);
 
-	if (rc != 0) {
-		g_array_unref(ids);
-		ids = NULL;
-	}
-	*ids_r = ids;
-	return rc;
+	return store_rows_ids(s, sql, STORE_ARGS(args), what, ids_r, err);
 }
 
 int
@@ -273,16 +295,9 @@ store_cases_by_shipment(struct store *s, const char *ref, int64_t except,
 	const struct store_arg args[] = {
 		STORE_TEXT(ref), STORE_INT(except), STORE_INT(limit),
 	};
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	int rc = store_query_rows(s, sql, STORE_ARGS(args), "find shipment",
-				  store_row_id, ids, err);
 
-	if (rc != 0) {
-		g_array_unref(ids);
-		ids = NULL;
-	}
-	*ids_r = ids;
-	return rc;
+	return store_rows_ids(s, sql, STORE_ARGS(args), "find shipment", ids_r,
+			      err);
 }
 
 static void
@@ -317,22 +332,15 @@ store_cases_quoted(struct store *s, const char *subject, const char *body,
 		"SELECT id, shipment FROM cases WHERE status = 'active'"
 		" AND merged_into IS NULL AND shipment IS NOT NULL"
 		" AND length(shipment) >= ?4 AND id <> ?3"
-		" AND (instr(lower(?1), lower(shipment)) > 0"
-		"  OR instr(lower(?2), lower(shipment)) > 0)"
+		" AND (instr(?1, lower(shipment)) > 0"
+		"  OR instr(?2, lower(shipment)) > 0)"
 		" ORDER BY id LIMIT ?5";
 	const struct store_arg args[] = {
 		STORE_TEXT(subject != NULL ? subject : ""),
 		STORE_TEXT(body != NULL ? body : ""), STORE_INT(except),
 		STORE_INT(min_len), STORE_INT(limit),
 	};
-	GPtrArray *hits = g_ptr_array_new_with_free_func(ref_hit_free);
-	int rc = store_query_rows(s, sql, STORE_ARGS(args), "find quoted",
-				  ref_hit_row, hits, err);
 
-	if (rc != 0) {
-		g_ptr_array_unref(hits);
-		hits = NULL;
-	}
-	*hits_r = hits;
-	return rc;
+	return store_rows_ptr(s, sql, STORE_ARGS(args), "find quoted",
+			      ref_hit_row, ref_hit_free, hits_r, err);
 }
