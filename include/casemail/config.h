@@ -15,6 +15,8 @@
 #ifndef CASEMAIL_CONFIG_H
 #define CASEMAIL_CONFIG_H
 
+#include <glib.h>
+
 #include "casemail/error.h"
 
 #define CONFIG_DEFAULT_PATH CASEMAIL_SYSCONFDIR "/casemail/casemail.conf"
@@ -56,8 +58,34 @@ enum config_smtp_tls {         /* [smtp] tls */
 	CONFIG_SMTP_TLS_STARTTLS,
 };
 
+/* A custom field's type ([field.NAME] type). */
+enum config_field_type {
+	CONFIG_FIELD_TEXT,
+	CONFIG_FIELD_CHOICE,      /* one of choices */
+	CONFIG_FIELD_DATE,        /* YYYY-MM-DD */
+	CONFIG_FIELD_NUMBER,      /* a decimal number */
+};
+
+/* A custom field the desk declares: a [field.NAME] group. */
+struct config_field {
+	char *name;               /* lower case: letters, digits, '_', '-' */
+	enum config_field_type type;
+	char *label;              /* for people; the name when not given */
+	char **choices;           /* CONFIG_FIELD_CHOICE: NULL-terminated */
+};
+
+/* Limits of custom fields (config_fields.c): a desk's handful of fields,
+ * kept small enough to show on one screen and to index cheaply. */
+#define CONFIG_FIELDS_MAX 32
+#define CONFIG_FIELD_NAME_MAX 32
+#define CONFIG_FIELD_LABEL_MAX 100
+#define CONFIG_FIELD_CHOICES_MAX 64
+#define CONFIG_FIELD_CHOICE_MAX 64
+
 struct config {
 	char *path;               /* the file that was read (absolute) */
+	/* [field.NAME] groups, in file order: struct config_field *. */
+	GPtrArray *fields;
 
 	/* [case] */
 	char *case_prefix;        /* "CV" */
@@ -171,6 +199,12 @@ void config_free(struct config **cfg);
  * allow_cleartext = yes, and every start calls this so it is never quiet.
  */
 void config_warn_cleartext(const struct config *cfg);
+
+/* The declared custom field name (exact, lower case), or NULL. */
+const struct config_field *config_field_find(const struct config *cfg,
+					     const char *name);
+/* The word for a field type ("text", "choice", "date", "number"). */
+const char *config_field_type_name(enum config_field_type type);
 
 /* Nonzero if type is in the configured list (exact match). */
 int config_has_type(const struct config *cfg, const char *type);

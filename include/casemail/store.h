@@ -59,7 +59,7 @@
 #include "casemail/error.h"
 
 /* The schema version this binary writes (see migrations in store.c). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -562,6 +562,33 @@ struct store_filter {
 	const char *text;        /* full-text search words, or NULL */
 	int64_t text_case_id;    /* a case number found in text, or 0 */
 	int limit;               /* 0: no limit */
+	/* Filters with several values, or negated (store_match below). */
+	const struct store_match *matches;
+	size_t n_matches;
+	const char *latest_by;   /* the latest message is by this address */
+};
+
+/* What a store_match compares. */
+enum store_match_key {
+	STORE_MATCH_STATUS, STORE_MATCH_TYPE, STORE_MATCH_KIND,
+	STORE_MATCH_SOURCE, STORE_MATCH_PRIORITY, STORE_MATCH_SHIPMENT,
+	STORE_MATCH_CRM, STORE_MATCH_OWNER, STORE_MATCH_WATCHER,
+	STORE_MATCH_FIELD,       /* the custom field `field` */
+};
+
+/*
+ * One filter of several values: a case matches when any value matches
+ * (negate: when none does; a case without the field, e.g. no owner or no
+ * shipment, matches a negated filter).  Values are the stored spellings
+ * (statuses as their words); owners and watchers are addresses, fields
+ * compare without regard to case.  All borrowed.
+ */
+struct store_match {
+	enum store_match_key key;
+	int negate;
+	const char *field;       /* STORE_MATCH_FIELD: the field's name */
+	const char *const *values;
+	size_t n_values;
 };
 
 /* A filter that matches everything (all times unset, view ALL). */
@@ -802,5 +829,126 @@ int store_outside_has(struct store *s, int64_t case_id, const char *address,
  */
 int store_lead_rows(struct store *s, int64_t now, GPtrArray **rows_r,
 		    struct cm_error *err);
+
+/* ---- merged and linked cases (store_merge.c) --------------------------- */
+
+/* How far a chain of merged cases is followed: a longer one is damage. */
+#define STORE_MERGE_MAX_HOPS 64
+
+/* The case id was merged into (*into_r, 0: none).  CM_ENOTFOUND if
+ * there is no case id; the common codes. */
+int store_case_merged_into(struct store *s, int64_t id, int64_t *into_r,
+			   struct cm_error *err);
+
+/*
+ * The case at the end of id's merge chain in *final_r (id itself when it
+ * was not merged).  CM_ESTORE for a chain longer than
+ * STORE_MERGE_MAX_HOPS or one that loops; the common codes.
+ */
+int store_case_resolve(struct store *s, int64_t id, int64_t *final_r,
+		       struct cm_error *err);
+
+/* What store_case_merge() moved. */
+struct store_merge_counts {
+	int64_t messages, events, people, fields, links;
+};
+
+/*
+ * Move everything of case from onto case into: messages (with their
+ * attachments and addresses), outgoing mail and the Message-IDs sent,
+ * events, owners (as owner where into has none on that side, else as
+ * watcher), watchers and participants, links, and the custom fields into
+ * has no value for (from keeps its own).  Then from records merged_into.
+ * Needs a transaction; the caller checks the rules (case_merge()) and
+ * changes the status.  The common codes.
+ */
+int store_case_merge(struct store *s, int64_t from, int64_t into,
+		     struct store_merge_counts *n_r, struct cm_error *err);
+
+/* Link cases a and b (any order, not equal); *added_r: it was new.
+ * CM_EREFUSED when either case does not exist; the common codes. */
+int store_case_link(struct store *s, int64_t a, int64_t b, const char *actor,
+		    int64_t now, int *added_r, struct cm_error *err);
+/* Remove the link; *removed_r: there was one.  The common codes. */
+int store_case_unlink(struct store *s, int64_t a, int64_t b, int *removed_r,
+		      struct cm_error *err);
+/* The cases linked to id, lowest first: a GArray of int64_t (caller
+ * unrefs).  The common codes. */
+int store_case_links(struct store *s, int64_t id, GArray **ids_r,
+		     struct cm_error *err);
+/* The cases merged into id (directly), lowest first. */
+int store_case_merged_from(struct store *s, int64_t id, GArray **ids_r,
+			   struct cm_error *err);
+
+/*
+ * Active, unmerged cases other than except whose shipment reference is
+ * ref (without regard to case), lowest first, at most limit: a GArray of
+ * int64_t.  The common codes.
+ */
+int store_cases_by_shipment(struct store *s, const char *ref, int64_t except,
+			    int limit, GArray **ids_r, struct cm_error *err);
+
+/* An Active case's shipment reference found in a mail. */
+struct store_ref_hit {
+	int64_t case_id;
+	char *shipment;
+};
+
+/*
+ * Active, unmerged cases other than except whose shipment reference, of
+ * at least min_len bytes, occurs in subject or body (given in ASCII lower
+ * case; the reference is compared in lower case too; the caller checks
+ * word boundaries), lowest first, at most
+ * limit: a GPtrArray of struct store_ref_hit * that frees them.
+ */
+int store_cases_quoted(struct store *s, const char *subject,
+		       const char *body, int64_t except, int min_len,
+		       int limit, GPtrArray **hits_r, struct cm_error *err);
+
+/* ---- custom fields and saved views (store_fields.c) -------------------- */
+
+/* One custom field value of a case. */
+struct store_field {
+	char *name;
+	char *value;
+};
+
+/*
+ * Set case id's field name to value (NULL: remove it).  *old_r (may be
+ * NULL) receives the value before (caller g_free()s; NULL: none).
+ * CM_EREFUSED when there is no case id; the common codes.
+ */
+int store_case_field_set(struct store *s, int64_t id, const char *name,
+			 const char *value, char **old_r,
+			 struct cm_error *err);
+
+/* The fields of case id, by name: a GPtrArray of struct store_field *
+ * that frees them.  The common codes. */
+int store_case_fields_get(struct store *s, int64_t id, GPtrArray **fields_r,
+			  struct cm_error *err);
+
+/* A saved view: its name and its filter arguments, one per line. */
+struct store_saved_view {
+	char *name;
+	char *args;
+	char *actor;
+	int64_t created_at;
+};
+
+/* Save (or replace) a view.  The common codes. */
+int store_view_save(struct store *s, const char *name, const char *args,
+		    const char *actor, int64_t now, struct cm_error *err);
+/* Load one; CM_ENOTFOUND if there is none.  Caller frees *v_r with
+ * store_saved_view_free(). */
+int store_view_get(struct store *s, const char *name,
+		   struct store_saved_view **v_r, struct cm_error *err);
+/* Every saved view, by name: a GPtrArray that frees them. */
+int store_view_list(struct store *s, GPtrArray **views_r,
+		    struct cm_error *err);
+/* Delete one; *removed_r: there was one.  The common codes. */
+int store_view_delete(struct store *s, const char *name, int *removed_r,
+		      struct cm_error *err);
+/* Free; accepts NULL and clears the pointer. */
+void store_saved_view_free(struct store_saved_view **v);
 
 #endif

@@ -441,6 +441,9 @@ config_check_unknown(struct config *cfg, GKeyFile *kf, struct cm_error *err)
 	for (char **g = groups; rc == 0 && *g != NULL; g++) {
 		char **keys;
 
+		/* [field.NAME]: checked key by key in config_fields.c. */
+		if (config_fields_group(*g))
+			continue;
 		if (!config_group_known(*g)) {
 			rc = cm_error_set(err, CM_ECONFIG,
 					  "%s: [%s]: unknown group", cfg->path,
@@ -543,6 +546,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 					      err);
 		g_free(v);
 	}
+	if (rc == 0)
+		rc = config_fields_load(cfg, kf, err);
 	g_key_file_free(kf);
 	if (rc == 0)
 		rc = config_check_together(cfg, err);
@@ -573,6 +578,7 @@ config_free(struct config **cfgp)
 			 k->type != CONFIG_ENUM)
 			g_free(*(char **)slot);
 	}
+	config_fields_free(cfg);
 	g_free(cfg->path);
 	g_free(cfg->templates_dir);
 	g_free(cfg);

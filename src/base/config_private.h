@@ -22,4 +22,20 @@
  */
 int config_check_together(const struct config *cfg, struct cm_error *err);
 
+/* The prefix of a custom field's group: [field.NAME]. */
+#define CONFIG_FIELD_GROUP "field."
+
+/* Whether group is a custom field's ([field.NAME]). */
+int config_fields_group(const char *group);
+
+/*
+ * Read every [field.NAME] group of kf into cfg->fields (config_fields.c).
+ * Returns 0, or CM_ECONFIG naming the file, group and key.
+ */
+int config_fields_load(struct config *cfg, GKeyFile *kf,
+		       struct cm_error *err);
+
+/* Free cfg->fields (NULL is fine). */
+void config_fields_free(struct config *cfg);
+
 #endif

@@ -40,7 +40,11 @@ static const struct cli_cmd cli_cmds[] = {
 	  "                        unless --requester is given)\n"
 	  "  --participant EMAIL   add a subscribed participant (repeatable)\n"
 	  "  --side S              (create) the side the creating agent owns\n"
-	  "                        with [case] creator_owns and sides = two" },
+	  "                        with [case] creator_owns and sides = two\n"
+	  "  --field NAME=VALUE    a custom field ([field.NAME]); NAME= clears "
+	  "(repeatable)\n"
+	  "  --force               create even if an Active case has the "
+	  "shipment" },
 	{ "show", cli_cmd_show, "CASE [--full]",
 	  "Show a case, its people and its messages (visible text; --full\n"
 	  "for whole messages).  --json adds \"messages\" and \"events\"." },
@@ -51,10 +55,17 @@ static const struct cli_cmd cli_cmds[] = {
 	  "                        mine/watched/new are relative to --as;\n"
 	  "                        mine and watched hold Active cases unless\n"
 	  "                        --status is given\n"
+	  "                        or a view saved with 'casectl view save'\n"
 	  "  --status S            active or solved\n"
 	  "  --type T, --kind K, --source S, --priority P\n"
 	  "  --owner EMAIL, --watcher EMAIL\n"
 	  "  --shipment REF, --crm NUM (either side)\n"
+	  "  --field NAME=VALUE    a custom field's value\n"
+	  "                        Each of these takes several values, comma-\n"
+	  "                        separated (any matches), and a negated\n"
+	  "                        form (none matches): --not-owner EMAIL,\n"
+	  "                        --not-status S, --not-type T, ...\n"
+	  "  --latest-by-me        the latest message is by --as\n"
 	  "  --created-since/--created-until WHEN\n"
 	  "  --solved-since/--solved-until WHEN\n"
 	  "  --latest-since WHEN   latest message at or after WHEN\n"
@@ -80,6 +91,19 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "reopen", cli_cmd_reopen, "CASE", "Make a Solved case Active again." },
 	{ "set", cli_cmd_set, "CASE [FIELD OPTIONS]",
 	  "Change fields of a case (see 'create --help' for the options)." },
+	{ "merge", cli_cmd_merge, "CASE --into CASE",
+	  "Merge a duplicate case into the one that keeps the work: its\n"
+	  "messages, attachments, people, fields, links and history move;\n"
+	  "the merged case is Solved and stays as a pointer (mail tagged\n"
+	  "with its number threads onto the other; 'show' says where it\n"
+	  "went).  A merge into a merged case follows its chain.  Audited on\n"
+	  "both; undone only by opening a new case." },
+	{ "link", cli_cmd_link, "CASE CASE",
+	  "Link two related cases; 'show' and JSON list the link on both." },
+	{ "unlink", cli_cmd_unlink, "CASE CASE", "Remove a link." },
+	{ "view", cli_cmd_view, "save NAME FILTERS... | list | delete NAME",
+	  "Saved views: a set of 'list' options under a name, for\n"
+	  "'list --view NAME' (the filters given with it are added)." },
 	{ "history", cli_cmd_history, "CASE",
 	  "Print the audit trail of the case, oldest first." },
 	{ "reply", cli_cmd_reply,

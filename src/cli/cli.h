@@ -149,6 +149,71 @@ int cli_cmd_search(struct cli *cli, int argc, char **argv);
 
 int cli_cmd_agent(struct cli *cli, int argc, char **argv);
 
+/* ---- filters of several values (cli_filter.c) ------------------------- */
+
+/* Option codes of the filters: CLI_OPT_FILTER + 2 * key (+ 1: --not-). */
+#define CLI_OPT_FILTER 0x600
+#define CLI_FILTER_OPT(name, key)                                         \
+	{ name, required_argument, NULL, CLI_OPT_FILTER + 2 * (key) },    \
+	{ "not-" name, required_argument, NULL, CLI_OPT_FILTER + 2 * (key) + 1 }
+#define CLI_FILTER_OPTIONS                                                \
+	CLI_FILTER_OPT("status", STORE_MATCH_STATUS),                     \
+	CLI_FILTER_OPT("type", STORE_MATCH_TYPE),                         \
+	CLI_FILTER_OPT("kind", STORE_MATCH_KIND),                         \
+	CLI_FILTER_OPT("source", STORE_MATCH_SOURCE),                     \
+	CLI_FILTER_OPT("priority", STORE_MATCH_PRIORITY),                 \
+	CLI_FILTER_OPT("shipment", STORE_MATCH_SHIPMENT),                 \
+	CLI_FILTER_OPT("crm", STORE_MATCH_CRM),                           \
+	CLI_FILTER_OPT("owner", STORE_MATCH_OWNER),                       \
+	CLI_FILTER_OPT("watcher", STORE_MATCH_WATCHER),                   \
+	CLI_FILTER_OPT("field", STORE_MATCH_FIELD)
+/* Whether opt is one of CLI_FILTER_OPTIONS. */
+#define CLI_IS_FILTER_OPT(opt) \
+	((opt) >= CLI_OPT_FILTER && (opt) <= CLI_OPT_FILTER + 2 * STORE_MATCH_FIELD + 1)
+
+struct cli_filter {
+	GPtrArray *entries;           /* private */
+	struct store_match *matches;  /* after cli_filter_finish() */
+};
+
+void cli_filter_init(struct cli_filter *cf);
+void cli_filter_clear(struct cli_filter *cf);
+/* Take one filter option (comma-separated values; a repeated option adds
+ * values).  CM_EUSAGE in cli->err for an empty or malformed one. */
+int cli_filter_opt(struct cli *cli, struct cli_filter *cf, int opt,
+		   const char *arg);
+/* With the configuration read: check and canonicalise every value, and
+ * point f's matches at them (valid until cli_filter_clear()). */
+int cli_filter_finish(struct cli *cli, struct cli_filter *cf,
+		      struct store_filter *f);
+
+/* Parse argv[1 ..] (argv[0]: a command name for messages) as list
+ * filters and check them, store open: 0 or CM_EUSAGE (cli_list.c). */
+int cli_list_check_args(struct cli *cli, int argc, char **argv);
+
+/* ---- merge, link, fields and saved views (cli_merge.c, cli_view.c) ----- */
+
+int cli_cmd_merge(struct cli *cli, int argc, char **argv);
+int cli_cmd_link(struct cli *cli, int argc, char **argv);
+int cli_cmd_unlink(struct cli *cli, int argc, char **argv);
+int cli_cmd_view(struct cli *cli, int argc, char **argv);
+/* show: what the case was merged into or from, its links and its custom
+ * fields (text lines). */
+int cli_show_relations(struct cli *cli, int64_t id);
+/* JSON: "merged_into", "merged_from", "links" and "fields" of case id
+ * into o. */
+int cli_json_relations(struct cli *cli, int64_t id, JsonObject *o);
+/*
+ * create: Active cases with the shipment reference ref.  Without force
+ * and with some, CM_EREFUSED naming them (and --force); with force, the
+ * cases in *same_r (caller unrefs; NULL when none) to note on both.
+ */
+int cli_create_shipment_check(struct cli *cli, const char *ref, int force,
+			      GArray **same_r);
+/* Set each "NAME=VALUE" of args (a GPtrArray of strings) on case id; *n_r
+ * counts the changes.  Inside cli_write(). */
+int cli_set_fields(struct cli *cli, int64_t id, GPtrArray *args, int *n_r);
+
 /* ---- mail that came in (cli_review.c) ---------------------------------- */
 
 int cli_cmd_trace(struct cli *cli, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casemail/addr.h"
+#include "casemail/case_merge.h"
 #include "casemail/casenum.h"
 #include "casemail/timeutil.h"
 
@@ -16,6 +17,7 @@ enum {
 	OPT_PARTICIPANT, OPT_OWNER, OPT_SIDE, OPT_USER, OPT_FULL, OPT_PUBLIC,
 	OPT_REQUESTER, OPT_REQUESTER_NAME, OPT_CALLER_NAME, OPT_CALLER_COMPANY,
 	OPT_CALLER_PHONE, OPT_CALLER_EMAIL,
+	OPT_FIELD, OPT_FORCE,
 };
 
 #define FIELD_OPTIONS                                                   \
@@ -28,6 +30,7 @@ enum {
 	{ "crm-carrier", required_argument, NULL, OPT_CRM_CARRIER },    \
 	{ "kind", required_argument, NULL, OPT_KIND },                  \
 	{ "source", required_argument, NULL, OPT_SOURCE },               \
+	{ "field", required_argument, NULL, OPT_FIELD },                 \
 	CONTACT_OPTIONS
 
 /* Who the case is for (case_set_contact()). */
@@ -101,6 +104,8 @@ struct field_opts {
 	GPtrArray *participants;  /* create only */
 	const char *side;         /* create only: the creator's side */
 	const char *owned_side;   /* create: the side the creator took */
+	GPtrArray *custom;        /* --field NAME=VALUE */
+	int force;                /* create: even if the shipment is taken */
 };
 
 static int
@@ -131,6 +136,14 @@ field_opt(struct cli *cli, int opt, const char *arg, void *data)
 			return 0;
 		}
 		return time_parse(arg, cli->now, &fo->f.follow_up, &cli->err);
+	case OPT_FIELD:
+		if (fo->custom == NULL)
+			fo->custom = g_ptr_array_new();
+		g_ptr_array_add(fo->custom, (gpointer)arg);
+		return 0;
+	case OPT_FORCE:
+		fo->force = 1;
+		return 0;
 	case OPT_PARTICIPANT:
 		if (fo->participants != NULL) {
 			g_ptr_array_add(fo->participants, (gpointer)arg);
@@ -147,6 +160,7 @@ create_apply(struct cli *cli, void *data)
 	struct case_op *op = data;
 	struct field_opts *fo = op->data;
 	struct case_ctx ctx;
+	GArray *same = NULL;
 	int changed, rc;
 
 	cli_ctx(cli, &ctx);
@@ -156,7 +170,10 @@ create_apply(struct cli *cli, void *data)
 		if (fo->ct.requester_name == NULL)
 			fo->ct.requester_name = fo->ct.caller_name;
 	}
-	rc = case_create(&ctx, &fo->f, &op->id, &cli->err);
+	rc = cli_create_shipment_check(cli, fo->f.shipment, fo->force,
+				       &same);
+	if (rc == 0)
+		rc = case_create(&ctx, &fo->f, &op->id, &cli->err);
 	if (rc == 0)
 		rc = case_set_contact(&ctx, op->id, &fo->ct, &changed,
 				      &cli->err);
@@ -167,6 +184,13 @@ create_apply(struct cli *cli, void *data)
 	if (rc == 0)
 		rc = case_creator_owns(&ctx, op->id, fo->side, &fo->owned_side,
 				       &cli->err);
+	if (rc == 0)
+		rc = cli_set_fields(cli, op->id, fo->custom, &changed);
+	if (rc == 0 && same != NULL)
+		rc = case_note_same_shipment(&ctx, op->id, fo->f.shipment,
+					     same, &cli->err);
+	if (same != NULL)
+		g_array_unref(same);
 	return rc;
 }
 
@@ -177,6 +201,7 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 		CLI_COMMON_OPTIONS, FIELD_OPTIONS,
 		{ "participant", required_argument, NULL, OPT_PARTICIPANT },
 		{ "side", required_argument, NULL, OPT_SIDE },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cli_cmd *cmd = cli_find_cmd(argv[0]);
@@ -195,6 +220,8 @@ cli_cmd_create(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_write(cli, create_apply, &op);
 	g_ptr_array_unref(fo.participants);
+	if (fo.custom != NULL)
+		g_ptr_array_unref(fo.custom);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	if (cli->json)
@@ -223,6 +250,8 @@ set_apply(struct cli *cli, struct case_op *op)
 		rc = case_set_contact(&ctx, op->id, &fo->ct, &more, &cli->err);
 	changed += more;
 	if (rc == 0)
+		rc = cli_set_fields(cli, op->id, fo->custom, &changed);
+	if (rc == 0)
 		snprintf(op->msg, sizeof(op->msg), "%s: %d field%s changed",
 			 op->num, changed, changed == 1 ? "" : "s");
 	return rc;
@@ -236,8 +265,11 @@ cli_cmd_set(struct cli *cli, int argc, char **argv)
 	};
 	struct field_opts fo = { 0 };
 	struct case_op op = { .data = &fo, .apply = set_apply };
+	int rc = run_case_op(cli, argc, argv, opts, field_opt, &op, 0, 0);
 
-	return run_case_op(cli, argc, argv, opts, field_opt, &op, 0, 0);
+	if (fo.custom != NULL)
+		g_ptr_array_unref(fo.custom);
+	return rc;
 }
 
 /* ---- owners and watchers ---------------------------------------------- */

@@ -280,8 +280,12 @@ cli_print_case_json(struct cli *cli, int64_t id, int full)
 		return rc;
 	node = cli_json_case(cli->cfg, c);
 	store_case_free(&c);
+	o = json_node_get_object(node);
+	if ((rc = cli_json_relations(cli, id, o)) != 0) {
+		json_node_unref(node);
+		return rc;
+	}
 	if (full) {
-		o = json_node_get_object(node);
 		rc = store_messages_get(cli->store, id, &msgs, &cli->err);
 		if (rc == 0)
 			rc = store_events_get(cli->store, id, &events, &cli->err);

@@ -11,10 +11,9 @@
 #include "casemail/timeutil.h"
 
 enum {
-	OPT_VIEW = 0x400, OPT_STATUS, OPT_TYPE, OPT_KIND, OPT_OWNER,
-	OPT_WATCHER, OPT_SOURCE, OPT_PRIORITY, OPT_SHIPMENT, OPT_CRM,
-	OPT_CREATED_SINCE, OPT_CREATED_UNTIL, OPT_SOLVED_SINCE,
-	OPT_SOLVED_UNTIL, OPT_LATEST_SINCE, OPT_LIMIT,
+	OPT_VIEW = 0x400, OPT_CREATED_SINCE, OPT_CREATED_UNTIL,
+	OPT_SOLVED_SINCE, OPT_SOLVED_UNTIL, OPT_LATEST_SINCE, OPT_LIMIT,
+	OPT_LATEST_BY_ME,
 };
 
 /* Default page size: a screenful that is still cheap over 100k cases. */
@@ -23,20 +22,13 @@ enum {
 static const struct option list_opts[] = {
 	CLI_COMMON_OPTIONS,
 	{ "view", required_argument, NULL, OPT_VIEW },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "type", required_argument, NULL, OPT_TYPE },
-	{ "kind", required_argument, NULL, OPT_KIND },
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "watcher", required_argument, NULL, OPT_WATCHER },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "priority", required_argument, NULL, OPT_PRIORITY },
-	{ "shipment", required_argument, NULL, OPT_SHIPMENT },
-	{ "crm", required_argument, NULL, OPT_CRM },
+	CLI_FILTER_OPTIONS,
 	{ "created-since", required_argument, NULL, OPT_CREATED_SINCE },
 	{ "created-until", required_argument, NULL, OPT_CREATED_UNTIL },
 	{ "solved-since", required_argument, NULL, OPT_SOLVED_SINCE },
 	{ "solved-until", required_argument, NULL, OPT_SOLVED_UNTIL },
 	{ "latest-since", required_argument, NULL, OPT_LATEST_SINCE },
+	{ "latest-by-me", no_argument, NULL, OPT_LATEST_BY_ME },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ NULL, 0, NULL, 0 }
 };
@@ -54,10 +46,12 @@ static const struct {
 struct list_opts {
 	struct store_filter f;
 	const char *view_name;
-	struct case_fields check;   /* enumerations, checked after config */
-	char *owner, *watcher;      /* normalised copies */
-	const char *status;         /* --status as given */
-	enum store_case_status status_v;  /* ... parsed, for f.status */
+	struct cli_filter cf;       /* the filters of several values */
+	const char *saved;          /* --view NAME of a saved view */
+	int in_saved;               /* parsing a saved view's arguments */
+	int latest_by_me;
+	struct store_saved_view *sv;  /* the saved view loaded */
+	char **saved_args;          /* ... its arguments as argv */
 };
 
 static int
@@ -66,6 +60,7 @@ list_time(struct cli *cli, const char *arg, int64_t *t_r)
 	return time_parse(arg, cli->now, t_r, &cli->err);
 }
 
+/* A built-in view, else the name of a saved one (loaded later). */
 static int
 list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
 {
@@ -76,9 +71,12 @@ list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
 			return 0;
 		}
 	}
-	return cm_error_set(&cli->err, CM_EUSAGE,
-			    "unknown view '%s' (one of: active, recent, mine, "
-			    "watched, new, overdue, all)", arg);
+	if (lo->in_saved)
+		return cm_error_set(&cli->err, CM_EUSAGE,
+				    "a saved view names a built-in view only, "
+				    "not '%s'", arg);
+	lo->saved = arg;
+	return 0;
 }
 
 static int
@@ -99,60 +97,65 @@ list_opt(struct cli *cli, int opt, const char *arg, void *data)
 {
 	struct list_opts *lo = data;
 
+	if (CLI_IS_FILTER_OPT(opt))
+		return cli_filter_opt(cli, &lo->cf, opt, arg);
 	switch (opt) {
 	case OPT_VIEW: return list_view_opt(cli, lo, arg);
-	case OPT_STATUS: lo->status = arg; return 0;
-	case OPT_TYPE: lo->check.type = lo->f.type = arg; return 0;
-	case OPT_KIND: lo->check.kind = arg; return 0;
-	case OPT_SOURCE: lo->check.source = arg; return 0;
-	case OPT_PRIORITY: lo->check.priority = arg; return 0;
-	case OPT_SHIPMENT: lo->f.shipment = arg; return 0;
-	case OPT_CRM: lo->f.crm = arg; return 0;
-	case OPT_OWNER:
-		g_free(lo->owner);
-		return addr_normalize(arg, &lo->owner, &cli->err);
-	case OPT_WATCHER:
-		g_free(lo->watcher);
-		return addr_normalize(arg, &lo->watcher, &cli->err);
 	case OPT_CREATED_SINCE: return list_time(cli, arg, &lo->f.created_since);
 	case OPT_CREATED_UNTIL: return list_time(cli, arg, &lo->f.created_until);
 	case OPT_SOLVED_SINCE: return list_time(cli, arg, &lo->f.solved_since);
 	case OPT_SOLVED_UNTIL: return list_time(cli, arg, &lo->f.solved_until);
 	case OPT_LATEST_SINCE: return list_time(cli, arg, &lo->f.latest_since);
+	case OPT_LATEST_BY_ME: lo->latest_by_me = 1; return 0;
 	case OPT_LIMIT: return list_limit_opt(cli, lo, arg);
 	}
 	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
 }
 
-/* Enumerated filters use the stored (lower-case) spelling. */
+/*
+ * --view NAME of a saved view: its arguments are parsed as if typed, after
+ * those on the command line (so its filters add to theirs).
+ */
+static int
+list_load_saved(struct cli *cli, struct list_opts *lo)
+{
+	const struct cli_cmd *cmd = cli_find_cmd("list");
+	char **args;
+	int first, rc;
+
+	if (lo->saved == NULL)
+		return 0;
+	rc = store_view_get(cli->store, lo->saved, &lo->sv, &cli->err);
+	if (rc == CM_ENOTFOUND)
+		return cm_error_set(&cli->err, CM_EUSAGE, "unknown view '%s' "
+				    "(built in: active, recent, mine, watched, "
+				    "new, overdue, all; saved: casectl view "
+				    "list)", lo->saved);
+	if (rc != 0)
+		return rc;
+	args = g_strsplit(lo->sv->args, "\n", -1);
+	lo->saved_args = g_new0(char *, g_strv_length(args) + 2);
+	lo->saved_args[0] = g_strdup("list");
+	for (guint i = 0; args[i] != NULL; i++)
+		lo->saved_args[i + 1] = args[i];
+	g_free(args);
+	lo->in_saved = 1;
+	rc = cli_getopt(cli, cmd, (int)g_strv_length(lo->saved_args),
+			lo->saved_args, list_opts, list_opt, lo, &first);
+	lo->in_saved = 0;
+	if (rc == 0 && lo->saved_args[first] != NULL)
+		rc = cm_error_set(&cli->err, CM_EUSAGE, "saved view '%s' has "
+				  "an operand '%s'", lo->saved,
+				  lo->saved_args[first]);
+	return rc > 0 ? CM_EUSAGE : rc;
+}
+
 static int
 list_check(struct cli *cli, struct list_opts *lo)
 {
-	struct case_fields canon;
-	int rc = case_check_fields(cli->cfg, &lo->check, &cli->err);
+	int rc = list_load_saved(cli, lo);
 
-	if (rc != 0)
-		return rc;
-	/* Filters compare stored (canonical) spellings. */
-	case_canonical(cli->cfg, &lo->check, &canon);
-	lo->f.type = canon.type;
-	if (lo->status != NULL) {
-		char *word = g_ascii_strdown(lo->status, -1);
-
-		rc = store_case_status_parse(word, &lo->status_v);
-		g_free(word);
-		if (rc != 0)
-			return cm_error_set(&cli->err, CM_EUSAGE,
-					    "unknown status '%s' (one of: "
-					    "active, solved)", lo->status);
-		lo->f.status = &lo->status_v;
-	}
-	lo->f.kind = canon.kind;
-	lo->f.source = canon.source;
-	lo->f.priority = canon.priority;
-	lo->f.owner = lo->owner;
-	lo->f.watcher = lo->watcher;
-	return 0;
+	return rc != 0 ? rc : cli_filter_finish(cli, &lo->cf, &lo->f);
 }
 
 /* mine, watched and new are relative to the acting agent. */
@@ -164,13 +167,18 @@ list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 	int rc;
 
 	if (lo->f.view != STORE_VIEW_MINE && lo->f.view != STORE_VIEW_WATCHED &&
-	    lo->f.view != STORE_VIEW_NEW)
+	    lo->f.view != STORE_VIEW_NEW && !lo->latest_by_me)
 		return 0;
 	if ((rc = cli_as_address(cli, as_r)) != 0) {
-		cm_error_prefix(&cli->err, "--view %s", lo->view_name);
+		if (lo->latest_by_me)
+			cm_error_prefix(&cli->err, "--latest-by-me");
+		else
+			cm_error_prefix(&cli->err, "--view %s", lo->view_name);
 		return rc;
 	}
 	lo->f.as = *as_r;
+	if (lo->latest_by_me)
+		lo->f.latest_by = *as_r;
 	/* "new" = no owner on my side; someone with no side sees cases with
 	 * no owner at all. */
 	if (store_person_get(cli->store, *as_r, &p, NULL) == 0 &&
@@ -208,9 +216,13 @@ list_print(struct cli *cli, GArray *ids)
 				    &c, &cli->err);
 		if (rc != 0)
 			break;
-		if (arr != NULL)
-			json_array_add_element(arr, cli_json_case(cli->cfg, c));
-		else
+		if (arr != NULL) {
+			JsonNode *n = cli_json_case(cli->cfg, c);
+
+			json_array_add_element(arr, n);
+			rc = cli_json_relations(cli, c->id,
+						json_node_get_object(n));
+		} else
 			list_line(cli->cfg, c);
 		store_case_free(&c);
 	}
@@ -254,6 +266,7 @@ list_run(struct cli *cli, int argc, char **argv, int search)
 	int first, rc;
 
 	store_filter_init(&lo.f, cli->now);
+	cli_filter_init(&lo.cf);
 	lo.f.view = search ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE;
 	lo.view_name = search ? "all" : "active";
 	lo.f.limit = LIST_DEFAULT_LIMIT;
@@ -276,12 +289,33 @@ list_run(struct cli *cli, int argc, char **argv, int search)
 		rc = list_print(cli, ids);
 	if (ids != NULL)
 		g_array_unref(ids);
-	g_free(lo.owner);
-	g_free(lo.watcher);
+	cli_filter_clear(&lo.cf);
+	store_saved_view_free(&lo.sv);
+	g_strfreev(lo.saved_args);
 	g_free(as);
 	g_free(side);
 	g_free(text);
 	return rc > 0 ? 0 : rc;
+}
+
+int
+cli_list_check_args(struct cli *cli, int argc, char **argv)
+{
+	struct list_opts lo = { 0 };
+	int first, rc;
+
+	store_filter_init(&lo.f, cli->now);
+	cli_filter_init(&lo.cf);
+	lo.in_saved = 1;
+	rc = cli_getopt(cli, cli_find_cmd("list"), argc, argv, list_opts,
+			list_opt, &lo, &first);
+	if (rc == 0 && first != argc)
+		rc = cm_error_set(&cli->err, CM_EUSAGE, "unexpected argument "
+				  "'%s'", argv[first]);
+	if (rc == 0)
+		rc = cli_filter_finish(cli, &lo.cf, &lo.f);
+	cli_filter_clear(&lo.cf);
+	return rc > 0 ? CM_EUSAGE : rc;
 }
 
 int

@@ -196,7 +196,9 @@ show_text(struct cli *cli, int64_t id, int full)
 	rc = store_messages_get(cli->store, id, &msgs, &cli->err);
 	if (rc == 0) {
 		show_case_text(cli->cfg, c, cli->now);
-		rc = show_waiting(cli, id);
+		rc = cli_show_relations(cli, id);
+		if (rc == 0)
+			rc = show_waiting(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(cli->cfg, msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "casemail/case.h"
+#include "casemail/case_merge.h"
 #include "casemail/msgid.h"
 #include "casemail/outbound.h"
 #include "casemail/thread.h"
@@ -125,6 +126,28 @@ job_thread_lookup(struct ingest_job *job, int64_t *by_tag_r,
 	return rc;
 }
 
+/* A merged case is a pointer: mail for it goes to the case it went
+ * into (following the chain), and the decision record says so. */
+static int
+job_follow_merge(struct ingest_job *job, int64_t *id, struct cm_error *err)
+{
+	char from[CASENUM_BUF_SIZE], to[CASENUM_BUF_SIZE];
+	int64_t final = 0;
+	int rc;
+
+	if (*id == 0)
+		return 0;
+	if ((rc = store_case_resolve(job->ing->store, *id, &final, err)) != 0)
+		return rc;
+	if (final != *id) {
+		case_format_number(job->ing->cfg, *id, from, sizeof(from));
+		case_format_number(job->ing->cfg, final, to, sizeof(to));
+		ingest_job_note(job, "%s was merged into %s", from, to);
+		*id = final;
+	}
+	return 0;
+}
+
 int
 ingest_job_thread(struct ingest_job *job, struct cm_error *err)
 {
@@ -135,6 +158,14 @@ ingest_job_thread(struct ingest_job *job, struct cm_error *err)
 	rc = job_thread_lookup(job, &by_tag, &by_refs, &by_plus, err);
 	if (rc == 0)
 		rc = job_case_by_signature(job, err);
+	if (rc == 0)
+		rc = job_follow_merge(job, &job->signed_case, err);
+	if (rc == 0)
+		rc = job_follow_merge(job, &by_tag, err);
+	if (rc == 0)
+		rc = job_follow_merge(job, &by_refs, err);
+	if (rc == 0)
+		rc = job_follow_merge(job, &by_plus, err);
 	if (rc != 0)
 		return rc;
 	if (job->signed_case != 0) {
@@ -169,6 +200,23 @@ ingest_job_thread(struct ingest_job *job, struct cm_error *err)
 	return 0;
 }
 
+/* A new conversation about the shipment of an Active case: noted on
+ * both (not merged: an agent decides). */
+static int
+job_quoted_refs(struct ingest_job *job, const struct case_ctx *ctx,
+		struct cm_error *err)
+{
+	int n = 0;
+	int rc = case_note_quoted_refs(ctx, job->case_id, job->mm->subject,
+				       job->mm->text, &n, err);
+
+	if (rc == 0 && n > 0)
+		ingest_job_note(job, "quotes the shipment reference of %d "
+				"Active case%s (noted on both)", n,
+				n == 1 ? "" : "s");
+	return rc;
+}
+
 int
 ingest_job_new_case(struct ingest_job *job, struct cm_error *err)
 {
@@ -195,5 +243,5 @@ ingest_job_new_case(struct ingest_job *job, struct cm_error *err)
 	ingest_job_set_case(job, id);
 	job->new_case = 1;
 	ingest_job_note(job, "new case %s", job->num);
-	return 0;
+	return job_quoted_refs(job, &ctx, err);
 }

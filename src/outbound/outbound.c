@@ -195,6 +195,7 @@ outbound_case_vars(const struct outbound *o, const struct outbound_case *oc)
 	ob_set_take(v, "case.owners", ob_people_text(c->owners, 1));
 	ob_owner_var(v, "case.owner_shipper", c, "shipper");
 	ob_owner_var(v, "case.owner_carrier", c, "carrier");
+	outbound_field_vars(o, c->id, v);
 	outbound_requester(oc->msgs, c, &rname, &raddr);
 	outbound_set(v, "requester.name", rname != NULL ? rname : raddr);
 	outbound_set(v, "requester.email", raddr);

@@ -114,6 +114,10 @@ void outbound_set(GHashTable *vars, const char *name, const char *value);
 /* The case.*, requester.* and desk.* variables of oc (new table). */
 GHashTable *outbound_case_vars(const struct outbound *o,
 			       const struct outbound_case *oc);
+/* The case.field.NAME variables of case_id into v (outbound_fields.c):
+ * every declared field, "" when unset. */
+void outbound_field_vars(const struct outbound *o, int64_t case_id,
+			 GHashTable *v);
 /* The message.* variables of m into v. */
 void outbound_message_vars(const struct outbound *o, GHashTable *v,
 			   const struct store_message *m,

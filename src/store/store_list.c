@@ -61,6 +61,16 @@ static const char list_watcher_frag[] =
 	"EXISTS (SELECT 1 FROM case_roles r JOIN people p ON p.id = r.person_id"
 	" WHERE r.case_id = c.id AND r.role = 'watcher' AND p.address = ?)";
 
+/* Whether f has a status filter, single or several. */
+static int
+list_has_status(const struct store_filter *f)
+{
+	for (size_t i = 0; i < f->n_matches; i++)
+		if (f->matches[i].key == STORE_MATCH_STATUS)
+			return 1;
+	return f->status != NULL;
+}
+
 static void
 list_view(struct list_query *q, const struct store_filter *f)
 {
@@ -70,7 +80,9 @@ list_view(struct list_query *q, const struct store_filter *f)
 	case STORE_VIEW_ALL:
 		break;
 	case STORE_VIEW_ACTIVE:
-		g_string_append(q->sql, " AND c.status = 'active'");
+		/* list's default: a --status filter says which it wants. */
+		if (!list_has_status(f))
+			g_string_append(q->sql, " AND c.status = 'active'");
 		break;
 	case STORE_VIEW_RECENT:
 		g_string_append(q->sql, " AND c.last_message_from IS NOT NULL"
@@ -80,7 +92,7 @@ list_view(struct list_query *q, const struct store_filter *f)
 	case STORE_VIEW_WATCHED:
 		/* An agent's own work queue: Active cases unless a --status
 		 * filter asks for others. */
-		if (f->status == NULL)
+		if (!list_has_status(f))
 			g_string_append(q->sql, " AND c.status = 'active'");
 		list_and_text(q, f->view == STORE_VIEW_MINE ? list_owner_frag
 				 : list_watcher_frag, f->as);
@@ -104,9 +116,54 @@ list_view(struct list_query *q, const struct store_filter *f)
 	}
 }
 
+/* The fragment of each store_match key, with one "?" for the value (a
+ * field's has two: its name, then the value). */
+static const char *const list_match_frags[] = {
+	[STORE_MATCH_STATUS] = "c.status = ?",
+	[STORE_MATCH_TYPE] = "c.type = ?",
+	[STORE_MATCH_KIND] = "c.kind = ?",
+	[STORE_MATCH_SOURCE] = "c.source = ?",
+	[STORE_MATCH_PRIORITY] = "c.priority = ?",
+	[STORE_MATCH_SHIPMENT] = "c.shipment = ? COLLATE NOCASE",
+	[STORE_MATCH_CRM] = "lower(?) IN (lower(c.crm_shipper),"
+			    " lower(c.crm_carrier))",
+	[STORE_MATCH_OWNER] = list_owner_frag,
+	[STORE_MATCH_WATCHER] = list_watcher_frag,
+	[STORE_MATCH_FIELD] = "EXISTS (SELECT 1 FROM case_fields cf"
+			      " WHERE cf.case_id = c.id AND cf.name = ?"
+			      " AND cf.value = ? COLLATE NOCASE)",
+};
+
+/* " AND [NOT] coalesce((v1 OR v2 ...), 0)": a NULL column (no shipment)
+ * neither matches a value nor stops the negation from matching. */
+static void
+list_match(struct list_query *q, const struct store_match *m)
+{
+	struct list_bind name = { 1, m->field, 0 };
+
+	if (m->n_values == 0 || (guint)m->key >= G_N_ELEMENTS(list_match_frags))
+		return;
+	g_string_append_printf(q->sql, " AND %scoalesce((",
+			       m->negate ? "NOT " : "");
+	for (size_t i = 0; i < m->n_values; i++) {
+		struct list_bind b = { 1, m->values[i], 0 };
+
+		g_string_append_printf(q->sql, "%s%s", i > 0 ? " OR " : "",
+				       list_match_frags[m->key]);
+		if (m->key == STORE_MATCH_FIELD)
+			g_array_append_val(q->binds, name);
+		g_array_append_val(q->binds, b);
+	}
+	g_string_append(q->sql, "), 0)");
+}
+
 static void
 list_filters(struct list_query *q, const struct store_filter *f)
 {
+	for (size_t i = 0; i < f->n_matches; i++)
+		list_match(q, &f->matches[i]);
+	list_and_text(q, "c.last_message_from = ? COLLATE NOCASE",
+		      f->latest_by);
 	if (f->status != NULL)
 		list_and_text(q, "c.status = ?",
 			      store_case_status_name(*f->status));
@@ -171,18 +228,25 @@ list_text(struct list_query *q, const struct store_filter *f,
 	struct list_bind b = { 1, fts, 0 };
 	struct list_bind id = { 0, NULL, f->text_case_id };
 
+	struct list_bind whole = { 1, f->text, 0 };
+
 	/* Words may match the case's own fields or any stored message on
-	 * it; a case number typed as the query matches that case too. */
+	 * it; a case number typed as the query matches that case too, and
+	 * a custom field value that holds the whole text (fields are few
+	 * and short: no index of their own). */
 	g_string_append(q->sql,
 			" AND (c.id IN (SELECT rowid FROM cases_fts"
 			" WHERE cases_fts MATCH ?)"
 			" OR c.id IN (SELECT m.case_id FROM messages m"
 			" WHERE m.state = 'stored' AND m.id IN"
 			" (SELECT rowid FROM messages_fts WHERE messages_fts"
-			" MATCH ?)) OR c.id = ?)");
+			" MATCH ?)) OR c.id = ?"
+			" OR c.id IN (SELECT cf.case_id FROM case_fields cf"
+			" WHERE instr(lower(cf.value), lower(?)) > 0))");
 	g_array_append_val(q->binds, b);
 	g_array_append_val(q->binds, b);
 	g_array_append_val(q->binds, id);
+	g_array_append_val(q->binds, whole);
 }
 
 static int

@@ -138,6 +138,20 @@ int store_case_of_ids(struct store *s, const char *sql, GPtrArray *message_ids,
 		      const char *what, int64_t *case_id_r,
 		      struct cm_error *err);
 
+/*
+ * Every row of sql with args bound, read by read_row into a new GPtrArray
+ * that frees its elements with free_func (*rows_r; NULL on error), as
+ * store_query_rows() (store_merge.c).
+ */
+int store_rows_ptr(struct store *s, const char *sql,
+		   const struct store_arg *args, size_t n, const char *what,
+		   store_row_cb read_row, GDestroyNotify free_func,
+		   GPtrArray **rows_r, struct cm_error *err);
+/* The same for column 0 as int64_t ids, in a new GArray (*ids_r). */
+int store_rows_ids(struct store *s, const char *sql,
+		   const struct store_arg *args, size_t n, const char *what,
+		   GArray **ids_r, struct cm_error *err);
+
 /* Bind text or NULL. */
 void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 /* Bind an int64, or NULL when v is 0 (our "unset" for optional times). */

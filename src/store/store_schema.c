@@ -298,7 +298,7 @@ const char *const store_migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
 	"ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
 	/*
-	 * 5 -> 6 (issue 15 slot 8; renumbered at merge): agents as people.
+	 * 5 -> 6 (issue 15): agents as people.
 	 * A registered agent has a display name for the mail the desk sends
 	 * on their behalf and a signature for the templates.  Once any agent
 	 * is registered, casectl --as must name one of them.  A disabled
@@ -355,6 +355,35 @@ const char *const store_migrations[] = {
 	"CREATE UNIQUE INDEX case_roles_owner_side ON case_roles(case_id, side)"
 	"  WHERE role = 'owner';"
 	"CREATE INDEX case_roles_person ON case_roles(person_id, role);",
+	/*
+	 * 7 -> 8 (issue 15): one issue, one case, and the
+	 * desk's own fields.  A merged case keeps its row as a pointer
+	 * (merged_into) so mail tagged with its number threads onto the
+	 * case it went into.  case_links: related cases, one row per pair
+	 * (lower id first).  case_fields: the values of the custom fields
+	 * the configuration declares, as text.  saved_views: a named set
+	 * of list filters, as the arguments typed (one per line).
+	 */
+	"ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id);"
+	"CREATE TABLE case_links ("
+	"  a INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  b INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  actor TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (a, b),"
+	"  CHECK (a < b));"
+	"CREATE INDEX case_links_b ON case_links(b);"
+	"CREATE TABLE case_fields ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, name));"
+	"CREATE INDEX case_fields_value ON case_fields(name, value COLLATE NOCASE);"
+	"CREATE TABLE saved_views ("
+	"  name TEXT PRIMARY KEY,"
+	"  args TEXT NOT NULL,"
+	"  actor TEXT,"
+	"  created_at INTEGER NOT NULL);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);

@@ -1,0 +1,40 @@
+/*
+ * case_fields.h - the desk's custom fields on a case: values checked by
+ * the type the configuration declares ([field.NAME], config.h), set with
+ * an audit event, read for show, JSON and templates.
+ */
+#ifndef CASEMAIL_CASE_FIELDS_H
+#define CASEMAIL_CASE_FIELDS_H
+
+#include "casemail/case.h"
+
+/* Longest text value: a line, not a document. */
+#define CASE_FIELD_VALUE_MAX 1000
+
+/*
+ * Check value for field f and write its stored spelling to *canon_r (new
+ * string, caller g_free()s): a choice as declared (matched without regard
+ * to case), a date as YYYY-MM-DD (a real calendar day), a number as
+ * written (an optional sign, digits, an optional fraction).  CM_EUSAGE
+ * naming the field and what it takes.
+ */
+int case_field_check(const struct config_field *f, const char *value,
+		     char **canon_r, struct cm_error *err);
+
+/*
+ * Split "NAME=VALUE" and check it: *f_r is the declared field, *canon_r
+ * the value as case_field_check() gives it (NULL for an empty VALUE,
+ * which clears the field).  CM_EUSAGE for no '=', an undeclared name (the
+ * message lists the declared ones) or a bad value.
+ */
+int case_field_parse(const struct config *cfg, const char *arg,
+		     const struct config_field **f_r, char **canon_r,
+		     struct cm_error *err);
+
+/* Set (value NULL: clear) field f of case id; audited as "field NAME".
+ * *changed_r: the value differed.  CM_ENOTFOUND for no case. */
+int case_field_set(const struct case_ctx *ctx, int64_t id,
+		   const struct config_field *f, const char *value,
+		   int *changed_r, struct cm_error *err);
+
+#endif

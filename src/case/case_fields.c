@@ -1,0 +1,194 @@
+/*
+ * case_fields.c - custom field values: checked by their declared type,
+ * stored as text in one spelling (so filters compare like with like),
+ * audited when they change.
+ */
+#include "casemail/case_fields.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Digits of a number: more is a paste, not a quantity. */
+#define CASE_FIELD_NUMBER_MAX 32
+
+static int
+field_bad(struct cm_error *err, const struct config_field *f,
+	  const char *value, const char *wants)
+{
+	return cm_error_set(err, CM_EUSAGE, "field %s: '%s' is not %s",
+			    f->name, value, wants);
+}
+
+static int
+field_text(const struct config_field *f, const char *v, struct cm_error *err)
+{
+	if (!g_utf8_validate(v, -1, NULL))
+		return cm_error_set(err, CM_EUSAGE, "field %s is not valid "
+				    "UTF-8", f->name);
+	if (strlen(v) > CASE_FIELD_VALUE_MAX)
+		return cm_error_set(err, CM_EUSAGE, "field %s is longer than "
+				    "%d bytes", f->name, CASE_FIELD_VALUE_MAX);
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return cm_error_set(err, CM_EUSAGE, "field %s contains "
+					    "a control character", f->name);
+	return 0;
+}
+
+static int
+field_choice(const struct config_field *f, const char *v, char **canon_r,
+	     struct cm_error *err)
+{
+	char *allowed;
+
+	for (char **c = f->choices; c != NULL && *c != NULL; c++) {
+		/* UTF-8 aware: "Ärger" and "ärger" are one choice. */
+		char *a = g_utf8_casefold(*c, -1), *b = g_utf8_casefold(v, -1);
+		int same = strcmp(a, b) == 0;
+
+		g_free(a);
+		g_free(b);
+		if (same) {
+			*canon_r = g_strdup(*c);
+			return 0;
+		}
+	}
+	allowed = g_strjoinv(", ", f->choices);
+	cm_error_set(err, CM_EUSAGE, "field %s: unknown choice '%s' (one of: "
+		     "%s)", f->name, v, allowed);
+	g_free(allowed);
+	return CM_EUSAGE;
+}
+
+static int
+field_date(const struct config_field *f, const char *v, char **canon_r,
+	   struct cm_error *err)
+{
+	unsigned y, m, d;
+	char tail;
+
+	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' ||
+	    sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 ||
+	    !g_ascii_isdigit(v[5]) || !g_ascii_isdigit(v[8]) ||
+	    !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+		return field_bad(err, f, v, "a date (YYYY-MM-DD)");
+	*canon_r = g_strdup(v);
+	return 0;
+}
+
+static int
+field_number(const struct config_field *f, const char *v, char **canon_r,
+	     struct cm_error *err)
+{
+	const char *p = v + (v[0] == '-' || v[0] == '+');
+	int digits = 0, dot = 0;
+
+	for (; *p != '\0'; p++) {
+		if (g_ascii_isdigit(*p))
+			digits++;
+		else if (*p == '.' && !dot && digits > 0 && p[1] != '\0')
+			dot = 1;
+		else
+			return field_bad(err, f, v, "a number");
+	}
+	if (digits == 0 || digits > CASE_FIELD_NUMBER_MAX)
+		return field_bad(err, f, v, "a number");
+	*canon_r = g_strdup(v[0] == '+' ? v + 1 : v);
+	return 0;
+}
+
+int
+case_field_check(const struct config_field *f, const char *value,
+		 char **canon_r, struct cm_error *err)
+{
+	int rc;
+
+	*canon_r = NULL;
+	if ((rc = field_text(f, value, err)) != 0)
+		return rc;
+	switch (f->type) {
+	case CONFIG_FIELD_CHOICE: return field_choice(f, value, canon_r, err);
+	case CONFIG_FIELD_DATE: return field_date(f, value, canon_r, err);
+	case CONFIG_FIELD_NUMBER: return field_number(f, value, canon_r, err);
+	case CONFIG_FIELD_TEXT: break;
+	}
+	*canon_r = g_strdup(value);
+	return 0;
+}
+
+/* "none" when nothing is declared, else the names, comma-separated. */
+static char *
+field_names(const struct config *cfg)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; cfg->fields != NULL && i < cfg->fields->len; i++) {
+		const struct config_field *f = cfg->fields->pdata[i];
+
+		g_string_append_printf(s, "%s%s", i > 0 ? ", " : "", f->name);
+	}
+	if (s->len == 0)
+		g_string_append(s, "none is declared: see [field.NAME] in "
+				"casemail.conf(5)");
+	return g_string_free(s, FALSE);
+}
+
+int
+case_field_parse(const struct config *cfg, const char *arg,
+		 const struct config_field **f_r, char **canon_r,
+		 struct cm_error *err)
+{
+	const char *eq = strchr(arg, '=');
+	char *name, *names;
+
+	*f_r = NULL;
+	*canon_r = NULL;
+	if (eq == NULL)
+		return cm_error_set(err, CM_EUSAGE, "--field wants NAME=VALUE, "
+				    "not '%s'", arg);
+	name = g_ascii_strdown(arg, eq - arg);
+	*f_r = config_field_find(cfg, name);
+	if (*f_r == NULL) {
+		names = field_names(cfg);
+		cm_error_set(err, CM_EUSAGE, "unknown field '%s' (%s)", name,
+			     names);
+		g_free(names);
+		g_free(name);
+		return CM_EUSAGE;
+	}
+	g_free(name);
+	if (eq[1] == '\0')
+		return 0;
+	return case_field_check(*f_r, eq + 1, canon_r, err);
+}
+
+int
+case_field_set(const struct case_ctx *ctx, int64_t id,
+	       const struct config_field *f, const char *value,
+	       int *changed_r, struct cm_error *err)
+{
+	char num[CASENUM_BUF_SIZE], *old = NULL, *what;
+	int64_t into = 0;
+	int rc;
+
+	*changed_r = 0;
+	rc = store_case_merged_into(ctx->store, id, &into, err);
+	if (rc == CM_ENOTFOUND) {
+		case_format_number(ctx->cfg, id, num, sizeof(num));
+		return cm_error_set(err, CM_ENOTFOUND, "no case %s", num);
+	}
+	if (rc == 0)
+		rc = store_case_field_set(ctx->store, id, f->name, value, &old,
+					  err);
+	if (rc == 0 && g_strcmp0(old, value) != 0) {
+		what = g_strdup_printf("field %s", f->name);
+		rc = case_event_add(ctx, id, what, old, value, NULL, err);
+		g_free(what);
+		if (rc == 0)
+			rc = store_case_touch(ctx->store, id, ctx->now, err);
+		*changed_r = rc == 0;
+	}
+	g_free(old);
+	return rc;
+}
