@@ -382,6 +382,21 @@ case_solve(const struct case_ctx *ctx, int64_t id, struct cm_error *err)
 int
 case_reopen(const struct case_ctx *ctx, int64_t id, struct cm_error *err)
 {
+	char num[CASENUM_BUF_SIZE], to[CASENUM_BUF_SIZE];
+	int64_t into = 0;
+	int rc;
+
+	/* A merged case is a pointer with nothing left in it: reopening it
+	 * would make an empty Active case beside the one that holds it all. */
+	if ((rc = store_case_merged_into(ctx->store, id, &into, err)) != 0)
+		return rc;
+	if (into != 0) {
+		case_format_number(ctx->cfg, id, num, sizeof(num));
+		case_format_number(ctx->cfg, into, to, sizeof(to));
+		return cm_error_set(err, CM_EREFUSED,
+				    "case %s was merged into %s: reopen %s",
+				    num, to, to);
+	}
 	return case_set_status(ctx, id, STORE_CASE_ACTIVE, err);
 }
 

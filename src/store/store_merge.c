@@ -145,6 +145,21 @@ store_case_merge(struct store *s, int64_t from, int64_t into,
 	static const char fields[] =
 		"INSERT OR IGNORE INTO case_fields(case_id, name, value)"
 		" SELECT ?2, name, value FROM case_fields WHERE case_id = ?1";
+	/* The outside team stays outside: it moves as a team, never as
+	 * participants; into keeps its own requester and caller, and takes
+	 * from's when it has none (from keeps its copy). */
+	static const char outside[] =
+		"INSERT OR IGNORE INTO case_outside(case_id, address, added_at)"
+		" SELECT ?2, address, added_at FROM case_outside"
+		" WHERE case_id = ?1";
+	static const char outside_drop[] =
+		"DELETE FROM case_outside WHERE case_id = ?1";
+	static const char contact[] =
+		"INSERT OR IGNORE INTO case_contacts(case_id, requester_address,"
+		" requester_name, caller_name, caller_company, caller_phone,"
+		" caller_email) SELECT ?2, requester_address, requester_name,"
+		" caller_name, caller_company, caller_phone, caller_email"
+		" FROM case_contacts WHERE case_id = ?1";
 	static const char point[] =
 		"UPDATE cases SET merged_into = ?2 WHERE id = ?1";
 	/* into's latest message may now be one that came with from (notes
@@ -176,6 +191,12 @@ store_case_merge(struct store *s, int64_t from, int64_t into,
 	    (rc = merge_roles(s, from, into, &n, err)) != 0 ||
 	    (rc = merge_links(s, from, into, &n, err)) != 0 ||
 	    (rc = merge_step(s, fields, from, into, "copy fields", &n.fields,
+			     err)) != 0 ||
+	    (rc = merge_step(s, outside, from, into, "move outside team",
+			     NULL, err)) != 0 ||
+	    (rc = merge_step(s, outside_drop, from, into, "drop outside team",
+			     NULL, err)) != 0 ||
+	    (rc = merge_step(s, contact, from, into, "copy contact", NULL,
 			     err)) != 0 ||
 	    (rc = merge_step(s, point, from, into, "mark merged", NULL,
 			     err)) != 0 ||

@@ -82,6 +82,39 @@ has_person(GPtrArray *people, const char *address)
 	return 0;
 }
 
+/* The outside team moves as a team (never as participants) and the
+ * requester comes along where the case merged into has none. */
+static void
+test_merge_moves_outside_team_and_requester(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_contact ct = { .requester_address = "carol@shipper.test",
+				    .requester_name = "Carol" };
+	struct store_case *c;
+	int64_t final = 0;
+	int added = 0;
+
+	assert_int_equal(feed(fx, SHIPPER_MAIL), INGEST_STORED);
+	assert_int_equal(feed(fx, SECOND_MAIL), INGEST_STORED);
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(store_outside_add(fx->env.store, 2, "l2@vendor.test",
+					   fx->now, &added, NULL), 0);
+	assert_int_equal(store_contact_set(fx->env.store, 2, &ct, NULL), 0);
+	assert_int_equal(store_commit(fx->env.store, NULL), 0);
+	assert_int_equal(do_merge(fx, 2, 1, &final, NULL), 0);
+	c = get_case(fx, 1);
+	assert_int_equal(c->outside->len, 1);
+	assert_string_equal(c->outside->pdata[0], "l2@vendor.test");
+	assert_false(has_person(c->participants, "l2@vendor.test"));
+	assert_non_null(c->contact);
+	assert_string_equal(c->contact->requester_address,
+			    "carol@shipper.test");
+	store_case_free(&c);
+	c = get_case(fx, 2);
+	assert_int_equal(c->outside->len, 0);
+	store_case_free(&c);
+}
+
 static void
 test_merge_moves_everything(void **state)
 {
@@ -174,6 +207,12 @@ test_merge_refusals_and_chain(void **state)
 	assert_non_null(strstr(err.msg, "merged into it"));
 	assert_int_equal(store_case_resolve(fx->env.store, 2, &final, NULL), 0);
 	assert_int_equal(final, 1);
+	/* A merged case is not reopened (it would be an empty twin). */
+	ctx_of(fx, &ctx);
+	assert_int_equal(store_begin(fx->env.store, NULL), 0);
+	assert_int_equal(case_reopen(&ctx, 2, &err), CM_EREFUSED);
+	store_rollback(fx->env.store);
+	assert_non_null(strstr(err.msg, "merged into CV000001"));
 }
 
 static void
@@ -458,6 +497,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_merge_moves_outside_team_and_requester, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_merge_moves_everything,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merged_case_threads_onto_other,
