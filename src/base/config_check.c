@@ -12,6 +12,7 @@
 
 #include "casemail/addr.h"
 #include "casemail/log.h"
+#include "casemail/slaconf.h"
 
 /* Keys that only make sense together, checked at load so that a bad
  * [smtp] section is a configuration error, not a failure at send time. */
@@ -198,6 +199,17 @@ config_check_trust(const struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* [sla] and [case] timezone: read them as casemaild will. */
+static int
+config_check_sla(const struct config *cfg, struct cm_error *err)
+{
+	struct slaconf *sc = NULL;
+	int rc = slaconf_new(cfg, &sc, err);
+
+	slaconf_free(&sc);
+	return rc;
+}
+
 int
 config_check_together(const struct config *cfg, struct cm_error *err)
 {
@@ -209,5 +221,7 @@ config_check_together(const struct config *cfg, struct cm_error *err)
 		rc = config_check_partners(cfg, err);
 	if (rc == 0)
 		rc = config_check_trust(cfg, err);
+	if (rc == 0)
+		rc = config_check_sla(cfg, err);
 	return rc;
 }

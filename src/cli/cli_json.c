@@ -248,6 +248,10 @@ cli_print_case_json(struct cli *cli, int64_t id, int full)
 		return rc;
 	node = cli_json_case(cli->cfg, c);
 	store_case_free(&c);
+	if ((rc = cli_sla_json(cli, id, json_node_get_object(node))) != 0) {
+		json_node_unref(node);
+		return rc;
+	}
 	if (full) {
 		o = json_node_get_object(node);
 		rc = store_messages_get(cli->store, id, &msgs, &cli->err);

@@ -161,6 +161,8 @@ show_text(struct cli *cli, int64_t id, int full)
 	if (rc == 0) {
 		show_case_text(cli->cfg, c, cli->now);
 		rc = show_waiting(cli, id);
+		if (rc == 0)
+			rc = cli_sla_show(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);
