@@ -125,8 +125,10 @@ store_sla_warning_add(struct store *s, int64_t case_id, const char *target,
 		      int *added_r, struct cm_error *err)
 {
 	static const char sql[] =
-		"INSERT OR IGNORE INTO sla_warnings (case_id, target, stage,"
-		" due_at, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+		/* Not OR IGNORE: that would swallow a CHECK failure too. */
+		"INSERT INTO sla_warnings (case_id, target, stage, due_at,"
+		" sent_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (case_id, target, stage) DO NOTHING";
 	struct store_arg args[] = {
 		STORE_INT(case_id), STORE_TEXT(target), STORE_TEXT(stage),
 		STORE_INT(due), STORE_INT(now),
