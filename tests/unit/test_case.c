@@ -37,17 +37,7 @@ teardown(void **state)
 }
 
 /* Run one change in its own transaction, as casectl does. */
-#define TX(fx, call)                                                     \
-	({                                                               \
-		int rc_ = store_begin((fx)->env.store, NULL);            \
-		if (rc_ == 0)                                            \
-			rc_ = (call);                                    \
-		if (rc_ == 0)                                            \
-			rc_ = store_commit((fx)->env.store, NULL);       \
-		else                                                     \
-			store_rollback((fx)->env.store);                 \
-		rc_;                                                     \
-	})
+#define TX(fx, call) TESTUTIL_TX((fx)->env.store, call)
 
 static int64_t
 create(struct fixture *fx, const char *subject)
