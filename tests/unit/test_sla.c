@@ -41,7 +41,12 @@ setup_rate(void **state, int per_hour)
 	struct fixture *fx = g_new0(struct fixture, 1);
 	struct cm_error err = { 0 };
 	char *conf = g_strdup_printf(SLA_CONF, per_hour);
-	const char *dir = getenv("TEMPLATES_DIR");
+	char *here = g_path_get_dirname(__FILE__);
+	/* The shipped templates, beside the tests unless ctest says. */
+	char *dir = getenv("TEMPLATES_DIR") != NULL
+			    ? g_strdup(getenv("TEMPLATES_DIR"))
+			    : g_build_filename(here, "..", "..", "templates",
+					       NULL);
 
 	testutil_env_open(&fx->env, conf);
 	g_free(conf);
@@ -51,8 +56,10 @@ setup_rate(void **state, int per_hour)
 	fx->ctx.now = MON8;
 	if (slaconf_new(fx->env.cfg, &fx->sc, &err) != 0)
 		fail_msg("sla: %s", err.msg);
-	if (dir == NULL || template_load_dir(dir, &fx->templates, &err) != 0)
-		fail_msg("templates: %s", dir != NULL ? err.msg : "TEMPLATES_DIR");
+	if (template_load_dir(dir, &fx->templates, &err) != 0)
+		fail_msg("templates: %s", err.msg);
+	g_free(dir);
+	g_free(here);
 	outbound_init(&fx->out, fx->env.store, fx->env.cfg, fx->templates);
 	*state = fx;
 	return 0;
