@@ -195,6 +195,22 @@ static const struct config_key config_keys[] = {
 	 * hold a batch for long. */
 	{ "trust", "dkim_timeout", CONFIG_INT, "5", 1, 60,
 	  OFF(trust_dkim_timeout_secs) },
+	/* ---- service levels (slaconf.h; checked by config_check.c) ---- */
+	/* Business hours are in [case] timezone; [case] desk_lead is
+	 * warned of breaches too (both keys are above). */
+	{ "sla", "first_response", CONFIG_LIST, "", 0, 0,
+	  OFF(sla_first_response) },
+	{ "sla", "resolution", CONFIG_LIST, "", 0, 0, OFF(sla_resolution) },
+	{ "sla", "hours", CONFIG_LIST, "mon-fri 08:00-18:00", 0, 0,
+	  OFF(sla_hours) },
+	{ "sla", "holidays", CONFIG_LIST, "", 0, 0, OFF(sla_holidays) },
+	/* 0: no early warning, only the one at the breach. */
+	{ "sla", "warn_before", CONFIG_INT, "3600", 0, 604800,
+	  OFF(sla_warn_before_secs) },
+	{ "sla", "warn_per_hour", CONFIG_INT, "60", 1, 100000,
+	  OFF(sla_warn_per_hour) },
+	{ "sla", "check_interval", CONFIG_INT, "60", 1, 3600,
+	  OFF(sla_check_interval_secs) },
 };
 
 #undef OFF

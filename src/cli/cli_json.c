@@ -281,7 +281,10 @@ cli_print_case_json(struct cli *cli, int64_t id, int full)
 	node = cli_json_case(cli->cfg, c);
 	store_case_free(&c);
 	o = json_node_get_object(node);
-	if ((rc = cli_json_relations(cli, id, o)) != 0) {
+	rc = cli_json_relations(cli, id, o);
+	if (rc == 0)
+		rc = cli_sla_json(cli, id, o);
+	if (rc != 0) {
 		json_node_unref(node);
 		return rc;
 	}
