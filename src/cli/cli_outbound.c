@@ -505,6 +505,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		printf("outbox queued:      %lld\n", (long long)queued);
 		printf("delivery failures:  %lld\n", (long long)failed);
 		printf("held for review:    %u\n", review->len);
+		cli_oauth_status_lines(cli->cfg);
 	}
 	g_ptr_array_unref(review);
 	g_free(poll);

@@ -12,6 +12,7 @@
 #include "casemail/log.h"
 #include "casemail/mime.h"
 #include "casemail/msgid.h"
+#include "casemail/oauth2.h"
 #include "casemail/outbound.h"
 #include "casemail/outbox.h"
 #include "casemail/store.h"
@@ -67,18 +68,23 @@ static void
 daemon_status(struct daemon *d)
 {
 	struct daemon_health h;
-	char poll[64] = "never", *line;
+	char poll[64] = "never", token[CM_ERROR_MSG_MAX] = "", *line;
 
 	g_mutex_lock(&d->lock);
 	h = d->health;
 	g_mutex_unlock(&d->lock);
 	if (h.last_poll != 0)
 		time_format_iso(h.last_poll, poll, sizeof(poll));
+	/* The token's state, never the token. */
+	if (config_uses_oauth2(d->cfg))
+		oauth2_describe(oauth2_shared(d->cfg), token, sizeof(token));
 	line = g_strdup_printf("STATUS=last poll %s, %d mails ingested today, "
-			       "outbox %lld queued%s%s", poll, h.ingested_today,
-			       (long long)h.queued,
-			       h.last_error[0] ? ", last error: " : "",
-			       h.last_error);
+			       "outbox %lld queued%s%s%s%s", poll,
+			       h.ingested_today, (long long)h.queued,
+			       token[0] ? ", oauth2: " : "", token,
+			       h.last_error[0] && strcmp(h.last_error, token)
+			       ? ", last error: " : "",
+			       strcmp(h.last_error, token) ? h.last_error : "");
 	sd_notify(0, line);
 	g_free(line);
 	if (d->watchdog_usec != 0)
@@ -332,6 +338,8 @@ daemon_stop(struct daemon *d)
 	outbound_clear(&d->out);
 	store_close(&d->sstore);
 	store_close(&d->store);
+	/* Every thread that used a token source has stopped. */
+	oauth2_shared_clear();
 }
 
 /*
