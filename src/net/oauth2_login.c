@@ -9,6 +9,7 @@
 #include "oauth2_private.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -128,10 +129,11 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 		d->uri = device_member(o, "verification_url");
 	d->expires_in = json_object_get_int_member_with_default(o, "expires_in",
 								OAUTH2_LOGIN_TIMEOUT_SECS);
-	d->interval = (int)json_object_get_int_member_with_default(o, "interval",
-								   OAUTH2_DEVICE_INTERVAL_SECS);
-	if (d->interval <= 0 || d->interval > 60)
-		d->interval = OAUTH2_DEVICE_INTERVAL_SECS;
+	/* A fraction of a second (test servers) is rounded up. */
+	d->interval = (int)ceil(json_object_get_double_member_with_default(
+		o, "interval", OAUTH2_DEVICE_INTERVAL_SECS));
+	/* Never faster than once a second, never slower than a minute. */
+	d->interval = CLAMP(d->interval, 1, 60);
 	if (d->expires_in <= 0 || d->expires_in > OAUTH2_LOGIN_TIMEOUT_SECS)
 		d->expires_in = OAUTH2_LOGIN_TIMEOUT_SECS;
 	if (!oauth2_token_ok(d->device_code) || d->user_code == NULL ||
