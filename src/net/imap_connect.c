@@ -342,7 +342,8 @@ imap_xoauth2(struct imap *im, const struct imap_conf *conf,
 
 	if ((r = imap_load_caps(im, err)) != 0)
 		return r;
-	if (!imap_has_cap(im, "AUTH=XOAUTH2"))
+	/* libetpan keeps AUTH= capabilities apart from the others. */
+	if (!mailimap_has_xoauth2(im->session))
 		return cm_error_set(err, CM_ECONFIG, "imap: %s: server does not "
 				    "offer AUTH=XOAUTH2", im->where);
 	imap_forget_caps(im);

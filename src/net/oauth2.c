@@ -70,6 +70,25 @@ oauth2_xoauth2_string(const char *user, const char *token)
 	return g_strdup_printf("user=%s\001auth=Bearer %s\001\001", user, token);
 }
 
+/* The last refresh survives a restart: the state file remembers it. */
+static int64_t
+oauth2_last_refresh(const struct config *cfg)
+{
+	struct cm_error err = { 0 };
+	GHashTable *state = NULL;
+	const char *v;
+	int64_t t = 0;
+
+	if (oauth2_state_read(cfg, &state, &err) != 0)
+		return 0;
+	v = g_hash_table_lookup(state, "last_refresh");
+	if (v == NULL || strcmp(v, "never") == 0 ||
+	    time_parse(v, oauth2_now(), &t, &err) != 0)
+		t = 0;
+	g_hash_table_unref(state);
+	return t;
+}
+
 struct oauth2 *
 oauth2_new(const struct config *cfg)
 {
@@ -77,6 +96,8 @@ oauth2_new(const struct config *cfg)
 
 	o->cfg = cfg;
 	g_mutex_init(&o->lock);
+	if (cfg->oauth2_state_file != NULL)
+		o->last_refresh = oauth2_last_refresh(cfg);
 	return o;
 }
 

@@ -616,7 +616,9 @@ main(int argc, char **argv)
 	rc = run_open(&d, config_path, &err);
 	if (rc == 0)
 		rc = dispatch(&d, argc - optind, argv + optind, &err);
-	if (rc != 0)
+	/* A lost OAuth2 login was said once already, by the token source. */
+	if (rc != 0 && !(rc == CM_EREFUSED &&
+			 g_str_has_prefix(err.msg, "oauth2: ")))
 		log_errx("%s", err.msg);
 	if (rc == CM_EUSAGE)
 		usage(stderr);
