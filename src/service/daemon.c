@@ -155,6 +155,37 @@ daemon_digest(struct daemon *d, int64_t now)
 	log_info("digest: %d owners mailed", mails);
 }
 
+/*
+ * A lost OAuth2 login means the mailbox is not read: tell the admin (or
+ * the owners, in their digest) once per loss, never at every round.
+ */
+static void
+daemon_oauth2_alert(struct daemon *d, int64_t now)
+{
+	char why[CM_ERROR_MSG_MAX];
+	struct cm_error err = { 0 };
+	enum oauth2_state st;
+	int rc;
+
+	if (!config_uses_oauth2(d->cfg) || d->cfg->imap_auth !=
+	    CONFIG_AUTH_OAUTH2)
+		return;
+	st = oauth2_describe(oauth2_shared(d->cfg), why, sizeof(why));
+	if (st != OAUTH2_STATE_REJECTED && st != OAUTH2_STATE_NO_LOGIN &&
+	    st != OAUTH2_STATE_VALID)
+		return;
+	rc = store_begin(d->sstore, &err);
+	if (rc == 0)
+		rc = outbound_mailbox_alert(&d->sout, st == OAUTH2_STATE_VALID
+					    ? NULL : why, now, &err);
+	if (rc == 0)
+		rc = store_commit(d->sstore, &err);
+	if (rc != 0) {
+		store_rollback(d->sstore);
+		log_warnx("oauth2: alert not recorded: %s", err.msg);
+	}
+}
+
 static gpointer
 daemon_sender(gpointer data)
 {
@@ -174,6 +205,7 @@ daemon_sender(gpointer data)
 		if (stop)
 			break;
 		cm_error_clear(&err);
+		daemon_oauth2_alert(d, time_now());
 		daemon_digest(d, time_now());
 		do {
 			if (outbox_drain(&d->outbox, time_now(), &d->sender_stop,

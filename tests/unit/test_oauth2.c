@@ -23,6 +23,7 @@
 
 #include "casemail/log.h"
 #include "casemail/oauth2.h"
+#include "casemail/outbound.h"
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -595,6 +596,45 @@ test_endpoint_down(void **state)
 	oauth2_free(&o);
 }
 
+/* The alert goes to the admin once per loss, not at every round. */
+static void
+test_mailbox_alert(void **state)
+{
+	struct testutil_env env;
+	struct cm_error err = { 0 };
+	struct outbound o;
+	int64_t queued = 0, failed = 0;
+	char *v = NULL;
+
+	(void)state;
+	testutil_env_open(&env, "[oauth2]\nadmin = it@desk.example\n");
+	outbound_init(&o, env.store, env.cfg, NULL);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_begin(env.store, &err), 0);
+		assert_int_equal(outbound_mailbox_alert(&o, "oauth2: refresh "
+							"token rejected", 1000 + i,
+							&err), 0);
+		assert_int_equal(store_commit(env.store, &err), 0);
+	}
+	assert_int_equal(store_outbox_counts(env.store, &queued, &failed, &err),
+			 0);
+	assert_int_equal(queued, 1);
+	/* Read again: cleared, and the next loss is told again. */
+	assert_int_equal(store_begin(env.store, &err), 0);
+	assert_int_equal(outbound_mailbox_alert(&o, NULL, 2000, &err), 0);
+	assert_int_equal(store_setting_get(env.store, OUTBOUND_ALERT_KEY, &v,
+					   &err), 0);
+	assert_string_equal(v, "");
+	assert_int_equal(outbound_mailbox_alert(&o, "again", 2001, &err), 0);
+	assert_int_equal(store_commit(env.store, &err), 0);
+	assert_int_equal(store_outbox_counts(env.store, &queued, &failed, &err),
+			 0);
+	assert_int_equal(queued, 2);
+	g_free(v);
+	outbound_clear(&o);
+	testutil_env_close(&env);
+}
+
 int
 main(void)
 {
@@ -608,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_config_microsoft),
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_config_limits),
+		cmocka_unit_test(test_mailbox_alert),
 		cmocka_unit_test_setup_teardown(test_rotation_and_revocation,
 						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_down, srv_setup,
