@@ -12,41 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "casemail/attach.h"
 #include "casemail/log.h"
 #include "casemail/timeutil.h"
 
 /* The state file is small; anything bigger is not ours. */
 #define OAUTH2_STATE_MAX_BYTES 8192
-
-static int
-oauth2_fsync_dir(const char *path)
-{
-	char *dir = g_path_get_dirname(path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
-
-	g_free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-static int
-oauth2_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * The file only replaces the old one once its bytes are on disk, and the
@@ -57,7 +28,7 @@ int
 oauth2_write_atomic(const char *path, const char *data, size_t len, int mode,
 		    struct cm_error *err)
 {
-	char *tmp = g_strdup_printf("%s.tmpXXXXXX", path);
+	char *tmp = g_strdup_printf("%s.tmpXXXXXX", path), *dir = NULL;
 	int fd, rc = 0, saved;
 
 	fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
@@ -68,7 +39,7 @@ oauth2_write_atomic(const char *path, const char *data, size_t len, int mode,
 		return rc;
 	}
 	/* g_mkstemp_full() honours the umask only partly: be exact. */
-	if (fchmod(fd, (mode_t)mode) != 0 || oauth2_write_all(fd, data, len) != 0 ||
+	if (fchmod(fd, (mode_t)mode) != 0 || attach_write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		saved = errno;
 		close(fd);
@@ -85,10 +56,12 @@ oauth2_write_atomic(const char *path, const char *data, size_t len, int mode,
 		rc = cm_error_set(err, CM_ECONFIG, "%s: %s", path,
 				  g_strerror(errno));
 		unlink(tmp);
-	} else if (oauth2_fsync_dir(path) != 0) {
+	} else if ((dir = g_path_get_dirname(path)) == NULL ||
+		   attach_fsync_dir(dir) != 0) {
 		rc = cm_error_set(err, CM_ETEMP, "%s: fsync of its directory: "
 				  "%s", path, g_strerror(errno));
 	}
+	g_free(dir);
 	g_free(tmp);
 	return rc;
 }

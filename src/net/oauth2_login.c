@@ -9,7 +9,6 @@
 #include "oauth2_private.h"
 
 #include <arpa/inet.h>
-#include <math.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -111,6 +110,7 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 {
 	JsonParser *p = json_parser_new();
 	JsonObject *o;
+	double secs;
 	int rc = 0;
 
 	if (!json_parser_load_from_data(p, body->str, (gssize)body->len, NULL) ||
@@ -130,8 +130,9 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 	d->expires_in = json_object_get_int_member_with_default(o, "expires_in",
 								OAUTH2_LOGIN_TIMEOUT_SECS);
 	/* A fraction of a second (test servers) is rounded up. */
-	d->interval = (int)ceil(json_object_get_double_member_with_default(
-		o, "interval", OAUTH2_DEVICE_INTERVAL_SECS));
+	secs = json_object_get_double_member_with_default(
+		o, "interval", OAUTH2_DEVICE_INTERVAL_SECS);
+	d->interval = secs < 60 ? (int)secs + (secs > (int)secs) : 60;
 	/* Never faster than once a second, never slower than a minute. */
 	d->interval = CLAMP(d->interval, 1, 60);
 	if (d->expires_in <= 0 || d->expires_in > OAUTH2_LOGIN_TIMEOUT_SECS)
