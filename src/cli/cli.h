@@ -154,6 +154,7 @@ int cli_cmd_status(struct cli *cli, int argc, char **argv);
  * status (nothing when OAuth2 is not used). */
 int cli_cmd_oauth(struct cli *cli, int argc, char **argv);
 void cli_oauth_status_lines(const struct config *cfg);
+void cli_oauth_status_json(JsonBuilder *b, const struct config *cfg);
 /* unbounce ADDRESS: clear a person's bouncing mark. */
 int cli_cmd_unbounce(struct cli *cli, int argc, char **argv);
 /* The configured templates (a missing directory: none); caller unrefs. */

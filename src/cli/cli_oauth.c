@@ -41,14 +41,14 @@ cli_oauth_get(GHashTable *state, const char *key, const char *none)
 	return v != NULL && v[0] != '\0' ? v : none;
 }
 
+/* The state file's values as members of the object b is building. */
 static void
-cli_oauth_json(const struct config *cfg, GHashTable *state, int have_login)
+cli_oauth_members(JsonBuilder *b, GHashTable *state)
 {
 	static const char *const keys[] = {
 		"state", "provider", "grant", "valid_until", "last_refresh",
 		"last_error", "updated",
 	};
-	JsonBuilder *b = cli_json_begin();
 
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *v = cli_oauth_get(state, keys[i], NULL);
@@ -57,6 +57,31 @@ cli_oauth_json(const struct config *cfg, GHashTable *state, int have_login)
 		v != NULL ? json_builder_add_string_value(b, v)
 			  : json_builder_add_null_value(b);
 	}
+}
+
+void
+cli_oauth_status_json(JsonBuilder *b, const struct config *cfg)
+{
+	struct cm_error err = { 0 };
+	GHashTable *state = NULL;
+
+	if (!config_uses_oauth2(cfg))
+		return;
+	(void)oauth2_state_read(cfg, &state, &err);
+	json_builder_set_member_name(b, "oauth2");
+	json_builder_begin_object(b);
+	cli_oauth_members(b, state);
+	json_builder_end_object(b);
+	if (state != NULL)
+		g_hash_table_unref(state);
+}
+
+static void
+cli_oauth_json(const struct config *cfg, GHashTable *state, int have_login)
+{
+	JsonBuilder *b = cli_json_begin();
+
+	cli_oauth_members(b, state);
 	json_builder_set_member_name(b, "refresh_token_file");
 	json_builder_add_string_value(b, cfg->oauth2_refresh_token_file);
 	json_builder_set_member_name(b, "refresh_token_present");
@@ -73,8 +98,9 @@ cli_oauth_status_lines(const struct config *cfg)
 	if (!config_uses_oauth2(cfg))
 		return;
 	(void)oauth2_state_read(cfg, &state, &err);
-	printf("oauth2 token:       %s", cli_oauth_get(state, "state",
-							"not fetched yet"));
+	printf("oauth2 token:       %s (%s, %s)", cli_oauth_get(state, "state",
+		"not fetched yet"), cfg->oauth2_provider_word,
+	       cli_oauth_get(state, "grant", "grant not used yet"));
 	if (state != NULL)
 		printf(", valid until %s, last refresh %s",
 		       cli_oauth_get(state, "valid_until", "never"),

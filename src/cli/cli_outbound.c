@@ -498,6 +498,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_add_int_value(b, review->len);
 		json_builder_set_member_name(b, "schema_version");
 		json_builder_add_int_value(b, store_schema_version(cli->store));
+		cli_oauth_status_json(b, cli->cfg);
 		cli_json_print(cli_json_end(b));
 	} else {
 		printf("last poll:          %s\n", poll ? poll : "never");
