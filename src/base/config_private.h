@@ -22,4 +22,11 @@
  */
 int config_check_together(const struct config *cfg, struct cm_error *err);
 
+/*
+ * [oauth2] (config_oauth2.c): the provider and grant words to enums, the
+ * provider's default URLs, scopes and state file filled in, and the keys
+ * each grant needs checked.  Returns 0, or CM_ECONFIG naming the key.
+ */
+int config_oauth2_resolve(struct config *cfg, struct cm_error *err);
+
 #endif
