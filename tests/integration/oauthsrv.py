@@ -46,9 +46,10 @@ Endpoints (RFC 6749, 7636, 7662, 8628):
   POST /admin/revoke   access_token=T | refresh_token=T | all=access |
                        all=refresh | all=both
   POST /admin/reset    forget every token, code and count; default config
-  GET  /admin/stats    counts of /token calls by grant and outcome, their
-                       times, introspections, and the tokens issued last
-                       (the tests compare them with what casemail wrote).
+  GET  /admin/stats    counts of /token calls by grant and outcome, each
+                       call as [time, grant, outcome] ("token_log"),
+                       introspections, and the tokens issued last (the
+                       tests compare them with what casemail wrote).
 
 Tokens are opaque random strings with a recognisable prefix ("cmat-"
 access, "cmrt-" refresh) so a test can grep logs for them.
@@ -366,8 +367,7 @@ class State:
             g[outcome] = g.get(outcome, 0) + 1
         return {"token_calls": len(self.token_calls),
                 "token_by_grant": by_grant,
-                "token_times": [c[0] for c in self.token_calls],
-                "token_log": self.token_calls[-50:],
+                "token_log": self.token_calls,
                 "introspections": dict(self.introspections),
                 "access_tokens_issued": len(self.access),
                 "refresh_tokens_issued": len(self.refresh),
