@@ -235,6 +235,14 @@ test_config_microsoft(void **state)
 	assert_string_equal(cfg->oauth2_scopes, "a b c");
 	assert_non_null(strstr(cfg->oauth2_device_url, "/organizations/"));
 	config_free(&cfg);
+	/* A refresh token from a (read-only) credential: the state file
+	 * goes where the service may write. */
+	assert_int_equal(load(dir, BASE "[oauth2]\nprovider = microsoft\n"
+			      "client_id = abc\nrefresh_token_file = "
+			      "$CREDENTIALS_DIRECTORY/rt\n", &cfg, &err), 0);
+	assert_string_equal(cfg->oauth2_state_file,
+			    "/var/lib/casemail/oauth2-state");
+	config_free(&cfg);
 	/* Client credentials need a real tenant. */
 	expect_bad(dir, BASE "[oauth2]\nprovider = microsoft\nclient_id = abc\n"
 		   "client_secret_file = secret\n", "tenant");
