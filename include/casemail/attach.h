@@ -50,4 +50,11 @@ char *attach_path(const char *dir, const char *sha256);
 int attach_get(const char *dir, const char *sha256, char **data_r,
 	       size_t *len_r, struct cm_error *err);
 
+/* fsync() the directory dir, so that a rename in it is on disk: 0 or -1
+ * (errno set).  Shared with the other files written by rename. */
+int attach_fsync_dir(const char *dir);
+
+/* Write all len bytes of p to fd (EINTR retried): 0 or -1 (errno set). */
+int attach_write_all(int fd, const char *p, size_t len);
+
 #endif

@@ -82,6 +82,26 @@ struct config_field {
 #define CONFIG_FIELD_CHOICES_MAX 64
 #define CONFIG_FIELD_CHOICE_MAX 64
 
+enum config_auth {             /* [imap] auth, [smtp] auth */
+	CONFIG_AUTH_PASSWORD,
+	CONFIG_AUTH_OAUTH2,
+};
+
+/* [oauth2] provider and grant, resolved by config_oauth2.c from the
+ * words (and the per-provider defaults) after loading. */
+enum config_oauth2_provider {
+	CONFIG_OAUTH2_NONE,            /* no [oauth2] provider set */
+	CONFIG_OAUTH2_MICROSOFT,
+	CONFIG_OAUTH2_GOOGLE,
+	CONFIG_OAUTH2_GENERIC,
+};
+
+enum config_oauth2_grant {
+	CONFIG_GRANT_CLIENT_CREDENTIALS,
+	CONFIG_GRANT_DEVICE,
+	CONFIG_GRANT_AUTHORIZATION_CODE,
+};
+
 struct config {
 	char *path;               /* the file that was read (absolute) */
 	/* [field.NAME] groups, in file order: struct config_field *. */
@@ -125,6 +145,7 @@ struct config {
 	int imap_poll_interval_secs;
 	int imap_timeout_secs;
 	int imap_batch;           /* messages per commit (and most per FETCH) */
+	enum config_auth imap_auth;
 
 	/* outbound: [case] */
 	char *case_desk_name;         /* "Case Desk" */
@@ -162,6 +183,26 @@ struct config {
 	int smtp_limit_per_case_hour;
 	int smtp_limit_global_hour;
 	int smtp_bounce_clear_days;   /* a bouncing mark expires after this */
+	enum config_auth smtp_auth;
+
+	/* [oauth2] (see oauth2.h); after loading, every URL, the scopes and
+	 * the state file hold the provider's defaults where not set */
+	char *oauth2_provider_word;   /* as written; see oauth2_provider */
+	char *oauth2_grant_word;
+	char *oauth2_tenant;
+	char *oauth2_client_id;
+	char *oauth2_client_secret_file;
+	char *oauth2_scopes;          /* space-separated after loading */
+	char *oauth2_token_url;
+	char *oauth2_device_url;
+	char *oauth2_authorize_url;
+	char *oauth2_refresh_token_file;
+	char *oauth2_state_file;
+	char *oauth2_user;            /* NULL: [imap] user / [smtp] user */
+	char *oauth2_tls_ca_file;
+	char *oauth2_admin;           /* told when the login is lost */
+	enum config_oauth2_provider oauth2_provider; /* not in the key table */
+	enum config_oauth2_grant oauth2_grant;       /* not in the key table */
 
 	/* [trust] (see trust.h) */
 	char **trust_authserv_ids;    /* NULL-terminated, lower case */
@@ -215,6 +256,20 @@ const struct config_field *config_field_find(const struct config *cfg,
 					     const char *name);
 /* The word for a field type ("text", "choice", "date", "number"). */
 const char *config_field_type_name(enum config_field_type type);
+
+/* Nonzero when [imap] or [smtp] logs in with OAuth2. */
+int config_uses_oauth2(const struct config *cfg);
+
+/* The user an XOAUTH2 string names for IMAP (imap 1) or SMTP (imap 0):
+ * [oauth2] user, else that side's user; borrowed, may be NULL. */
+const char *config_oauth2_user(const struct config *cfg, int imap);
+
+/* Nonzero for a host that can only be this machine: 127.0.0.0/8, ::1 or
+ * localhost; brackets allowed. */
+int config_host_is_loopback(const char *host);
+
+/* The host of a URL (g_free()), or NULL if it has none. */
+char *config_url_host(const char *url);
 
 /* Nonzero if type is in the configured list (exact match). */
 int config_has_type(const struct config *cfg, const char *type);

@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "casemail/config.h"
 #include "casemail/error.h"
 
 #define DAEMON_SEND_SECS 5
@@ -47,5 +48,13 @@ struct daemon_signals {
  */
 int daemon_run(const char *config_path, struct daemon_signals *sig,
 	       struct cm_error *err);
+
+/*
+ * casemaild check's part for the logins: the [oauth2] files offline (the
+ * client secret's permissions, the refresh token's presence); with
+ * connect, a login to [imap] and [smtp] each, reported on its own line.
+ * 0 when all is well, else the first failure's code with err.
+ */
+int daemon_check(const struct config *cfg, int connect, struct cm_error *err);
 
 #endif

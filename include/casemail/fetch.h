@@ -31,9 +31,20 @@
 #include "casemail/store.h"
 
 /* Fill an imap_conf from the configuration; *password_r is read from
- * [imap] password_file (caller g_free()s). */
+ * [imap] password_file, or with [imap] auth = oauth2 is an access token
+ * (oauth2_shared()) set as conf->access_token (caller wipes and
+ * g_free()s either). */
 int fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
 		    char **password_r, struct cm_error *err);
+
+/*
+ * Connect and log in as the configuration says (*im_r: imap_close()).
+ * With OAuth2, a refused access token is replaced once and tried again.
+ * Errors as imap_connect(), and CM_EREFUSED when OAuth2 has no usable
+ * refresh token (an admin must run casectl oauth login).
+ */
+int fetch_connect(const struct config *cfg, struct imap **im_r,
+		  struct cm_error *err);
 
 /*
  * Process every message in the configured mailbox (the session must be
@@ -54,6 +65,9 @@ int fetch_once(struct ingest *ing, struct cm_error *err);
 /* Reconnect backoff after a failure: 1 s doubling up to 5 minutes. */
 #define FETCH_BACKOFF_MIN_SECS 1
 #define FETCH_BACKOFF_MAX_SECS 300
+/* Without an OAuth2 login the refresh token file is looked at this
+ * often (no network: see oauth2_token()). */
+#define FETCH_LOGIN_RECHECK_SECS 10
 
 /*
  * The fetcher's loop: keep a session, poll, then wait for news with IDLE

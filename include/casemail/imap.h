@@ -11,7 +11,8 @@
  *
  * Errors: network trouble, a dropped connection or a NO/BAD answer to a
  * command that should work return CM_ETEMP (try again later, reconnect);
- * refused credentials or a failed certificate check return CM_ECONFIG.
+ * refused credentials or a failed certificate check return CM_ECONFIG
+ * (a refused OAuth2 access token: CM_EREFUSED).
  * After any CM_ETEMP the session must be closed and opened again.
  *
  * imap_connect() sets SIGPIPE to SIG_IGN unless the program has its own
@@ -44,6 +45,10 @@ struct imap_conf {
 	const char *ca_file;     /* PEM; NULL: the system trust store */
 	const char *user;
 	const char *password;
+	/* Non-NULL: log in with SASL XOAUTH2 and this OAuth2 access token
+	 * instead of LOGIN (password unused); a refused token is
+	 * CM_EREFUSED, so the caller can fetch a new one and try again. */
+	const char *access_token;
 	int timeout_secs;        /* per network operation */
 };
 

@@ -42,6 +42,7 @@ struct outbound {
 	GPtrArray *templates;      /* borrowed; NULL: none loaded */
 	char *key;                 /* Message-ID key, loaded on first use */
 	int queued;                /* mails queued through this context */
+	char *digest_notice;       /* during outbound_digest() only */
 };
 
 /* Set up (nothing is read yet); store, cfg and templates are borrowed. */
@@ -131,6 +132,20 @@ int outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
  */
 int outbound_sla_warnings(struct outbound *o, int64_t now, int *mails_r,
 			  int *deferred_r, struct cm_error *err);
+
+/* The store setting that holds why the mailbox is not read ("" or
+ * absent: it is); the digest says so while it is set. */
+#define OUTBOUND_ALERT_KEY "oauth2.alert"
+
+/*
+ * The case mailbox is not being read (why: one line, no secret) or is
+ * read again (why NULL).  The first time after it was read: a mail to
+ * [oauth2] admin when set, and from then on every digest says so until
+ * it is read again; nothing more while it stays unread, whatever how
+ * often this is called.  Needs an open transaction.
+ */
+int outbound_mailbox_alert(struct outbound *o, const char *why, int64_t now,
+			   struct cm_error *err);
 
 /* The Message-ID key (loads it); borrowed. */
 int outbound_key(struct outbound *o, const char **key_r,

@@ -77,6 +77,13 @@ struct outbox_sender {
 
 void outbox_init(struct outbox_sender *ob, struct store *store,
 		 const struct config *cfg);
+
+/*
+ * Log in to [smtp] as the sender would (password or OAuth2, a refused
+ * token replaced once) and say NOOP, sending no mail: casemaild check
+ * --connect.  Errors as smtp_check().
+ */
+int outbox_check_smtp(const struct config *cfg, struct cm_error *err);
 /* Close the SMTP sessions and forget the password.  Outcomes still not
  * recorded are logged and dropped (their leases stay: see above). */
 void outbox_clear(struct outbox_sender *ob);

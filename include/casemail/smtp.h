@@ -30,6 +30,9 @@ struct smtp_conf {
 	const char *ca_file;     /* NULL: the system trust */
 	const char *user;        /* NULL: no AUTH */
 	const char *password;
+	/* Non-NULL: AUTH XOAUTH2 as user with this OAuth2 access token
+	 * (password unused); copied, so it may be freed after smtp_open() */
+	const char *access_token;
 	int timeout_secs;        /* connect and per-transaction */
 	const char *helo_domain; /* NULL: libcurl's default */
 };
@@ -71,6 +74,18 @@ void smtp_close(struct smtp **smtp);
 int smtp_send(struct smtp *smtp, const char *from, const char *const *rcpts,
 	      size_t n_rcpts, const char *data, size_t len,
 	      GPtrArray **results_r, struct cm_error *err);
+
+/* Nonzero when the last smtp_send() or smtp_check() failed because the
+ * server refused our credentials (AUTH answered 535): with an OAuth2
+ * token, fetch a new one and open a new session. */
+int smtp_login_denied(const struct smtp *smtp);
+
+/*
+ * Connect, EHLO, TLS and AUTH as configured, then NOOP: checks the
+ * settings without sending mail (casemaild check --connect).  CM_ECONFIG
+ * when the login or the certificate was refused, CM_ETEMP otherwise.
+ */
+int smtp_check(struct smtp *smtp, struct cm_error *err);
 
 /*
  * A new results array with one struct smtp_rcpt_result per recipient, in

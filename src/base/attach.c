@@ -23,7 +23,7 @@ attach_path(const char *dir, const char *sha256)
 	return g_build_filename(dir, a, sha256, NULL);
 }
 
-static int
+int
 attach_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -36,7 +36,7 @@ attach_fsync_dir(const char *dir)
 	return rc;
 }
 
-static int
+int
 attach_write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {

@@ -101,6 +101,8 @@ static const struct config_key config_keys[] = {
 	/* Servers may drop a silent connection after 30 min (RFC 9051). */
 	{ "imap", "timeout", CONFIG_INT, "60", 1, 3600, OFF(imap_timeout_secs) },
 	{ "imap", "batch", CONFIG_INT, "1000", 1, 10000, OFF(imap_batch) },
+	{ "imap", "auth", CONFIG_ENUM, "password", 0, 0,
+	  OFFC(imap_auth, "password|oauth2") },
 	/* Long enough to ride out the daemon's batch commit, short enough
 	 * that an agent at a prompt is not left waiting. */
 	{ "store", "busy_timeout_ms", CONFIG_INT, "5000", 0, 600000,
@@ -175,6 +177,34 @@ static const struct config_key config_keys[] = {
 	 * a new delivery report it expires (a full mailbox empties). */
 	{ "smtp", "bounce_clear_days", CONFIG_INT, "7", 1, 365,
 	  OFF(smtp_bounce_clear_days) },
+	{ "smtp", "auth", CONFIG_ENUM, "password", 0, 0,
+	  OFFC(smtp_auth, "password|oauth2") },
+	/* ---- oauth2: checked and completed by config_oauth2.c ---- */
+	{ "oauth2", "provider", CONFIG_STR, NULL, 1, 32,
+	  OFF(oauth2_provider_word) },
+	{ "oauth2", "grant", CONFIG_STR, NULL, 1, 32, OFF(oauth2_grant_word) },
+	{ "oauth2", "tenant", CONFIG_STR, NULL, 1, 255, OFF(oauth2_tenant) },
+	{ "oauth2", "client_id", CONFIG_STR, NULL, 1, 255,
+	  OFF(oauth2_client_id) },
+	{ "oauth2", "client_secret_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(oauth2_client_secret_file) },
+	{ "oauth2", "scopes", CONFIG_STR, NULL, 1, 1024, OFF(oauth2_scopes) },
+	/* URLs go into requests whole: as long as a browser takes. */
+	{ "oauth2", "token_url", CONFIG_STR, NULL, 1, 2048,
+	  OFF(oauth2_token_url) },
+	{ "oauth2", "device_url", CONFIG_STR, NULL, 1, 2048,
+	  OFF(oauth2_device_url) },
+	{ "oauth2", "authorize_url", CONFIG_STR, NULL, 1, 2048,
+	  OFF(oauth2_authorize_url) },
+	{ "oauth2", "refresh_token_file", CONFIG_PATH,
+	  "/var/lib/casemail/oauth2-refresh-token", 0, 0,
+	  OFF(oauth2_refresh_token_file) },
+	{ "oauth2", "state_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(oauth2_state_file) },
+	{ "oauth2", "user", CONFIG_STR, NULL, 1, 255, OFF(oauth2_user) },
+	{ "oauth2", "tls_ca_file", CONFIG_PATH, NULL, 0, 0,
+	  OFF(oauth2_tls_ca_file) },
+	{ "oauth2", "admin", CONFIG_EMAIL, NULL, 0, 0, OFF(oauth2_admin) },
 	/* ---- trust ---- */
 	/* Companies whose colleagues may post to each other's cases:
 	 * checked by config_check_together() (config_check.c). */
@@ -567,6 +597,8 @@ config_load(const char *path, struct config **cfg_r, struct cm_error *err)
 	g_key_file_free(kf);
 	if (rc == 0)
 		rc = config_check_together(cfg, err);
+	if (rc == 0)
+		rc = config_oauth2_resolve(cfg, err);
 	if (rc != 0) {
 		config_free(&cfg);
 		return rc;

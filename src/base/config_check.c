@@ -27,7 +27,8 @@ config_check_smtp(const struct config *cfg, struct cm_error *err)
 		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] url: '%s' is "
 				    "not an smtp:// or smtps:// URL", cfg->path,
 				    url);
-	if (cfg->smtp_user != NULL && cfg->smtp_password_file == NULL)
+	if (cfg->smtp_user != NULL && cfg->smtp_password_file == NULL &&
+	    cfg->smtp_auth != CONFIG_AUTH_OAUTH2)
 		return cm_error_set(err, CM_ECONFIG, "%s: [smtp] user: set "
 				    "password_file too", cfg->path);
 	return 0;
@@ -35,7 +36,7 @@ config_check_smtp(const struct config *cfg, struct cm_error *err)
 
 /* Nonzero for a host that can only be this machine: 127.0.0.0/8, ::1 or
  * localhost (RFC 6761 keeps the name on loopback).  Brackets allowed. */
-static int
+int
 config_host_is_loopback(const char *host)
 {
 	struct in6_addr a6;
@@ -60,7 +61,7 @@ config_host_is_loopback(const char *host)
 }
 
 /* The host of an smtp:// URL (g_free), or NULL if it has none. */
-static char *
+char *
 config_url_host(const char *url)
 {
 	char *host = NULL;

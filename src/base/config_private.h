@@ -38,4 +38,11 @@ int config_fields_load(struct config *cfg, GKeyFile *kf,
 /* Free cfg->fields (NULL is fine). */
 void config_fields_free(struct config *cfg);
 
+/*
+ * [oauth2] (config_oauth2.c): the provider and grant words to enums, the
+ * provider's default URLs, scopes and state file filled in, and the keys
+ * each grant needs checked.  Returns 0, or CM_ECONFIG naming the key.
+ */
+int config_oauth2_resolve(struct config *cfg, struct cm_error *err);
+
 #endif

@@ -173,6 +173,15 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  --disable, --enable    (set) the agent may not or may act again;\n"
 	  "                         a disabled agent keeps the name on old mail\n"
 	  "remove deletes the agent (their mail stays, under the address)." },
+	{ "oauth", cli_cmd_oauth, "login [--port N] | status",
+	  "OAuth2 for [imap]/[smtp] auth = oauth2.  login: run the [oauth2]\n"
+	  "grant once and store the refresh token in refresh_token_file\n"
+	  "(run it as the user the service runs as).  grant = device prints\n"
+	  "'open: URL' and 'code: CODE' and waits while you sign in there;\n"
+	  "grant = authorization_code listens on 127.0.0.1 (--port N, default\n"
+	  "any free port) for the redirect to /callback and prints 'open:\n"
+	  "URL' to open in a browser.  status: provider, grant, token state,\n"
+	  "valid until, last refresh and last error (never a token)." },
 	{ "trace", cli_cmd_trace, "MESSAGE-ID",
 	  "Show what happened to an incoming mail: its case, its state and\n"
 	  "the decision record (fetched, parsed, threaded by what, or held\n"

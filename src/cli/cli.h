@@ -253,6 +253,11 @@ int cli_cmd_preview(struct cli *cli, int argc, char **argv);
 int cli_cmd_templates(struct cli *cli, int argc, char **argv);
 int cli_cmd_outbox(struct cli *cli, int argc, char **argv);
 int cli_cmd_status(struct cli *cli, int argc, char **argv);
+/* cli_oauth.c: casectl oauth login|status; the token lines of casectl
+ * status (nothing when OAuth2 is not used). */
+int cli_cmd_oauth(struct cli *cli, int argc, char **argv);
+void cli_oauth_status_lines(const struct config *cfg);
+void cli_oauth_status_json(JsonBuilder *b, const struct config *cfg);
 /* unbounce ADDRESS: clear a person's bouncing mark. */
 int cli_cmd_unbounce(struct cli *cli, int argc, char **argv);
 /* The configured templates (a missing directory: none); caller unrefs. */

@@ -512,6 +512,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_add_int_value(b, review->len);
 		json_builder_set_member_name(b, "schema_version");
 		json_builder_add_int_value(b, store_schema_version(cli->store));
+		cli_oauth_status_json(b, cli->cfg);
 		cli_json_print(cli_json_end(b));
 	} else {
 		printf("last poll:          %s\n", poll ? poll : "never");
@@ -519,6 +520,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		printf("outbox queued:      %lld\n", (long long)queued);
 		printf("delivery failures:  %lld\n", (long long)failed);
 		printf("held for review:    %u\n", review->len);
+		cli_oauth_status_lines(cli->cfg);
 	}
 	g_ptr_array_unref(review);
 	g_free(poll);

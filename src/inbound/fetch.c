@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "casemail/log.h"
+#include "casemail/oauth2.h"
 #include "casemail/timeutil.h"
 
 int
@@ -17,7 +18,8 @@ fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
 	if (cfg->imap_host == NULL || cfg->imap_user == NULL)
 		return cm_error_set(err, CM_ECONFIG, "%s: [imap] host and user "
 				    "are needed to fetch mail", cfg->path);
-	if (cfg->imap_password_file == NULL)
+	if (cfg->imap_password_file == NULL &&
+	    cfg->imap_auth != CONFIG_AUTH_OAUTH2)
 		return cm_error_set(err, CM_ECONFIG, "%s: [imap] password_file "
 				    "is needed to fetch mail", cfg->path);
 	conf->host = cfg->imap_host;
@@ -30,10 +32,45 @@ fetch_imap_conf(const struct config *cfg, struct imap_conf *conf,
 	conf->ca_file = cfg->imap_ca_file;
 	conf->user = cfg->imap_user;
 	conf->timeout_secs = cfg->imap_timeout_secs;
+	if (cfg->imap_auth == CONFIG_AUTH_OAUTH2) {
+		int rc = oauth2_token(oauth2_shared(cfg), NULL, password_r, err);
+
+		conf->user = config_oauth2_user(cfg, 1);
+		conf->access_token = *password_r;
+		return rc;
+	}
 	if (config_read_secret(cfg->imap_password_file, password_r, err) != 0)
 		return CM_ECONFIG;
 	conf->password = *password_r;
 	return 0;
+}
+
+int
+fetch_connect(const struct config *cfg, struct imap **im_r,
+	      struct cm_error *err)
+{
+	struct imap_conf conf;
+	char *secret = NULL, *fresh = NULL;
+	int rc;
+
+	*im_r = NULL;
+	rc = fetch_imap_conf(cfg, &conf, &secret, err);
+	if (rc == 0)
+		rc = imap_connect(&conf, im_r, err);
+	/* A refused access token: one new one, one more try. */
+	if (rc == CM_EREFUSED && conf.access_token != NULL) {
+		rc = oauth2_token(oauth2_shared(cfg), secret, &fresh, err);
+		conf.access_token = fresh;
+		if (rc == 0)
+			rc = imap_connect(&conf, im_r, err);
+		/* A fresh token refused too: the account, not the token
+		 * (no permission on the mailbox, IMAP switched off). */
+		if (rc == CM_EREFUSED && fresh != NULL)
+			err->code = rc = CM_ECONFIG;
+	}
+	oauth2_secret_free(&secret);
+	oauth2_secret_free(&fresh);
+	return rc;
 }
 
 /*
@@ -401,20 +438,13 @@ fetch_poll(struct imap *im, struct ingest *ing, struct cm_error *err)
 int
 fetch_once(struct ingest *ing, struct cm_error *err)
 {
-	struct imap_conf conf;
 	struct imap *im = NULL;
-	char *password = NULL;
 	int rc;
 
-	rc = fetch_imap_conf(ing->cfg, &conf, &password, err);
-	if (rc == 0)
-		rc = imap_connect(&conf, &im, err);
+	rc = fetch_connect(ing->cfg, &im, err);
 	if (rc == 0)
 		rc = fetch_poll(im, ing, err);
 	imap_close(&im);
-	if (password != NULL)
-		memset(password, 0, strlen(password));
-	g_free(password);
 	return rc;
 }
 
@@ -424,6 +454,7 @@ enum fetch_state {
 	FETCH_IDLING,
 	FETCH_POLLING,
 	FETCH_BACKING_OFF,
+	FETCH_NO_LOGIN,     /* OAuth2 without a usable refresh token */
 };
 
 /* What fetch_run() keeps from one session to the next. */
@@ -444,6 +475,7 @@ fetch_state_set(struct fetch_run_state *l, enum fetch_state st,
 {
 	static const char *const names[] = {
 		"connecting", "idling", "polling", "backing off",
+		"not reading the mailbox until casectl oauth login",
 	};
 
 	if (l->logged && l->state == st)
@@ -472,15 +504,25 @@ fetch_failed(struct fetch_run_state *l, int rc, const struct cm_error *e)
 {
 	char detail[CM_ERROR_MSG_MAX + 64];
 
-	/* The same error again is not news: only the first is logged. */
+	/* The same error again is not news: only the first is logged (the
+	 * token source logs its own changes, once: not again here). */
 	if (strcmp(l->last_error, e->msg) != 0) {
-		log_errx("%s", e->msg);
+		if (!g_str_has_prefix(e->msg, "oauth2: "))
+			log_errx("%s", e->msg);
 		g_strlcpy(l->last_error, e->msg, sizeof(l->last_error));
 	}
 	if (rc == CM_ECONFIG)
 		l->backoff_secs = FETCH_BACKOFF_MAX_SECS;
+	/* No login (refused or never made): the token source only reads
+	 * the refresh token file until an admin logs in again, so look
+	 * often enough that the login is taken up at once. */
+	if (rc == CM_EREFUSED)
+		l->backoff_secs = MIN(l->backoff_secs, FETCH_LOGIN_RECHECK_SECS);
 	snprintf(detail, sizeof(detail), "retrying in %d s", l->backoff_secs);
-	fetch_state_set(l, FETCH_BACKING_OFF, detail);
+	/* Waiting for a login is one state, said once, however long. */
+	fetch_state_set(l, rc == CM_EREFUSED ? FETCH_NO_LOGIN
+					     : FETCH_BACKING_OFF,
+			rc == CM_EREFUSED ? NULL : detail);
 	fetch_sleep(l, l->backoff_secs);
 	l->backoff_secs = MIN(l->backoff_secs * 2, FETCH_BACKOFF_MAX_SECS);
 }
@@ -530,9 +572,7 @@ fetch_run(struct ingest *ing, volatile sig_atomic_t *stop,
 {
 	struct fetch_run_state l = { 0 };
 	struct cm_error e;
-	struct imap_conf conf;
 	struct imap *im;
-	char *password;
 	int rc;
 
 	(void)err;
@@ -544,16 +584,11 @@ fetch_run(struct ingest *ing, volatile sig_atomic_t *stop,
 	ing->stop = stop;
 	while (!*stop) {
 		cm_error_clear(&e);
-		im = NULL;
-		password = NULL;
-		fetch_state_set(&l, FETCH_CONNECTING, ing->cfg->imap_host);
+		if (l.state != FETCH_NO_LOGIN)
+			fetch_state_set(&l, FETCH_CONNECTING,
+					ing->cfg->imap_host);
 		/* The password file is read each time: it may be rotated. */
-		rc = fetch_imap_conf(ing->cfg, &conf, &password, &e);
-		if (rc == 0)
-			rc = imap_connect(&conf, &im, &e);
-		if (password != NULL)
-			memset(password, 0, strlen(password));
-		g_free(password);
+		rc = fetch_connect(ing->cfg, &im, &e);
 		if (rc == 0)
 			rc = fetch_session(&l, im, &e);
 		imap_close(&im);

@@ -314,16 +314,59 @@ imap_open(struct imap *im, const struct imap_conf *conf, int timeout_secs,
 	return 0;
 }
 
+/* A NO is about the credentials unless the server says otherwise. */
+static int
+imap_login_failed(struct imap *im, int r, const char *what, int refused,
+		  struct cm_error *err)
+{
+	const char *code = imap_resp_code(im);
+
+	if (r != MAILIMAP_ERROR_LOGIN ||
+	    g_ascii_strcasecmp(code, "UNAVAILABLE") == 0 ||
+	    g_ascii_strcasecmp(code, "SERVERBUG") == 0 ||
+	    g_ascii_strcasecmp(code, "INUSE") == 0 ||
+	    g_ascii_strcasecmp(code, "LIMIT") == 0)
+		return imap_fail(im, CM_ETEMP, r, err, what);
+	return imap_fail(im, refused, r, err, what);
+}
+
+/*
+ * SASL XOAUTH2 (libetpan keeps the token out of its stream log and
+ * answers the server's error challenge with the empty line it wants).
+ */
+static int
+imap_xoauth2(struct imap *im, const struct imap_conf *conf,
+	     struct cm_error *err)
+{
+	char what[160];
+	int r;
+
+	if ((r = imap_load_caps(im, err)) != 0)
+		return r;
+	/* libetpan keeps AUTH= capabilities apart from the others. */
+	if (!mailimap_has_xoauth2(im->session))
+		return cm_error_set(err, CM_ECONFIG, "imap: %s: server does not "
+				    "offer AUTH=XOAUTH2", im->where);
+	imap_forget_caps(im);
+	r = mailimap_oauth2_authenticate(im->session, conf->user,
+					 conf->access_token);
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	snprintf(what, sizeof(what), "XOAUTH2 as %s failed", conf->user);
+	return imap_login_failed(im, r, what, CM_EREFUSED, err);
+}
+
 static int
 imap_login(struct imap *im, const struct imap_conf *conf,
 	   struct cm_error *err)
 {
-	const char *code;
 	char what[160];
 	int r;
 
 	if (im->session->imap_state != MAILIMAP_STATE_NON_AUTHENTICATED)
 		return 0; /* PREAUTH */
+	if (conf->access_token != NULL)
+		return imap_xoauth2(im, conf, err);
 	if (imap_has_cap(im, "LOGINDISABLED"))
 		return cm_error_set(err, CM_ECONFIG, "imap: %s: server does not "
 				    "allow LOGIN here (LOGINDISABLED); use TLS",
@@ -334,25 +377,16 @@ imap_login(struct imap *im, const struct imap_conf *conf,
 		return 0;
 	/* The password never goes into a message; the user name does. */
 	snprintf(what, sizeof(what), "LOGIN as %s failed", conf->user);
-	if (r != MAILIMAP_ERROR_LOGIN)
-		return imap_fail(im, CM_ETEMP, r, err, what);
-	/* A NO is about the credentials unless the server says otherwise. */
-	code = imap_resp_code(im);
-	if (g_ascii_strcasecmp(code, "UNAVAILABLE") == 0 ||
-	    g_ascii_strcasecmp(code, "SERVERBUG") == 0 ||
-	    g_ascii_strcasecmp(code, "INUSE") == 0 ||
-	    g_ascii_strcasecmp(code, "LIMIT") == 0)
-		return imap_fail(im, CM_ETEMP, r, err, what);
-	return imap_fail(im, CM_ECONFIG, r, err, what);
+	return imap_login_failed(im, r, what, CM_ECONFIG, err);
 }
 
 static int
 imap_conf_check(const struct imap_conf *conf, struct cm_error *err)
 {
 	if (conf->host == NULL || conf->host[0] == '\0' || conf->user == NULL ||
-	    conf->password == NULL)
+	    (conf->password == NULL && conf->access_token == NULL))
 		return cm_error_set(err, CM_ECONFIG, "imap: host, user and "
-				    "password are needed");
+				    "password (or access token) are needed");
 	if (conf->port <= 0 || conf->port > 65535)
 		return cm_error_set(err, CM_ECONFIG, "imap: %s: bad port %d",
 				    conf->host, conf->port);

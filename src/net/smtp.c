@@ -48,6 +48,7 @@ struct smtp {
 	char *where; /* "host:port" for messages; never the credentials */
 	struct smtp_trace trace;
 	struct smtp_upload upload;
+	CURLcode last;  /* of the last transfer */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -349,6 +350,7 @@ smtp_send(struct smtp *smtp, const char *from, const char *const *rcpts,
 		return rc;
 	cres = smtp_perform(smtp, from, rcpts, n_rcpts, data != NULL ? data : "",
 			    len);
+	smtp->last = cres;
 	results = smtp_results_new(rcpts, n_rcpts);
 	if (results_fill(results, &smtp->trace) != 0) {
 		char *why = g_strdup_printf("%s: %s", smtp->where,
@@ -376,7 +378,8 @@ conf_check(const struct smtp_conf *conf, struct cm_error *err)
 		return cm_error_set(err, CM_EUSAGE, "smtp: no URL");
 	if (conf->timeout_secs < 0)
 		return cm_error_set(err, CM_EUSAGE, "smtp: negative timeout");
-	if (conf->user != NULL && conf->password == NULL)
+	if (conf->user != NULL && conf->password == NULL &&
+	    conf->access_token == NULL)
 		return cm_error_set(err, CM_EUSAGE, "smtp: user without password");
 	if (h != NULL) {
 		size_t len = strlen(h);
@@ -497,7 +500,12 @@ session_setopts(struct smtp *s, const struct smtp_conf *conf, const char *url)
 	SETOPT(CURLOPT_SSL_VERIFYHOST, conf->tls_verify ? 2L : 0L);
 	if (conf->ca_file != NULL)
 		SETOPT(CURLOPT_CAINFO, conf->ca_file);
-	if (conf->user != NULL) {
+	if (conf->user != NULL && conf->access_token != NULL) {
+		SETOPT(CURLOPT_USERNAME, conf->user);
+		SETOPT(CURLOPT_XOAUTH2_BEARER, conf->access_token);
+		/* Only XOAUTH2: never a fallback that sends something else. */
+		SETOPT(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+	} else if (conf->user != NULL) {
 		SETOPT(CURLOPT_USERNAME, conf->user);
 		SETOPT(CURLOPT_PASSWORD, conf->password);
 	}
@@ -562,6 +570,39 @@ discard_cb(char *data, size_t size, size_t nitems, void *arg)
 	(void)data;
 	(void)arg;
 	return size * nitems;
+}
+
+int
+smtp_login_denied(const struct smtp *smtp)
+{
+	return smtp != NULL && smtp->last == CURLE_LOGIN_DENIED;
+}
+
+int
+smtp_check(struct smtp *s, struct cm_error *err)
+{
+	CURL *c = s->curl;
+	CURLcode r;
+
+	/* A custom command without recipients: libcurl logs in, sends it
+	 * and takes the reply; no mail transaction starts. */
+	r = curl_easy_setopt(c, CURLOPT_UPLOAD, 0L);
+	if (r == CURLE_OK)
+		r = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "NOOP");
+	if (r == CURLE_OK)
+		r = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+	if (r == CURLE_OK)
+		r = curl_easy_perform(c);
+	s->last = r;
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	trace_clear(&s->trace);
+	if (r == CURLE_OK)
+		return 0;
+	return cm_error_set(err, r == CURLE_LOGIN_DENIED ||
+			    r == CURLE_PEER_FAILED_VERIFICATION ? CM_ECONFIG
+			    : CM_ETEMP, "smtp %s: %s", s->where,
+			    smtp_curl_text(s, r));
 }
 
 /*

@@ -52,6 +52,7 @@ ob_digest_vars(const struct outbound *o, GPtrArray *rows, guint from,
 	outbound_set(vars, "digest.unowned", unowned->str);
 	outbound_set(vars, "desk.name", o->cfg->case_desk_name);
 	outbound_set(vars, "desk.address", outbound_desk_address(o));
+	outbound_set(vars, "digest.notice", o->digest_notice);
 	g_string_free(overdue, TRUE);
 	g_string_free(stale, TRUE);
 	g_string_free(unowned, TRUE);
@@ -99,6 +100,77 @@ ob_digest_lead(struct outbound *o, const struct template *t, int64_t now,
 	return rc;
 }
 
+/* What the digest says about the mailbox (OUTBOUND_ALERT_KEY), into
+ * o->digest_notice for ob_digest_vars(). */
+static int
+ob_digest_notice(struct outbound *o, struct cm_error *err)
+{
+	char *why = NULL;
+	int rc = store_setting_get(o->store, OUTBOUND_ALERT_KEY, &why, err);
+
+	g_free(o->digest_notice);
+	o->digest_notice = NULL;
+	/* With an admin to tell, the owners are left alone. */
+	if (rc == 0 && why != NULL && why[0] != '\0' &&
+	    o->cfg->oauth2_admin == NULL)
+		o->digest_notice = g_strdup_printf(
+			"The case mailbox is NOT being read (or will not be "
+			"once its connection drops): %s.  Mail to the desk "
+			"waits in the mailbox until an administrator logs in "
+			"again (casectl oauth login).\n", why);
+	g_free(why);
+	return rc;
+}
+
+int
+outbound_mailbox_alert(struct outbound *o, const char *why, int64_t now,
+		       struct cm_error *err)
+{
+	char *cur = NULL;
+	int rc = store_setting_get(o->store, OUTBOUND_ALERT_KEY, &cur, err);
+	int told = rc == 0 && cur != NULL && cur[0] != '\0';
+
+	g_free(cur);
+	if (rc != 0)
+		return rc;
+	if (why == NULL)  /* the mailbox is read again: next time, tell */
+		return told ? store_setting_set(o->store, OUTBOUND_ALERT_KEY, "",
+						err) : 0;
+	if (told)
+		return 0;
+	if (o->cfg->oauth2_admin != NULL) {
+		struct compose_address to = { NULL, o->cfg->oauth2_admin };
+		char *subject = g_strdup_printf("%s: the case mailbox is not "
+						"being read",
+						o->cfg->case_desk_name);
+		char *body = g_strdup_printf(
+			"casemail cannot log in to the case mailbox, so no new "
+			"mail is being read (or will not be, once the current "
+			"connection drops):\n\n  %s\n\nOn the server, as the "
+			"user casemaild runs as, run:\n\n  casectl oauth login"
+			"\n\nThe service resumes within seconds, without a "
+			"restart.  Until then mail to the desk waits in the "
+			"mailbox.\n", why);
+		struct outbound_mail om = {
+			.kind = "alert", .to = &to, .n_to = 1, .subject = subject,
+			.body = body, .auto_generated = 1,
+			.recipient = o->cfg->oauth2_admin,
+		};
+		char *mid = NULL;
+
+		rc = outbound_new_msgid(o, 0, om.recipient, &mid, err);
+		om.message_id = mid;
+		if (rc == 0)
+			rc = outbound_queue(o, &om, now, NULL, err);
+		g_free(mid);
+		g_free(subject);
+		g_free(body);
+	}
+	if (rc == 0)
+		rc = store_setting_set(o->store, OUTBOUND_ALERT_KEY, why, err);
+	return rc;
+}
+
 int
 outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
 		int *mails_r, struct cm_error *err)
@@ -111,7 +183,9 @@ outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
 	*mails_r = 0;
 	if (t == NULL)
 		return 0;
-	rc = store_digest_rows(o->store, now, stale_before, &rows, err);
+	rc = ob_digest_notice(o, err);
+	if (rc == 0)
+		rc = store_digest_rows(o->store, now, stale_before, &rows, err);
 	/* Rows come ordered by owner: one mail per run of the same owner. */
 	for (guint i = 1; rc == 0 && i <= rows->len; i++) {
 		if (i < rows->len &&
@@ -127,5 +201,6 @@ outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
 		g_ptr_array_unref(rows);
 	if (rc == 0)
 		rc = ob_digest_lead(o, t, now, mails_r, err);
+	g_clear_pointer(&o->digest_notice, g_free);
 	return rc;
 }

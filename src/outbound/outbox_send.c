@@ -11,6 +11,7 @@
 #include "casemail/compose.h"
 #include "casemail/log.h"
 #include "casemail/mailtoken.h"
+#include "casemail/oauth2.h"
 #include "casemail/timeutil.h"
 
 /* The server is closing the session (RFC 5321 3.8): not the mail's fault. */
@@ -26,6 +27,8 @@ struct outbox_session {
 	GAsyncQueue *done;        /* the session pushes itself when it stops */
 	int failed;               /* in this group */
 	char why[CM_ERROR_MSG_MAX];
+	char *token;              /* OAuth2 access token the session used */
+	int token_retried;        /* a refused token was replaced once */
 };
 
 void
@@ -61,7 +64,58 @@ outbox_session_open(struct outbox_sender *ob, struct outbox_session *ss,
 	conf.user = cfg->smtp_user;
 	conf.password = ob->password;
 	conf.timeout_secs = cfg->smtp_timeout_secs;
+	if (cfg->smtp_auth == CONFIG_AUTH_OAUTH2) {
+		/* The token that was refused, if any, is replaced. */
+		char *refused = ss->token;
+		int rc;
+
+		ss->token = NULL;
+		rc = oauth2_token(oauth2_shared(cfg), refused, &ss->token, err);
+		oauth2_secret_free(&refused);
+		if (rc != 0)
+			return rc;
+		conf.user = config_oauth2_user(cfg, 0);
+		conf.access_token = ss->token;
+	}
 	return smtp_open(&conf, &ss->smtp, err);
+}
+
+/*
+ * The server refused the session's OAuth2 token: a new session with a
+ * new token, once per group (a token refused twice is the account's
+ * trouble, not the token's).  0 when the job may go on.
+ */
+static int
+outbox_token_retry(struct outbox_session *ss, struct cm_error *err)
+{
+	if (ss->ob->cfg->smtp_auth != CONFIG_AUTH_OAUTH2 ||
+	    !smtp_login_denied(ss->smtp) || ss->token_retried)
+		return -1;
+	ss->token_retried = 1;
+	smtp_close(&ss->smtp);
+	return outbox_session_open(ss->ob, ss, err) == 0 ? 0 : -1;
+}
+
+int
+outbox_check_smtp(const struct config *cfg, struct cm_error *err)
+{
+	struct outbox_sender ob = { .cfg = cfg };
+	struct outbox_session ss = { .ob = &ob };
+	int rc = 0;
+
+	if (cfg->smtp_auth != CONFIG_AUTH_OAUTH2 &&
+	    cfg->smtp_password_file != NULL)
+		rc = config_read_secret(cfg->smtp_password_file, &ob.password,
+					err);
+	if (rc == 0)
+		rc = outbox_session_open(&ob, &ss, err);
+	if (rc == 0 && (rc = smtp_check(ss.smtp, err)) != 0 &&
+	    outbox_token_retry(&ss, err) == 0)
+		rc = smtp_check(ss.smtp, err);
+	smtp_close(&ss.smtp);
+	oauth2_secret_free(&ss.token);
+	oauth2_secret_free(&ob.password);
+	return rc;
 }
 
 void
@@ -71,6 +125,7 @@ outbox_sessions_close(struct outbox_sender *ob)
 		if (ob->sessions[i] == NULL)
 			continue;
 		smtp_close(&ob->sessions[i]->smtp);
+		oauth2_secret_free(&ob->sessions[i]->token);
 		g_free(ob->sessions[i]);
 		ob->sessions[i] = NULL;
 	}
@@ -163,6 +218,11 @@ outbox_session_job(struct outbox_session *ss, struct outbox_job *j)
 
 		rc = smtp_send(ss->smtp, from, &rcpt, 1, data, len, &one, &err);
 		g_free(from);
+		if (rc == CM_ETEMP && outbox_token_retry(ss, &err) == 0) {
+			smtp_results_free(&one);
+			j->next--; /* the same recipient again */
+			continue;
+		}
 		if (rc == CM_ETEMP || (rc == 0 && outbox_closing(one, &err))) {
 			smtp_results_free(&one);
 			g_strlcpy(ss->why, err.msg, sizeof(ss->why));
@@ -269,6 +329,7 @@ outbox_sessions_ready(struct outbox_sender *ob, struct cm_error *err)
 			ob->sessions[i]->ob = ob;
 		}
 		ob->sessions[i]->failed = 0;
+		ob->sessions[i]->token_retried = 0;
 		ob->sessions[i]->why[0] = '\0';
 		rc = outbox_session_open(ob, ob->sessions[i], err);
 	}

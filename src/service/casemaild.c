@@ -58,7 +58,7 @@ usage(FILE *f)
 		"       casemaild [-c FILE] [-d] ingest [FILE|MAILDIR]...\n"
 		"       casemaild [-c FILE] [-d] reprocess MESSAGE-ROW\n"
 		"       casemaild [-c FILE] [-d] send | digest\n"
-		"       casemaild [-c FILE] check\n\n"
+		"       casemaild [-c FILE] check [--connect]\n\n"
 		"Without a mode, fetch mail from the [imap] mailbox until stopped\n"
 		"(SIGTERM/SIGINT), using IDLE where the server has it, and send\n"
 		"the outbox and the daily digest; SIGHUP reloads.\n\n"
@@ -77,6 +77,8 @@ usage(FILE *f)
 		"  check              validate the configuration, open the store "
 		"and\n"
 		"                     migrate its schema, then exit 0\n"
+		"  check --connect    also log in to [imap] and [smtp] (OAuth2\n"
+		"                     too) and report each; exit 0 if both worked\n"
 		"  -c, --config FILE  configuration file (default: "
 		"$CASEMAIL_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
 		"  -d, --debug        log debug lines\n"
@@ -194,9 +196,13 @@ check_trust(const struct config *cfg)
 }
 
 static int
-run_check(struct casemaild_run *d)
+run_check(struct casemaild_run *d, int connect, struct cm_error *err)
 {
+	int rc;
+
 	check_trust(d->cfg);
+	if ((rc = daemon_check(d->cfg, connect, err)) != 0)
+		return rc;
 	log_info("config %s ok; store %s at schema version %d", d->cfg->path,
 		 d->cfg->store_database, store_schema_version(d->store));
 	return 0;
@@ -558,7 +564,10 @@ dispatch(struct casemaild_run *d, int argc, char **argv,
 	if (argc == 0)
 		return run_once(d, err);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
-		return run_check(d);
+		return run_check(d, 0, err);
+	if (strcmp(argv[0], "check") == 0 && argc == 2 &&
+	    strcmp(argv[1], "--connect") == 0)
+		return run_check(d, 1, err);
 	if (strcmp(argv[0], "ingest") == 0)
 		return run_ingest(d, argc - 1, argv + 1, err);
 	if (strcmp(argv[0], "reprocess") == 0 && argc == 2)
@@ -618,7 +627,9 @@ main(int argc, char **argv)
 	rc = run_open(&d, config_path, &err);
 	if (rc == 0)
 		rc = dispatch(&d, argc - optind, argv + optind, &err);
-	if (rc != 0)
+	/* A lost OAuth2 login was said once already, by the token source. */
+	if (rc != 0 && !(rc == CM_EREFUSED &&
+			 g_str_has_prefix(err.msg, "oauth2: ")))
 		log_errx("%s", err.msg);
 	if (rc == CM_EUSAGE)
 		usage(stderr);

@@ -12,6 +12,7 @@
 #include "casemail/log.h"
 #include "casemail/mime.h"
 #include "casemail/msgid.h"
+#include "casemail/oauth2.h"
 #include "casemail/outbound.h"
 #include "casemail/outbox.h"
 #include "casemail/store.h"
@@ -69,18 +70,23 @@ static void
 daemon_status(struct daemon *d)
 {
 	struct daemon_health h;
-	char poll[64] = "never", *line;
+	char poll[64] = "never", token[CM_ERROR_MSG_MAX] = "", *line;
 
 	g_mutex_lock(&d->lock);
 	h = d->health;
 	g_mutex_unlock(&d->lock);
 	if (h.last_poll != 0)
 		time_format_iso(h.last_poll, poll, sizeof(poll));
+	/* The token's state, never the token. */
+	if (config_uses_oauth2(d->cfg))
+		oauth2_describe(oauth2_shared(d->cfg), token, sizeof(token));
 	line = g_strdup_printf("STATUS=last poll %s, %d mails ingested today, "
-			       "outbox %lld queued%s%s", poll, h.ingested_today,
-			       (long long)h.queued,
-			       h.last_error[0] ? ", last error: " : "",
-			       h.last_error);
+			       "outbox %lld queued%s%s%s%s", poll,
+			       h.ingested_today, (long long)h.queued,
+			       token[0] ? ", oauth2: " : "", token,
+			       h.last_error[0] && strcmp(h.last_error, token)
+			       ? ", last error: " : "",
+			       strcmp(h.last_error, token) ? h.last_error : "");
 	sd_notify(0, line);
 	g_free(line);
 	if (d->watchdog_usec != 0)
@@ -179,6 +185,37 @@ daemon_sla(struct daemon *d, int64_t now)
 		log_info("sla: %d warning mails queued", mails);
 }
 
+/*
+ * A lost OAuth2 login means the mailbox is not read: tell the admin (or
+ * the owners, in their digest) once per loss, never at every round.
+ */
+static void
+daemon_oauth2_alert(struct daemon *d, int64_t now)
+{
+	char why[CM_ERROR_MSG_MAX];
+	struct cm_error err = { 0 };
+	enum oauth2_state st;
+	int rc;
+
+	if (!config_uses_oauth2(d->cfg) || d->cfg->imap_auth !=
+	    CONFIG_AUTH_OAUTH2)
+		return;
+	st = oauth2_describe(oauth2_shared(d->cfg), why, sizeof(why));
+	if (st != OAUTH2_STATE_REJECTED && st != OAUTH2_STATE_NO_LOGIN &&
+	    st != OAUTH2_STATE_VALID)
+		return;
+	rc = store_begin(d->sstore, &err);
+	if (rc == 0)
+		rc = outbound_mailbox_alert(&d->sout, st == OAUTH2_STATE_VALID
+					    ? NULL : why, now, &err);
+	if (rc == 0)
+		rc = store_commit(d->sstore, &err);
+	if (rc != 0) {
+		store_rollback(d->sstore);
+		log_warnx("oauth2: alert not recorded: %s", err.msg);
+	}
+}
+
 static gpointer
 daemon_sender(gpointer data)
 {
@@ -198,6 +235,7 @@ daemon_sender(gpointer data)
 		if (stop)
 			break;
 		cm_error_clear(&err);
+		daemon_oauth2_alert(d, time_now());
 		daemon_digest(d, time_now());
 		daemon_sla(d, time_now());
 		do {
@@ -249,12 +287,33 @@ daemon_ready(struct daemon *d)
  * that is down at boot must not fail the unit's start; STATUS= says why
  * nothing is fetched and the fetcher keeps retrying.
  */
+/*
+ * While a session idles its token is not needed, but it is kept fresh
+ * all the same: a refresh token that was revoked is found (and the
+ * admin told) before the next reconnect finds the mailbox shut, and one
+ * that is used does not expire for lack of use.  Between refreshes, or
+ * while the endpoint is backed off, this asks nobody.
+ */
+static void
+daemon_oauth2_keep(struct daemon *d)
+{
+	struct cm_error err = { 0 };
+	char *token = NULL;
+
+	if (!config_uses_oauth2(d->cfg))
+		return;
+	(void)oauth2_token(oauth2_shared(d->cfg), NULL, &token, &err);
+	oauth2_secret_free(&token);
+}
+
 static void
 daemon_after_poll(void *ctx, int polled, const char *error)
 {
 	struct daemon *d = ctx;
 	int64_t now = time_now();
 	int today = daemon_today(now), stored = d->ing.stats.stored;
+
+	daemon_oauth2_keep(d);
 
 	if (!polled) {
 		/* Connected and waiting (IDLE or between polls) counts as
@@ -363,6 +422,8 @@ daemon_stop(struct daemon *d)
 	outbound_clear(&d->out);
 	store_close(&d->sstore);
 	store_close(&d->store);
+	/* Every thread that used a token source has stopped. */
+	oauth2_shared_clear();
 }
 
 /*

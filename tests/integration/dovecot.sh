@@ -13,6 +13,16 @@
 #   dovecot.sh append DIR MAILBOX FILE [USER]
 #       Put FILE into MAILBOX of USER (default test) with doveadm save.
 #
+# OAuth2: with OAUTH2_INTROSPECTION_URL set in the environment of "start"
+# (the test server's http://127.0.0.1:PORT/introspect, oauthsrv.py), every
+# user may also log in with AUTHENTICATE XOAUTH2 or OAUTHBEARER: a second
+# passdb (driver oauth2, DIR/dovecot-oauth2.conf.ext) asks that URL about
+# the bearer token on every login (RFC 7662, POST token=...; no cache) and
+# takes it when it is active and its "username" is the login name.  The
+# password passdb is restricted to PLAIN, LOGIN and lookups without a
+# mechanism ("none": doveadm, userdb), so a token is never
+# compared with a password and the password tests are unchanged.
+#
 # Certificates (each self-signed, so each is its own CA):
 #   cert.pem        IP:127.0.0.1 and DNS:localhost; served by default.
 #   wrong-ca.pem    signed nothing we serve: verifying against it must fail.
@@ -82,15 +92,16 @@ ssl_cert = <$dir/cert.pem
 ssl_key = <$dir/key.pem
 disable_plaintext_auth = no
 first_valid_uid = 1
-auth_mechanisms = plain login
+auth_mechanisms = plain login$OAUTH2_MECHS
 # Refused logins answer at once: the tests try one on purpose.
 auth_failure_delay = 0
 mail_location = maildir:$dir/mail/%u/Maildir
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $dir/users
+  mechanisms = plain login none
 }
-userdb {
+${OAUTH2_PASSDB}userdb {
   driver = static
   args = uid=$MAIL_UID gid=$MAIL_GID home=$dir/mail/%u
 }
@@ -120,6 +131,19 @@ default_login_user = $(id -un)
 service anvil {
   chroot =
 }
+EOF
+	fi
+	if [ -n "${OAUTH2_INTROSPECTION_URL:-}" ]; then
+		# The oauth2 passdb's own settings file: always ask the
+		# introspection endpoint, take "active": true only.
+		cat >"$dir/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $OAUTH2_INTROSPECTION_URL
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 EOF
 	fi
 	printf '%s\n' 'test:{PLAIN}secret' \
@@ -177,6 +201,16 @@ cmd_start() {
 	else
 		MAIL_UID=$(id -u) MAIL_GID=$(id -g)
 		NONROOT_CHROOT="  chroot =
+"
+	fi
+	OAUTH2_MECHS= OAUTH2_PASSDB=
+	if [ -n "${OAUTH2_INTROSPECTION_URL:-}" ]; then
+		OAUTH2_MECHS=" xoauth2 oauthbearer"
+		OAUTH2_PASSDB="passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/dovecot-oauth2.conf.ext
+}
 "
 	fi
 	make_certs "$dir"

@@ -31,6 +31,9 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOVECOT_SH = os.path.join(HERE, "dovecot.sh")
@@ -78,18 +81,25 @@ def unittest_main():
 
 class Dovecot:
     """A private Dovecot in dir.  env: IMAP_DIR, IMAP_PORT (plain and
-    STARTTLS), IMAPS_PORT, as dovecot.sh writes them."""
+    STARTTLS), IMAPS_PORT, as dovecot.sh writes them.  With oauth2_url
+    (an OAuthServer's introspection URL) users may also log in with
+    XOAUTH2 and OAUTHBEARER tokens that server issued."""
 
-    def __init__(self, dir):
+    def __init__(self, dir, oauth2_url=None):
         self.dir = dir
         self.env = {}
+        self.oauth2_url = oauth2_url
 
     def start(self, imap_port=None, imaps_port=None):
         """Start (on these ports, else free ones) and wait for the
         greeting."""
         ports = [str(p) for p in (imap_port, imaps_port) if p]
+        env = dict(os.environ)
+        env.pop("OAUTH2_INTROSPECTION_URL", None)
+        if self.oauth2_url:
+            env["OAUTH2_INTROSPECTION_URL"] = self.oauth2_url
         subprocess.run([DOVECOT_SH, "start", self.dir] + ports, check=True,
-                       stdout=subprocess.DEVNULL, timeout=120)
+                       stdout=subprocess.DEVNULL, timeout=120, env=env)
         with open(os.path.join(self.dir, "env"), encoding="utf-8") as f:
             for line in f:
                 k, _, v = line.strip().partition("=")
@@ -113,6 +123,25 @@ class Dovecot:
         imap.login(user, PASSWORD)
         return imap
 
+    def login_oauth2(self, token, user="test"):
+        """Log in with AUTHENTICATE XOAUTH2 (raises imaplib's error when
+        refused)."""
+        imap = imaplib.IMAP4("127.0.0.1", self.port)
+        try:
+            # A refusal comes as a challenge with the error: answer it
+            # empty, as the mechanism wants.
+            imap.authenticate("XOAUTH2", lambda challenge: b"" if challenge
+                              else xoauth2_string(user, token))
+        except imaplib.IMAP4.error:
+            logout(imap)
+            raise
+        return imap
+
+
+def xoauth2_string(user, token):
+    """The SASL XOAUTH2 initial response (before base64)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+
 
 def logout(imap):
     """Log out, when the connection is still there."""
@@ -134,13 +163,62 @@ def dovecot_for_run(prefix):
         shutil.rmtree(dovecot.dir, ignore_errors=True)
 
 
+class OAuthServer:
+    """The test OAuth2 authorization server (oauthsrv.py) in a thread of
+    this process, logging requests to log (a path) when given.  config:
+    its initial settings (access_lifetime, rotate, interval, user, ...)."""
+
+    def __init__(self, log=None, **config):
+        import oauthsrv
+        self.srv = oauthsrv.ThreadedServer(logpath=log, **config)
+        self.url = self.srv.url
+        self.introspect_url = self.url + "/introspect"
+
+    def start(self):
+        self.srv.start()
+        return self
+
+    def stop(self):
+        self.srv.stop()
+
+    def admin(self, what, **data):
+        """POST /admin/<what> with data as JSON: the parsed answer."""
+        req = urllib.request.Request(
+            f"{self.url}/admin/{what}", json.dumps(data).encode(),
+            {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as f:
+            return json.load(f)
+
+    def stats(self):
+        with urllib.request.urlopen(self.url + "/admin/stats",
+                                    timeout=10) as f:
+            return json.load(f)
+
+    def token_calls(self, grant=None, since=0.0):
+        """/token calls (of grant, else all) at or after since (time())."""
+        return sum(1 for t, g, _ in self.stats()["token_log"]
+                   if t >= since and (grant is None or g == grant))
+
+    def token(self, **form):
+        """POST /token with form: (status, parsed answer)."""
+        req = urllib.request.Request(
+            self.url + "/token", urllib.parse.urlencode(form).encode())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as f:
+                return f.status, json.load(f)
+        except urllib.error.HTTPError as e:
+            return e.code, json.load(e)
+
+
 class Sink:
     """The SMTP receiver (smtpsink.py) writing into dir."""
 
-    def __init__(self, dir):
+    def __init__(self, dir, oauth2_url=None, oauth2_mechs=None):
         self.dir = dir
         self.port = None
         self.seen = 0  # envelopes that received() returned
+        self.oauth2_url = oauth2_url  # require XOAUTH2/OAUTHBEARER
+        self.oauth2_mechs = oauth2_mechs  # e.g. "XOAUTH2" alone
         os.makedirs(dir, exist_ok=True)
 
     def start(self, port=None):
@@ -148,6 +226,10 @@ class Sink:
         argv = [SINK_PYTHON, SINK, self.dir, "--daemon"]
         if port:
             argv += ["--port", str(port)]
+        if self.oauth2_url:
+            argv += ["--oauth2", self.oauth2_url]
+        if self.oauth2_mechs:
+            argv += ["--oauth2-mechs", self.oauth2_mechs]
         subprocess.run(argv, check=True, timeout=60)
         with open(os.path.join(self.dir, "port"), encoding="utf-8") as f:
             self.port = int(f.read())
@@ -167,6 +249,16 @@ class Sink:
         else:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(mode)
+
+    def auths(self):
+        """The AUTH attempts so far (smtpsink.py's auth.jsonl): dicts with
+        mech, user, ok, reason."""
+        try:
+            with open(os.path.join(self.dir, "auth.jsonl"),
+                      encoding="utf-8") as f:
+                return [json.loads(line) for line in f]
+        except FileNotFoundError:
+            return []
 
     def envelopes(self):
         """The envelope files (NNNN.json) of the mail received so far, in

@@ -2,7 +2,9 @@
 """smtpsink.py - an SMTP receiver on 127.0.0.1 for casemail's tests.
 
     smtpsink.py DIR [--port N] [--tls-cert CERT --tls-key KEY]
-                    [--auth USER:PASSWORD] [--discard] [--daemon]
+                    [--auth USER:PASSWORD] [--oauth2 INTROSPECTION_URL]
+                    [--oauth2-mechs XOAUTH2,OAUTHBEARER] [--discard]
+                    [--daemon]
     smtpsink.py DIR --stop
 
 Listens on 127.0.0.1 (a free port unless --port) and writes DIR/port once
@@ -23,6 +25,17 @@ the data) or "one-session" (421 to MAIL FROM while another connection is
 open since before this one: a server that takes one session per client).  With --tls-cert/--tls-key STARTTLS is offered and required;
 --auth requires AUTH PLAIN/LOGIN (over TLS only, when TLS is on).
 
+--oauth2 URL requires AUTH XOAUTH2 or OAUTHBEARER (RFC 7628) instead (PLAIN
+and LOGIN too when --auth is also given; --oauth2-mechs offers fewer, e.g.
+XOAUTH2 alone, since curl prefers OAUTHBEARER when both are there): each bearer token is checked by
+a POST token=... to URL (the test server's RFC 7662 introspection,
+oauthsrv.py) and taken when it is active and its "username" is the user
+the client names.  A refused token gets a 334 challenge holding the JSON
+error (as Google and Microsoft send it); whatever the client answers, 535
+5.7.8 follows.  Each AUTH is appended to DIR/auth.jsonl as {"mech",
+"user", "ok", "reason"} (never the token), and an accepted message's .json
+names its "auth_user" and "auth_mech".
+
 --daemon detaches (stdio to DIR/sink.log) and returns once DIR/port is
 there; --stop sends SIGTERM to DIR/pid and waits until the process is gone.
 
@@ -31,14 +44,18 @@ Run it with /usr/bin/python3, which sees Debian's python3-aiosmtpd.
 
 import argparse
 import asyncio
+import base64
+import binascii
 import json
 import os
 import signal
 import ssl
 import sys
 import time
+import urllib.error
+import urllib.request
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 START_TIMEOUT_SECS = 10
 STOP_TIMEOUT_SECS = 10
@@ -58,6 +75,42 @@ def remove_quietly(path):
         pass
 
 
+def introspect(url, token):
+    """The introspection answer for token (a dict; {} when the server
+    cannot be asked)."""
+    req = urllib.request.Request(
+        url, ("token=" + urllib.request.quote(token, safe="")).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def parse_xoauth2(blob):
+    """(user, token) from "user=U^Aauth=Bearer T^A^A", else None."""
+    fields = dict(kv.split("=", 1) for kv in blob.split("\x01") if "=" in kv)
+    auth = fields.get("auth", "")
+    if "user" not in fields or not auth.startswith("Bearer "):
+        return None
+    return fields["user"], auth[len("Bearer "):]
+
+
+def parse_oauthbearer(blob):
+    """(user, token) from "n,a=U,^Aauth=Bearer T^A^A", else None."""
+    gs2, _, rest = blob.partition("\x01")
+    parts = gs2.split(",")
+    if len(parts) < 3 or parts[0] not in ("n", "y"):
+        return None
+    user = parts[1][2:] if parts[1].startswith("a=") else ""
+    fields = dict(kv.split("=", 1) for kv in rest.split("\x01") if "=" in kv)
+    auth = fields.get("auth", "")
+    if not auth.startswith("Bearer "):
+        return None
+    return user.replace("=2C", ",").replace("=3D", "="), auth[len("Bearer "):]
+
+
 class Sink:
     def __init__(self, directory, discard):
         self.dir = directory
@@ -68,6 +121,59 @@ class Sink:
                    if n.endswith(".json") and n[:-5].isdigit()]
         self.seq = max(numbers, default=0)
         self.clients = set()    # the protocol objects, for "one-session"
+        self.introspection_url = None  # --oauth2
+
+    def log_auth(self, mech, user, ok, reason):
+        line = json.dumps({"mech": mech, "user": user, "ok": ok,
+                           "reason": reason}, sort_keys=True) + "\n"
+        with open(os.path.join(self.dir, "auth.jsonl"), "a") as f:
+            f.write(line)
+
+    async def bearer_auth(self, server, args, mech, parse, error):
+        """AUTH XOAUTH2 / OAUTHBEARER with args (the AUTH arguments): the
+        initial response or a 334 for it, the token checked by
+        introspection, a 334 with error (JSON) and 535 when refused."""
+        if len(args) > 1 and args[1] != "=":
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        else:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)
+        parsed = parse(blob.decode("utf-8", "replace"))
+        if parsed is None:
+            self.log_auth(mech, None, False, "malformed")
+            await server.push("501 5.5.2 malformed " + mech)
+            return AuthResult(success=False, handled=True)
+        user, token = parsed
+        loop = asyncio.get_running_loop()
+        info = await loop.run_in_executor(None, introspect,
+                                          self.introspection_url, token)
+        if info.get("active") is True and info.get("username") == user:
+            self.log_auth(mech, user, True, "")
+            server.session.auth_user = user
+            server.session.auth_mech = mech
+            return AuthResult(success=True, auth_data=user)
+        reason = "inactive" if info.get("active") is not True else \
+            "user mismatch"
+        self.log_auth(mech, user, False, reason)
+        if await server.challenge_auth(json.dumps(error)) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and token not accepted")
+
+    async def auth_XOAUTH2(self, server, args):
+        return await self.bearer_auth(
+            server, args, "XOAUTH2", parse_xoauth2,
+            {"status": "401", "schemes": "Bearer", "scope": "mail"})
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self.bearer_auth(
+            server, args, "OAUTHBEARER", parse_oauthbearer,
+            {"status": "invalid_token", "scope": "mail"})
 
     def mode(self):
         try:
@@ -120,6 +226,9 @@ class Sink:
             "helo": session.host_name,
             "peer": list(session.peer[:2]),
         }
+        if getattr(session, "auth_user", None) is not None:
+            meta["auth_user"] = session.auth_user
+            meta["auth_mech"] = session.auth_mech
         write_atomic(base + ".json",
                      (json.dumps(meta, sort_keys=True) + "\n").encode())
 
@@ -150,10 +259,16 @@ async def serve(args):
     stop = loop.create_future()
     clients = sink.clients
 
+    sink.introspection_url = args.oauth2
+    offered = args.oauth2_mechs.upper().split(",") if args.oauth2 else []
+    excluded = [m for m in ("XOAUTH2", "OAUTHBEARER") if m not in offered]
+    if args.oauth2 and not args.auth:
+        excluded += ["PLAIN", "LOGIN"]
+
     def factory():
-        kw = {}
-        if args.auth:
-            kw = dict(authenticator=make_authenticator(args.auth),
+        kw = dict(auth_exclude_mechanism=excluded)
+        if args.auth or args.oauth2:
+            kw.update(authenticator=make_authenticator(args.auth or ":"),
                       auth_required=True, auth_require_tls=tls is not None)
         # A fixed hostname: the default is socket.getfqdn(), a DNS lookup
         # per connection.
@@ -234,6 +349,8 @@ def main():
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth", metavar="USER:PASSWORD")
+    p.add_argument("--oauth2", metavar="INTROSPECTION_URL")
+    p.add_argument("--oauth2-mechs", default="XOAUTH2,OAUTHBEARER")
     p.add_argument("--discard", action="store_true")
     p.add_argument("--daemon", action="store_true")
     p.add_argument("--stop", action="store_true")
