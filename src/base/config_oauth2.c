@@ -7,6 +7,7 @@
  */
 #include "config_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MS_LOGIN "https://login.microsoftonline.com/"
@@ -21,6 +22,7 @@
 #define SCOPE_GOOGLE "https://mail.google.com/"
 
 #define STATE_FILE_NAME "oauth2-state"
+#define STATE_FILE_DEFAULT "/var/lib/casemail/" STATE_FILE_NAME
 
 int
 config_uses_oauth2(const struct config *cfg)
@@ -100,6 +102,18 @@ oauth2_words(struct config *cfg, struct cm_error *err)
 	return 0;
 }
 
+/* A path in systemd's credentials directory (as written, or resolved
+ * by config_set_credential()). */
+static int
+oauth2_is_credential(const char *path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n = dir != NULL ? strlen(dir) : 0;
+
+	return g_str_has_prefix(path, CONFIG_CREDS_PREFIX) ||
+	       (n > 1 && strncmp(path, dir, n) == 0 && path[n] == '/');
+}
+
 /* The provider's endpoints and scopes for what the file left out. */
 static void
 oauth2_defaults(struct config *cfg)
@@ -135,7 +149,12 @@ oauth2_defaults(struct config *cfg)
 			       "https://accounts.google.com/o/oauth2/v2/auth");
 		oauth2_default(&cfg->oauth2_scopes, SCOPE_GOOGLE);
 	}
-	if (cfg->oauth2_state_file == NULL) {
+	/* Beside the refresh token, unless that is a (read-only) systemd
+	 * credential: then where the default one would be. */
+	if (cfg->oauth2_state_file == NULL &&
+	    oauth2_is_credential(cfg->oauth2_refresh_token_file)) {
+		cfg->oauth2_state_file = g_strdup(STATE_FILE_DEFAULT);
+	} else if (cfg->oauth2_state_file == NULL) {
 		dir = g_path_get_dirname(cfg->oauth2_refresh_token_file);
 		cfg->oauth2_state_file = g_build_filename(dir, STATE_FILE_NAME,
 							  NULL);

@@ -454,6 +454,7 @@ enum fetch_state {
 	FETCH_IDLING,
 	FETCH_POLLING,
 	FETCH_BACKING_OFF,
+	FETCH_NO_LOGIN,     /* OAuth2 without a usable refresh token */
 };
 
 /* What fetch_run() keeps from one session to the next. */
@@ -474,6 +475,7 @@ fetch_state_set(struct fetch_run_state *l, enum fetch_state st,
 {
 	static const char *const names[] = {
 		"connecting", "idling", "polling", "backing off",
+		"not reading the mailbox until casectl oauth login",
 	};
 
 	if (l->logged && l->state == st)
@@ -517,7 +519,10 @@ fetch_failed(struct fetch_run_state *l, int rc, const struct cm_error *e)
 	if (rc == CM_EREFUSED)
 		l->backoff_secs = MIN(l->backoff_secs, FETCH_LOGIN_RECHECK_SECS);
 	snprintf(detail, sizeof(detail), "retrying in %d s", l->backoff_secs);
-	fetch_state_set(l, FETCH_BACKING_OFF, detail);
+	/* Waiting for a login is one state, said once, however long. */
+	fetch_state_set(l, rc == CM_EREFUSED ? FETCH_NO_LOGIN
+					     : FETCH_BACKING_OFF,
+			rc == CM_EREFUSED ? NULL : detail);
 	fetch_sleep(l, l->backoff_secs);
 	l->backoff_secs = MIN(l->backoff_secs * 2, FETCH_BACKOFF_MAX_SECS);
 }
@@ -579,7 +584,9 @@ fetch_run(struct ingest *ing, volatile sig_atomic_t *stop,
 	ing->stop = stop;
 	while (!*stop) {
 		cm_error_clear(&e);
-		fetch_state_set(&l, FETCH_CONNECTING, ing->cfg->imap_host);
+		if (l.state != FETCH_NO_LOGIN)
+			fetch_state_set(&l, FETCH_CONNECTING,
+					ing->cfg->imap_host);
 		/* The password file is read each time: it may be rotated. */
 		rc = fetch_connect(ing->cfg, &im, &e);
 		if (rc == 0)

@@ -26,6 +26,7 @@ struct oauth2 {
 	int failures;             /* in a row, for the backoff */
 	int64_t next_try;         /* while down: not before this */
 	char *refused_sum;        /* SHA-256 of the refused refresh token */
+	int save_failed;          /* a rotated token could not be saved */
 };
 
 /* The wall clock, not time_now(): token lifetimes are the server's
@@ -240,13 +241,20 @@ oauth2_take(struct oauth2 *o, struct oauth2_reply *r, const char *refresh,
 	int64_t now = oauth2_now();
 	struct cm_error e = { 0 };
 
-	if (r->refresh_token != NULL && g_strcmp0(r->refresh_token, refresh) != 0 &&
-	    oauth2_save_refresh(o->cfg, r->refresh_token, &e) != 0)
-		/* The old one may be dead now; the admin must know. */
-		log_errx("oauth2: rotated refresh token not saved: %s", e.msg);
-	else if (r->refresh_token != NULL && g_strcmp0(r->refresh_token, refresh) != 0)
-		log_info("oauth2: rotated refresh token saved to %s",
-			 o->cfg->oauth2_refresh_token_file);
+	if (r->refresh_token != NULL && g_strcmp0(r->refresh_token, refresh) != 0) {
+		if (oauth2_save_refresh(o->cfg, r->refresh_token, &e) != 0) {
+			/* The old one may stop working; the admin must know
+			 * (once: a read-only credential fails every time). */
+			if (!o->save_failed)
+				log_errx("oauth2: rotated refresh token not "
+					 "saved: %s", e.msg);
+			o->save_failed = 1;
+		} else {
+			log_debug("oauth2: rotated refresh token saved to %s",
+				  o->cfg->oauth2_refresh_token_file);
+			o->save_failed = 0;
+		}
+	}
 	oauth2_secret_free(&o->access);
 	o->access = g_steal_pointer(&r->access_token);
 	o->issued = now;

@@ -137,11 +137,13 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 	d->interval = CLAMP(d->interval, 1, 60);
 	if (d->expires_in <= 0 || d->expires_in > OAUTH2_LOGIN_TIMEOUT_SECS)
 		d->expires_in = OAUTH2_LOGIN_TIMEOUT_SECS;
-	if (!oauth2_token_ok(d->device_code) || d->user_code == NULL ||
-	    d->uri == NULL)
+	/* Both are printed to a terminal: visible ASCII only (a hostile
+	 * server must not send escape sequences). */
+	if (!oauth2_token_ok(d->device_code) || !oauth2_token_ok(d->user_code) ||
+	    !oauth2_token_ok(d->uri))
 		rc = cm_error_set(err, CM_ETEMP, "oauth2: device endpoint "
-				  "answered without device_code, user_code "
-				  "and verification_uri");
+				  "answered without a usable device_code, "
+				  "user_code and verification_uri");
 	g_object_unref(p);
 	return rc;
 }

@@ -85,9 +85,10 @@ ob_digest_notice(struct outbound *o, struct cm_error *err)
 	if (rc == 0 && why != NULL && why[0] != '\0' &&
 	    o->cfg->oauth2_admin == NULL)
 		o->digest_notice = g_strdup_printf(
-			"The case mailbox is NOT being read: %s.  Mail to the "
-			"desk waits in the mailbox until an administrator logs "
-			"in again (casectl oauth login).\n", why);
+			"The case mailbox is NOT being read (or will not be "
+			"once its connection drops): %s.  Mail to the desk "
+			"waits in the mailbox until an administrator logs in "
+			"again (casectl oauth login).\n", why);
 	g_free(why);
 	return rc;
 }
@@ -115,7 +116,8 @@ outbound_mailbox_alert(struct outbound *o, const char *why, int64_t now,
 						o->cfg->case_desk_name);
 		char *body = g_strdup_printf(
 			"casemail cannot log in to the case mailbox, so no new "
-			"mail is being read:\n\n  %s\n\nOn the server, as the "
+			"mail is being read (or will not be, once the current "
+			"connection drops):\n\n  %s\n\nOn the server, as the "
 			"user casemaild runs as, run:\n\n  casectl oauth login"
 			"\n\nThe service resumes within seconds, without a "
 			"restart.  Until then mail to the desk waits in the "

@@ -256,12 +256,33 @@ daemon_ready(struct daemon *d)
  * that is down at boot must not fail the unit's start; STATUS= says why
  * nothing is fetched and the fetcher keeps retrying.
  */
+/*
+ * While a session idles its token is not needed, but it is kept fresh
+ * all the same: a refresh token that was revoked is found (and the
+ * admin told) before the next reconnect finds the mailbox shut, and one
+ * that is used does not expire for lack of use.  Between refreshes, or
+ * while the endpoint is backed off, this asks nobody.
+ */
+static void
+daemon_oauth2_keep(struct daemon *d)
+{
+	struct cm_error err = { 0 };
+	char *token = NULL;
+
+	if (!config_uses_oauth2(d->cfg))
+		return;
+	(void)oauth2_token(oauth2_shared(d->cfg), NULL, &token, &err);
+	oauth2_secret_free(&token);
+}
+
 static void
 daemon_after_poll(void *ctx, int polled, const char *error)
 {
 	struct daemon *d = ctx;
 	int64_t now = time_now();
 	int today = daemon_today(now), stored = d->ing.stats.stored;
+
+	daemon_oauth2_keep(d);
 
 	if (!polled) {
 		/* Connected and waiting (IDLE or between polls) counts as

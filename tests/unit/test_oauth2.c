@@ -209,8 +209,12 @@ test_config_microsoft(void **state)
 
 	(void)state;
 	/* With a secret: client credentials for the tenant, app scope. */
-	testutil_write(dir, "secret", "s3cret\n");
-	chmod(g_build_filename(dir, "secret", NULL), 0600);
+	{
+		char *secret = testutil_write(dir, "secret", "s3cret\n");
+
+		assert_int_equal(chmod(secret, 0600), 0);
+		g_free(secret);
+	}
 	assert_int_equal(load(dir, BASE "[oauth2]\nprovider = microsoft\n"
 			      "tenant = contoso.onmicrosoft.com\nclient_id = "
 			      "abc\nclient_secret_file = secret\n", &cfg, &err),
@@ -230,6 +234,14 @@ test_config_microsoft(void **state)
 	assert_int_equal(cfg->oauth2_grant, CONFIG_GRANT_DEVICE);
 	assert_string_equal(cfg->oauth2_scopes, "a b c");
 	assert_non_null(strstr(cfg->oauth2_device_url, "/organizations/"));
+	config_free(&cfg);
+	/* A refresh token from a (read-only) credential: the state file
+	 * goes where the service may write. */
+	assert_int_equal(load(dir, BASE "[oauth2]\nprovider = microsoft\n"
+			      "client_id = abc\nrefresh_token_file = "
+			      "$CREDENTIALS_DIRECTORY/rt\n", &cfg, &err), 0);
+	assert_string_equal(cfg->oauth2_state_file,
+			    "/var/lib/casemail/oauth2-state");
 	config_free(&cfg);
 	/* Client credentials need a real tenant. */
 	expect_bad(dir, BASE "[oauth2]\nprovider = microsoft\nclient_id = abc\n"
@@ -291,8 +303,8 @@ static void
 test_config_limits(void **state)
 {
 	char *dir = testutil_tmpdir(), *id = g_strnfill(255, 'i');
-	char *url = g_strdup_printf("https://t.example/%s",
-				    g_strnfill(2048 - 18, 'u'));
+	char *path = g_strnfill(2048 - 18, 'u');
+	char *url = g_strdup_printf("https://t.example/%s", path);
 	char *text;
 	struct cm_error err = { 0 };
 	struct config *cfg;
@@ -312,6 +324,7 @@ test_config_limits(void **state)
 	expect_bad(dir, text, "token_url");
 	g_free(text);
 	g_free(id);
+	g_free(path);
 	g_free(url);
 	testutil_rmdir(dir);
 }
@@ -532,6 +545,7 @@ test_rotation_and_revocation(void **state)
 	 * again while the file holds the same one. */
 	form = g_strdup_printf("all=both");
 	srv_admin(s, "/admin/revoke", form);
+	oauth2_secret_free(&tok);
 	assert_int_equal(oauth2_token(o, tok2, &tok, &err), CM_EREFUSED);
 	assert_non_null(strstr(err.msg, "run casectl oauth login"));
 	calls = srv_token_calls(s);
