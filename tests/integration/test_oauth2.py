@@ -167,10 +167,11 @@ state_file = {os.path.join(self.dir, "oauth2-state")}
     def calls(self, grant=None, since=0.0):
         return OAUTH.token_calls(grant, since)
 
-    def login(self, expect=0):
+    def login(self, expect=0, approve=True):
         """`casectl oauth login` for self.grant, playing the user: approve
-        the device code at the server, or open the authorization URL
-        (whose 302 lands on casectl's listener).  Its stdout."""
+        (or refuse) the device code at the server, or open the
+        authorization URL (whose 302 lands on casectl's listener).  Its
+        stdout."""
         p = subprocess.Popen([harness.CASECTL, "-c", self.conf, "oauth",
                               "login"], env=self.env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -183,7 +184,8 @@ state_file = {os.path.join(self.dir, "oauth2-state")}
                 out += code
                 self.assertTrue(code.startswith("code: "), code)
                 time.sleep(1.2)  # casectl polls meanwhile: pending
-                OAUTH.admin("approve", user_code=code[6:].strip())
+                OAUTH.admin("approve" if approve else "deny",
+                            user_code=code[6:].strip())
             else:
                 self.assertTrue(url.startswith(OAUTH.url + "/authorize?"),
                                 url)
@@ -283,6 +285,13 @@ class TestDevice(OAuth2Test):
         self.assertGreaterEqual(self.calls("refresh_token"), 1)
         self.assert_no_token(err, "casemaild --once")
         self.assert_status_clean()
+
+    def test_device_login_refused(self):
+        out = self.login(expect=1, approve=False)
+        self.assertNotIn("saved refresh token", out)
+        self.assertFalse(os.path.exists(self.rt_file))
+        self.assertEqual(OAUTH.stats()["token_by_grant"][DEVICE_GRANT]
+                         .get("access_denied"), 1)
 
     def test_rotated_refresh_token_saved_and_used_after_restart(self):
         self.login()
