@@ -152,10 +152,10 @@ def logout(imap):
 
 
 @contextlib.contextmanager
-def dovecot_for_run(prefix):
+def dovecot_for_run(prefix, oauth2_url=None):
     """One Dovecot in a new temporary directory for the whole run,
-    stopped and removed afterwards."""
-    dovecot = Dovecot(tempfile.mkdtemp(prefix=prefix))
+    stopped and removed afterwards (oauth2_url: see Dovecot)."""
+    dovecot = Dovecot(tempfile.mkdtemp(prefix=prefix), oauth2_url)
     try:
         yield dovecot.start()
     finally:

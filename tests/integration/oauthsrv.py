@@ -8,8 +8,9 @@
 
 Binds 127.0.0.1 only (a free port unless --port) and writes DIR/port once
 it accepts connections, DIR/pid while it runs; DIR/oauthsrv.log gets one
-line per request (paths and outcomes, never a token).  --daemon detaches
-and returns once DIR/port is there; --stop sends SIGTERM to DIR/pid.
+line per request (time, method, path: never a token).  --daemon detaches
+(stdio to DIR/oauthsrv.stdio) and returns once DIR/port is there; --stop
+sends SIGTERM to DIR/pid (both in daemonutil.py, shared with smtpsink).
 In a test, harness.OAuthServer runs the same server in a thread.
 
 Clients: ID with SECRET is confidential (client_credentials needs it; the
@@ -68,6 +69,9 @@ import threading
 import time
 import urllib.parse
 
+from daemonutil import (daemonize, remove_quietly, stop_daemon,  # noqa: E402
+                        write_atomic)
+
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 GRANTS = ("client_credentials", "refresh_token", DEVICE_GRANT,
           "authorization_code")
@@ -87,8 +91,6 @@ DEFAULT_CONFIG = {
 CODE_LIFETIME_SECS = 60
 # A device poll this much earlier than the interval gets slow_down.
 POLL_SLACK_SECS = 0.25
-START_TIMEOUT_SECS = 10
-STOP_TIMEOUT_SECS = 10
 
 
 def b64url_sha256(text):
@@ -566,61 +568,10 @@ class ThreadedServer:
 
 # ---- standalone --------------------------------------------------------------
 
-def write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def remove_quietly(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
 def parse_client(spec):
     cid, _, rest = spec.partition(":")
     secret, _, user = rest.partition(":")
     return cid, {"secret": secret or None, "user": user or None}
-
-
-def daemonize(directory):
-    """Fork; the parent exits 0 once DIR/port exists, 1 if the child died."""
-    pid = os.fork()
-    if pid > 0:
-        deadline = time.monotonic() + START_TIMEOUT_SECS
-        while time.monotonic() < deadline:
-            if os.path.exists(os.path.join(directory, "port")):
-                os._exit(0)
-            if os.waitpid(pid, os.WNOHANG)[0] != 0:
-                os._exit(1)
-            time.sleep(0.02)
-        os._exit(1)
-    os.setsid()
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.close(null)
-
-
-def stop_daemon(directory):
-    try:
-        with open(os.path.join(directory, "pid")) as f:
-            pid = int(f.read())
-        os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return 0
-    deadline = time.monotonic() + STOP_TIMEOUT_SECS
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return 0
-        time.sleep(0.02)
-    print("oauthsrv: pid %d did not stop" % pid, file=sys.stderr)
-    return 1
 
 
 def main():
@@ -639,7 +590,7 @@ def main():
     args = p.parse_args()
     d = args.state_dir
     if args.stop:
-        return stop_daemon(d)
+        return stop_daemon(d, "oauthsrv")
     os.makedirs(d, exist_ok=True)
     remove_quietly(os.path.join(d, "port"))
     clients = dict(parse_client(c) for c in args.client) or None
@@ -647,7 +598,7 @@ def main():
                   access_lifetime=args.access_lifetime,
                   interval=args.interval)
     if args.daemon:
-        daemonize(d)
+        daemonize(d, "oauthsrv.stdio")
     log = open(os.path.join(d, "oauthsrv.log"), "a", encoding="utf-8")
     httpd = Server(state, args.port, log)
 

@@ -51,29 +51,13 @@ import os
 import signal
 import ssl
 import sys
-import time
 import urllib.error
 import urllib.request
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
-START_TIMEOUT_SECS = 10
-STOP_TIMEOUT_SECS = 10
-
-
-def write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def remove_quietly(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
+from daemonutil import (daemonize, remove_quietly, stop_daemon,  # noqa: E402
+                        write_atomic)
 
 def introspect(url, token):
     """The introspection answer for token (a dict; {} when the server
@@ -298,50 +282,6 @@ async def serve(args):
         remove_quietly(os.path.join(args.dir, "pid"))
 
 
-def daemonize(directory):
-    """Fork; the parent returns 0 once DIR/port exists, 1 if the child died."""
-    pid = os.fork()
-    if pid > 0:
-        deadline = time.monotonic() + START_TIMEOUT_SECS
-        while time.monotonic() < deadline:
-            if os.path.exists(os.path.join(directory, "port")):
-                os._exit(0)
-            if os.waitpid(pid, os.WNOHANG)[0] != 0:
-                os._exit(1)
-            time.sleep(0.02)
-        os._exit(1)
-    os.setsid()
-    null = os.open(os.devnull, os.O_RDONLY)
-    log = os.open(os.path.join(directory, "sink.log"),
-                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(null)
-    os.close(log)
-
-
-def stop_daemon(directory):
-    try:
-        with open(os.path.join(directory, "pid")) as f:
-            pid = int(f.read())
-    except FileNotFoundError:
-        return 0
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return 0
-    deadline = time.monotonic() + STOP_TIMEOUT_SECS
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return 0
-        time.sleep(0.02)
-    print("smtpsink: pid %d did not stop" % pid, file=sys.stderr)
-    return 1
-
-
 def main():
     p = argparse.ArgumentParser(description="SMTP test receiver")
     p.add_argument("dir")
@@ -358,11 +298,11 @@ def main():
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if args.stop:
-        return stop_daemon(args.dir)
+        return stop_daemon(args.dir, "smtpsink")
     os.makedirs(args.dir, exist_ok=True)
     remove_quietly(os.path.join(args.dir, "port"))
     if args.daemon:
-        daemonize(args.dir)
+        daemonize(args.dir, "sink.log")
     asyncio.run(serve(args))
     return 0
 

@@ -12,7 +12,7 @@
 # 3. Every mode that "CASEMAILD --help" lists (its usage lines and its
 #    option list) has a subsection (.SS) under MODES in casemaild.8, and
 #    every long option it shows appears in casemaild.8.
-# 4. The four pages render without warnings: "man --warnings -l" and
+# 4. The five pages render without warnings: "man --warnings -l" and
 #    "groff -man -ww -z" print nothing.  Without man(1) this part is
 #    skipped, and so is the test (exit 77) if 1-3 passed.
 # Prints one FAIL line per problem; exits 1 if there was any.
@@ -23,7 +23,7 @@ src=${1:?$usage}
 casectl=${2:?$usage}
 casemaild=${3:?$usage}
 docs=$src/docs
-pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5"
+pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5 casemail-oauth2.7"
 fail=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casemail-docs.XXXXXX") || exit 1
