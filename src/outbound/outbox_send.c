@@ -47,15 +47,45 @@ outbox_job_free(gpointer p)
 	g_free(j);
 }
 
+/*
+ * A kept OAuth2 session logs in with the token it was opened with
+ * whenever libcurl has to connect again, which after an idle spell means
+ * an expired token.  *stale_r: the session's token is no longer the one
+ * oauth2_token() hands out (refreshed before expiry), so the session must
+ * be opened anew; *token_r then holds the new one.
+ */
+static int
+outbox_session_stale(const struct config *cfg, struct outbox_session *ss,
+		     char **token_r, int *stale_r, struct cm_error *err)
+{
+	int rc;
+
+	*token_r = NULL;
+	*stale_r = 0;
+	if (ss->smtp == NULL || cfg->smtp_auth != CONFIG_AUTH_OAUTH2)
+		return 0;
+	if ((rc = oauth2_token(oauth2_shared(cfg), NULL, token_r, err)) != 0)
+		return rc;
+	*stale_r = g_strcmp0(*token_r, ss->token) != 0;
+	if (!*stale_r)
+		oauth2_secret_free(token_r);
+	return 0;
+}
+
 static int
 outbox_session_open(struct outbox_sender *ob, struct outbox_session *ss,
 		    struct cm_error *err)
 {
 	const struct config *cfg = ob->cfg;
 	struct smtp_conf conf = { 0 };
+	char *fresh = NULL;
+	int stale, rc;
 
-	if (ss->smtp != NULL)
+	if ((rc = outbox_session_stale(cfg, ss, &fresh, &stale, err)) != 0)
+		return rc;
+	if (ss->smtp != NULL && !stale)
 		return 0;
+	smtp_close(&ss->smtp);
 	conf.url = cfg->smtp_url;
 	conf.tls = cfg->smtp_tls == CONFIG_SMTP_TLS_STARTTLS ? SMTP_TLS_STARTTLS
 							     : SMTP_TLS_URL;
@@ -67,10 +97,11 @@ outbox_session_open(struct outbox_sender *ob, struct outbox_session *ss,
 	if (cfg->smtp_auth == CONFIG_AUTH_OAUTH2) {
 		/* The token that was refused, if any, is replaced. */
 		char *refused = ss->token;
-		int rc;
 
-		ss->token = NULL;
-		rc = oauth2_token(oauth2_shared(cfg), refused, &ss->token, err);
+		ss->token = fresh;
+		if (ss->token == NULL)
+			rc = oauth2_token(oauth2_shared(cfg), refused,
+					  &ss->token, err);
 		oauth2_secret_free(&refused);
 		if (rc != 0)
 			return rc;
