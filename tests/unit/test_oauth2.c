@@ -55,6 +55,28 @@ test_parse(void **state)
 	assert_int_equal(r.expires_in, 120);
 	assert_null(r.refresh_token);
 	oauth2_reply_clear(&r);
+	/* A hostile number is range-checked before any cast (1e300 would
+	 * be undefined behaviour); a fraction of a second rounds up. */
+	assert_int_equal(parse("{\"access_token\":\"at\",\"expires_in\":"
+			       "1e300}", &r), 0);
+	assert_int_equal(r.expires_in, 3600);
+	oauth2_reply_clear(&r);
+	assert_int_equal(parse("{\"access_token\":\"at\",\"expires_in\":"
+			       "-1e300}", &r), 0);
+	assert_int_equal(r.expires_in, 3600);
+	oauth2_reply_clear(&r);
+	assert_int_equal(parse("{\"access_token\":\"at\",\"expires_in\":"
+			       "9.3e18}", &r), 0);
+	assert_int_equal(r.expires_in, 3600);
+	oauth2_reply_clear(&r);
+	assert_int_equal(parse("{\"access_token\":\"at\",\"expires_in\":"
+			       "120.2}", &r), 0);
+	assert_int_equal(r.expires_in, 121);
+	oauth2_reply_clear(&r);
+	assert_int_equal(parse("{\"access_token\":\"at\",\"expires_in\":"
+			       "true}", &r), 0);
+	assert_int_equal(r.expires_in, 3600);
+	oauth2_reply_clear(&r);
 	/* Silent about the lifetime: an hour. */
 	assert_int_equal(parse("{\"access_token\":\"at\"}", &r), 0);
 	assert_int_equal(r.expires_in, 3600);
