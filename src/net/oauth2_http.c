@@ -7,6 +7,7 @@
  */
 #include "oauth2_private.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -68,21 +69,32 @@ json_str(JsonObject *o, const char *name)
 }
 
 /* A number member, also as a string of digits (some servers quote
- * it); def when absent or unusable. */
-static int64_t
-json_int(JsonObject *o, const char *name, int64_t def)
+ * it); def when absent or unusable.  A double is range-checked before
+ * the cast (1e300, inf or nan would make it undefined) and a fraction
+ * rounds up. */
+int64_t
+oauth2_json_int(JsonObject *o, const char *name, int64_t def)
 {
 	JsonNode *n = json_object_get_member(o, name);
 	const char *s;
 	char *end = NULL;
 	gint64 v;
+	double d;
 
 	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
 		return def;
 	if (json_node_get_value_type(n) == G_TYPE_INT64)
 		return json_node_get_int(n);
-	if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-		return (int64_t)json_node_get_double(n);
+	if (json_node_get_value_type(n) == G_TYPE_DOUBLE) {
+		d = json_node_get_double(n);
+		if (!isfinite(d) || d < -(double)G_MAXINT32 ||
+		    d > (double)G_MAXINT32)
+			return def;
+		v = (gint64)d;
+		return (double)v < d ? v + 1 : v;
+	}
+	if (json_node_get_value_type(n) != G_TYPE_STRING)
+		return def;
 	s = json_node_get_string(n);
 	if (s == NULL)
 		return def;
@@ -90,15 +102,34 @@ json_int(JsonObject *o, const char *name, int64_t def)
 	return end != s && *end == '\0' ? v : def;
 }
 
-/* Printable ASCII only, one line, cut: server text for an admin. */
-static char *
+char *
 oauth2_clean(const char *s, size_t max)
 {
 	GString *out = g_string_new(NULL);
+	const char *p = s != NULL ? s : "";
 
-	for (const char *p = s; *p != '\0' && out->len < max; p++)
-		g_string_append_c(out, (unsigned char)*p >= 0x20 &&
-				  (unsigned char)*p < 0x7f ? *p : ' ');
+	while (*p != '\0') {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+		char buf[6];
+		gint len;
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			c = '?'; /* not UTF-8: one byte at a time */
+			p++;
+		} else {
+			p = g_utf8_next_char(p);
+			/* Controls (C0, C1, DEL), format characters (bidi
+			 * overrides) and line breaks. */
+			if (!g_unichar_isprint(c) ||
+			    g_unichar_type(c) == G_UNICODE_LINE_SEPARATOR ||
+			    g_unichar_type(c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+				c = ' ';
+		}
+		len = g_unichar_to_utf8(c, buf);
+		if (out->len + (size_t)len > max)
+			break;
+		g_string_append_len(out, buf, len);
+	}
 	return g_string_free(out, FALSE);
 }
 
@@ -122,7 +153,7 @@ oauth2_fill_success(JsonObject *o, struct oauth2_reply *r,
 				    "in the reply");
 	r->access_token = g_strdup(at);
 	r->refresh_token = g_strdup(rt);
-	r->expires_in = json_int(o, "expires_in", OAUTH2_DEFAULT_LIFE_SECS);
+	r->expires_in = oauth2_json_int(o, "expires_in", OAUTH2_DEFAULT_LIFE_SECS);
 	if (r->expires_in <= 0 || r->expires_in > G_MAXINT32)
 		r->expires_in = OAUTH2_DEFAULT_LIFE_SECS;
 	return 0;

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -25,10 +26,16 @@
 /* RFC 8628 3.2: 5 s when the server does not say; slow_down adds 5. */
 #define OAUTH2_DEVICE_INTERVAL_SECS 5
 #define OAUTH2_SLOW_DOWN_SECS 5
+#define OAUTH2_DEVICE_INTERVAL_MAX_SECS 60
 /* A browser's redirect request fits; anything longer is not one. */
 #define OAUTH2_REQUEST_MAX 8192
-/* A browser that connects and says nothing is dropped after this. */
+/* A connection to the listener gets this long in all for its request
+ * line; then it is dropped (a browser sends it at once). */
 #define OAUTH2_REQUEST_WAIT_MS 10000
+/* How much of a server's own text an error message shows. */
+#define OAUTH2_SHOWN_MAX 200
+/* Connections the loopback listener reads at once. */
+#define OAUTH2_LISTEN_CONNS 8
 /* RFC 7636 4.1: 32 random octets make a 43-character verifier. */
 #define OAUTH2_VERIFIER_BYTES 32
 
@@ -110,7 +117,6 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 {
 	JsonParser *p = json_parser_new();
 	JsonObject *o;
-	double secs;
 	int rc = 0;
 
 	if (!json_parser_load_from_data(p, body->str, (gssize)body->len, NULL) ||
@@ -127,14 +133,13 @@ device_parse(const GString *body, struct device_grant *d, struct cm_error *err)
 	d->uri = device_member(o, "verification_uri");
 	if (d->uri == NULL)
 		d->uri = device_member(o, "verification_url");
-	d->expires_in = json_object_get_int_member_with_default(o, "expires_in",
-								OAUTH2_LOGIN_TIMEOUT_SECS);
-	/* A fraction of a second (test servers) is rounded up. */
-	secs = json_object_get_double_member_with_default(
-		o, "interval", OAUTH2_DEVICE_INTERVAL_SECS);
-	d->interval = secs < 60 ? (int)secs + (secs > (int)secs) : 60;
-	/* Never faster than once a second, never slower than a minute. */
-	d->interval = CLAMP(d->interval, 1, 60);
+	d->expires_in = oauth2_json_int(o, "expires_in",
+					OAUTH2_LOGIN_TIMEOUT_SECS);
+	/* A fraction of a second (test servers) is rounded up.  Never
+	 * faster than once a second, never slower than a minute. */
+	d->interval = (int)CLAMP(oauth2_json_int(o, "interval",
+						 OAUTH2_DEVICE_INTERVAL_SECS),
+				 1, OAUTH2_DEVICE_INTERVAL_MAX_SECS);
 	if (d->expires_in <= 0 || d->expires_in > OAUTH2_LOGIN_TIMEOUT_SECS)
 		d->expires_in = OAUTH2_LOGIN_TIMEOUT_SECS;
 	/* Both are printed to a terminal: visible ASCII only (a hostile
@@ -159,10 +164,15 @@ device_start(const struct config *cfg, struct device_grant *d,
 	int rc = oauth2_http_post(cfg->oauth2_device_url,
 				  cfg->oauth2_tls_ca_file, form, &res, err);
 
-	if (rc == 0 && res.status != 200)
+	if (rc == 0 && res.status != 200) {
+		/* The server's text goes to a terminal: cleaned. */
+		char *text = oauth2_clean(res.body->str, OAUTH2_SHOWN_MAX);
+
 		rc = cm_error_set(err, res.status >= 500 ? CM_ETEMP : CM_EREFUSED,
 				  "oauth2: device endpoint answered HTTP %ld: "
-				  "%.200s", res.status, res.body->str);
+				  "%s", res.status, text);
+		g_free(text);
+	}
 	if (rc == 0)
 		rc = device_parse(res.body, d, err);
 	oauth2_http_clear(&res);
@@ -276,27 +286,6 @@ listen_loopback(int port, int *fd_r, int *port_r, struct cm_error *err)
 	return 0;
 }
 
-/* The request head from a browser, or NULL when it said nothing useful. */
-static char *
-read_request(int fd)
-{
-	char buf[OAUTH2_REQUEST_MAX + 1];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t len = 0;
-
-	while (len < OAUTH2_REQUEST_MAX && poll(&p, 1, OAUTH2_REQUEST_WAIT_MS) > 0) {
-		ssize_t n = read(fd, buf + len, OAUTH2_REQUEST_MAX - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n") != NULL)
-			return g_strndup(buf, strcspn(buf, "\r\n"));
-	}
-	return NULL;
-}
-
 static void
 reply_page(int fd, int status, const char *text)
 {
@@ -311,37 +300,45 @@ reply_page(int fd, int status, const char *text)
 }
 
 /*
- * One connection to the listener: 1 with *code_r when it was the
- * redirect we wait for, 0 to keep waiting, negative when the server
- * reports the login failed.
+ * The request line of one connection to the listener: 1 with *code_r
+ * when it was the redirect we wait for, 0 to keep waiting, negative
+ * when the server reports the login failed.
  */
 static int
-take_redirect(int fd, const char *state, char **code_r, struct cm_error *err)
+take_redirect(int fd, char *line, const char *state, char **code_r,
+	      struct cm_error *err)
 {
-	char *line = read_request(fd), *path, *q;
 	GHashTable *params = NULL;
-	const char *code, *got, *error;
+	const char *code, *got, *error, *why;
+	char *q;
 	int rc = 0;
 
-	if (line == NULL || !g_str_has_prefix(line, "GET /callback?") ||
-	    (path = strchr(line, ' ')) == NULL) {
+	/* Only the callback path with a query may end the login. */
+	if (!g_str_has_prefix(line, "GET /callback?")) {
 		reply_page(fd, 400, "not the login redirect");
-		g_free(line);
 		return 0;
 	}
-	q = strchr(path, '?') + 1;
+	q = line + strlen("GET /callback?");
 	q[strcspn(q, " ")] = '\0';
 	params = g_uri_parse_params(q, -1, "&", G_URI_PARAMS_NONE, NULL);
 	got = params != NULL ? g_hash_table_lookup(params, "state") : NULL;
 	code = params != NULL ? g_hash_table_lookup(params, "code") : NULL;
 	error = params != NULL ? g_hash_table_lookup(params, "error") : NULL;
+	why = params != NULL ? g_hash_table_lookup(params,
+						   "error_description") : NULL;
 	/* Only the browser that began this login may end it (CSRF). */
 	if (got == NULL || strcmp(got, state) != 0) {
 		reply_page(fd, 400, "state does not match: start again");
 	} else if (error != NULL) {
+		/* The server's words go to a terminal: cleaned. */
+		char *e = oauth2_clean(error, 64);
+		char *d = oauth2_clean(why, OAUTH2_SHOWN_MAX);
+
 		reply_page(fd, 400, "login refused");
 		rc = cm_error_set(err, CM_EREFUSED, "oauth2: login refused: "
-				  "%.100s", error);
+				  "%s%s%s", e, d[0] != '\0' ? ": " : "", d);
+		g_free(e);
+		g_free(d);
 	} else if (code != NULL && oauth2_token_ok(code)) {
 		reply_page(fd, 200, "login received, you may close this page");
 		*code_r = g_strdup(code);
@@ -351,7 +348,116 @@ take_redirect(int fd, const char *state, char **code_r, struct cm_error *err)
 	}
 	if (params != NULL)
 		g_hash_table_unref(params);
-	g_free(line);
+	return rc;
+}
+
+/* One connection to the listener, read until its request line. */
+struct redirect_conn {
+	int fd;           /* -1: a free slot */
+	int64_t deadline; /* monotonic, us: dropped then */
+	size_t len;
+	char buf[OAUTH2_REQUEST_MAX + 1];
+};
+
+static void
+conn_drop(struct redirect_conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Take a new connection into a free slot; when all are taken the one
+ * closest to its deadline makes room (a crowd of stray clients must
+ * not keep the browser out). */
+static void
+conn_accept(int lfd, struct redirect_conn *c, int conn_ms)
+{
+	int fd = accept(lfd, NULL, NULL), slot = 0;
+
+	if (fd < 0)
+		return;
+	for (int i = 1; i < OAUTH2_LISTEN_CONNS; i++)
+		if (c[slot].fd >= 0 && (c[i].fd < 0 ||
+					c[i].deadline < c[slot].deadline))
+			slot = i;
+	if (c[slot].fd >= 0)
+		conn_drop(&c[slot]);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	c[slot].fd = fd;
+	c[slot].len = 0;
+	c[slot].deadline = g_get_monotonic_time() + (int64_t)conn_ms * 1000;
+}
+
+/* Read what c has sent; once its request line is in, answer it and
+ * drop it (see take_redirect() for the result). */
+static int
+conn_read(struct redirect_conn *c, const char *state, char **code_r,
+	  struct cm_error *err)
+{
+	ssize_t n = read(c->fd, c->buf + c->len, OAUTH2_REQUEST_MAX - c->len);
+	char *eol;
+	int rc = 0;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		conn_drop(c);
+		return 0;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	if ((eol = strstr(c->buf, "\r\n")) != NULL) {
+		*eol = '\0';
+		rc = take_redirect(c->fd, c->buf, state, code_r, err);
+		conn_drop(c);
+	} else if (c->len == OAUTH2_REQUEST_MAX || memchr(c->buf, '\0',
+							   c->len) != NULL) {
+		reply_page(c->fd, 400, "not the login redirect");
+		conn_drop(c);
+	}
+	return rc;
+}
+
+int
+oauth2_redirect_wait(int lfd, const char *state, int64_t deadline,
+		     int conn_ms, char **code_r, struct cm_error *err)
+{
+	struct redirect_conn *c = g_new0(struct redirect_conn,
+					 OAUTH2_LISTEN_CONNS);
+	struct pollfd p[OAUTH2_LISTEN_CONNS + 1];
+	int rc = 0;
+
+	(void)fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	for (int i = 0; i < OAUTH2_LISTEN_CONNS; i++)
+		c[i].fd = -1;
+	while (rc == 0) {
+		int64_t now = g_get_monotonic_time(), next = deadline;
+
+		if (now >= deadline)
+			break;
+		p[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (int i = 0; i < OAUTH2_LISTEN_CONNS; i++) {
+			if (c[i].fd >= 0 && c[i].deadline <= now)
+				conn_drop(&c[i]); /* too slow: not a browser */
+			if (c[i].fd >= 0)
+				next = MIN(next, c[i].deadline);
+			p[i + 1] = (struct pollfd){ .fd = c[i].fd,
+						    .events = POLLIN };
+		}
+		if (poll(p, OAUTH2_LISTEN_CONNS + 1,
+			 (int)((next - now + 999) / 1000)) <= 0)
+			continue;
+		for (int i = 0; i < OAUTH2_LISTEN_CONNS && rc == 0; i++)
+			if (c[i].fd >= 0 && p[i + 1].revents != 0)
+				rc = conn_read(&c[i], state, code_r, err);
+		if (rc == 0 && (p[0].revents & POLLIN) != 0)
+			conn_accept(lfd, c, conn_ms);
+	}
+	for (int i = 0; i < OAUTH2_LISTEN_CONNS; i++)
+		if (c[i].fd >= 0)
+			conn_drop(&c[i]);
+	g_free(c);
 	return rc;
 }
 
@@ -359,21 +465,10 @@ take_redirect(int fd, const char *state, char **code_r, struct cm_error *err)
 static int
 wait_redirect(int lfd, const char *state, char **code_r, struct cm_error *err)
 {
-	int64_t deadline = (int64_t)time(NULL) + OAUTH2_LOGIN_TIMEOUT_SECS;
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int rc = 0;
+	int rc = oauth2_redirect_wait(lfd, state, g_get_monotonic_time() +
+				      OAUTH2_LOGIN_TIMEOUT_SECS * G_USEC_PER_SEC,
+				      OAUTH2_REQUEST_WAIT_MS, code_r, err);
 
-	while (rc == 0 && (int64_t)time(NULL) < deadline) {
-		int fd;
-
-		if (poll(&p, 1, 1000) <= 0)
-			continue;
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		rc = take_redirect(fd, state, code_r, err);
-		close(fd);
-	}
 	if (rc == 0)
 		return cm_error_set(err, CM_EREFUSED, "oauth2: no login came "
 				    "back within %d s", OAUTH2_LOGIN_TIMEOUT_SECS);

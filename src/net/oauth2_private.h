@@ -11,6 +11,7 @@
 #define CASEMAIL_OAUTH2_PRIVATE_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "casemail/oauth2.h"
 
@@ -59,6 +60,31 @@ int oauth2_save_refresh(const struct config *cfg, const char *token,
 void oauth2_state_write(const struct config *cfg, const char *state,
 			int64_t valid_until, int64_t last_refresh,
 			const char *last_error);
+
+/*
+ * Server text for an admin's terminal or a log line: printable UTF-8 on
+ * one line, at most max bytes, cut on a character boundary.  Controls
+ * (C0, C1, DEL), format characters (bidi overrides) and line breaks
+ * become a space, bytes that are not UTF-8 a '?'.  Never NULL (g_free).
+ */
+char *oauth2_clean(const char *s, size_t max);
+
+/* JSON member name of o as a whole number (also a quoted one; a
+ * fraction rounds up), def when absent or not a number within
+ * +-G_MAXINT32.  Callers still check their own range. */
+int64_t oauth2_json_int(JsonObject *o, const char *name, int64_t def);
+
+/*
+ * The loopback listener of the authorization code login, on lfd (a
+ * listening socket): reads up to OAUTH2_LISTEN_CONNS connections at
+ * once, each for at most conn_ms in all, so a silent or slow local
+ * client neither holds it nor delays the browser.  Only "GET /callback"
+ * with state ends it: 1 with *code_r (wipe, g_free), negative with err
+ * when the redirect says the login was refused.  0 once
+ * g_get_monotonic_time() reaches deadline.
+ */
+int oauth2_redirect_wait(int lfd, const char *state, int64_t deadline,
+			 int conn_ms, char **code_r, struct cm_error *err);
 
 /* A token as the server sent it is one line of visible ASCII. */
 int oauth2_token_ok(const char *t);

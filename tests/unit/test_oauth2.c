@@ -38,6 +38,10 @@ parse(const char *json, struct oauth2_reply *r)
 static void
 test_parse(void **state)
 {
+	static const struct { const char *in; int64_t want; } lives[] = {
+		{ "1e300", 3600 }, { "-1e300", 3600 }, { "9.3e18", 3600 },
+		{ "120.2", 121 }, { "true", 3600 },
+	};
 	struct oauth2_reply r;
 
 	(void)state;
@@ -55,6 +59,17 @@ test_parse(void **state)
 	assert_int_equal(r.expires_in, 120);
 	assert_null(r.refresh_token);
 	oauth2_reply_clear(&r);
+	/* A hostile number is range-checked before any cast (1e300 would
+	 * be undefined behaviour); a fraction of a second rounds up. */
+	for (size_t i = 0; i < G_N_ELEMENTS(lives); i++) {
+		char *json = g_strdup_printf("{\"access_token\":\"at\","
+					     "\"expires_in\":%s}", lives[i].in);
+
+		assert_int_equal(parse(json, &r), 0);
+		assert_int_equal(r.expires_in, lives[i].want);
+		oauth2_reply_clear(&r);
+		g_free(json);
+	}
 	/* Silent about the lifetime: an hour. */
 	assert_int_equal(parse("{\"access_token\":\"at\"}", &r), 0);
 	assert_int_equal(r.expires_in, 3600);
