@@ -129,6 +129,35 @@ class TestAgents(AgentDesk):
         # Without --as (and $CASEMAIL_USER) nobody is named: as before.
         self.ok("list", env={"CASEMAIL_USER": ""})
 
+    def test_changes_need_an_agent_once_agents_exist(self):
+        # Before any agent is registered, anonymous changes go through.
+        nobody = {"CASEMAIL_USER": ""}
+        n1 = self.create("one", env=nobody)
+        n2 = self.create("two")
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent",
+                env=nobody)
+        # After that, every change needs --as or $CASEMAIL_USER ...
+        for args in (("create", "--subject", "three"), ("note", n1, "x"),
+                     ("set", n1, "--priority", "high"), ("solve", n1),
+                     ("assign", n1, "--owner", "anna@desk.example",
+                      "--side", "shipper"),
+                     ("merge", n2, "--into", n1), ("link", n1, n2),
+                     ("view", "save", "hot", "--priority", "high")):
+            err = self.fails(EX_USAGE, *args, env=nobody)
+            self.assertIn("give --as EMAIL or set $CASEMAIL_USER", err)
+        self.assertEqual(len(self.js("history", n1)), 1)
+        self.assertEqual(len(self.js("list", "--view", "all")), 2)
+        # ... while reading still works, and so does naming oneself.
+        self.ok("show", n1, env=nobody)
+        self.ok("search", "one", env=nobody)
+        self.ok("status", env=nobody)
+        self.ok("--as", "anna@desk.example", "note", n1, "named", env=nobody)
+        self.assertEqual(self.js("history", n1)[-1]["actor"],
+                         "anna@desk.example")
+        # The agent command stays the administrator's.
+        self.ok("agent", "add", "bob@desk.example", "--name", "Bob",
+                env=nobody)
+
     def test_mail_shows_the_name_and_signs(self):
         self.write_conf(f"templates = {TEMPLATES}\ndesk_name = Desk\n")
         n = self.create("Pallet crushed")
