@@ -14,12 +14,7 @@ static void
 cli_print_help(const struct cli_cmd *cmd)
 {
 	printf("usage: casectl %s %s\n\n%s\n"
-	       "\nCommon options:\n"
-	       "  -c, --config FILE  configuration file (default: "
-	       "$CASEMAIL_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
-	       "      --json         print JSON instead of text\n"
-	       "      --as EMAIL     the acting agent (default: "
-	       "$CASEMAIL_USER)\n"
+	       "\nCommon options:\n" CLI_COMMON_HELP
 	       "  -h, --help         this help\n", cmd->name, cmd->usage,
 	       cmd->help);
 }
