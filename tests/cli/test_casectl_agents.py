@@ -282,6 +282,85 @@ class TestFirstHour(AgentDesk):
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
 
+class TestServersAndGrant(AgentDesk):
+    """What check, status and oauth status say about servers and the
+    OAuth2 grant (no server is contacted)."""
+
+    OAUTH = """[imap]
+host = 127.0.0.1
+user = cases@desk.example
+auth = oauth2
+[oauth2]
+provider = microsoft
+tenant = desk.example
+client_id = 00000000-0000-0000-0000-000000000000
+refresh_token_file = {dir}/refresh-token
+state_file = {dir}/oauth2-state
+"""
+
+    def check(self):
+        daemon = os.path.join(os.path.dirname(test_casectl.CASECTL),
+                              "casemaild")
+        p = subprocess.run([daemon, "-c", self.conf, "check"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_unconfigured_servers_are_named(self):
+        err = self.check()
+        self.assertIn("warning: [imap] host not configured: casemaild will "
+                      "not fetch mail", err)
+        self.assertIn("warning: [smtp] url not configured: replies, "
+                      "escalations and notifications stay queued", err)
+        out = self.ok("status")
+        self.assertIn("imap:               not configured", out)
+        self.assertIn("smtp:               not configured (no [smtp] url): "
+                      "replies and notifications stay queued\n", out)
+        st = self.js("status")
+        self.assertEqual((st["imap_configured"], st["smtp_configured"]),
+                         (False, False))
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("[smtp]\nurl = smtp://127.0.0.1:2525\n"
+                    "[imap]\nhost = 127.0.0.1\nuser = cases@desk.example\n")
+        err = self.check()
+        self.assertNotIn("not configured", err)
+        self.assertNotIn("not configured", self.ok("status"))
+        st = self.js("status")
+        self.assertEqual((st["imap_configured"], st["smtp_configured"]),
+                         (True, True))
+        self.assertEqual(list(st).count("oauth2"), 0)
+
+    def test_grant_shown_as_resolved(self):
+        self.assertEqual(self.ok("oauth", "status"),
+                         "oauth2: not configured (neither [imap] auth nor "
+                         f"[smtp] auth is oauth2 in {self.conf})\n")
+        self.assertEqual(self.js("oauth", "status"), {"configured": False})
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(self.OAUTH.format(dir=self.dir))
+        device = "device (default for microsoft without a client_secret_file)"
+        self.assertIn(f"grant:         {device}\n", self.ok("oauth", "status"))
+        self.assertIn(f"(microsoft, {device})", self.ok("status"))
+        err = self.check()
+        self.assertIn(f"grant {device}, token endpoint", err)
+        self.assertIn("warning: [oauth2] no client_secret_file: using the "
+                      "device grant", err)
+        secret = os.path.join(self.dir, "client.secret")
+        with open(secret, "w", encoding="utf-8") as f:
+            f.write("s3cret\n")
+        os.chmod(secret, 0o600)
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(f"client_secret_file = {secret}\n")
+        self.assertIn("grant:         client_credentials (default for "
+                      "microsoft with a client_secret_file)\n",
+                      self.ok("oauth", "status"))
+        self.assertNotIn("device grant", self.check())
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("grant = device\n")
+        self.assertIn("grant:         device\n", self.ok("oauth", "status"))
+        self.assertNotIn("using the device grant", self.check())
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: test_casectl_agents.py PATH/TO/casectl",
