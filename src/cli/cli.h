@@ -155,6 +155,9 @@ int cli_cmd_search(struct cli *cli, int argc, char **argv);
 /* ---- agents (cli_agent.c) ---------------------------------------------- */
 
 int cli_cmd_agent(struct cli *cli, int argc, char **argv);
+/* The owners, watchers and participants of c who are registered agents
+ * get the agent's name (show, show --json). */
+int cli_case_agent_names(struct cli *cli, struct store_case *c);
 
 /* ---- filters of several values (cli_filter.c) ------------------------- */
 

@@ -158,6 +158,31 @@ class TestAgents(AgentDesk):
         self.ok("agent", "add", "bob@desk.example", "--name", "Bob",
                 env=nobody)
 
+    def test_show_gives_agents_their_names(self):
+        n = self.create("x")
+        self.ok("assign", n, "--owner", "anna@desk.example", "--side",
+                "shipper")
+        self.ok("watch", n, "--user", "bob@desk.example")
+        self.assertIn("owners:        shipper: anna@desk.example\n",
+                      self.ok("show", n))
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent")
+        self.ok("agent", "add", "bob@desk.example", "--name", "Bob")
+        self.ok("agent", "set", "bob@desk.example", "--disable")
+        out = self.ok("show", n)
+        self.assertIn("owners:        shipper: Anna Agent <anna@desk.example>"
+                      "\n", out)
+        self.assertIn("watchers:      Bob <bob@desk.example>\n", out)
+        c = self.js("show", n)
+        self.assertEqual(c["owners"][0]["name"], "Anna Agent")
+        self.assertEqual(c["watchers"][0]["name"], "Bob")
+
+    def test_escalate_without_a_team_names_the_key(self):
+        self.write_conf(f"templates = {TEMPLATES}\n")
+        n = self.create("x")
+        err = self.fails(EX_USAGE, "escalate", n, "--text", "help")
+        self.assertIn("nobody to send this to (give --to EMAIL, or set "
+                      "[case] escalation_address)", err)
+
     def test_mail_shows_the_name_and_signs(self):
         self.write_conf(f"templates = {TEMPLATES}\ndesk_name = Desk\n")
         n = self.create("Pallet crushed")
