@@ -259,6 +259,11 @@ const char *config_field_type_name(enum config_field_type type);
 
 /* Nonzero when [imap] or [smtp] logs in with OAuth2. */
 int config_uses_oauth2(const struct config *cfg);
+/* The resolved [oauth2] grant's word, followed by why when the file
+ * leaves it to the provider's default, e.g. "device (default for
+ * microsoft without a client_secret_file)".  Only after a successful
+ * load with config_uses_oauth2(). */
+const char *config_oauth2_grant_text(const struct config *cfg);
 
 /* The user an XOAUTH2 string names for IMAP (imap 1) or SMTP (imap 0):
  * [oauth2] user, else that side's user; borrowed, may be NULL. */

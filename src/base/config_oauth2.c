@@ -296,3 +296,21 @@ config_oauth2_resolve(struct config *cfg, struct cm_error *err)
 		return rc;
 	return oauth2_check_users(cfg, err);
 }
+
+const char *
+config_oauth2_grant_text(const struct config *cfg)
+{
+	static const char *const words[] = {
+		"client_credentials", "device", "authorization_code",
+	};
+
+	if (cfg->oauth2_grant_word != NULL)
+		return words[cfg->oauth2_grant];
+	if (cfg->oauth2_provider == CONFIG_OAUTH2_GOOGLE)
+		return "authorization_code (default for google)";
+	return cfg->oauth2_grant == CONFIG_GRANT_CLIENT_CREDENTIALS
+		? "client_credentials (default for microsoft with a "
+		  "client_secret_file)"
+		: "device (default for microsoft without a "
+		  "client_secret_file)";
+}

@@ -166,7 +166,8 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Register the desk's agents: the name their mail shows and the\n"
 	  "signature templates can use ({{agent.name}}, {{agent.signature}}).\n"
 	  "Once any agent is registered, --as (or $CASEMAIL_USER) must name\n"
-	  "one who is not disabled.\n\n"
+	  "one who is not disabled, and every command that changes something\n"
+	  "needs it (reading commands do not); this command is exempt.\n\n"
 	  "  --name NAME            the display name (add: required)\n"
 	  "  --signature-file FILE  the signature, a UTF-8 text file\n"
 	  "  --no-signature         (set) remove the signature\n"
@@ -209,8 +210,31 @@ usage(FILE *f)
 		"[ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(cli_cmds); i++)
 		fprintf(f, "  %-9s %s\n", cli_cmds[i].name, cli_cmds[i].usage);
-	fprintf(f, "\n'casectl COMMAND --help' describes a command; see "
-		"casectl(1).\n");
+	fprintf(f, "\nOptions:\n" CLI_COMMON_HELP
+		"  -V, --version      print the version\n"
+		"\n'casectl COMMAND --help' or 'casectl help COMMAND' describes "
+		"a command; see casectl(1).\n");
+}
+
+/* casectl help [COMMAND]: the general help, or the command's --help. */
+static int
+help(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+	char *sub[] = { NULL, (char *)"--help", NULL };
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2 || (cmd = cli_find_cmd(argv[1])) == NULL) {
+		fprintf(stderr, "casectl help: %s '%s'\n", argc > 2 ?
+			"one command only, not" : "unknown command", argv[argc - 1]);
+		usage(stderr);
+		return cm_exit_code(CM_EUSAGE);
+	}
+	sub[0] = (char *)cmd->name;
+	return cmd->run(cli, 2, sub) < 0 ? cm_exit_code(CM_EUSAGE) : 0;
 }
 
 /* Global options: only up to the command name. */
@@ -264,10 +288,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return cm_exit_code(CM_EUSAGE);
 	}
-	if (strcmp(argv[idx], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
+	if (strcmp(argv[idx], "help") == 0)
+		return help(&cli, argc - idx, argv + idx);
 	cmd = cli_find_cmd(argv[idx]);
 	if (cmd == NULL) {
 		fprintf(stderr, "casectl: unknown command '%s'\n", argv[idx]);

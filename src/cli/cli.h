@@ -38,6 +38,13 @@ struct cli {
 	{ "as", required_argument, NULL, CLI_OPT_AS },                \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 
+/* The help lines of -c, --json and --as (casectl --help and COMMAND --help). */
+#define CLI_COMMON_HELP                                                   \
+	"  -c, --config FILE  configuration file (default: "              \
+	"$CASEMAIL_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"               \
+	"      --json         print JSON instead of text\n"                \
+	"      --as EMAIL     the acting agent (default: $CASEMAIL_USER)\n"
+
 struct cli_cmd {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -148,6 +155,9 @@ int cli_cmd_search(struct cli *cli, int argc, char **argv);
 /* ---- agents (cli_agent.c) ---------------------------------------------- */
 
 int cli_cmd_agent(struct cli *cli, int argc, char **argv);
+/* The owners, watchers and participants of c who are registered agents
+ * get the agent's name (show, show --json). */
+int cli_case_agent_names(struct cli *cli, struct store_case *c);
 
 /* ---- filters of several values (cli_filter.c) ------------------------- */
 

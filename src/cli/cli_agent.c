@@ -278,3 +278,38 @@ cli_cmd_agent(struct cli *cli, int argc, char **argv)
 	g_free(r.signature);
 	return rc;
 }
+
+/* Each registered agent among people shows their registered name (a
+ * disabled one too: the name stays on what they did). */
+static int
+agent_names(struct cli *cli, GPtrArray *people)
+{
+	for (guint i = 0; i < people->len; i++) {
+		struct store_person *p = people->pdata[i];
+		struct store_agent *a = NULL;
+		int rc = store_agent_get(cli->store, p->address, &a, &cli->err);
+
+		if (rc == CM_ENOTFOUND) {
+			cm_error_clear(&cli->err);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		g_free(p->name);
+		p->name = g_strdup(a->name);
+		store_agent_free(&a);
+	}
+	return 0;
+}
+
+int
+cli_case_agent_names(struct cli *cli, struct store_case *c)
+{
+	int rc = agent_names(cli, c->owners);
+
+	if (rc == 0)
+		rc = agent_names(cli, c->watchers);
+	if (rc == 0)
+		rc = agent_names(cli, c->participants);
+	return rc;
+}

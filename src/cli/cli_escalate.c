@@ -16,7 +16,15 @@
 int
 cli_cmd_escalate(struct cli *cli, int argc, char **argv)
 {
-	return cli_reply_run(cli, argc, argv, 0, 1);
+	int rc = cli_reply_run(cli, argc, argv, 0, 1);
+	size_t n = strlen(cli->err.msg);
+
+	/* No team named and none configured: say where the default lives. */
+	if (rc == CM_EUSAGE && g_str_has_suffix(cli->err.msg, "(give --to EMAIL)")
+	    && cli->cfg != NULL && cli->cfg->case_escalation_address == NULL)
+		g_strlcpy(cli->err.msg + n - 1, ", or set [case] "
+			  "escalation_address)", sizeof(cli->err.msg) - n + 1);
+	return rc;
 }
 
 enum { OPT_FWD_TEXT = 0x400, OPT_FWD_TO };

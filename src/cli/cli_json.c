@@ -278,6 +278,10 @@ cli_print_case_json(struct cli *cli, int64_t id, int full)
 
 	if ((rc = store_case_get(cli->store, id, &c, &cli->err)) != 0)
 		return rc;
+	if ((rc = cli_case_agent_names(cli, c)) != 0) {
+		store_case_free(&c);
+		return rc;
+	}
 	node = cli_json_case(cli->cfg, c);
 	store_case_free(&c);
 	o = json_node_get_object(node);

@@ -100,7 +100,7 @@ cli_oauth_status_lines(const struct config *cfg)
 	(void)oauth2_state_read(cfg, &state, &err);
 	printf("oauth2 token:       %s (%s, %s)", cli_oauth_get(state, "state",
 		"not fetched yet"), cfg->oauth2_provider_word,
-	       cli_oauth_get(state, "grant", "grant not used yet"));
+	       cli_oauth_get(state, "grant", config_oauth2_grant_text(cfg)));
 	if (state != NULL)
 		printf(", valid until %s, last refresh %s",
 		       cli_oauth_get(state, "valid_until", "never"),
@@ -124,9 +124,15 @@ cli_oauth_status(struct cli *cli)
 	GHashTable *state = NULL;
 	int rc;
 
-	if (!config_uses_oauth2(cfg))
-		return cm_error_set(&cli->err, CM_ENOTFOUND, "neither [imap] "
-				    "auth nor [smtp] auth is oauth2");
+	if (!config_uses_oauth2(cfg)) {
+		/* A state, not an error: the desk logs in with passwords. */
+		if (cli->json)
+			puts("{\n  \"configured\" : false\n}");
+		else
+			printf("oauth2: not configured (neither [imap] auth nor "
+			       "[smtp] auth is oauth2 in %s)\n", cfg->path);
+		return 0;
+	}
 	rc = oauth2_state_read(cfg, &state, &cli->err);
 	if (rc != 0 && rc != CM_ENOTFOUND)
 		return rc;
@@ -134,9 +140,7 @@ cli_oauth_status(struct cli *cli)
 		cli_oauth_json(cfg, state, have);
 	} else {
 		printf("provider:      %s\n", cfg->oauth2_provider_word);
-		printf("grant:         %s\n", cli_oauth_get(state, "grant",
-				cfg->oauth2_grant_word != NULL
-				? cfg->oauth2_grant_word : "(default)"));
+		printf("grant:         %s\n", config_oauth2_grant_text(cfg));
 		printf("refresh token: %s (%s)\n", have ? "stored" : "none",
 		       cfg->oauth2_refresh_token_file);
 		printf("state:         %s\n", cli_oauth_get(state, "state",

@@ -512,6 +512,10 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_add_int_value(b, review->len);
 		json_builder_set_member_name(b, "schema_version");
 		json_builder_add_int_value(b, store_schema_version(cli->store));
+		json_builder_set_member_name(b, "imap_configured");
+		json_builder_add_boolean_value(b, cli->cfg->imap_host != NULL);
+		json_builder_set_member_name(b, "smtp_configured");
+		json_builder_add_boolean_value(b, cli->cfg->smtp_url != NULL);
 		cli_oauth_status_json(b, cli->cfg);
 		cli_json_print(cli_json_end(b));
 	} else {
@@ -520,6 +524,12 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		printf("outbox queued:      %lld\n", (long long)queued);
 		printf("delivery failures:  %lld\n", (long long)failed);
 		printf("held for review:    %u\n", review->len);
+		if (cli->cfg->imap_host == NULL)
+			printf("imap:               not configured (no [imap] "
+			       "host): no mail is fetched\n");
+		if (cli->cfg->smtp_url == NULL)
+			printf("smtp:               not configured (no [smtp] "
+			       "url): replies and notifications stay queued\n");
 		cli_oauth_status_lines(cli->cfg);
 	}
 	g_ptr_array_unref(review);

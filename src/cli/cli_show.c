@@ -193,7 +193,9 @@ show_text(struct cli *cli, int64_t id, int full)
 
 	if ((rc = store_case_get(cli->store, id, &c, &cli->err)) != 0)
 		return rc;
-	rc = store_messages_get(cli->store, id, &msgs, &cli->err);
+	rc = cli_case_agent_names(cli, c);
+	if (rc == 0)
+		rc = store_messages_get(cli->store, id, &msgs, &cli->err);
 	if (rc == 0) {
 		show_case_text(cli->cfg, c, cli->now);
 		rc = cli_show_relations(cli, id);

@@ -14,12 +14,7 @@ static void
 cli_print_help(const struct cli_cmd *cmd)
 {
 	printf("usage: casectl %s %s\n\n%s\n"
-	       "\nCommon options:\n"
-	       "  -c, --config FILE  configuration file (default: "
-	       "$CASEMAIL_CONFIG, else " CONFIG_DEFAULT_PATH ")\n"
-	       "      --json         print JSON instead of text\n"
-	       "      --as EMAIL     the acting agent (default: "
-	       "$CASEMAIL_USER)\n"
+	       "\nCommon options:\n" CLI_COMMON_HELP
 	       "  -h, --help         this help\n", cmd->name, cmd->usage,
 	       cmd->help);
 }
@@ -185,11 +180,36 @@ cli_as_address(struct cli *cli, char **addr_r)
 	return addr_normalize(cli->as, addr_r, &cli->err);
 }
 
+/*
+ * Once agents are registered, a change needs to say who made it: without
+ * --as or $CASEMAIL_USER the audit trail would only know the login
+ * (cli:casemail under the README's sudo set-up).  The agent command is
+ * exempt (any_actor), so that an administrator can register agents.
+ */
+static int
+cli_need_agent(struct cli *cli)
+{
+	int64_t n;
+	int rc;
+
+	if (cli->any_actor || (cli->as != NULL && cli->as[0] != '\0'))
+		return 0;
+	if ((rc = store_agent_count(cli->store, &n, &cli->err)) != 0 || n == 0)
+		return rc;
+	return cm_error_set(&cli->err, CM_EUSAGE,
+			    "who are you? agents are registered, so a change "
+			    "needs one: give --as EMAIL or set $CASEMAIL_USER "
+			    "(see 'casectl agent list')");
+}
+
 int
 cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *data), void *data)
 {
-	int rc = store_begin(cli->store, &cli->err);
+	int rc = cli_need_agent(cli);
 
+	if (rc != 0)
+		return rc;
+	rc = store_begin(cli->store, &cli->err);
 	if (rc == 0)
 		rc = fn(cli, data);
 	if (rc == 0)

@@ -39,11 +39,32 @@ check_oauth2_files(const struct config *cfg, struct cm_error *err)
 			  "state", cfg->oauth2_state_file);
 	g_free(dir);
 	log_info("[oauth2] provider %s, grant %s, token endpoint %s",
-		 cfg->oauth2_provider_word,
-		 cfg->oauth2_grant == CONFIG_GRANT_CLIENT_CREDENTIALS
-		 ? "client_credentials" : cfg->oauth2_grant == CONFIG_GRANT_DEVICE
-		 ? "device" : "authorization_code", cfg->oauth2_token_url);
+		 cfg->oauth2_provider_word, config_oauth2_grant_text(cfg),
+		 cfg->oauth2_token_url);
+	/* A forgotten or mistyped client_secret_file must not pass for the
+	 * app-only access the admin meant. */
+	if (cfg->oauth2_grant_word == NULL &&
+	    cfg->oauth2_grant == CONFIG_GRANT_DEVICE)
+		log_warnx("[oauth2] no client_secret_file: using the device "
+			  "grant (a person must run casectl oauth login); set "
+			  "grant = client_credentials and client_secret_file "
+			  "for app-only access");
 	return 0;
+}
+
+/* Without a server casemaild neither fetches nor sends: say so, since
+ * nothing else will (casectl reply just queues). */
+static void
+check_servers(const struct config *cfg)
+{
+	if (cfg->imap_host == NULL || cfg->imap_user == NULL)
+		log_warnx("[imap] %s not configured: casemaild will not fetch "
+			  "mail (only 'casemaild ingest' stores any)",
+			  cfg->imap_host == NULL ? "host" : "user");
+	if (cfg->smtp_url == NULL)
+		log_warnx("[smtp] url not configured: replies, escalations and "
+			  "notifications stay queued in the outbox and are "
+			  "never sent");
 }
 
 /* Log in to each configured server; 0 only when all of them worked. */
@@ -93,6 +114,7 @@ daemon_check(const struct config *cfg, int connect, struct cm_error *err)
 {
 	int rc = 0;
 
+	check_servers(cfg);
 	if (config_uses_oauth2(cfg))
 		rc = check_oauth2_files(cfg, err);
 	if (rc == 0 && connect)

@@ -194,6 +194,15 @@ class TestBadInput(Desk):
             rc, sub, _ = self.run_ctl(cmd, "--help", conf=False)
             self.assertEqual(rc, 0, cmd)
             self.assertIn("usage: casectl " + cmd, sub)
+            rc, sub2, _ = self.run_ctl("help", cmd, conf=False)
+            self.assertEqual((rc, sub2), (0, sub), cmd)
+        # The general help names the configuration file it would read.
+        self.assertRegex(out, r"-c, --config FILE .*else /\S+/casemail/"
+                              r"casemail\.conf\)")
+        self.assertEqual(self.ok("help", conf=False), out)
+        rc, _, err = self.run_ctl("help", "nope", conf=False)
+        self.assertEqual(rc, EX_USAGE)
+        self.assertIn("unknown command 'nope'", err)
 
 
 class TestModel(Desk):

@@ -129,6 +129,60 @@ class TestAgents(AgentDesk):
         # Without --as (and $CASEMAIL_USER) nobody is named: as before.
         self.ok("list", env={"CASEMAIL_USER": ""})
 
+    def test_changes_need_an_agent_once_agents_exist(self):
+        # Before any agent is registered, anonymous changes go through.
+        nobody = {"CASEMAIL_USER": ""}
+        n1 = self.create("one", env=nobody)
+        n2 = self.create("two")
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent",
+                env=nobody)
+        # After that, every change needs --as or $CASEMAIL_USER ...
+        for args in (("create", "--subject", "three"), ("note", n1, "x"),
+                     ("set", n1, "--priority", "high"), ("solve", n1),
+                     ("assign", n1, "--owner", "anna@desk.example",
+                      "--side", "shipper"),
+                     ("merge", n2, "--into", n1), ("link", n1, n2),
+                     ("view", "save", "hot", "--priority", "high")):
+            err = self.fails(EX_USAGE, *args, env=nobody)
+            self.assertIn("give --as EMAIL or set $CASEMAIL_USER", err)
+        self.assertEqual(len(self.js("history", n1)), 1)
+        self.assertEqual(len(self.js("list", "--view", "all")), 2)
+        # ... while reading still works, and so does naming oneself.
+        self.ok("show", n1, env=nobody)
+        self.ok("search", "one", env=nobody)
+        self.ok("status", env=nobody)
+        self.ok("--as", "anna@desk.example", "note", n1, "named", env=nobody)
+        self.assertEqual(self.js("history", n1)[-1]["actor"],
+                         "anna@desk.example")
+        # The agent command stays the administrator's.
+        self.ok("agent", "add", "bob@desk.example", "--name", "Bob",
+                env=nobody)
+
+    def test_show_gives_agents_their_names(self):
+        n = self.create("x")
+        self.ok("assign", n, "--owner", "anna@desk.example", "--side",
+                "shipper")
+        self.ok("watch", n, "--user", "bob@desk.example")
+        self.assertIn("owners:        shipper: anna@desk.example\n",
+                      self.ok("show", n))
+        self.ok("agent", "add", "anna@desk.example", "--name", "Anna Agent")
+        self.ok("agent", "add", "bob@desk.example", "--name", "Bob")
+        self.ok("agent", "set", "bob@desk.example", "--disable")
+        out = self.ok("show", n)
+        self.assertIn("owners:        shipper: Anna Agent <anna@desk.example>"
+                      "\n", out)
+        self.assertIn("watchers:      Bob <bob@desk.example>\n", out)
+        c = self.js("show", n)
+        self.assertEqual(c["owners"][0]["name"], "Anna Agent")
+        self.assertEqual(c["watchers"][0]["name"], "Bob")
+
+    def test_escalate_without_a_team_names_the_key(self):
+        self.write_conf(f"templates = {TEMPLATES}\n")
+        n = self.create("x")
+        err = self.fails(EX_USAGE, "escalate", n, "--text", "help")
+        self.assertIn("nobody to send this to (give --to EMAIL, or set "
+                      "[case] escalation_address)", err)
+
     def test_mail_shows_the_name_and_signs(self):
         self.write_conf(f"templates = {TEMPLATES}\ndesk_name = Desk\n")
         n = self.create("Pallet crushed")
@@ -251,6 +305,85 @@ class TestFirstHour(AgentDesk):
         self.assertIn("permission denied: user nobody may not use", p.stderr)
         self.assertIn("sudo -u root casectl", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+class TestServersAndGrant(AgentDesk):
+    """What check, status and oauth status say about servers and the
+    OAuth2 grant (no server is contacted)."""
+
+    OAUTH = """[imap]
+host = 127.0.0.1
+user = cases@desk.example
+auth = oauth2
+[oauth2]
+provider = microsoft
+tenant = desk.example
+client_id = 00000000-0000-0000-0000-000000000000
+refresh_token_file = {dir}/refresh-token
+state_file = {dir}/oauth2-state
+"""
+
+    def check(self):
+        daemon = os.path.join(os.path.dirname(test_casectl.CASECTL),
+                              "casemaild")
+        p = subprocess.run([daemon, "-c", self.conf, "check"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_unconfigured_servers_are_named(self):
+        err = self.check()
+        self.assertIn("warning: [imap] host not configured: casemaild will "
+                      "not fetch mail", err)
+        self.assertIn("warning: [smtp] url not configured: replies, "
+                      "escalations and notifications stay queued", err)
+        out = self.ok("status")
+        self.assertIn("imap:               not configured", out)
+        self.assertIn("smtp:               not configured (no [smtp] url): "
+                      "replies and notifications stay queued\n", out)
+        st = self.js("status")
+        self.assertEqual((st["imap_configured"], st["smtp_configured"]),
+                         (False, False))
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("[smtp]\nurl = smtp://127.0.0.1:2525\n"
+                    "[imap]\nhost = 127.0.0.1\nuser = cases@desk.example\n")
+        err = self.check()
+        self.assertNotIn("not configured", err)
+        self.assertNotIn("not configured", self.ok("status"))
+        st = self.js("status")
+        self.assertEqual((st["imap_configured"], st["smtp_configured"]),
+                         (True, True))
+        self.assertEqual(list(st).count("oauth2"), 0)
+
+    def test_grant_shown_as_resolved(self):
+        self.assertEqual(self.ok("oauth", "status"),
+                         "oauth2: not configured (neither [imap] auth nor "
+                         f"[smtp] auth is oauth2 in {self.conf})\n")
+        self.assertEqual(self.js("oauth", "status"), {"configured": False})
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(self.OAUTH.format(dir=self.dir))
+        device = "device (default for microsoft without a client_secret_file)"
+        self.assertIn(f"grant:         {device}\n", self.ok("oauth", "status"))
+        self.assertIn(f"(microsoft, {device})", self.ok("status"))
+        err = self.check()
+        self.assertIn(f"grant {device}, token endpoint", err)
+        self.assertIn("warning: [oauth2] no client_secret_file: using the "
+                      "device grant", err)
+        secret = os.path.join(self.dir, "client.secret")
+        with open(secret, "w", encoding="utf-8") as f:
+            f.write("s3cret\n")
+        os.chmod(secret, 0o600)
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(f"client_secret_file = {secret}\n")
+        self.assertIn("grant:         client_credentials (default for "
+                      "microsoft with a client_secret_file)\n",
+                      self.ok("oauth", "status"))
+        self.assertNotIn("device grant", self.check())
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("grant = device\n")
+        self.assertIn("grant:         device\n", self.ok("oauth", "status"))
+        self.assertNotIn("using the device grant", self.check())
 
 
 def main():
