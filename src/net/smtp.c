@@ -554,8 +554,10 @@ smtp_open(const struct smtp_conf *conf, struct smtp **smtp_r,
 	}
 	if (conf->user != NULL && conf->tls != SMTP_TLS_STARTTLS &&
 	    g_ascii_strncasecmp(conf->url, "smtps:", 6) != 0)
-		log_warnx("smtp %s: password sent without TLS if the server "
-			  "does not offer STARTTLS", s->where);
+		log_warnx("smtp %s: %s sent without TLS if the server "
+			  "does not offer STARTTLS", s->where,
+			  conf->access_token != NULL ? "access token"
+						     : "password");
 	*smtp_r = s;
 	s = NULL;
 out:
