@@ -236,8 +236,10 @@ class TestEscalation(Desk):
                        "--requester", "ops@meyer.test", "--caller-email",
                        "rita@meyer.test")["number"]
         err = self.ctl("--as", SENDER, "escalate", num, "--to",
-                       "rita@meyer.test", "--set", "issue=x", expect=2)
-        self.assertIn("caller", err)
+                       "rita@meyer.test", "--set", "issue=x", "--set",
+                       "company=Meyer", "--set", "phone=+49 1", "--set",
+                       "name=Rita Meyer", expect=2)
+        self.assertIn("rita@meyer.test is the case's caller", err)
         self.once()
         self.assertEqual(self.rcpts(), {})
         self.assertEqual(self.ctl("show", num)["outside_team"], [])
