@@ -162,7 +162,9 @@ int case_watch(const struct case_ctx *ctx, int64_t id, const char *address,
 int case_unwatch(const struct case_ctx *ctx, int64_t id, const char *address,
 		 int *changed_r, struct cm_error *err);
 
-/* Add a subscribed participant (display name may be NULL). */
+/* Add a subscribed participant (display name may be NULL); the case's
+ * outside team is refused (CM_EREFUSED): it never becomes one of the
+ * case's people. */
 int case_add_participant(const struct case_ctx *ctx, int64_t id,
 			 const char *address, const char *name,
 			 int *changed_r, struct cm_error *err);
@@ -217,7 +219,8 @@ int case_add_outside(const struct case_ctx *ctx, int64_t id,
 		     const char *address, int *added_r, struct cm_error *err);
 
 /* The role address has on c ("owner", "watcher" or "participant", the
- * first that applies), or NULL. */
+ * first that applies; else "requester" or "caller" when it is the
+ * contact's requester or caller email), or NULL. */
 const char *case_role_of(const struct store_case *c, const char *address);
 
 /* Whether address is on case c's outside team. */

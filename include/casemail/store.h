@@ -822,6 +822,12 @@ int store_outside_add(struct store *s, int64_t case_id, const char *address,
 int store_outside_has(struct store *s, int64_t case_id, const char *address,
 		      int *yes_r, struct cm_error *err);
 
+/* The case of the newest of message_ids that names a stored internal
+ * message (an escalation, the outside team's reply), else 0.  The
+ * common codes. */
+int store_case_of_internal_ids(struct store *s, GPtrArray *message_ids,
+			       int64_t *case_id_r, struct cm_error *err);
+
 /*
  * For the desk lead: Active cases nobody owns (unowned set) or whose
  * follow-up time is before now, by case number: a new GPtrArray of
@@ -851,6 +857,8 @@ int store_case_resolve(struct store *s, int64_t id, int64_t *final_r,
 /* What store_case_merge() moved. */
 struct store_merge_counts {
 	int64_t messages, events, people, fields, links;
+	int64_t outside_dropped;  /* participant roles of into's outside
+				   * team dropped */
 };
 
 /*

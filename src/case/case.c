@@ -647,6 +647,11 @@ case_role_change(const struct case_ctx *ctx, int64_t id, const char *address,
 	*changed_r = 0;
 	if ((rc = addr_normalize(address, &addr, err)) != 0)
 		return rc;
+	if (add && strcmp(role, "participant") == 0 &&
+	    (rc = case_refuse_outside(ctx, id, addr, err)) != 0) {
+		g_free(addr);
+		return rc;
+	}
 	rc = store_person_ensure(ctx->store, addr, name, &pid, err);
 	if (rc == 0 && add)
 		rc = store_role_add(ctx->store, id, pid, role, NULL, changed_r,

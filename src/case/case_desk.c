@@ -114,6 +114,23 @@ out:
 	return rc;
 }
 
+/* CM_EREFUSED when addr is on case id's outside team: it is never one
+ * of the case's people. */
+int
+case_refuse_outside(const struct case_ctx *ctx, int64_t id, const char *addr,
+		    struct cm_error *err)
+{
+	char num[CASENUM_BUF_SIZE];
+	int outside = 0;
+	int rc = store_outside_has(ctx->store, id, addr, &outside, err);
+
+	if (rc != 0 || !outside)
+		return rc;
+	case_format_number(ctx->cfg, id, num, sizeof(num));
+	return cm_error_set(err, CM_EREFUSED, "%s is the outside team of case "
+			    "%s: never one of the case's people", addr, num);
+}
+
 int
 case_is_outside(const struct store_case *c, const char *address)
 {
@@ -131,11 +148,21 @@ case_role_of(const struct store_case *c, const char *address)
 	GPtrArray *const lists[] = { c->owners, c->watchers,
 				     c->participants };
 
+	const struct store_contact *ct = c->contact;
+
 	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
 		for (guint i = 0; i < lists[l]->len; i++)
 			if (g_ascii_strcasecmp(((struct store_person *)
 				lists[l]->pdata[i])->address, address) == 0)
 				return names[l];
+	/* The contact is the customer even when not on the case (a phone
+	 * case's caller): never the outside team either. */
+	if (ct != NULL && ct->requester_address != NULL &&
+	    g_ascii_strcasecmp(ct->requester_address, address) == 0)
+		return "requester";
+	if (ct != NULL && ct->caller_email != NULL &&
+	    g_ascii_strcasecmp(ct->caller_email, address) == 0)
+		return "caller";
 	return NULL;
 }
 

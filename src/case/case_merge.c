@@ -93,10 +93,14 @@ case_merge(const struct case_ctx *ctx, int64_t from, int64_t into,
 	if ((rc = store_case_merge(ctx->store, from, final, n_r, err)) != 0)
 		return rc;
 	detail = g_strdup_printf("%lld messages, %lld events, %lld people, "
-				 "%lld fields, %lld links moved",
+				 "%lld fields, %lld links moved%s",
 				 (long long)n_r->messages,
 				 (long long)n_r->events, (long long)n_r->people,
-				 (long long)n_r->fields, (long long)n_r->links);
+				 (long long)n_r->fields, (long long)n_r->links,
+				 n_r->outside_dropped > 0
+				 ? "; the outside team's participant role "
+				   "dropped (never one of the case's people)"
+				 : "");
 	rc = merge_close(ctx, from, err);
 	if (rc == 0)
 		rc = merge_event(ctx, from, "merged into", final, detail, err);

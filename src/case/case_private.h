@@ -20,4 +20,9 @@ int case_load(const struct case_ctx *ctx, int64_t id, struct store_case **c_r,
 int case_change(const struct case_ctx *ctx, int64_t id, const char *what,
 		char **slot, const char *v, int *n, struct cm_error *err);
 
+/* CM_EREFUSED when addr (normalised) is on case id's outside team: it
+ * is never one of the case's people (case_desk.c). */
+int case_refuse_outside(const struct case_ctx *ctx, int64_t id,
+			const char *addr, struct cm_error *err);
+
 #endif

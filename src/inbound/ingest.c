@@ -334,7 +334,7 @@ job_accept(struct ingest_job *job, struct cm_error *err)
 		return rc;
 	if (job->case_id != 0)
 		rc = ingest_job_outside(job, err);
-	if (rc == 0 && job->case_id != 0 && !job->outside)
+	if (rc == 0 && job->case_id != 0 && !job->team_proven)
 		rc = ingest_job_may_post(job, &ok, err);
 	if (rc == 0 && !ok)
 		return ingest_job_hold(job, g_strdup_printf(

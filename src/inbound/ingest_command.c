@@ -94,18 +94,39 @@ job_command(struct ingest_job *job, GHashTable *fields)
 int
 ingest_job_outside(struct ingest_job *job, struct cm_error *err)
 {
+	GPtrArray *refs = ingest_job_all_refs(job);
+	int64_t answered = 0;
 	char *addr = NULL;
-	int rc = 0;
+	int team = 0, rc;
 
-	job->outside = 0;
-	if (addr_normalize(job->mm->from.address, &addr, NULL) == 0)
+	job->outside = job->team_proven = 0;
+	/* An answer to an internal message is the escalation's sub-thread,
+	 * whoever wrote it: a colleague of the team, its ticket system, an
+	 * in-house tier 2.  Only the desk's own people may read it. */
+	rc = store_case_of_internal_ids(job->ing->store, refs, &answered, err);
+	g_ptr_array_unref(refs);
+	if (rc == 0 && answered == job->case_id) {
+		job->outside = 1;
+		ingest_job_note(job, "answers an internal message of %s: "
+				"internal", job->num);
+	}
+	if (rc == 0 && addr_normalize(job->mm->from.address, &addr, NULL) == 0)
 		rc = store_outside_has(job->ing->store, job->case_id, addr,
-				       &job->outside, err);
-	if (rc == 0 && job->outside)
-		ingest_job_note(job, "from the outside team of %s: internal",
-				job->num);
+				       &team, err);
 	g_free(addr);
-	return rc;
+	if (rc != 0 || !team)
+		return rc;
+	/* A From anyone can write proves nothing: the team's own address
+	 * counts only verified; else who-may-post decides, as for anyone. */
+	if (job->verdict.verified) {
+		job->outside = job->team_proven = 1;
+		ingest_job_note(job, "from the outside team of %s (verified): "
+				"internal", job->num);
+	} else if (!job->outside)
+		ingest_job_note(job, "From names the outside team of %s but is "
+				"not verified and answers no internal message: "
+				"the usual who-may-post rules", job->num);
+	return 0;
 }
 
 char *

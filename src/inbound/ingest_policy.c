@@ -503,12 +503,34 @@ job_add_new(struct ingest_job *job, struct job_people *pp, const char *addr,
 	return 0;
 }
 
+/* The case's outside team never becomes one of its people (case.c
+ * would refuse it): *skip_r set, and the case says why. */
+static int
+job_outside_skip(struct ingest_job *job, const char *addr, int *skip_r,
+		 struct cm_error *err)
+{
+	char *detail;
+	int rc = store_outside_has(job->ing->store, job->case_id, addr, skip_r,
+				   err);
+
+	if (rc != 0 || !*skip_r)
+		return rc;
+	ingest_job_note(job, "%s not added: the outside team of %s", addr,
+			job->num);
+	detail = g_strdup_printf("%s in From/To/Cc not added: the outside "
+				 "team is never one of the case's people",
+				 addr);
+	rc = ingest_job_event(job, "not added", NULL, detail, err);
+	g_free(detail);
+	return rc;
+}
+
 static int
 job_add_people(struct ingest_job *job, struct job_people *pp, GPtrArray *list,
 	       struct cm_error *err)
 {
 	struct case_ctx ctx;
-	int changed, known, rc = 0;
+	int changed, known, skip, rc = 0;
 
 	ingest_job_ctx(job, &ctx);
 	for (guint i = 0; rc == 0 && i < list->len; i++) {
@@ -523,6 +545,9 @@ job_add_people(struct ingest_job *job, struct job_people *pp, GPtrArray *list,
 			continue;
 		}
 		g_hash_table_add(pp->seen, addr);  /* owns addr now */
+		if ((rc = job_outside_skip(job, addr, &skip, err)) != 0 ||
+		    skip)
+			continue;
 		rc = store_case_knows_address(job->ing->store, job->case_id,
 					      addr, &known, err);
 		/* Someone on the case already (an owner, say) is no new
@@ -573,7 +598,7 @@ ingest_job_participants(struct ingest_job *job, struct cm_error *err)
 	struct job_people pp = { 0 };
 	struct case_ctx ctx;
 	char *addr = NULL;
-	int changed, rc = 0;
+	int changed, skip = 0, rc = 0;
 
 	/* A reference to a solved case may have opened a new one
 	 * (reply_to_solved = new): that case is the sender's own. */
@@ -583,7 +608,8 @@ ingest_job_participants(struct ingest_job *job, struct cm_error *err)
 	ingest_job_ctx(job, &ctx);
 	/* The sender counts against no limit, and is not named twice. */
 	if (addr_normalize(job->mm->from.address, &addr, NULL) == 0 &&
-	    !ingest_is_system(job->ing->cfg, addr) && !pp.by_ref)
+	    !ingest_is_system(job->ing->cfg, addr) && !pp.by_ref &&
+	    (rc = job_outside_skip(job, addr, &skip, err)) == 0 && !skip)
 		rc = case_add_participant(&ctx, job->case_id, addr,
 					  job->mm->from.name, &changed, err);
 	if (addr != NULL)

@@ -79,10 +79,13 @@ struct ingest_job {
 	 * adds no participants and runs no mail command.
 	 */
 	int by_signed_ref;
-	/* From the case's outside team (ingest_job_outside()): stored as
+	/* The escalation's sub-thread (ingest_job_outside()): stored as
 	 * internal, adds no participants, runs no command, tells the desk's
 	 * own people only. */
 	int outside;
+	/* ... and verified as from the outside team's own address: the
+	 * team may post without who-may-post. */
+	int team_proven;
 	/* Who the sender is (trust.h): set before any decision is made. */
 	struct trust_verdict verdict;
 	int judged;               /* verdict was computed */
@@ -189,9 +192,13 @@ char *ingest_job_command_of(struct ingest_job *job);
 int ingest_job_mail_out(struct ingest_job *job, const struct store_message *m,
 			struct cm_error *err);
 
-/* Set job->outside when the sender is on the outside team of the job's
- * case (an agent named them in an escalation): their mail is the
- * escalation's sub-thread, for the desk only. */
+/*
+ * Set job->outside when the mail is the escalation's sub-thread, for the
+ * desk only: it answers a message stored internal on the job's case (the
+ * escalation, the team's reply), whoever sent it, or its verified sender
+ * is on the case's outside team (job->team_proven too).  An unverified
+ * From of the team answering nothing internal is not the team's.
+ */
 int ingest_job_outside(struct ingest_job *job, struct cm_error *err);
 
 #endif

@@ -44,6 +44,19 @@ ob_is_team(const struct outbound *o, const struct store_case *c,
 	return case_is_outside(c, who);
 }
 
+/* Whether who, an addressee of an escalation, becomes the case's outside
+ * team: anyone outside the organisation, and the configured escalation
+ * address even inside it (an in-house tier 2: its replies are internal
+ * too, and it never joins the case). */
+static int
+ob_becomes_team(const struct outbound *o, const char *who)
+{
+	const char *cfg_team = o->cfg->case_escalation_address;
+
+	return !config_is_org_address(o->cfg, who) ||
+	       (cfg_team != NULL && g_ascii_strcasecmp(who, cfg_team) == 0);
+}
+
 void
 outbound_escalation_filter(const struct outbound *o,
 			   const struct store_case *c,
@@ -70,10 +83,10 @@ outbound_escalation_check(const struct outbound *o, const struct store_case *c,
 	for (guint i = 0; i < list->len; i++) {
 		const char *who = list->pdata[i];
 
-		if (config_is_org_address(o->cfg, who) ||
+		if (!ob_becomes_team(o, who) ||
 		    (role = case_role_of(c, who)) == NULL)
 			continue;
-		return cm_error_set(err, CM_EUSAGE, "%s is a %s of the case: "
+		return cm_error_set(err, CM_EUSAGE, "%s is the case's %s: "
 				    "the outside team must not be one of the "
 				    "case's people", who, role);
 	}
@@ -107,7 +120,7 @@ outbound_escalation_record(struct outbound *o, const struct store_case *c,
 
 	case_format_number(o->cfg, c->id, num, sizeof(num));
 	for (guint i = 0; rc == 0 && i < sent_to->len; i++)
-		if (!config_is_org_address(o->cfg, sent_to->pdata[i]))
+		if (ob_becomes_team(o, sent_to->pdata[i]))
 			rc = case_add_outside(&ctx, c->id, sent_to->pdata[i],
 					      &added, err);
 	for (guint i = 0; rc == 0 && i < withheld->len; i++) {

@@ -103,6 +103,19 @@ store_outside_add(struct store *s, int64_t case_id, const char *address,
 }
 
 int
+store_case_of_internal_ids(struct store *s, GPtrArray *message_ids,
+			   int64_t *case_id_r, struct cm_error *err)
+{
+	static const char sql[] =
+		"SELECT case_id FROM messages WHERE message_id = ?1"
+		" AND internal <> 0 AND case_id IS NOT NULL AND state = 'stored'"
+		" LIMIT 1";
+
+	return store_case_of_ids(s, sql, message_ids, "find internal "
+				 "references", case_id_r, err);
+}
+
+int
 store_outside_has(struct store *s, int64_t case_id, const char *address,
 		  int *yes_r, struct cm_error *err)
 {

@@ -154,6 +154,13 @@ store_case_merge(struct store *s, int64_t from, int64_t into,
 		" WHERE case_id = ?1";
 	static const char outside_drop[] =
 		"DELETE FROM case_outside WHERE case_id = ?1";
+	/* ... and never one of into's participants (from's participant
+	 * may be into's team): that role is dropped, and counted. */
+	static const char outside_people[] =
+		"DELETE FROM case_roles WHERE case_id = ?2"
+		" AND role = 'participant' AND person_id IN (SELECT p.id"
+		" FROM people p JOIN case_outside o ON o.address = p.address"
+		" WHERE o.case_id = ?2)";
 	static const char contact[] =
 		"INSERT OR IGNORE INTO case_contacts(case_id, requester_address,"
 		" requester_name, caller_name, caller_company, caller_phone,"
@@ -168,11 +175,11 @@ store_case_merge(struct store *s, int64_t from, int64_t into,
 		"UPDATE cases SET (last_message_at, last_message_from) ="
 		" (SELECT received_at, from_address FROM messages"
 		"  WHERE case_id = ?2 AND state = 'stored'"
-		"  AND direction <> 'internal'"
+		"  AND direction <> 'internal' AND internal = 0"
 		"  ORDER BY received_at DESC, id DESC LIMIT 1)"
 		" WHERE id = ?2 AND EXISTS (SELECT 1 FROM messages"
 		" WHERE case_id = ?2 AND state = 'stored'"
-		" AND direction <> 'internal')";
+		" AND direction <> 'internal' AND internal = 0)";
 	struct store_merge_counts n = { 0 };
 	int rc;
 
@@ -196,6 +203,9 @@ store_case_merge(struct store *s, int64_t from, int64_t into,
 			     NULL, err)) != 0 ||
 	    (rc = merge_step(s, outside_drop, from, into, "drop outside team",
 			     NULL, err)) != 0 ||
+	    (rc = merge_step(s, outside_people, from, into,
+			     "drop outside team's roles", &n.outside_dropped,
+			     err)) != 0 ||
 	    (rc = merge_step(s, contact, from, into, "copy contact", NULL,
 			     err)) != 0 ||
 	    (rc = merge_step(s, point, from, into, "mark merged", NULL,

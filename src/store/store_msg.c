@@ -132,7 +132,9 @@ store_message_atts_insert(struct store *s, int64_t msg_id, GPtrArray *atts,
 	return rc;
 }
 
-/* A stored message is the case's latest activity. */
+/* A stored message is the case's latest activity; an internal one (the
+ * outside team's, an escalation) only changes the case: the team must
+ * never look like the customer's latest word. */
 static int
 store_message_touch_case(struct store *s, const struct store_message *m,
 			 struct cm_error *err)
@@ -140,11 +142,16 @@ store_message_touch_case(struct store *s, const struct store_message *m,
 	static const char sql[] =
 		"UPDATE cases SET last_message_at = ?2, last_message_from = ?3,"
 		" updated_at = max(updated_at, ?2) WHERE id = ?1";
+	static const char internal[] =
+		"UPDATE cases SET updated_at = max(updated_at, ?2)"
+		" WHERE id = ?1";
 	const struct store_arg args[] = {
 		STORE_INT(m->case_id), STORE_INT(m->received_at),
 		STORE_TEXT(m->from.address),
 	};
 
+	if (m->internal)
+		return store_run(s, internal, args, 2, "touch case", err);
 	return store_run(s, sql, STORE_ARGS(args), "touch case", err);
 }
 

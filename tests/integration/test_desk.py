@@ -25,6 +25,8 @@ CUSTOMER = "sam@acme.test"
 CARRIER_OWNER = "carla@fasttrucks.test"
 SHIPPER_OWNER = AGENT                    # anna@desk.example, ours
 OUTSIDE = "support@outside.test"         # [case] escalation_address
+TEAM_COLLEAGUE = "jane@outside.test"     # the team, another address
+TIER2 = "tier2@desk.example"             # an in-house escalation team
 WATCHER = "lead@desk.example"
 SENDER = "bob@desk.example"              # the agent who escalates
 PARTIES = [("customer", CUSTOMER), ("carrier owner", CARRIER_OWNER),
@@ -46,10 +48,10 @@ class Desk(harness.DeskTest):
         harness.logout(self.imap)
         self.desk_teardown()
 
-    def write_conf(self, extra_case=""):
+    def write_conf(self, extra_case="", team=OUTSIDE):
         self.write_desk_conf(case=f"""\
 desk_name = Case Desk
-escalation_address = {OUTSIDE}
+escalation_address = {team}
 templates = {harness.TEMPLATES}
 {extra_case}""", imap_port=DOVECOT.port, imap=f"""\
 mailbox = {self.box}
@@ -126,11 +128,46 @@ class TestEscalation(Desk):
         self.assertNotIn(OUTSIDE, [p["address"]
                                    for p in full["participants"]])
 
+        # A colleague of the team (not the recorded address) answers the
+        # escalation: internal too, whoever sent it; and the team never
+        # looks like the customer's latest word.
+        self.append(mail(TEAM_COLLEAGUE, DESK, f"Re: {esc['Subject']}",
+                         "Internal: claim ref 77, carrier at fault.",
+                         references=esc["Message-ID"]))
+        self.once()
+        self.step(table, "3b a team colleague replies", self.rcpts())
+        full = self.ctl("show", num, "--full")
+        (jane,) = [m for m in full["messages"]
+                   if m["from"]["address"] == TEAM_COLLEAGUE]
+        self.assertTrue(jane["internal"])
+        self.assertNotIn(TEAM_COLLEAGUE, [p["address"]
+                                          for p in full["participants"]])
+        self.assertEqual(full["last_message_from"], CUSTOMER)
+
         # The customer writes again: the team is not told.
         self.append(mail(SHIPPER, DESK, f"Re: [{num}] Pallet crushed",
                          "Any news?"))
         self.once()
         self.step(table, "4 customer writes again", self.rcpts())
+
+        # The customer Ccs the team: it never becomes a participant (it
+        # would get the customer's thread, and block escalations).
+        self.append(mail(SHIPPER, DESK, f"Re: [{num}] Pallet crushed",
+                         "Adding your partner.", cc=OUTSIDE))
+        self.once()
+        self.step(table, "4b customer Ccs the team", self.rcpts())
+        self.assertNotIn(OUTSIDE, [p["address"] for p in
+                                   self.ctl("show", num)["participants"]])
+
+        # A forged From of the team with only the case tag: not the
+        # team's (unverified, answers nothing internal): held.
+        self.append(mail(OUTSIDE, DESK, f"Re: [{num}] x",
+                         "Team here: please wire the refund to IBAN XX00."))
+        self.once()
+        self.step(table, "4c forged team From, no refs", self.rcpts())
+        (held,) = self.ctl("review")
+        self.assertEqual(held["state"], "held")
+        self.assertIn(f"{OUTSIDE} is not on case", held["reason"])
 
         # The agent writes to the team again on the sub-thread.
         self.ctl("--as", SENDER, "escalate", num, "--text",
@@ -151,7 +188,10 @@ class TestEscalation(Desk):
             ("1 customer opens the case", [1, 0, 0, 0, 0]),
             ("2 agent escalates", [0, 0, 1, 1, 1]),
             ("3 outside team replies", [0, 0, 1, 0, 1]),
+            ("3b a team colleague replies", [0, 0, 1, 0, 1]),
             ("4 customer writes again", [0, 1, 1, 0, 1]),
+            ("4b customer Ccs the team", [0, 1, 1, 0, 1]),
+            ("4c forged team From, no refs", [0, 0, 0, 0, 0]),
             ("5 agent writes to the team", [0, 0, 1, 1, 1]),
             ("6 agent forwards the answer", [1, 1, 1, 0, 1]),
         ]
@@ -187,6 +227,59 @@ class TestEscalation(Desk):
             self.assertIn(v, body)
         self.assertEqual(self.ctl("show", num)["outside_team"],
                          ["tier2@partner.test"])
+
+
+    def test_escalation_refuses_the_caller(self):
+        """The case's caller (not a participant: the requester is someone
+        else) is the customer: never the outside team."""
+        num = self.ctl("--as", SENDER, "create", "--subject", "Lost parcel",
+                       "--requester", "ops@meyer.test", "--caller-email",
+                       "rita@meyer.test")["number"]
+        err = self.ctl("--as", SENDER, "escalate", num, "--to",
+                       "rita@meyer.test", "--set", "issue=x", "--set",
+                       "company=Meyer", "--set", "phone=+49 1", "--set",
+                       "name=Rita Meyer", expect=2)
+        self.assertIn("rita@meyer.test is the case's caller", err)
+        self.once()
+        self.assertEqual(self.rcpts(), {})
+        self.assertEqual(self.ctl("show", num)["outside_team"], [])
+
+    def test_in_house_tier2(self):
+        """An escalation address inside organization_domains: its verified
+        replies are internal too (by the thread, and by its recorded
+        address), never sent to the customer or the carrier."""
+        self.write_conf(team=TIER2)
+        self.append(mail(SHIPPER, DESK, "Pallet crushed", "Crushed."))
+        self.once()
+        (c,) = self.ctl("list", "--view", "all")
+        num = c["number"]
+        self.ctl("--as", SENDER, "assign", num, "--owner", CARRIER_OWNER,
+                 "--side", "carrier", json_out=False)
+        self.rcpts()
+        self.ctl("--as", SENDER, "escalate", num, "--set", "company=Acme",
+                 "--set", "phone=+31 20 555", "--set", "issue=crushed",
+                 json_out=False)
+        self.once()
+        got = self.rcpts()
+        self.assertEqual(sorted(got), [TIER2])
+        esc = got[TIER2][0]
+        self.assertEqual(self.ctl("show", num)["outside_team"], [TIER2])
+        self.append(verified(mail(TIER2, DESK, f"Re: {esc['Subject']}",
+                                  "Tier 2: refund approved internally.",
+                                  in_reply_to=esc["Message-ID"])))
+        self.append(verified(mail(TIER2, DESK, f"Re: [{num}] more",
+                                  "Tier 2 again, by the tag only.")))
+        self.once()
+        got = self.rcpts()
+        self.assertNotIn(CUSTOMER, got)
+        self.assertNotIn(CARRIER_OWNER, got)
+        full = self.ctl("show", num, "--full")
+        tier2 = [m for m in full["messages"]
+                 if m["from"]["address"] == TIER2]
+        self.assertEqual([m["internal"] for m in tier2], [True, True])
+        self.assertNotIn(TIER2, [p["address"]
+                                 for p in full["participants"]])
+        self.assertEqual(full["last_message_from"], CUSTOMER)
 
 
 class TestRequester(Desk):

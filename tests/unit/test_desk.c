@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "casemail/case.h"
+#include "casemail/case_merge.h"
 #include "casemail/outbound.h"
 #include "casemail/template.h"
 
@@ -377,6 +378,124 @@ test_requester_first(void **state)
 	g_string_free(mail, TRUE);
 }
 
+static int
+is_participant(struct fixture *fx, int64_t id, const char *address)
+{
+	struct store_case *c = get(fx, id);
+	const char *role = case_role_of(c, address);
+	int yes = role != NULL && strcmp(role, "participant") == 0;
+
+	store_case_free(&c);
+	return yes;
+}
+
+/* The case's contact is the customer even when not on the case: never
+ * the outside team; and the team never becomes a participant. */
+static void
+test_outside_is_never_a_person(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t id = create(fx), phone = create(fx);
+	struct case_contact_fields ct = { .requester = CUSTOMER,
+					  .caller_email = "caller@cust.test" };
+	struct store_contact bare = { .requester_address = "req@cust.test" };
+	struct cm_error err = { 0 };
+	int added = -1, changed = -1, n;
+
+	assert_int_equal(TX(fx, case_set_contact(&fx->ctx, id, &ct, &n,
+						 NULL)), 0);
+	assert_int_equal(TX(fx, case_add_outside(&fx->ctx, id,
+						 "Caller@cust.test", &added,
+						 &err)), CM_EREFUSED);
+	assert_non_null(strstr(err.msg, "caller"));
+	assert_int_equal(reply(fx, id, "escalation", "caller@cust.test", 1,
+			       NULL, &err), CM_EUSAGE);
+	assert_non_null(strstr(err.msg, "caller"));
+	/* A requester who is not (or no longer) a participant. */
+	assert_int_equal(TX(fx, store_contact_set(fx->env.store, phone, &bare,
+						  NULL)), 0);
+	assert_false(is_participant(fx, phone, "req@cust.test"));
+	assert_int_equal(TX(fx, case_add_outside(&fx->ctx, phone,
+						 "req@cust.test", &added,
+						 &err)), CM_EREFUSED);
+	assert_non_null(strstr(err.msg, "requester"));
+	/* The team, by any Cc or agent: refused as a participant. */
+	assert_int_equal(TX(fx, case_add_outside(&fx->ctx, id, TEAM, &added,
+						 NULL)), 0);
+	assert_int_equal(TX(fx, case_add_participant(&fx->ctx, id,
+						     "SUPPORT@outside.test",
+						     NULL, &changed, &err)),
+			 CM_EREFUSED);
+	assert_non_null(strstr(err.msg, "outside team"));
+	assert_false(is_participant(fx, id, TEAM));
+}
+
+/* A merge never leaves into's outside team one of its participants. */
+static void
+test_merge_drops_team_participant(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t into = create(fx), from = create(fx), final = 0;
+	struct store_merge_counts counts;
+	struct store_case *c;
+	int added, changed;
+
+	assert_int_equal(TX(fx, case_add_outside(&fx->ctx, into, TEAM, &added,
+						 NULL)), 0);
+	assert_int_equal(TX(fx, case_add_participant(&fx->ctx, from, TEAM,
+						     NULL, &changed, NULL)), 0);
+	assert_int_equal(TX(fx, case_merge(&fx->ctx, from, into, &final,
+					   &counts, NULL)), 0);
+	assert_int_equal(counts.outside_dropped, 1);
+	assert_false(is_participant(fx, into, TEAM));
+	c = get(fx, into);
+	assert_true(case_is_outside(c, TEAM));
+	store_case_free(&c);
+}
+
+static void
+add_message(struct fixture *fx, int64_t id, const char *mid,
+	    const char *from, int64_t at, int internal)
+{
+	struct store_message *m = store_message_new();
+
+	m->case_id = id;
+	m->message_id = g_strdup(mid);
+	m->direction = g_strdup("in");
+	m->state = STORE_MSG_STORED;
+	m->from.address = g_strdup(from);
+	m->received_at = at;
+	m->internal = internal;
+	assert_int_equal(TX(fx, store_message_insert(fx->env.store, m, NULL,
+						     NULL)), 0);
+	store_message_free(&m);
+}
+
+/* Internal messages (the team's) are never the case's latest message:
+ * neither when stored nor after a merge. */
+static void
+test_internal_not_latest(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t into = create(fx), from = create(fx), final = 0;
+	struct store_merge_counts counts;
+	struct store_case *c;
+
+	add_message(fx, from, "<a@cust.test>", CUSTOMER, 2000, 0);
+	add_message(fx, from, "<b@outside.test>", TEAM, 3000, 1);
+	c = get(fx, from);
+	assert_string_equal(c->last_message_from, CUSTOMER);
+	assert_int_equal(c->last_message_at, 2000);
+	assert_true(c->updated_at >= 3000);
+	store_case_free(&c);
+	assert_int_equal(TX(fx, case_merge(&fx->ctx, from, into, &final,
+					   &counts, NULL)), 0);
+	c = get(fx, into);
+	assert_string_equal(c->last_message_from, CUSTOMER);
+	assert_int_equal(c->last_message_at, 2000);
+	store_case_free(&c);
+}
+
 int
 main(void)
 {
@@ -393,6 +512,12 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requester_first, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_outside_is_never_a_person,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_merge_drops_team_participant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_internal_not_latest,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
