@@ -230,7 +230,7 @@ int cli_cmd_report(struct cli *cli, int argc, char **argv);
 /* Print a report (casemail/report.h) as an aligned table, JSON or CSV
  * (cli_report_out.c). */
 struct report;
-void cli_report_text(const struct report *r);
+void cli_report_text(const struct report *r, const char *zone);
 void cli_report_json(const struct report *r);
 void cli_report_csv(const struct report *r);
 

@@ -1,6 +1,7 @@
 /*
  * cli_sla.c - service levels in casectl: the due times that show prints
- * (text and JSON), and the cases a "breaching" list keeps.
+ * (text in the desk's timezone, JSON in UTC), and the cases a
+ * "breaching" list keeps.
  */
 #include "cli.h"
 
@@ -57,7 +58,8 @@ cli_sla_show(struct cli *cli, int64_t id)
 		if (c->state == SLA_NONE)
 			continue;
 		if (c->due_at != BIZHOURS_NEVER)
-			time_format_iso(c->due_at, due, sizeof(due));
+			time_format_zone(c->due_at, cli->cfg->case_timezone,
+					 due, sizeof(due));
 		cli_sla_duration(c->used_secs, used, sizeof(used));
 		cli_sla_duration(c->target_secs, target, sizeof(target));
 		printf("%-14s due %s, %s (%s of %s business time)\n", labels[k],
