@@ -8,13 +8,17 @@
 #include "casemail/sla.h"
 #include "casemail/timeutil.h"
 
-/* "1h20m", "45m", "0m" into buf. */
+/* "1h20m", "45m", "0s", "20s" into buf: seconds under a minute (a
+ * 30-second target used 5 seconds is not "1m of 1m"), whole minutes
+ * rounded up above. */
 void
 cli_sla_duration(int64_t secs, char *buf, size_t size)
 {
 	int64_t m = (secs + 59) / 60;
 
-	if (m >= 60 && m % 60 != 0)
+	if (secs < 60)
+		g_snprintf(buf, size, "%llds", (long long)MAX(secs, 0));
+	else if (m >= 60 && m % 60 != 0)
 		g_snprintf(buf, size, "%lldh%02lldm", (long long)(m / 60),
 			   (long long)(m % 60));
 	else if (m >= 60)

@@ -242,6 +242,17 @@ class TestDueTimes(ReportDesk):
         self.assertEqual(self.numbers("list", "--breaching",
                                       env={"CASEMAIL_NOW": early}), [])
 
+    def test_seconds_under_a_minute(self):
+        with open(self.conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text.replace("urgent 1h, normal 4h",
+                                 "urgent 30s, normal 4h"))
+        self.desk()
+        out = self.ok("show", "CV000002",
+                      env={"CASEMAIL_NOW": str(MON + 10 * H + 45)})
+        self.assertIn("breached (45s of 30s business time)", out)
+
     def test_no_targets_no_sla(self):
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(test_casectl.CONF)
