@@ -21,8 +21,13 @@
 #   4. the agent sends the "update" and "resolve" canned responses with
 #      casectl: the case is solved;
 #   5. a caller phones: the agent opens a case with the caller's details
-#      and answers it with "update";
-#   6. the cases' history and every mail received are printed.
+#      (owning it on the shipper side), hands it to the outside support
+#      team with casectl escalate and tells the caller so with "update";
+#   6. the cases and their history are printed;
+#   7. every mail received is printed.
+#
+# The agent, Anna, is registered with casectl agent add, and every
+# casectl command that changes something names her with --as.
 #
 # Each step waits (with a time limit) for what it should cause and checks
 # it; any miss makes the script exit non-zero.  Everything it started is
@@ -407,9 +412,10 @@ tool() {
 	"$PY" "$demo/mailtool.py" "$@"
 }
 
-# casectl as the agent Anna; "ctl" also shows the command.
-export CASEMAIL_USER=anna@desk.example
-unset CASEMAIL_CONFIG
+# casectl, with --as "$AGENT" on every command that changes something
+# (the agent Anna, registered below); "ctl" also shows the command.
+AGENT=anna@desk.example
+unset CASEMAIL_USER CASEMAIL_CONFIG
 ctl_q() {
 	"$CASECTL" -c "$demo/casemail.conf" "$@"
 }
@@ -513,6 +519,8 @@ step "Starting casemaild (foreground mode, in the background)"
 "$CASEMAILD" -c "$demo/casemail.conf" check 2>"$demo/check.out" ||
 	fail "casemaild check: $(cat "$demo/check.out")"
 sed 's/^/   /' "$demo/check.out"
+say "Registering the desk's agent (her name goes on the desk's mail):"
+ctl agent add "$AGENT" --name "Anna Agent"
 "$CASEMAILD" -c "$demo/casemail.conf" </dev/null >/dev/null \
 	2>"$demo/casemaild.log" &
 daemon_pid=$!
@@ -558,8 +566,9 @@ echo "$people" | grep -q carla@fasttrucks.test ||
 ok "Carla (To) and Sam (From) are participants of $case"
 
 say "Anna at the desk takes the case and fills in its details:"
-ctl assign "$case" --owner anna@desk.example --side shipper
-ctl set "$case" --type damaged --priority high --shipment "$SHIPMENT"
+ctl assign "$case" --owner "$AGENT" --side shipper --as "$AGENT"
+ctl set "$case" --type damaged --priority high --shipment "$SHIPMENT" \
+	--as "$AGENT"
 
 # ---- 2 ----
 
@@ -606,7 +615,7 @@ ok "the photo reached Sam, byte for byte"
 step "3. Anna escalates by mail: /escalation with the caller's details"
 say "Carla's company owns the carrier side of the case: she is outside"
 say "the desk's organization_domains, so the escalation must not reach her."
-ctl assign "$case" --owner carla@fasttrucks.test --side carrier
+ctl assign "$case" --owner carla@fasttrucks.test --side carrier --as "$AGENT"
 cat >"$demo/anna.txt" <<EOF
 /escalation
 name: Sam Shipper
@@ -660,10 +669,10 @@ ok "neither Sam nor Carla heard of it, and the team is no participant"
 # ---- 4 ----
 
 step "4. Anna updates Sam and resolves the case with casectl"
-ctl reply "$case" --template update \
+ctl reply "$case" --template update --as "$AGENT" \
 	--set note="The claims team of our partner will call you about the pallet."
 wait_for "update mailed to Sam" got sam@acme.test "Update:" 1
-ctl reply "$case" --template resolve \
+ctl reply "$case" --template resolve --as "$AGENT" \
 	--set note="FastTrucks accepted the claim; a credit note follows this week."
 wait_for "$case solved" status_is solved
 wait_for "resolution mailed to Sam" got sam@acme.test "has been resolved" 1
@@ -672,25 +681,42 @@ wait_for "outbox empty" outbox_empty
 
 # ---- 5 ----
 
-step "5. A caller phones the desk: Anna opens a case and answers it"
+step "5. A caller phones the desk: Anna opens a case, escalates it, answers it"
+say "--side shipper: Anna owns the case on the shipper side (without it a"
+say "new agent's side is not known, and nobody would own the case)."
 ctl create --subject "Phone: delivery to Hamburg missed its slot" \
 	--caller-name "Rita Meyer" --caller-company "Meyer Freight" \
-	--caller-phone "+49 40 555 0101" --caller-email rita@meyer.example
+	--caller-phone "+49 40 555 0101" --caller-email rita@meyer.example \
+	--side shipper --as "$AGENT"
 phone_case=$(sed -n 's/^ *//; 1p' "$demo/ctl.out")
-say "Rita is the requester, Anna the owner (creator_owns):"
-ctl show "$phone_case"
-ctl reply "$phone_case" --template update \
-	--set note="The carrier will call you to book a new slot."
+[ "$(ctl_json '[o["address"] for o in j["owners"]]' show "$phone_case")" = \
+	"['$AGENT']" ] || fail "$AGENT does not own $phone_case"
+ok "Rita is the requester, Anna the owner (creator_owns, --side shipper)"
+say "The slot must be rebooked by the partner's support team: Anna hands"
+say "the case over (the caller's details come from the case itself):"
+ctl escalate "$phone_case" --as "$AGENT" \
+	--set issue="Delivery to Hamburg missed its slot; a new slot is needed"
+wait_for "escalation of $phone_case mailed to $ESCALATION" \
+	got "$ESCALATION" "Phone:     +49 40 555 0101" 1
+say "Now the \"update\" template's hand-over text is true; Anna sends it:"
+ctl reply "$phone_case" --template update --as "$AGENT" \
+	--set note="The support team of our partner will call you to book a new slot."
 wait_for "update mailed to Rita (nobody had to give --to)" \
 	got rita@meyer.example "Update:" 1
+got rita@meyer.example "Escalation:" 0 ||
+	fail "the escalation reached the caller"
+ok "Rita got the update, not the escalation"
 
 # ---- 6 ----
 
-step "6. What the case looks like now"
+step "6. What the cases look like now"
 ctl show "$case"
 ctl history "$case"
+ctl show "$phone_case"
 
-step "6. What everybody received (the SMTP receiver's mail, by recipient)"
+# ---- 7 ----
+
+step "7. What everybody received (the SMTP receiver's mail, by recipient)"
 tool mails "$demo/sink"
 
 step "Checking the day's outcome"
@@ -725,9 +751,9 @@ for rcpt in sam@acme.test carla@fasttrucks.test; do
 		fail "$rcpt got the caller's details meant for $ESCALATION"
 done
 ok "the caller's details reached neither Sam nor Carla"
-[ "$(tool total "$demo/sink" "$ESCALATION")" = 1 ] ||
-	fail "$ESCALATION did not get exactly one mail"
-ok "$ESCALATION: the escalation, and nothing else"
+[ "$(tool total "$demo/sink" "$ESCALATION")" = 2 ] ||
+	fail "$ESCALATION did not get exactly two mails"
+ok "$ESCALATION: the two escalations, and nothing else"
 say "$(tool total "$demo/sink") mails delivered in all"
 doveadm -c "$demo/imap/dovecot.conf" mailbox status -u test messages \
 	INBOX Processed Review >"$demo/mailboxes" 2>&1 ||

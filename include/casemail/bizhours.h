@@ -86,4 +86,7 @@ int bizhours_parse_duration(const char *text, int64_t max_secs,
  * for an unknown identifier.  Caller g_time_zone_unref()s. */
 GTimeZone *bizhours_timezone(const char *tz);
 
+/* The calendar's timezone (the calendar's: no reference is taken). */
+GTimeZone *bizhours_zone(const struct bizhours *cal);
+
 #endif

@@ -10,11 +10,15 @@
  *  - cases by type, source and side (SQL counts);
  * and over the whole desk:
  *  - the backlog at the end of each step (a day, or a week for periods
- *    over 31 days): cases open then, by age (0-1d, 1-3d, 3-7d, over 7d,
- *    in calendar time);
+ *    over 31 days), that is at midnight in the desk's timezone (the
+ *    calendar's, [case] timezone), the last step cut at the period's end:
+ *    cases open then, by age (0-1d, 1-3d, 3-7d, over 7d, in calendar
+ *    time);
  *  - the load per owner: Active cases now, created and solved in the
  *    period.
  * Times are business seconds (slaconf.h), with the clock's pauses.
+ * Cases merged into another are pointers and are left out of all of it
+ * (store_report.h).
  */
 #ifndef CASEMAIL_REPORT_H
 #define CASEMAIL_REPORT_H
@@ -47,7 +51,8 @@ struct report_group {
 extern const int report_age_days[REPORT_AGES - 1];
 
 struct report_backlog {
-	int64_t at;            /* the end of the step */
+	int64_t at;            /* the end of the step: a local midnight, or
+				* the period's end */
 	int64_t open;
 	int64_t age[REPORT_AGES];
 };

@@ -6,6 +6,8 @@
  * over these rows by report.c.
  *
  * Periods are [from, to) on cases.created_at unless said otherwise.
+ * Cases merged into another (merged_into set) are left out of all of it:
+ * they are pointers to the case that holds their messages.
  * Results are the caller's; the common error codes (store.h).
  */
 #ifndef CASEMAIL_STORE_REPORT_H
@@ -23,7 +25,8 @@ enum store_report_by {
 	STORE_REPORT_OWNER,    /* each owner (a case with two counts twice) */
 	STORE_REPORT_TYPE,
 	STORE_REPORT_SOURCE,
-	STORE_REPORT_SIDE,     /* the side of the person who opened it */
+	STORE_REPORT_SIDE,     /* the side the case's creator owns on it,
+				* else its first owner's; NULL: no owner */
 	STORE_REPORT_PRIORITY,
 };
 

@@ -47,6 +47,12 @@ bizhours_timezone(const char *tz)
 	return g_time_zone_new_identifier(tz);
 }
 
+GTimeZone *
+bizhours_zone(const struct bizhours *cal)
+{
+	return cal->tz;
+}
+
 static int
 bizhours_day_index(const char *s, size_t n)
 {

@@ -214,30 +214,60 @@ report_age_bucket(int64_t age)
 	return REPORT_AGES - 1;
 }
 
+/* The local midnight days after the start of t's day in tz. */
+static int64_t
+report_midnight(GTimeZone *tz, int64_t t, int days)
+{
+	GDateTime *u = g_date_time_new_from_unix_utc(t);
+	GDateTime *l = g_date_time_to_timezone(u, tz);
+	GDateTime *m = g_date_time_new(tz, g_date_time_get_year(l),
+				       g_date_time_get_month(l),
+				       g_date_time_get_day_of_month(l), 0, 0, 0);
+	GDateTime *d = g_date_time_add_days(m, days);
+	int64_t r = g_date_time_to_unix(d);
+
+	g_date_time_unref(d);
+	g_date_time_unref(m);
+	g_date_time_unref(l);
+	g_date_time_unref(u);
+	return r;
+}
+
+/* The ends of the steps: each midnight in the desk's timezone a step
+ * (one or seven days) after the start of from's day, the last one cut
+ * at to (the day or week so far). */
+static void
+report_steps(GTimeZone *tz, struct report *r)
+{
+	int days = (int)(r->step_secs / 86400);
+	int64_t at = 0;
+
+	for (int n = 1; at < r->to; n++) {
+		struct report_backlog b = { 0 };
+
+		at = report_midnight(tz, r->from, n * days);
+		b.at = MIN(at, r->to);
+		g_array_append_val(r->backlog, b);
+	}
+}
+
 /* The backlog at the end of each step: one pass over the open spans,
  * each adding itself to the steps it was open at. */
 static int
-report_backlog(struct store *s, struct report *r, struct cm_error *err)
+report_backlog(const struct slaconf *sc, struct store *s, struct report *r,
+	       struct cm_error *err)
 {
 	GArray *spans = NULL;
-	guint steps = (guint)((r->to - r->from + r->step_secs - 1) / r->step_secs);
 	int rc = store_report_spans(s, r->from, r->to, &spans, err);
 
 	if (rc != 0)
 		return rc;
-	g_array_set_size(r->backlog, steps);
-	for (guint i = 0; i < steps; i++) {
-		struct report_backlog *b =
-			&g_array_index(r->backlog, struct report_backlog, i);
-
-		memset(b, 0, sizeof(*b));
-		b->at = MIN(r->from + (int64_t)(i + 1) * r->step_secs, r->to);
-	}
+	report_steps(bizhours_zone(slaconf_calendar(sc)), r);
 	for (guint j = 0; j < spans->len; j++) {
 		const struct store_report_span *sp =
 			&g_array_index(spans, struct store_report_span, j);
 
-		for (guint i = 0; i < steps; i++) {
+		for (guint i = 0; i < r->backlog->len; i++) {
 			struct report_backlog *b =
 				&g_array_index(r->backlog, struct report_backlog, i);
 
@@ -278,7 +308,7 @@ report_build(const struct slaconf *sc, struct store *s, int64_t from,
 	r->backlog = g_array_new(FALSE, TRUE, sizeof(struct report_backlog));
 	rc = report_times(sc, s, r, now, err);
 	if (rc == 0)
-		rc = report_backlog(s, r, err);
+		rc = report_backlog(sc, s, r, err);
 	if (rc == 0)
 		rc = store_report_counts(s, from, to, STORE_REPORT_TYPE,
 					 &r->by_type, err);

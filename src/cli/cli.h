@@ -233,14 +233,15 @@ int cli_sla_json(struct cli *cli, int64_t id, JsonObject *o);
 /* The cases f matches that breach a target (sla_list_breaching()). */
 int cli_sla_breaching(struct cli *cli, const struct store_filter *f,
 		      GArray **ids_r);
-/* secs as "1h20m" (rounded up to the minute) into buf. */
+/* secs as "1h20m" (rounded up to the minute), or "20s" under a minute,
+ * into buf. */
 void cli_sla_duration(int64_t secs, char *buf, size_t size);
 /* report [--from --to | --period] [--by KEY] [--csv] (cli_report.c). */
 int cli_cmd_report(struct cli *cli, int argc, char **argv);
 /* Print a report (casemail/report.h) as an aligned table, JSON or CSV
  * (cli_report_out.c). */
 struct report;
-void cli_report_text(const struct report *r);
+void cli_report_text(const struct report *r, const char *zone);
 void cli_report_json(const struct report *r);
 void cli_report_csv(const struct report *r);
 

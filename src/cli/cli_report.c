@@ -134,7 +134,7 @@ cli_cmd_report(struct cli *cli, int argc, char **argv)
 	else if (rc == 0 && ro.csv)
 		cli_report_csv(r);
 	else if (rc == 0)
-		cli_report_text(r);
+		cli_report_text(r, cli->cfg->case_timezone);
 	report_free(&r);
 	slaconf_free(&sc);
 	return rc > 0 ? 0 : rc;

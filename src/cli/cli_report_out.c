@@ -1,6 +1,7 @@
 /*
- * cli_report_out.c - casectl report's three forms: an aligned table, JSON
- * and CSV.  Keys (owner addresses, types) come from mail: control
+ * cli_report_out.c - casectl report's three forms: an aligned table
+ * (times in the desk's timezone, [case] timezone), JSON and CSV (times
+ * in UTC, marked "Z").  Keys (owner addresses, types) come from mail: control
  * characters are masked in the table, and CSV cells that a spreadsheet
  * would run as a formula are quoted as text.
  */
@@ -96,12 +97,12 @@ out_counts(const char *title, GPtrArray *counts)
 }
 
 void
-cli_report_text(const struct report *r)
+cli_report_text(const struct report *r, const char *zone)
 {
 	char from[TIME_ISO_SIZE], to[TIME_ISO_SIZE], at[TIME_ISO_SIZE];
 
-	time_format_iso(r->from, from, sizeof(from));
-	time_format_iso(r->to, to, sizeof(to));
+	time_format_zone(r->from, zone, from, sizeof(from));
+	time_format_zone(r->to, zone, to, sizeof(to));
 	printf("Cases created %s .. %s, by %s\n(times in business hours: "
 	       "median, 90th percentile, share within target)\n\n", from, to,
 	       report_by_name(r->by));
@@ -118,7 +119,7 @@ cli_report_text(const struct report *r)
 	out_group_line(&r->total);
 	for (guint i = 0; i < r->groups->len; i++)
 		out_group_line(r->groups->pdata[i]);
-	printf("\nBACKLOG at the end of each %s\n%-22s %6s",
+	printf("\nBACKLOG at the end of each %s\n%-25s %6s",
 	       r->step_secs == 86400 ? "day" : "week", "AT", "OPEN");
 	for (int a = 0; a < REPORT_AGES; a++)
 		printf(" %6s", out_ages[a]);
@@ -127,8 +128,8 @@ cli_report_text(const struct report *r)
 		const struct report_backlog *b =
 			&g_array_index(r->backlog, struct report_backlog, i);
 
-		time_format_iso(b->at, at, sizeof(at));
-		printf("%-22s %6lld", at, (long long)b->open);
+		time_format_zone(b->at, zone, at, sizeof(at));
+		printf("%-25s %6lld", at, (long long)b->open);
 		for (int a = 0; a < REPORT_AGES; a++)
 			printf(" %6lld", (long long)b->age[a]);
 		putchar('\n');

@@ -1,19 +1,24 @@
 /*
  * cli_sla.c - service levels in casectl: the due times that show prints
- * (text and JSON), and the cases a "breaching" list keeps.
+ * (text in the desk's timezone, JSON in UTC), and the cases a
+ * "breaching" list keeps.
  */
 #include "cli.h"
 
 #include "casemail/sla.h"
 #include "casemail/timeutil.h"
 
-/* "1h20m", "45m", "0m" into buf. */
+/* "1h20m", "45m", "0s", "20s" into buf: seconds under a minute (a
+ * 30-second target used 5 seconds is not "1m of 1m"), whole minutes
+ * rounded up above. */
 void
 cli_sla_duration(int64_t secs, char *buf, size_t size)
 {
 	int64_t m = (secs + 59) / 60;
 
-	if (m >= 60 && m % 60 != 0)
+	if (secs < 60)
+		g_snprintf(buf, size, "%llds", (long long)MAX(secs, 0));
+	else if (m >= 60 && m % 60 != 0)
 		g_snprintf(buf, size, "%lldh%02lldm", (long long)(m / 60),
 			   (long long)(m % 60));
 	else if (m >= 60)
@@ -57,7 +62,8 @@ cli_sla_show(struct cli *cli, int64_t id)
 		if (c->state == SLA_NONE)
 			continue;
 		if (c->due_at != BIZHOURS_NEVER)
-			time_format_iso(c->due_at, due, sizeof(due));
+			time_format_zone(c->due_at, cli->cfg->case_timezone,
+					 due, sizeof(due));
 		cli_sla_duration(c->used_secs, used, sizeof(used));
 		cli_sla_duration(c->target_secs, target, sizeof(target));
 		printf("%-14s due %s, %s (%s of %s business time)\n", labels[k],

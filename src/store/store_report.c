@@ -2,7 +2,10 @@
  * store_report.c - the SQL of casectl report (see store_report.h).
  *
  * One fixed statement per grouping (no SQL is assembled from input): the
- * key is a column, a join or the creator's side.
+ * key is a column, a join or the case's side.  A case merged into
+ * another (cases.merged_into) is a pointer, not a case of its own: it is
+ * left out of every figure here (its messages and owners moved to the
+ * case it points to, which is counted).
  */
 #include "store_private.h"
 
@@ -11,8 +14,19 @@
 #define REPORT_OWNER_JOIN \
 	" LEFT JOIN case_roles r ON r.case_id = c.id AND r.role = 'owner'" \
 	" LEFT JOIN people p ON p.id = r.person_id"
-#define REPORT_SIDE_JOIN " LEFT JOIN people p ON p.address = c.creator"
-#define REPORT_PERIOD " WHERE c.created_at >= ?1 AND c.created_at < ?2"
+/* The side of a case, from what the case records: the side its creator
+ * owns on it, else that of its first owner (then by side name), else
+ * NULL.  Not the creator's remembered side (people.side): that changes
+ * with later cases and would rewrite past reports. */
+#define REPORT_SIDE \
+	"coalesce((SELECT r.side FROM case_roles r" \
+	" JOIN people o ON o.id = r.person_id WHERE r.case_id = c.id" \
+	" AND r.role = 'owner' AND o.address = c.creator COLLATE NOCASE)," \
+	" (SELECT r.side FROM case_roles r WHERE r.case_id = c.id" \
+	" AND r.role = 'owner' ORDER BY r.added_at, r.side LIMIT 1))"
+#define REPORT_LIVE " c.merged_into IS NULL"
+#define REPORT_PERIOD " WHERE c.created_at >= ?1 AND c.created_at < ?2" \
+	" AND" REPORT_LIVE
 
 #define REPORT_CASES(key, join) \
 	"SELECT c.id, " key ", c.type, c.priority, c.status, c.created_at," \
@@ -28,7 +42,7 @@ static const char *const report_cases_sql[] = {
 	REPORT_CASES("p.address", REPORT_OWNER_JOIN),
 	REPORT_CASES("c.type", ""),
 	REPORT_CASES("c.source", ""),
-	REPORT_CASES("p.side", REPORT_SIDE_JOIN),
+	REPORT_CASES(REPORT_SIDE, ""),
 	REPORT_CASES("c.priority", ""),
 };
 static const char *const report_counts_sql[] = {
@@ -36,7 +50,7 @@ static const char *const report_counts_sql[] = {
 	REPORT_COUNTS("p.address", REPORT_OWNER_JOIN),
 	REPORT_COUNTS("c.type", ""),
 	REPORT_COUNTS("c.source", ""),
-	REPORT_COUNTS("p.side", REPORT_SIDE_JOIN),
+	REPORT_COUNTS(REPORT_SIDE, ""),
 	REPORT_COUNTS("c.priority", ""),
 };
 
@@ -164,8 +178,8 @@ store_report_load(struct store *s, int64_t from, int64_t to,
 		" sum(c.created_at >= ?1 AND c.created_at < ?2),"
 		" sum(coalesce(c.solved_at >= ?1 AND c.solved_at < ?2, 0))"
 		" FROM cases c" REPORT_OWNER_JOIN
-		" WHERE c.status = 'active' OR c.created_at >= ?1"
-		" OR c.solved_at >= ?1"
+		" WHERE" REPORT_LIVE " AND (c.status = 'active'"
+		" OR c.created_at >= ?1 OR c.solved_at >= ?1)"
 		" GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1";
 
 	return report_rows(s, sql, from, to, report_read_load,
@@ -189,8 +203,8 @@ store_report_spans(struct store *s, int64_t from, int64_t to,
 		   GArray **spans_r, struct cm_error *err)
 {
 	static const char sql[] =
-		"SELECT created_at, solved_at FROM cases WHERE created_at < ?2"
-		" AND (solved_at IS NULL OR solved_at >= ?1)";
+		"SELECT created_at, solved_at FROM cases c WHERE created_at < ?2"
+		" AND (solved_at IS NULL OR solved_at >= ?1) AND" REPORT_LIVE;
 	struct store_arg args[] = { STORE_INT(from), STORE_INT(to) };
 	GArray *spans = g_array_new(FALSE, FALSE,
 				    sizeof(struct store_report_span));

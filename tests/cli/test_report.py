@@ -140,6 +140,83 @@ class TestReport(ReportDesk):
                    "2026-12-07")
 
 
+class TestCasesCounted(ReportDesk):
+    def report(self, *args):
+        return json.loads(self.at(MON + 7 * 24 * H, "--json", "report",
+                                  "--from", "2026-12-07", "--to",
+                                  "2026-12-14", *args))
+
+    def test_side_is_the_cases(self):
+        # Anna opens one case for each side: each counts under its own
+        # side, not under the one people remembers for her.
+        self.at(MON + 8 * H, "create", "--subject", "lost", "--side",
+                "carrier")
+        self.at(MON + 9 * H, "create", "--subject", "late", "--side",
+                "shipper")
+        # Bob's side is not known: his case has no owner.
+        self.ok("create", "--subject", "nobody's",
+                env={"CASEMAIL_NOW": str(MON + 10 * H),
+                     "CASEMAIL_USER": "bob@desk.example"})
+        r = self.report("--by", "side")
+        self.assertEqual({c["key"]: c["cases"] for c in r["by_side"]},
+                         {"carrier": 1, "shipper": 1, None: 1})
+        self.assertEqual({g["key"]: g["cases"] for g in r["groups"]},
+                         {"carrier": 1, "shipper": 1, "(none)": 1})
+
+    def test_merged_not_solved(self):
+        self.desk()
+        self.at(MON + 11 * H, "create", "--subject", "late again",
+                "--priority", "urgent")
+        self.at(MON + 11 * H, "merge", "CV000003", "--into", "CV000002")
+        r = self.report()
+        self.assertEqual(r["total"]["cases"], 2)
+        self.assertEqual(r["total"]["solved"], 1)
+        res = r["total"]["resolution"]
+        self.assertEqual((res["n"], res["with_target"], res["met"]),
+                         (1, 2, 1))
+        self.assertEqual(sum(c["cases"] for c in r["by_source"]), 2)
+        self.assertEqual(r["backlog"][0]["open"], 1)
+
+
+class TestDeskZone(ReportDesk):
+    """[case] timezone = Europe/Berlin: the text is in it, JSON in UTC."""
+
+    def setUp(self):
+        super().setUp()
+        with open(self.conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text.replace("timezone = UTC",
+                                 "timezone = Europe/Berlin"))
+
+    def test_due_times_and_report(self):
+        self.desk()
+        now = str(MON + 12 * H)
+        out = self.ok("show", "CV000002", env={"CASEMAIL_NOW": now})
+        # Opened 11:00 in Berlin, urgent: due an hour later.
+        self.assertIn("first reply:   due 2026-12-07T12:00:00+01:00", out)
+        c = self.js("show", "CV000002", env={"CASEMAIL_NOW": now})
+        self.assertEqual(c["sla"]["first_response"]["due"],
+                         "2026-12-07T11:00:00Z")
+        out = self.at(MON + 3 * 24 * H + 10 * H, "report", "--period", "3d")
+        self.assertTrue(out.startswith(
+            "Cases created 2026-12-07T11:00:00+01:00 .. "
+            "2026-12-10T11:00:00+01:00"), out)
+        ats = [l.split()[0] for l in
+               out.split("BACKLOG")[1].split("\n\n")[0].splitlines()[2:]]
+        # At each midnight in Berlin, then now.
+        self.assertEqual(ats, ["2026-12-08T00:00:00+01:00",
+                               "2026-12-09T00:00:00+01:00",
+                               "2026-12-10T00:00:00+01:00",
+                               "2026-12-10T11:00:00+01:00"])
+        r = json.loads(self.at(MON + 3 * 24 * H + 10 * H, "--json",
+                               "report", "--period", "3d"))
+        self.assertEqual(r["backlog"][0]["at"], "2026-12-07T23:00:00Z")
+        csv_text = self.at(MON + 3 * 24 * H + 10 * H, "report",
+                           "--period", "3d", "--csv")
+        self.assertIn("backlog,2026-12-07T23:00:00Z,", csv_text)
+
+
 class TestDueTimes(ReportDesk):
     def test_show_and_breaching(self):
         self.desk()
@@ -164,6 +241,17 @@ class TestDueTimes(ReportDesk):
         early = str(MON + 10 * H + 600)
         self.assertEqual(self.numbers("list", "--breaching",
                                       env={"CASEMAIL_NOW": early}), [])
+
+    def test_seconds_under_a_minute(self):
+        with open(self.conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text.replace("urgent 1h, normal 4h",
+                                 "urgent 30s, normal 4h"))
+        self.desk()
+        out = self.ok("show", "CV000002",
+                      env={"CASEMAIL_NOW": str(MON + 10 * H + 45)})
+        self.assertIn("breached (45s of 30s business time)", out)
 
     def test_no_targets_no_sla(self):
         with open(self.conf, "w", encoding="utf-8") as f:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casemail/case.h"
+#include "casemail/case_merge.h"
 #include "casemail/report.h"
 
 #define H 3600
@@ -222,10 +223,13 @@ test_counts_and_load(void **state)
 	c = r->by_source->pdata[0];
 	assert_string_equal(c->key, "user");
 	assert_int_equal(c->n, 3);
-	/* The agent who opened them has no side. */
+	/* The sides of the cases' owners (all shipper); c5 has none. */
 	c = r->by_side->pdata[0];
+	assert_string_equal(c->key, "shipper");
+	assert_int_equal(c->n, 3);
+	c = r->by_side->pdata[1];
 	assert_null(c->key);
-	assert_int_equal(c->n, 4);
+	assert_int_equal(c->n, 1);
 	assert_int_equal(r->load->len, 3);
 	l = r->load->pdata[0];
 	assert_null(l->owner);
@@ -237,6 +241,143 @@ test_counts_and_load(void **state)
 	assert_int_equal(l->created, 2);
 	assert_int_equal(l->solved, 2);
 	report_free(&r);
+}
+
+static void
+assign(struct fixture *fx, int64_t id, int64_t at, const char *owner,
+       const char *side)
+{
+	fx->ctx.now = at;
+	assert_int_equal(TX(fx, case_assign(&fx->ctx, id, owner, side, NULL,
+					    NULL)), 0);
+}
+
+static int64_t
+count_of(GPtrArray *counts, const char *key)
+{
+	for (guint i = 0; i < counts->len; i++) {
+		const struct store_report_count *c = counts->pdata[i];
+
+		if (g_strcmp0(c->key, key) == 0)
+			return c->n;
+	}
+	return 0;
+}
+
+/* A case's side is what the case records: the side its creator owns on
+ * it, else its first owner's; not the side last remembered for the
+ * creator. */
+static void
+test_side_per_case(void **state)
+{
+	struct fixture *fx = *state;
+	const char *me = fx->ctx.actor;
+	int64_t a, b, c, d, t = MON + 3 * DAY + 8 * H;
+	struct report *r;
+
+	/* The creator owns a on the carrier side, then b on the shipper
+	 * side (which is now the side remembered for her). */
+	a = create(fx, t, "other", "low", NULL, NULL);
+	assign(fx, a, t, me, "carrier");
+	b = create(fx, t + 60, "other", "low", NULL, NULL);
+	assign(fx, b, t + 60, me, "shipper");
+	/* c: not owned by its creator: the first owner's side counts. */
+	c = create(fx, t + 120, "other", "low", NULL, NULL);
+	assign(fx, c, t + 120, "bob@desk.example", "carrier");
+	assign(fx, c, t + 180, "anna@desk.example", "shipper");
+	/* d: the creator's own side wins over an earlier owner's. */
+	d = create(fx, t + 240, "other", "low", NULL, NULL);
+	assign(fx, d, t + 240, "anna@desk.example", "shipper");
+	assign(fx, d, t + 300, me, "carrier");
+	r = build(fx, STORE_REPORT_SIDE);
+	/* c1, c2, c3 and b shipper; a, c, d carrier; c5 none. */
+	assert_int_equal(count_of(r->by_side, "shipper"), 4);
+	assert_int_equal(count_of(r->by_side, "carrier"), 3);
+	assert_int_equal(count_of(r->by_side, NULL), 1);
+	assert_int_equal(group(r, "carrier")->cases, 3);
+	assert_int_equal(group(r, "shipper")->cases, 4);
+	assert_int_equal(group(r, "(none)")->cases, 1);
+	report_free(&r);
+}
+
+/* A case merged into another is a pointer: not a case solved on target,
+ * not in the backlog, the counts or the load. */
+static void
+test_merged_left_out(void **state)
+{
+	struct fixture *fx = *state;
+	/* Ids: 1 before the period, 2 = c1, 3 = c2, 4 = bob's, 5 = c5. */
+	struct store_merge_counts n;
+	int64_t final = 0;
+	struct report *r;
+	fx->ctx.now = MON + DAY + 9 * H;
+	assert_int_equal(TX(fx, case_merge(&fx->ctx, 4, 2, &final, &n,
+					   NULL)), 0);
+	assert_int_equal(final, 2);
+	r = build(fx, STORE_REPORT_OWNER);
+	assert_int_equal(r->total.cases, 3);
+	assert_int_equal(r->total.solved, 2);
+	assert_int_equal(r->total.time[SLACONF_FIRST_RESPONSE].with_target, 2);
+	assert_int_equal(r->total.time[SLACONF_RESOLUTION].n, 2);
+	assert_int_equal(r->total.time[SLACONF_RESOLUTION].with_target, 2);
+	assert_int_equal(r->total.time[SLACONF_RESOLUTION].met, 1);
+	for (guint i = 0; i < r->groups->len; i++)
+		assert_string_not_equal(((struct report_group *)
+					 r->groups->pdata[i])->key,
+					"bob@desk.example");
+	assert_int_equal(count_of(r->by_type, "other"), 1);
+	/* At the end of the week: the case before the period and c5. */
+	assert_int_equal(g_array_index(r->backlog, struct report_backlog,
+				       6).open, 2);
+	for (guint i = 0; i < r->load->len; i++)
+		assert_int_not_equal(((struct store_report_load *)
+				      r->load->pdata[i])->created, 3);
+	report_free(&r);
+}
+
+/* The backlog is taken at midnight in the desk's timezone, the last
+ * step at the end of the period. */
+static void
+test_backlog_local_midnight(void **state)
+{
+	struct testutil_env env;
+	struct case_ctx ctx = { 0 };
+	struct case_fields f = { .subject = "s" };
+	struct slaconf *sc = NULL;
+	struct report *r = NULL;
+	int64_t id;
+
+	(void)state;
+	testutil_env_open(&env, "timezone = Europe/Berlin\n");
+	ctx.store = env.store;
+	ctx.cfg = env.cfg;
+	ctx.actor = "agent@desk.example";
+	/* Sunday 23:30 in Berlin (22:30 UTC). */
+	ctx.now = MON - H - 1800;
+	assert_int_equal(TESTUTIL_TX(env.store, case_create(&ctx, &f, &id,
+							    NULL)), 0);
+	assert_int_equal(slaconf_new(env.cfg, &sc, NULL), 0);
+	/* From Monday 10:00 UTC to Thursday 10:00 UTC. */
+	assert_int_equal(report_build(sc, env.store, MON + 10 * H,
+				      MON + 3 * DAY + 10 * H, STORE_REPORT_ALL,
+				      MON + 3 * DAY + 10 * H, &r, NULL), 0);
+	assert_int_equal(r->backlog->len, 4);
+	for (guint i = 0; i < 3; i++) {
+		const struct report_backlog *b =
+			&g_array_index(r->backlog, struct report_backlog, i);
+
+		/* Midnight in Berlin is 23:00 UTC the day before. */
+		assert_int_equal(b->at, MON + (int64_t)(i + 1) * DAY - H);
+		assert_int_equal(b->open, 1);
+	}
+	/* A day and 30 minutes old at the first midnight (Tuesday's). */
+	assert_int_equal(g_array_index(r->backlog, struct report_backlog,
+				       0).age[1], 1);
+	assert_int_equal(g_array_index(r->backlog, struct report_backlog,
+				       3).at, MON + 3 * DAY + 10 * H);
+	report_free(&r);
+	slaconf_free(&sc);
+	testutil_env_close(&env);
 }
 
 static void
@@ -281,6 +422,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_and_load, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_side_per_case, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_merged_left_out, setup,
+						teardown),
+		cmocka_unit_test(test_backlog_local_midnight),
 		cmocka_unit_test_setup_teardown(test_quantiles_and_args, setup,
 						teardown),
 	};
