@@ -148,6 +148,10 @@ int cli_cmd_search(struct cli *cli, int argc, char **argv);
 /* ---- agents (cli_agent.c) ---------------------------------------------- */
 
 int cli_cmd_agent(struct cli *cli, int argc, char **argv);
+/* cli_webauth.c: agent password EMAIL, and api-client. */
+int cli_agent_password(struct cli *cli, const struct cli_cmd *cmd,
+		       const char *address);
+int cli_cmd_api_client(struct cli *cli, int argc, char **argv);
 
 /* ---- filters of several values (cli_filter.c) ------------------------- */
 

@@ -7,6 +7,7 @@
  *                   [--disable | --enable]
  *   agent remove EMAIL
  *   agent list
+ *   agent password EMAIL   (cli_webauth.c)
  */
 #include "cli.h"
 
@@ -273,6 +274,8 @@ cli_cmd_agent(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, cmd, "give list, or add, set or remove "
 				 "and one address");
 	r.verb = argv[first];
+	if (strcmp(r.verb, "password") == 0)
+		return cli_agent_password(cli, cmd, argv[first + 1]);
 	rc = agent_run(cli, cmd, &r, argv[first + 1]);
 	g_free(r.address);
 	g_free(r.signature);

@@ -384,6 +384,21 @@ const char *const store_migrations[] = {
 	"  args TEXT NOT NULL,"
 	"  actor TEXT,"
 	"  created_at INTEGER NOT NULL);",
+	/*
+	 * 8 -> 9 (issue 17, web desk and API): an agent's password, as a
+	 * libsodium Argon2id string (algorithm, parameters, salt and hash;
+	 * NULL: the agent cannot sign in with a password), and the API's
+	 * clients: a bearer token per client, kept only as its SHA-256
+	 * (hex), acting as one agent; a revoked row stays as the record.
+	 */
+	"ALTER TABLE agents ADD COLUMN password_hash TEXT;"
+	"CREATE TABLE api_clients ("
+	"  name TEXT PRIMARY KEY,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  agent TEXT NOT NULL COLLATE NOCASE,"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  last_used_at INTEGER);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);
