@@ -247,6 +247,10 @@ web_route(struct web_req *r)
 		web_add_header(r, "Cache-Control", "max-age=3600");
 		return;
 	}
+	if (strcmp(p, "/favicon.ico") == 0) {
+		r->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
 	if ((rc = web_store(r)) != 0 || (rc = web_session_load(r)) != 0) {
 		web_fail(r, &r->err);
 		return;
