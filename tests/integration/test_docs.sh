@@ -23,7 +23,7 @@ src=${1:?$usage}
 casectl=${2:?$usage}
 casemaild=${3:?$usage}
 docs=$src/docs
-pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5"
+pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5 casemail-web.8"
 fail=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casemail-docs.XXXXXX") || exit 1
