@@ -217,11 +217,12 @@ list_print(struct cli *cli, GArray *ids)
 		if (rc != 0)
 			break;
 		if (arr != NULL) {
-			JsonNode *n = cli_json_case(cli->cfg, c);
+			JsonNode *n = case_json_case(cli->cfg, c);
 
 			json_array_add_element(arr, n);
-			rc = cli_json_relations(cli, c->id,
-						json_node_get_object(n));
+			rc = case_json_relations(cli->store, cli->cfg, c->id,
+						 json_node_get_object(n),
+						 &cli->err);
 		} else
 			list_line(cli->cfg, c);
 		store_case_free(&c);
