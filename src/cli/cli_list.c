@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casemail/addr.h"
+#include "casemail/case_fields.h"
 #include "casemail/casenum.h"
 #include "casemail/timeutil.h"
 
@@ -163,7 +164,6 @@ static int
 list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 		char **side_r)
 {
-	struct store_person *p = NULL;
 	int rc;
 
 	if (lo->f.view != STORE_VIEW_MINE && lo->f.view != STORE_VIEW_WATCHED &&
@@ -176,18 +176,9 @@ list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 			cm_error_prefix(&cli->err, "--view %s", lo->view_name);
 		return rc;
 	}
-	lo->f.as = *as_r;
 	if (lo->latest_by_me)
 		lo->f.latest_by = *as_r;
-	/* "new" = no owner on my side; someone with no side sees cases with
-	 * no owner at all. */
-	if (store_person_get(cli->store, *as_r, &p, NULL) == 0 &&
-	    p->side != NULL && strcmp(p->side, "internal") != 0) {
-		*side_r = g_strdup(p->side);
-		lo->f.as_side = *side_r;
-	}
-	store_person_free(&p);
-	return 0;
+	return case_filter_as(cli->store, &lo->f, *as_r, side_r);
 }
 
 static void

@@ -170,7 +170,6 @@ int
 cli_public_note(struct cli *cli, int64_t id, const char *text)
 {
 	struct case_ctx ctx;
-	struct store_message *m = NULL;
 	struct outbound out;
 	GPtrArray *templates = NULL;
 	int rc = cli_templates(cli, &templates);
@@ -178,13 +177,9 @@ cli_public_note(struct cli *cli, int64_t id, const char *text)
 	if (rc != 0)
 		return rc;
 	cli_ctx(cli, &ctx);
-	rc = case_add_note(&ctx, id, text, 1, &m, &cli->err);
-	if (rc == 0) {
-		outbound_init(&out, cli->store, cli->cfg, templates);
-		rc = outbound_notify(&out, id, m, cli->now, &cli->err);
-		outbound_clear(&out);
-	}
-	store_message_free(&m);
+	outbound_init(&out, cli->store, cli->cfg, templates);
+	rc = outbound_public_note(&out, &ctx, id, text, &cli->err);
+	outbound_clear(&out);
 	g_ptr_array_unref(templates);
 	return rc;
 }

@@ -399,6 +399,19 @@ const char *const store_migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  revoked_at INTEGER,"
 	"  last_used_at INTEGER);",
+	/*
+	 * 9 -> 10 (issue 17, casemail-web): sign-in sessions.  The cookie
+	 * carries a random token; only its SHA-256 is kept (id_hash), so a
+	 * copy of the database signs nobody in.  csrf: the token every form
+	 * of the session must return.
+	 */
+	"CREATE TABLE web_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"
+	"  agent TEXT NOT NULL COLLATE NOCASE,"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX web_sessions_expires ON web_sessions(expires_at);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);
