@@ -178,6 +178,7 @@ struct config {
 	char *web_trusted_header;     /* names the agent, from that proxy only */
 	int web_session_ttl_secs;
 	int web_secure_cookies;       /* cookies carry Secure */
+	int web_max_body_bytes;       /* a request body's limit */
 };
 
 #define CONFIG_TEMPLATES_ETC CASEMAIL_SYSCONFDIR "/casemail/templates"

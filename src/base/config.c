@@ -213,6 +213,10 @@ static const struct config_key config_keys[] = {
 	  OFF(web_session_ttl_secs) },
 	{ "web", "secure_cookies", CONFIG_BOOL, "yes", 0, 0,
 	  OFF(web_secure_cookies) },
+	/* A request body (a form, an API call) is typed, not uploaded: a
+	 * note is at most 1 MiB; 64 MiB would be a file dump. */
+	{ "web", "max_body", CONFIG_INT, "1048576", 1024, 67108864,
+	  OFF(web_max_body_bytes) },
 };
 
 #undef OFF
