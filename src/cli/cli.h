@@ -209,6 +209,26 @@ int cli_create_shipment_check(struct cli *cli, const char *ref, int force,
  * counts the changes.  Inside cli_write(). */
 int cli_set_fields(struct cli *cli, int64_t id, GPtrArray *args, int *n_r);
 
+/* ---- service levels (cli_sla.c) --------------------------------------- */
+
+/* Print case id's due times (show); nothing without [sla] targets. */
+int cli_sla_show(struct cli *cli, int64_t id);
+/* Add case id's "sla" member to o (show --json). */
+int cli_sla_json(struct cli *cli, int64_t id, JsonObject *o);
+/* The cases f matches that breach a target (sla_list_breaching()). */
+int cli_sla_breaching(struct cli *cli, const struct store_filter *f,
+		      GArray **ids_r);
+/* secs as "1h20m" (rounded up to the minute) into buf. */
+void cli_sla_duration(int64_t secs, char *buf, size_t size);
+/* report [--from --to | --period] [--by KEY] [--csv] (cli_report.c). */
+int cli_cmd_report(struct cli *cli, int argc, char **argv);
+/* Print a report (casemail/report.h) as an aligned table, JSON or CSV
+ * (cli_report_out.c). */
+struct report;
+void cli_report_text(const struct report *r);
+void cli_report_json(const struct report *r);
+void cli_report_csv(const struct report *r);
+
 /* ---- mail that came in (cli_review.c) ---------------------------------- */
 
 int cli_cmd_trace(struct cli *cli, int argc, char **argv);

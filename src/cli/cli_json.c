@@ -30,7 +30,10 @@ cli_print_case_json(struct cli *cli, int64_t id, int full)
 	int rc = case_json_show(cli->store, cli->cfg, id, full, &node,
 				&cli->err);
 
-	if (rc == 0)
+	if (rc == 0 &&
+	    (rc = cli_sla_json(cli, id, json_node_get_object(node))) != 0)
+		json_node_unref(node);
+	else if (rc == 0)
 		cli_json_print(node);
 	return rc;
 }

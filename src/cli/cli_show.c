@@ -199,6 +199,8 @@ show_text(struct cli *cli, int64_t id, int full)
 		rc = cli_show_relations(cli, id);
 		if (rc == 0)
 			rc = show_waiting(cli, id);
+		if (rc == 0)
+			rc = cli_sla_show(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(cli->cfg, msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);
