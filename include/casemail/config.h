@@ -178,6 +178,16 @@ struct config {
 	char *web_trusted_header;     /* names the agent, from that proxy only */
 	int web_session_ttl_secs;
 	int web_secure_cookies;       /* cookies carry Secure */
+	int web_max_body_bytes;       /* a request body's limit */
+	/* service levels: [sla] (see slaconf.h); [case] timezone and
+	 * desk_lead above apply too */
+	char **sla_first_response;    /* "[TYPE/]PRIORITY DURATION" items */
+	char **sla_resolution;
+	char **sla_hours;             /* "DAYS HH:MM-HH:MM ..." items */
+	char **sla_holidays;          /* YYYY-MM-DD */
+	int sla_warn_before_secs;     /* business time before a breach */
+	int sla_warn_per_hour;        /* token bucket for warning mails */
+	int sla_check_interval_secs;  /* how often casemaild looks */
 };
 
 #define CONFIG_TEMPLATES_ETC CASEMAIL_SYSCONFDIR "/casemail/templates"

@@ -130,6 +130,18 @@ int outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
 int outbound_digest(struct outbound *o, int64_t now, int64_t stale_before,
 		    int *mails_r, struct cm_error *err);
 
+/*
+ * Service-level warnings (outbound_sla.c, the "sla-warning" template):
+ * for each Active case whose first-response or resolution clock
+ * (sla.h) has reached [sla] warn_before short of its target, or the
+ * target, one mail to each owner and [case] desk_lead, once per case,
+ * target and stage (recorded in the store in the caller's transaction).
+ * *mails_r: mails queued; *deferred_r: cases left for a later call by
+ * the [sla] warn_per_hour bucket.  No template or no target: nothing.
+ */
+int outbound_sla_warnings(struct outbound *o, int64_t now, int *mails_r,
+			  int *deferred_r, struct cm_error *err);
+
 /* The Message-ID key (loads it); borrowed. */
 int outbound_key(struct outbound *o, const char **key_r,
 		 struct cm_error *err);

@@ -59,7 +59,7 @@
 #include "casemail/error.h"
 
 /* The schema version this binary writes (see migrations in store.c). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store;
 
@@ -544,6 +544,10 @@ enum store_view {
 	STORE_VIEW_NEW,      /* active, no owner on filter.as's side */
 	STORE_VIEW_OVERDUE,  /* active, follow-up before filter.now */
 };
+
+/* The view named word (all, active, recent, mine, watched, new,
+ * overdue) in *v_r: 0, or CM_EINPUT (*v_r left alone). */
+int store_view_parse(const char *word, enum store_view *v_r);
 
 /* A filter; NULL pointers and STORE_TIME_UNSET times do not filter. */
 #define STORE_TIME_UNSET INT64_MIN

@@ -213,6 +213,26 @@ static const struct config_key config_keys[] = {
 	  OFF(web_session_ttl_secs) },
 	{ "web", "secure_cookies", CONFIG_BOOL, "yes", 0, 0,
 	  OFF(web_secure_cookies) },
+	/* A request body (a form, an API call) is typed, not uploaded: a
+	 * note is at most 1 MiB; 64 MiB would be a file dump. */
+	{ "web", "max_body", CONFIG_INT, "1048576", 1024, 67108864,
+	  OFF(web_max_body_bytes) },
+	/* ---- service levels (slaconf.h; checked by config_check.c) ---- */
+	/* Business hours are in [case] timezone; [case] desk_lead is
+	 * warned of breaches too (both keys are above). */
+	{ "sla", "first_response", CONFIG_LIST, "", 0, 0,
+	  OFF(sla_first_response) },
+	{ "sla", "resolution", CONFIG_LIST, "", 0, 0, OFF(sla_resolution) },
+	{ "sla", "hours", CONFIG_LIST, "mon-fri 08:00-18:00", 0, 0,
+	  OFF(sla_hours) },
+	{ "sla", "holidays", CONFIG_LIST, "", 0, 0, OFF(sla_holidays) },
+	/* 0: no early warning, only the one at the breach. */
+	{ "sla", "warn_before", CONFIG_INT, "3600", 0, 604800,
+	  OFF(sla_warn_before_secs) },
+	{ "sla", "warn_per_hour", CONFIG_INT, "60", 1, 100000,
+	  OFF(sla_warn_per_hour) },
+	{ "sla", "check_interval", CONFIG_INT, "60", 1, 3600,
+	  OFF(sla_check_interval_secs) },
 };
 
 #undef OFF

@@ -13,6 +13,7 @@
 #include "casemail/addr.h"
 #include "casemail/log.h"
 #include "casemail/timeutil.h"
+#include "casemail/slaconf.h"
 
 /* Keys that only make sense together, checked at load so that a bad
  * [smtp] section is a configuration error, not a failure at send time. */
@@ -211,6 +212,17 @@ config_check_timezone(const struct config *cfg, struct cm_error *err)
 			    "UTC, or +01:00)", cfg->path, cfg->case_timezone);
 }
 
+/* [sla] and [case] timezone: read them as casemaild will. */
+static int
+config_check_sla(const struct config *cfg, struct cm_error *err)
+{
+	struct slaconf *sc = NULL;
+	int rc = slaconf_new(cfg, &sc, err);
+
+	slaconf_free(&sc);
+	return rc;
+}
+
 int
 config_check_together(const struct config *cfg, struct cm_error *err)
 {
@@ -224,5 +236,7 @@ config_check_together(const struct config *cfg, struct cm_error *err)
 		rc = config_check_trust(cfg, err);
 	if (rc == 0)
 		rc = config_check_timezone(cfg, err);
+	if (rc == 0)
+		rc = config_check_sla(cfg, err);
 	return rc;
 }

@@ -51,7 +51,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "list", cli_cmd_list, "[--view VIEW] [FILTERS]",
 	  "List cases, newest activity first.\n\n"
 	  "  --view VIEW           active (default), recent, mine, watched, "
-	  "new, overdue, all\n"
+	  "new, overdue, breaching, all\n"
 	  "                        mine/watched/new are relative to --as;\n"
 	  "                        mine and watched hold Active cases unless\n"
 	  "                        --status is given\n"
@@ -69,7 +69,19 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  --created-since/--created-until WHEN\n"
 	  "  --solved-since/--solved-until WHEN\n"
 	  "  --latest-since WHEN   latest message at or after WHEN\n"
-	  "  --limit N             at most N cases (default 100, 0: all)" },
+	  "  --limit N             at most N cases (default 100, 0: all)\n"
+	  "  --breaching           only Active cases past a [sla] target" },
+	{ "report", cli_cmd_report,
+	  "[--period 7d|30d|month | --from WHEN [--to WHEN]] [--by KEY] [--csv]",
+	  "The desk in numbers over the cases created in a period (default\n"
+	  "the last 30 days): time to first reply and to solve (median, 90th\n"
+	  "percentile, in business hours), share within the [sla] targets,\n"
+	  "the backlog by age at the end of each day (week for long periods),\n"
+	  "cases by type, source and side, and the load per owner.\n\n"
+	  "  --by KEY              group the times by owner, type, source, side\n"
+	  "                        or priority\n"
+	  "  --csv                 CSV sections instead of a table (--json: "
+	  "JSON)" },
 	{ "search", cli_cmd_search, "WORDS... [FILTERS]",
 	  "Full-text search over subjects, message text, shipment references\n"
 	  "and CRM numbers; every word must match (as a prefix).  Takes the\n"

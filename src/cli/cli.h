@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "casemail/case.h"
+#include "casemail/case_json.h"
 #include "casemail/config.h"
 #include "casemail/error.h"
 #include "casemail/store.h"
@@ -115,14 +116,7 @@ void cli_print_none(const struct cli *cli, guint n, const char *none);
 
 /* ---- JSON (cli_json.c) ------------------------------------------------- */
 
-/* A JSON object for a case (roles included).  Caller owns the node. */
-JsonNode *cli_json_case(const struct config *cfg, const struct store_case *c);
-JsonNode *cli_json_event(const struct store_event *e);
-JsonNode *cli_json_message(const struct store_message *m);
-/* A new builder with a JSON object begun, for cli_json_end(). */
-JsonBuilder *cli_json_begin(void);
-/* End the object cli_json_begin() began and free b; caller owns the node. */
-JsonNode *cli_json_end(JsonBuilder *b);
+/* The JSON shapes are case_json.h's (case_json_case(), _begin(), ...). */
 /* Write node to stdout, pretty, followed by a newline; frees node. */
 void cli_json_print(JsonNode *node);
 
@@ -204,9 +198,6 @@ int cli_cmd_view(struct cli *cli, int argc, char **argv);
 /* show: what the case was merged into or from, its links and its custom
  * fields (text lines). */
 int cli_show_relations(struct cli *cli, int64_t id);
-/* JSON: "merged_into", "merged_from", "links" and "fields" of case id
- * into o. */
-int cli_json_relations(struct cli *cli, int64_t id, JsonObject *o);
 /*
  * create: Active cases with the shipment reference ref.  Without force
  * and with some, CM_EREFUSED naming them (and --force); with force, the
@@ -217,6 +208,26 @@ int cli_create_shipment_check(struct cli *cli, const char *ref, int force,
 /* Set each "NAME=VALUE" of args (a GPtrArray of strings) on case id; *n_r
  * counts the changes.  Inside cli_write(). */
 int cli_set_fields(struct cli *cli, int64_t id, GPtrArray *args, int *n_r);
+
+/* ---- service levels (cli_sla.c) --------------------------------------- */
+
+/* Print case id's due times (show); nothing without [sla] targets. */
+int cli_sla_show(struct cli *cli, int64_t id);
+/* Add case id's "sla" member to o (show --json). */
+int cli_sla_json(struct cli *cli, int64_t id, JsonObject *o);
+/* The cases f matches that breach a target (sla_list_breaching()). */
+int cli_sla_breaching(struct cli *cli, const struct store_filter *f,
+		      GArray **ids_r);
+/* secs as "1h20m" (rounded up to the minute) into buf. */
+void cli_sla_duration(int64_t secs, char *buf, size_t size);
+/* report [--from --to | --period] [--by KEY] [--csv] (cli_report.c). */
+int cli_cmd_report(struct cli *cli, int argc, char **argv);
+/* Print a report (casemail/report.h) as an aligned table, JSON or CSV
+ * (cli_report_out.c). */
+struct report;
+void cli_report_text(const struct report *r);
+void cli_report_json(const struct report *r);
+void cli_report_csv(const struct report *r);
 
 /* ---- mail that came in (cli_review.c) ---------------------------------- */
 

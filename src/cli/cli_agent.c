@@ -137,7 +137,7 @@ agent_write(struct cli *cli, void *data)
 static JsonNode *
 agent_json(const struct store_agent *a)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	char when[TIME_ISO_SIZE];
 
 	json_builder_set_member_name(b, "address");
@@ -154,7 +154,7 @@ agent_json(const struct store_agent *a)
 	time_format_iso(a->created_at, when, sizeof(when));
 	json_builder_set_member_name(b, "created");
 	json_builder_add_string_value(b, when);
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static void

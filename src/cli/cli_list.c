@@ -14,7 +14,7 @@
 enum {
 	OPT_VIEW = 0x400, OPT_CREATED_SINCE, OPT_CREATED_UNTIL,
 	OPT_SOLVED_SINCE, OPT_SOLVED_UNTIL, OPT_LATEST_SINCE, OPT_LIMIT,
-	OPT_LATEST_BY_ME,
+	OPT_LATEST_BY_ME, OPT_BREACHING,
 };
 
 /* Default page size: a screenful that is still cheap over 100k cases. */
@@ -31,6 +31,7 @@ static const struct option list_opts[] = {
 	{ "latest-since", required_argument, NULL, OPT_LATEST_SINCE },
 	{ "latest-by-me", no_argument, NULL, OPT_LATEST_BY_ME },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "breaching", no_argument, NULL, OPT_BREACHING },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -53,6 +54,7 @@ struct list_opts {
 	int latest_by_me;
 	struct store_saved_view *sv;  /* the saved view loaded */
 	char **saved_args;          /* ... its arguments as argv */
+	int breaching;              /* --breaching or --view breaching */
 };
 
 static int
@@ -65,6 +67,13 @@ list_time(struct cli *cli, const char *arg, int64_t *t_r)
 static int
 list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
 {
+	/* Active cases past a service-level target (sla.h). */
+	if (strcmp(arg, "breaching") == 0) {
+		lo->f.view = STORE_VIEW_ACTIVE;
+		lo->view_name = "breaching";
+		lo->breaching = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(list_views); i++) {
 		if (strcmp(list_views[i].name, arg) == 0) {
 			lo->f.view = list_views[i].view;
@@ -109,6 +118,7 @@ list_opt(struct cli *cli, int opt, const char *arg, void *data)
 	case OPT_LATEST_SINCE: return list_time(cli, arg, &lo->f.latest_since);
 	case OPT_LATEST_BY_ME: lo->latest_by_me = 1; return 0;
 	case OPT_LIMIT: return list_limit_opt(cli, lo, arg);
+	case OPT_BREACHING: lo->breaching = 1; return 0;
 	}
 	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
 }
@@ -208,11 +218,12 @@ list_print(struct cli *cli, GArray *ids)
 		if (rc != 0)
 			break;
 		if (arr != NULL) {
-			JsonNode *n = cli_json_case(cli->cfg, c);
+			JsonNode *n = case_json_case(cli->cfg, c);
 
 			json_array_add_element(arr, n);
-			rc = cli_json_relations(cli, c->id,
-						json_node_get_object(n));
+			rc = case_json_relations(cli->store, cli->cfg, c->id,
+						 json_node_get_object(n),
+						 &cli->err);
 		} else
 			list_line(cli->cfg, c);
 		store_case_free(&c);
@@ -274,7 +285,9 @@ list_run(struct cli *cli, int argc, char **argv, int search)
 		rc = list_resolve_as(cli, &lo, &as, &side);
 	if (rc == 0 && search)
 		rc = list_text(cli, &lo, argc - first, argv + first, &text);
-	if (rc == 0)
+	if (rc == 0 && lo.breaching)
+		rc = cli_sla_breaching(cli, &lo.f, &ids);
+	else if (rc == 0)
 		rc = store_case_list(cli->store, &lo.f, &ids, &cli->err);
 	if (rc == 0)
 		rc = list_print(cli, ids);

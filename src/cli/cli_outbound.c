@@ -200,7 +200,7 @@ join_list(GPtrArray *list)
 static JsonNode *
 template_json(const struct template *t)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	GPtrArray *lists[3] = { t->to, t->cc, t->requires };
 	const char *names[3] = { "to", "cc", "requires" };
 
@@ -223,7 +223,7 @@ template_json(const struct template *t)
 			json_builder_add_string_value(b, lists[i]->pdata[j]);
 		json_builder_end_array(b);
 	}
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 int
@@ -270,7 +270,7 @@ cli_cmd_templates(struct cli *cli, int argc, char **argv)
 static JsonNode *
 outbox_json(struct cli *cli, const struct store_outbox *m)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	char when[64], num[CASENUM_BUF_SIZE];
 
 	json_builder_set_member_name(b, "id");
@@ -317,7 +317,7 @@ outbox_json(struct cli *cli, const struct store_outbox *m)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static void
@@ -492,7 +492,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 	poll = status_time(cli, "health.last_poll");
 	send = status_time(cli, "health.last_send");
 	if (cli->json) {
-		b = cli_json_begin();
+		b = case_json_begin();
 		json_builder_set_member_name(b, "last_poll");
 		poll ? json_builder_add_string_value(b, poll)
 		     : json_builder_add_null_value(b);
@@ -507,7 +507,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_add_int_value(b, review->len);
 		json_builder_set_member_name(b, "schema_version");
 		json_builder_add_int_value(b, store_schema_version(cli->store));
-		cli_json_print(cli_json_end(b));
+		cli_json_print(case_json_end(b));
 	} else {
 		printf("last poll:          %s\n", poll ? poll : "never");
 		printf("last send:          %s\n", send ? send : "never");

@@ -199,6 +199,8 @@ show_text(struct cli *cli, int64_t id, int full)
 		rc = cli_show_relations(cli, id);
 		if (rc == 0)
 			rc = show_waiting(cli, id);
+		if (rc == 0)
+			rc = cli_sla_show(cli, id);
 		for (guint i = 0; i < msgs->len; i++)
 			show_message_text(cli->cfg, msgs->pdata[i], full);
 		g_ptr_array_unref(msgs);
@@ -304,7 +306,7 @@ cli_cmd_history(struct cli *cli, int argc, char **argv)
 		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
 
 		for (guint i = 0; i < events->len; i++)
-			json_array_add_element(a, cli_json_event(events->pdata[i]));
+			json_array_add_element(a, case_json_event(events->pdata[i]));
 		json_node_take_array(n, a);
 		cli_json_print(n);
 	} else {

@@ -123,7 +123,7 @@ apiclient_opt(struct cli *cli, int opt, const char *arg, void *data)
 static JsonNode *
 apiclient_json(const struct store_apiclient *c)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	char when[TIME_ISO_SIZE];
 
 	json_builder_set_member_name(b, "name");
@@ -147,7 +147,7 @@ apiclient_json(const struct store_apiclient *c)
 	} else {
 		json_builder_add_null_value(b);
 	}
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static void
@@ -218,7 +218,7 @@ static void
 apiclient_print(struct cli *cli, const struct apiclient_req *r)
 {
 	if (cli->json) {
-		JsonBuilder *b = cli_json_begin();
+		JsonBuilder *b = case_json_begin();
 
 		json_builder_set_member_name(b, "name");
 		json_builder_add_string_value(b, r->name);
@@ -228,7 +228,7 @@ apiclient_print(struct cli *cli, const struct apiclient_req *r)
 			json_builder_add_string_value(b, r->token);
 		else
 			json_builder_add_boolean_value(b, TRUE);
-		cli_json_print(cli_json_end(b));
+		cli_json_print(case_json_end(b));
 	} else if (r->token != NULL) {
 		printf("%s\n", r->token);
 		fprintf(stderr, "API client %s acts as %s; the token above is "

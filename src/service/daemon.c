@@ -41,6 +41,8 @@ struct daemon {
 	struct store *sstore;
 	struct outbound sout;
 	struct outbox_sender outbox;
+	int64_t sla_last;             /* last look for warnings (sla.h) */
+	int sla_deferred;             /* warnings waiting for the bucket */
 	/* shared */
 	GMutex lock;
 	GCond kick;
@@ -149,6 +151,34 @@ daemon_digest(struct daemon *d, int64_t now)
 	log_info("digest: %d owners mailed", mails);
 }
 
+/* Service-level warnings, every [sla] check_interval seconds. */
+static void
+daemon_sla(struct daemon *d, int64_t now)
+{
+	struct cm_error err = { 0 };
+	int mails = 0, deferred = 0, rc;
+
+	if (now - d->sla_last < d->cfg->sla_check_interval_secs)
+		return;
+	d->sla_last = now;
+	rc = store_begin(d->sstore, &err);
+	if (rc == 0)
+		rc = outbound_sla_warnings(&d->sout, now, &mails, &deferred, &err);
+	if (rc == 0)
+		rc = store_commit(d->sstore, &err);
+	if (rc != 0) {
+		store_rollback(d->sstore);
+		log_warnx("sla: %s (tried again later)", err.msg);
+		return;
+	}
+	/* Said once when warnings start to wait, not at every look. */
+	if (deferred > 0 && d->sla_deferred == 0)
+		log_warnx("sla: %d cases wait for [sla] warn_per_hour", deferred);
+	d->sla_deferred = deferred;
+	if (mails > 0)
+		log_info("sla: %d warning mails queued", mails);
+}
+
 static gpointer
 daemon_sender(gpointer data)
 {
@@ -169,6 +199,7 @@ daemon_sender(gpointer data)
 			break;
 		cm_error_clear(&err);
 		daemon_digest(d, time_now());
+		daemon_sla(d, time_now());
 		do {
 			if (outbox_drain(&d->outbox, time_now(), &d->sender_stop,
 					 &sent, &err) != 0) {

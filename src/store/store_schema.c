@@ -412,6 +412,38 @@ const char *const store_migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL);"
 	"CREATE INDEX web_sessions_expires ON web_sessions(expires_at);",
+	/*
+	 * 10 -> 11 (issue 17): service levels.  first_response_at is when
+	 * the desk first answered: the first outgoing message stored on the case (an
+	 * agent's reply, template or public note), kept by a trigger so
+	 * every path that stores one sets it, and filled in for the cases
+	 * there are.  The clock's pauses are read from the "waiting" and
+	 * "status" events: a partial index finds them without the rest.
+	 * sla_warnings remembers each warning mailed (one before a breach,
+	 * one at it, per target): written in the transaction that queues
+	 * the mail, so a restart never sends one twice.
+	 */
+	"ALTER TABLE cases ADD COLUMN first_response_at INTEGER;"
+	"UPDATE cases SET first_response_at = (SELECT min(m.received_at)"
+	"  FROM messages m WHERE m.case_id = cases.id AND m.direction = 'out'"
+	"  AND m.state = 'stored');"
+	"CREATE TRIGGER cases_first_response AFTER INSERT ON messages"
+	"  WHEN new.direction = 'out' AND new.state = 'stored'"
+	"  AND new.case_id IS NOT NULL BEGIN"
+	"  UPDATE cases SET first_response_at = new.received_at"
+	"  WHERE id = new.case_id AND first_response_at IS NULL;"
+	"END;"
+	"CREATE INDEX cases_created ON cases(created_at);"
+	"CREATE INDEX events_sla ON events(case_id, at)"
+	"  WHERE what IN ('waiting', 'status');"
+	"CREATE TABLE sla_warnings ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	"  target TEXT NOT NULL"
+	"    CHECK (target IN ('first_response','resolution')),"
+	"  stage TEXT NOT NULL CHECK (stage IN ('before','at')),"
+	"  due_at INTEGER NOT NULL,"
+	"  sent_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (case_id, target, stage));",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(store_migrations) == STORE_SCHEMA_VERSION);

@@ -350,6 +350,46 @@ class Web(harness.DeskTest):
             "/cases", headers={"X-Remote-User": "nobody@desk.example"})
         self.assertEqual(status, 303)
 
+    def test_api_token_until_revoked(self):
+        token = self.ctl("api-client", "add", "tms", "--agent", AGENT,
+                         json_out=False).split()[0]
+        self.start_web()
+        c = Client(self.base)
+        auth = {"Authorization": "Bearer " + token}
+        status, headers, body = c.request("/api/v1/cases?view=all",
+                                          headers=auth)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertIn(self.case, body)
+        status, _, body = c.request("/api/v1/cases")
+        self.assertEqual(status, 401, body)
+        self.assertIn('"unauthorized"', body)
+        self.ctl("api-client", "revoke", "tms", json_out=False)
+        status, _, body = c.request("/api/v1/cases", headers=auth)
+        self.assertEqual(status, 401, body)
+        # A browser session is no API credential.
+        c.login(AGENT)
+        self.assertEqual(c.request("/api/v1/cases")[0], 401)
+
+    def test_breaching_view_and_due_times(self):
+        self.write_conf("[sla]\nfirst_response = urgent 30m\nhours =\n")
+        env = dict(self.env, CASEMAIL_NOW=str(int(time.time()) - 3600))
+        p = subprocess.run([harness.CASECTL, "-c", self.conf, "create",
+                            "--subject", "Truck stuck at the border",
+                            "--priority", "urgent"], env=env, text=True,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        late = p.stdout.strip()
+        self.start_web()
+        c = Client(self.base)
+        c.login(AGENT)
+        _, _, page = c.request("/cases?view=breaching")
+        self.assertIn(f'href="/case/{late}"', page)
+        self.assertNotIn(f'href="/case/{self.case}"', page)
+        _, _, page = c.request("/case/" + late)
+        self.assertIn("First response", page)
+        self.assertIn('class="sla sla-breached"', page)
+
     def test_headers_and_attachment_rules(self):
         self.start_web()
         c = Client(self.base)

@@ -597,7 +597,10 @@ full_vars(void)
 		"digest.count", "1",
 		"digest.overdue", "  CV000123  Pallet damaged (follow-up was due "
 		"2026-11-28T09:00:00Z)\n",
-		"digest.stale", "", NULL);
+		"digest.stale", "",
+		"sla.target", "first response", "sla.due", "2026-12-01T10:00:00Z",
+		"sla.breached", "", "sla.left", "60m", "sla.target_time", "240m",
+		NULL);
 }
 
 /*
@@ -616,7 +619,8 @@ kind_vars(const char *template_name)
 	int reply = strcmp(template_name, "notify") != 0 &&
 		    strcmp(template_name, "acknowledge") != 0 &&
 		    strcmp(template_name, "unsubscribed") != 0 &&
-		    strcmp(template_name, "digest") != 0;
+		    strcmp(template_name, "digest") != 0 &&
+		    strcmp(template_name, "sla-warning") != 0;
 	GHashTableIter it;
 	gpointer k, v;
 	int keep;
@@ -636,6 +640,8 @@ kind_vars(const char *template_name)
 			keep |= g_str_has_prefix(k, "message.");
 		if (strcmp(template_name, "digest") == 0)
 			keep |= g_str_has_prefix(k, "digest.");
+		if (strcmp(template_name, "sla-warning") == 0)
+			keep |= g_str_has_prefix(k, "sla.");
 		if (keep)
 			g_hash_table_insert(vars, g_strdup(k), g_strdup(v));
 	}
@@ -683,7 +689,7 @@ test_shipped_templates(void **state)
 		skip();
 	if (template_load_dir(dir, &list, &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(list->len, 7);
+	assert_int_equal(list->len, 8);
 	for (guint i = 0; i < list->len; i++) {
 		t = list->pdata[i];
 		assert_non_null(t->description);

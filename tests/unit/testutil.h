@@ -29,6 +29,21 @@ struct testutil_env {
 void testutil_env_open(struct testutil_env *env, const char *extra_conf);
 void testutil_env_close(struct testutil_env *env);
 
+/* Run call (an int expression) in its own transaction on store, as
+ * casectl does: committed when it returns 0, else rolled back.  The
+ * call's code, or the commit's. */
+#define TESTUTIL_TX(store, call)                                         \
+	({                                                               \
+		int rc_ = store_begin((store), NULL);                    \
+		if (rc_ == 0)                                            \
+			rc_ = (call);                                    \
+		if (rc_ == 0)                                            \
+			rc_ = store_commit((store), NULL);               \
+		else                                                     \
+			store_rollback((store));                         \
+		rc_;                                                     \
+	})
+
 /*
  * DKIM for tests: make an RSA key (openssl), append its public half to
  * dir/dkim-keys as "selector._domainkey.domain v=DKIM1; k=rsa; p=..."
