@@ -77,6 +77,11 @@ api_answer_case(struct api_req *req, int status, int64_t id, int full)
 	int rc = case_json_show(req->env->store, req->env->cfg, id, full,
 				&node, &req->err);
 
+	if (rc == 0 && (rc = case_json_sla(req->env->store, req->env->cfg, id,
+					   req->env->now,
+					   json_node_get_object(node),
+					   &req->err)) != 0)
+		json_node_unref(node);
 	return rc != 0 ? api_fail_cm(req, rc) : api_answer(req, status, node);
 }
 
