@@ -36,6 +36,29 @@ web_templates(struct web_req *r, GPtrArray **list_r)
 					 &r->err);
 }
 
+/* What the agent types for a template's Requires: entry: "field.X" and
+ * "caller.X" are given as X (outbound_reply()'s fields); anything else
+ * comes from the case, NULL. */
+static const char *
+web_reply_key(const char *req)
+{
+	if (g_str_has_prefix(req, "field."))
+		return req + strlen("field.");
+	if (g_str_has_prefix(req, "caller."))
+		return req + strlen("caller.");
+	return NULL;
+}
+
+/* Whether template t requires the value the agent types as key. */
+static int
+web_template_wants(const struct template *t, const char *key)
+{
+	for (guint j = 0; j < t->requires->len; j++)
+		if (g_strcmp0(web_reply_key(t->requires->pdata[j]), key) == 0)
+			return 1;
+	return 0;
+}
+
 /* One input per value any template requires, each named for the
  * templates that need it (the form works without script: pick a
  * template, fill in what it names, preview). */
@@ -47,11 +70,13 @@ web_reply_inputs(struct web_req *r, GPtrArray *templates)
 	for (guint i = 0; i < templates->len; i++) {
 		const struct template *t = templates->pdata[i];
 
-		for (guint j = 0; j < t->requires->len; j++)
-			if (!g_ptr_array_find_with_equal_func(keys,
-					t->requires->pdata[j], g_str_equal,
-					NULL))
-				g_ptr_array_add(keys, t->requires->pdata[j]);
+		for (guint j = 0; j < t->requires->len; j++) {
+			const char *key = web_reply_key(t->requires->pdata[j]);
+
+			if (key != NULL && !g_ptr_array_find_with_equal_func(
+					keys, key, g_str_equal, NULL))
+				g_ptr_array_add(keys, (gpointer)key);
+		}
 	}
 	for (guint k = 0; k < keys->len; k++) {
 		const char *key = keys->pdata[k];
@@ -61,8 +86,7 @@ web_reply_inputs(struct web_req *r, GPtrArray *templates)
 		for (guint i = 0; i < templates->len; i++) {
 			const struct template *t = templates->pdata[i];
 
-			if (g_ptr_array_find_with_equal_func(t->requires, key,
-							     g_str_equal, NULL))
+			if (web_template_wants(t, key))
 				g_string_append_printf(who, "%s%s",
 						       who->len ? ", " : "",
 						       t->name);

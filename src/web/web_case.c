@@ -28,7 +28,7 @@ web_case_fact(struct web_req *r, const char *label, const char *value)
 		web_put(r->out, "<dt>%s</dt><dd>%s</dd>", label, value);
 }
 
-static void
+static int
 web_case_facts(struct web_req *r, const struct store_case *c)
 {
 	GString *o = r->out;
@@ -58,7 +58,11 @@ web_case_facts(struct web_req *r, const struct store_case *c)
 	web_put_time(r, c->last_message_at);
 	g_string_append(o, "</dd><dt>Solved</dt><dd>");
 	web_put_time(r, c->solved_at);
-	g_string_append(o, "</dd></dl></section>");
+	g_string_append(o, "</dd>");
+	if (web_sla_due(r, c->id) != 0)
+		return -1;
+	g_string_append(o, "</dl></section>");
+	return 0;
 }
 
 static void
@@ -223,9 +227,10 @@ web_case_page_reply(struct web_req *r, int64_t id,
 		rc = web_case_forms(r, c, num, reply);
 	g_string_append(r->out, "</div><aside>");
 	if (rc == 0) {
-		web_case_facts(r, c);
+		rc = web_case_facts(r, c);
 		web_case_people(r, c);
-		rc = web_case_history(r, id);
+		if (rc == 0)
+			rc = web_case_history(r, id);
 	}
 	g_string_append(r->out, "</aside></div>");
 	web_page_end(r);

@@ -97,7 +97,8 @@ static const struct {
 	const char *view, *label;
 } web_nav_views[] = {
 	{ "active", "Active" }, { "mine", "Mine" }, { "new", "New" },
-	{ "overdue", "Overdue" }, { "watched", "Watched" },
+	{ "overdue", "Overdue" }, { "breaching", "Breaching" },
+	{ "watched", "Watched" },
 	{ "recent", "Recent" }, { "all", "All" },
 };
 

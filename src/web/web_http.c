@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "casemail/log.h"
+#include "casemail/web_api.h"
 
 /* Threads serving requests: a desk is a few dozen agents; each request is
  * short (a page is a few ms), so a handful keeps everybody served. */
@@ -181,6 +182,55 @@ bad:
 
 /* ---- routing ---------------------------------------------------------- */
 
+/* Re-escape one query argument onto the string in cls. */
+static enum MHD_Result
+web_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+	      const char *value)
+{
+	GString *q = cls;
+	char *k = g_uri_escape_string(key, NULL, FALSE);
+	char *v = g_uri_escape_string(value != NULL ? value : "", NULL, FALSE);
+
+	(void)kind;
+	g_string_append_printf(q, "%s%s=%s", q->len ? "&" : "", k, v);
+	g_free(k);
+	g_free(v);
+	return MHD_YES;
+}
+
+/* /api/v1/...: WEB2's dispatcher, with the bearer token and no cookie
+ * (a browser's session signs no API request in, so no CSRF applies). */
+static void
+web_route_api(struct web_req *r, const char *rest)
+{
+	struct web_api_env env = { r->store, r->web->cfg, r->now };
+	const char *auth = web_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *bearer = NULL;
+	GString *query = g_string_new(NULL);
+	char *json = NULL;
+	int status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+
+	if (auth != NULL && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0)
+		bearer = auth + 7;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+				  web_query_arg, query);
+	if (web_api_dispatch(&env, r->method, rest[0] != '\0' ? rest : "/",
+			     query->len ? query->str : NULL, r->body->str,
+			     r->body->len, bearer, &status, &json) != 0 ||
+	    json == NULL) {
+		log_warnx("web: %s %s: the API gave no answer", r->method,
+			  r->path);
+		json = g_strdup("{\"error\":{\"code\":\"internal\","
+				"\"message\":\"no answer\"}}");
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	r->status = status;
+	r->content_type = "application/json";
+	g_string_assign(r->out, json);
+	g_free(json);
+	g_string_free(query, TRUE);
+}
+
 static int
 web_is(struct web_req *r, const char *method)
 {
@@ -245,6 +295,17 @@ web_route(struct web_req *r)
 		r->content_type = "text/css; charset=utf-8";
 		g_string_append(r->out, web_style_css);
 		web_add_header(r, "Cache-Control", "max-age=3600");
+		return;
+	}
+	if (strcmp(p, "/favicon.ico") == 0) {
+		r->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
+	if (g_str_has_prefix(p, "/api/v1/") || strcmp(p, "/api/v1") == 0) {
+		if (web_store(r) != 0)
+			web_fail(r, &r->err);
+		else
+			web_route_api(r, p + strlen("/api/v1"));
 		return;
 	}
 	if ((rc = web_store(r)) != 0 || (rc = web_session_load(r)) != 0) {
@@ -398,7 +459,8 @@ web_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (r->body->len + *upload_size <= WEB_MAX_BODY_BYTES)
+		if (r->body->len + *upload_size <=
+		    (size_t)w->cfg->web_max_body_bytes)
 			g_string_append_len(r->body, upload, *upload_size);
 		else
 			r->status = MHD_HTTP_CONTENT_TOO_LARGE;

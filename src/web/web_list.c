@@ -1,7 +1,8 @@
 /*
  * web_list.c - GET /cases: casectl list's views and filters as a page.
  *
- * Query: view (active, mine, new, overdue, watched, recent, all), status,
+ * Query: view (active, mine, new, overdue, breaching, watched, recent,
+ * all), status,
  * owner, type, priority, source, watcher (comma-separated values, any may
  * match), field.NAME, q (search words; a case number among them finds
  * that case) and page.  Values are checked and spelled by the same rule
@@ -45,6 +46,7 @@ struct web_list {
 	const char *view_name;
 	GArray *matches;        /* struct store_match */
 	GPtrArray *owned;       /* char ** value arrays and strings */
+	int breaching;          /* view breaching: past a service level */
 	char *side;
 	int page;
 };
@@ -99,14 +101,20 @@ web_list_view(struct web_req *r, struct web_list *l)
 	l->view_name = q != NULL && q[0] != '\0' ? "all" : "active";
 	if (v != NULL && v[0] != '\0')
 		l->view_name = v;
+	/* Active cases past a service-level target (sla.h). */
+	if (strcmp(l->view_name, "breaching") == 0) {
+		l->f.view = STORE_VIEW_ACTIVE;
+		l->breaching = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(web_views); i++)
 		if (strcmp(web_views[i].name, l->view_name) == 0) {
 			l->f.view = web_views[i].view;
 			return 0;
 		}
 	return cm_error_set(&r->err, CM_EUSAGE, "unknown view '%s' (one of: "
-			    "active, mine, new, overdue, watched, recent, "
-			    "all)", l->view_name);
+			    "active, mine, new, overdue, breaching, watched, "
+			    "recent, all)", l->view_name);
 }
 
 /* Every field.NAME=VALUE argument of the query. */
@@ -284,7 +292,9 @@ web_list_page(struct web_req *r)
 	l.matches = g_array_new(FALSE, TRUE, sizeof(struct store_match));
 	l.owned = g_ptr_array_new_with_free_func(web_list_free_owned);
 	rc = web_list_parse(r, &l);
-	if (rc == 0)
+	if (rc == 0 && l.breaching)
+		rc = web_sla_breaching(r, &l.f, &ids);
+	else if (rc == 0)
 		rc = store_case_list(r->store, &l.f, &ids, &r->err);
 	if (rc == 0) {
 		title = g_strdup_printf("Cases: %s", l.view_name);

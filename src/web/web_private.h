@@ -19,9 +19,6 @@
 #include "casemail/store.h"
 #include "casemail/store_websession.h"
 
-/* A form or a JSON body is typed, not uploaded: 1 MiB is plenty (a note
- * is at most CASE_NOTE_MAX, also 1 MiB). */
-#define WEB_MAX_BODY_BYTES ((size_t)1024 * 1024 + 4096)
 /* Rows on one page of the case list. */
 #define WEB_LIST_ROWS 100
 /* The session cookie and the login form's own CSRF cookie. */
@@ -150,6 +147,13 @@ void web_case_page_reply(struct web_req *r, int64_t id,
 			 const struct web_reply_state *reply);
 /* GET /attachment/MSG/N (web_case.c). */
 void web_attachment(struct web_req *r, const char *rest);
+
+/* Service levels (web_sla.c): the cases of f that breach a target at
+ * f->now (*ids_r, caller unrefs); the <dt>/<dd> lines of case id's
+ * clocks, nothing without targets.  0 or an error in r->err. */
+int web_sla_breaching(struct web_req *r, const struct store_filter *f,
+		      GArray **ids_r);
+int web_sla_due(struct web_req *r, int64_t id);
 
 /* A case context for the signed-in agent. */
 void web_ctx(struct web_req *r, struct case_ctx *ctx);

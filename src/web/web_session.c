@@ -179,9 +179,16 @@ web_csrf_ok(struct web_req *r)
 static void
 web_login_form(struct web_req *r, const char *email, const char *problem)
 {
+	const char *had = web_cookie(r, WEB_COOKIE_LOGIN);
 	char token[2 * WEB_TOKEN_BYTES + 1];
 
-	random_hex(token, WEB_TOKEN_BYTES);
+	/* Keep the browser's token: a second login page loading meanwhile
+	 * (another tab, a redirected favicon) must not void the first. */
+	if (had != NULL && strlen(had) == 2 * WEB_TOKEN_BYTES &&
+	    strspn(had, "0123456789abcdef") == 2 * WEB_TOKEN_BYTES)
+		g_strlcpy(token, had, sizeof(token));
+	else
+		random_hex(token, WEB_TOKEN_BYTES);
 	web_set_cookie(r, WEB_COOKIE_LOGIN, token, WEB_LOGIN_FORM_SECS);
 	web_page_begin(r, "Sign in");
 	web_put(r->out, "<form id=\"login\" method=\"post\" action=\"/login\">"

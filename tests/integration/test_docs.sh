@@ -26,7 +26,7 @@ src=${1:?$usage}
 casectl=${2:?$usage}
 casemaild=${3:?$usage}
 docs=$src/docs
-pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5
+pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5 casemail-web.8
 casemail-api.7"
 fail=0
 
