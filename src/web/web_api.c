@@ -12,8 +12,6 @@
 #include "casemail/log.h"
 #include "casemail/webauth.h"
 
-/* A query string is a few filters, not a document. */
-#define API_QUERY_MAX_BYTES 8192
 
 int
 api_answer(struct api_req *req, int status, JsonNode *node)
@@ -275,22 +273,18 @@ api_parse_body(struct api_req *req, const char *body, size_t len)
 
 /* ---- the query ---------------------------------------------------------- */
 
-/* a=b&c=d, percent-escaped, '+' a space; a later name wins. */
-static int
-api_parse_query(struct api_req *req, const char *query)
+int
+api_query_parse(const char *query, GHashTable *into)
 {
 	char **pairs;
-	int rc = API_DONE;
+	int rc = 0;
 
-	req->query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   g_free);
 	if (query == NULL || query[0] == '\0')
-		return API_DONE;
+		return 0;
 	if (strlen(query) > API_QUERY_MAX_BYTES)
-		return api_fail(req, 400, WEB_API_EBADREQUEST, "the query is "
-				"longer than %d bytes", API_QUERY_MAX_BYTES);
+		return -1;
 	pairs = g_strsplit(query, "&", -1);
-	for (char **p = pairs; *p != NULL && rc == API_DONE; p++) {
+	for (char **p = pairs; *p != NULL && rc == 0; p++) {
 		char *eq, *name, *value;
 
 		if ((*p)[0] == '\0')
@@ -299,7 +293,7 @@ api_parse_query(struct api_req *req, const char *query)
 		eq = strchr(*p, '=');
 		if (eq != NULL)
 			*eq = '\0';
-		/* "" as illegal characters: %00 is refused by GLib. */
+		/* GLib refuses %00 (and a '%' without two hex digits). */
 		name = g_uri_unescape_string(*p, NULL);
 		value = g_uri_unescape_string(eq != NULL ? eq + 1 : "", NULL);
 		if (name == NULL || value == NULL ||
@@ -307,14 +301,25 @@ api_parse_query(struct api_req *req, const char *query)
 		    !g_utf8_validate(value, -1, NULL)) {
 			g_free(name);
 			g_free(value);
-			rc = api_fail(req, 400, WEB_API_EBADREQUEST, "malformed "
-				      "query");
+			rc = -1;
 			break;
 		}
-		g_hash_table_replace(req->query, name, value);
+		g_hash_table_replace(into, name, value);
 	}
 	g_strfreev(pairs);
 	return rc;
+}
+
+static int
+api_parse_query(struct api_req *req, const char *query)
+{
+	req->query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	if (api_query_parse(query, req->query) != 0)
+		return api_fail(req, 400, WEB_API_EBADREQUEST, "malformed "
+				"query (or longer than %d bytes)",
+				API_QUERY_MAX_BYTES);
+	return API_DONE;
 }
 
 /* ---- routing ------------------------------------------------------------ */
