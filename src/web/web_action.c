@@ -409,7 +409,7 @@ web_case_action(struct web_req *r, int64_t id, const char *action)
 		web_fail(r, &r->err);
 		return;
 	}
-	log_info("web: %s: %s by %s", num, action, r->session->agent);
+	log_info("web: case=%s %s by %s", num, action, r->session->agent);
 	case_format_number(r->web->cfg, go, num, sizeof(num));
 	esc = g_uri_escape_string(done, NULL, FALSE);
 	to = g_strdup_printf("/case/%s?done=%s", num, esc);

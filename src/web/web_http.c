@@ -470,8 +470,7 @@ web_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	r->now = w->clock();
 	if (r->status == MHD_HTTP_CONTENT_TOO_LARGE)
 		web_error_page(r, r->status, "request too large");
-	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
-		 strcmp(method, "HEAD") != 0)
+	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		web_error_page(r, MHD_HTTP_METHOD_NOT_ALLOWED,
 			       "method not allowed");
 	else if (web_form_body(r) != 0)

@@ -82,7 +82,7 @@ class Client:
                                      headers=headers or {})
         try:
             with self.opener.open(req, timeout=30) as r:
-                return r.status, r.headers, r.read().decode()
+                return r.status, r.headers, r.read().decode(errors="replace")
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
@@ -389,6 +389,49 @@ class Web(harness.DeskTest):
         _, _, page = c.request("/case/" + late)
         self.assertIn("First response", page)
         self.assertIn('class="sla sla-breached"', page)
+
+    def test_mail_attachments_and_full_text(self):
+        msg = harness.mail(
+            "Sam Shipper <sam@acme.test>", DESK, f"Re: [{self.case}] photos",
+            body="Photos attached.\n\nOn Monday the desk wrote:\n"
+                 "> Please send photos of the pallet.\n",
+            attach=[('evil"; filename=x.txt; \u00fcber.html',
+                     b"<script>alert(1)</script>", "text/html"),
+                    ("pallet.png", b"\x89PNG\r\n\x1a\nfake", "image/png")])
+        path = os.path.join(self.dir, "in.eml")
+        with open(path, "wb") as f:
+            f.write(harness.verified(msg))
+        p = subprocess.run([harness.CASEMAILD, "-c", self.conf, "ingest",
+                            path], capture_output=True, text=True,
+                           env=self.env, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.start_web()
+        c = Client(self.base)
+        c.login(AGENT)
+        _, _, page = c.request("/case/" + self.case)
+        self.assertIn("Photos attached.", page)
+        self.assertNotIn("Please send photos", page)
+        full = re.search(r'class="full-text" href="([^"]+)"', page)[1]
+        _, _, page = c.request(full.split("#")[0].replace("&amp;", "&"))
+        self.assertIn("Please send photos", page)
+        links = re.findall(r'href="(/attachment/\d+/\d+)"', page)
+        self.assertEqual(len(links), 2, page)
+        got = {}
+        for link in links:
+            status, headers, _ = c.request(link)
+            self.assertEqual(status, 200)
+            got[headers["Content-Type"]] = headers["Content-Disposition"]
+            self.assertEqual(headers["X-Content-Type-Options"], "nosniff")
+        # HTML is never served as HTML; the name cannot break the header.
+        disp = got["application/octet-stream"]
+        self.assertEqual(disp, 'attachment; filename="evil__ filename=x.txt_'
+                         ' __ber.html"; filename*=UTF-8\'\'evil_%3B%20'
+                         'filename%3Dx.txt%3B%20%C3%BCber.html')
+        self.assertIn("image/png", got)
+        self.assertTrue(got["image/png"].startswith(
+            'attachment; filename="pallet.png"'))
+        # Not signed in: no attachment.
+        self.assertEqual(Client(self.base).request(links[0])[0], 303)
 
     def test_headers_and_attachment_rules(self):
         self.start_web()
