@@ -23,17 +23,11 @@ api_answer(struct api_req *req, int status, JsonNode *node)
 	return API_DONE;
 }
 
-int
-api_fail(struct api_req *req, int status, const char *code,
-	 const char *fmt, ...)
+static JsonNode *
+api_error_node(const char *code, const char *message)
 {
 	JsonBuilder *b = case_json_begin();
-	char message[CM_ERROR_MSG_MAX];
-	va_list ap;
 
-	va_start(ap, fmt);
-	g_vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
 	json_builder_set_member_name(b, "error");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "code");
@@ -41,7 +35,34 @@ api_fail(struct api_req *req, int status, const char *code,
 	json_builder_set_member_name(b, "message");
 	json_builder_add_string_value(b, message);
 	json_builder_end_object(b);
-	api_answer(req, status, case_json_end(b));
+	return case_json_end(b);
+}
+
+char *
+web_api_error_json(const char *code, const char *message)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *n = api_error_node(code, message);
+	char *json;
+
+	json_generator_set_root(g, n);
+	json = json_generator_to_data(g, NULL);
+	g_object_unref(g);
+	json_node_unref(n);
+	return json;
+}
+
+int
+api_fail(struct api_req *req, int status, const char *code,
+	 const char *fmt, ...)
+{
+	char message[CM_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	api_answer(req, status, api_error_node(code, message));
 	return API_FAILED;
 }
 
@@ -238,7 +259,7 @@ api_parse_body(struct api_req *req, const char *body, size_t len)
 	JsonNode *root;
 
 	if (len > max)
-		return api_fail(req, 400, WEB_API_EBADREQUEST, "the body has "
+		return api_fail(req, 413, WEB_API_EBADREQUEST, "the body has "
 				"%zu bytes, more than [web] max_body (%zu)",
 				len, max);
 	/* No body: no members (POST .../solve needs none). */

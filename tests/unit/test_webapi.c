@@ -309,7 +309,7 @@ test_body_limit(void **state)
 	g_string_insert_c(body, 10, 's');
 	o = call_len(fx, "POST", "/cases/CV000001/notes", NULL, body->str,
 		     body->len, fx->token);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	assert_error(fx, o, 413, WEB_API_EBADREQUEST);
 	assert_non_null(strstr(json_object_get_string_member(
 		json_object_get_object_member(o, "error"), "message"),
 		"max_body"));
