@@ -53,4 +53,12 @@ int case_json_relations(struct store *s, const struct config *cfg, int64_t id,
 int case_json_show(struct store *s, const struct config *cfg, int64_t id,
 		   int full, JsonNode **node_r, struct cm_error *err);
 
+/*
+ * Add "sla" to o: case id's service-level clocks at now (state, due,
+ * done, target_secs, used_secs per target), as casectl show --json; no
+ * member when [sla] sets no target.
+ */
+int case_json_sla(struct store *s, const struct config *cfg, int64_t id,
+		  int64_t now, JsonObject *o, struct cm_error *err);
+
 #endif

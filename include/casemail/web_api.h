@@ -25,7 +25,7 @@
 #define WEB_API_EUNAUTHORIZED "unauthorized"   /* 401 */
 #define WEB_API_EFORBIDDEN "forbidden"         /* 403 */
 #define WEB_API_ENOTFOUND "not_found"          /* 404 */
-#define WEB_API_EBADREQUEST "bad_request"      /* 400 */
+#define WEB_API_EBADREQUEST "bad_request"      /* 400; 405, 413 */
 #define WEB_API_ECONFLICT "conflict"           /* 409 */
 #define WEB_API_EINTERNAL "internal"           /* 500, 503 when busy */
 
@@ -55,5 +55,10 @@ int web_api_dispatch(const struct web_api_env *env, const char *method,
 		     const char *path, const char *query, const char *body,
 		     size_t body_len, const char *bearer_token, int *status_r,
 		     char **json_r);
+
+/* An error answer {"error":{"code":code,"message":message}} for what
+ * the server refuses before web_api_dispatch() (a body over [web]
+ * max_body: 413 with WEB_API_EBADREQUEST).  g_free(). */
+char *web_api_error_json(const char *code, const char *message);
 
 #endif

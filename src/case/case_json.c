@@ -8,6 +8,7 @@
 
 #include "casemail/case.h"
 #include "casemail/casenum.h"
+#include "casemail/sla.h"
 #include "casemail/timeutil.h"
 
 static void
@@ -363,4 +364,53 @@ case_json_show(struct store *s, const struct config *cfg, int64_t id,
 	else
 		*node_r = node;
 	return rc;
+}
+
+static void
+json_sla_time(JsonObject *o, const char *name, int64_t t)
+{
+	char buf[TIME_ISO_SIZE];
+
+	if (t == 0 || t == BIZHOURS_NEVER) {
+		json_object_set_null_member(o, name);
+		return;
+	}
+	time_format_iso(t, buf, sizeof(buf));
+	json_object_set_string_member(o, name, buf);
+}
+
+int
+case_json_sla(struct store *s, const struct config *cfg, int64_t id,
+	      int64_t now, JsonObject *o, struct cm_error *err)
+{
+	struct slaconf *sc = NULL;
+	struct sla_status st;
+	JsonObject *sla;
+	int rc = slaconf_new(cfg, &sc, err);
+
+	if (rc != 0 || !slaconf_enabled(sc) ||
+	    (rc = sla_case_status(sc, s, id, now, &st, err)) != 0) {
+		slaconf_free(&sc);
+		return rc;
+	}
+	slaconf_free(&sc);
+	sla = json_object_new();
+	for (int k = 0; k < SLACONF_KINDS; k++) {
+		const struct sla_clock *c = &st.clock[k];
+		JsonObject *one;
+
+		if (c->state == SLA_NONE)
+			continue;
+		one = json_object_new();
+		json_object_set_string_member(one, "state",
+					      sla_state_name(c->state));
+		json_sla_time(one, "due", c->due_at);
+		json_sla_time(one, "done", c->done_at);
+		json_object_set_int_member(one, "target_secs", c->target_secs);
+		json_object_set_int_member(one, "used_secs", c->used_secs);
+		json_object_set_object_member(sla,
+			slaconf_kind_name((enum slaconf_kind)k), one);
+	}
+	json_object_set_object_member(o, "sla", sla);
+	return 0;
 }

@@ -12,8 +12,6 @@
 #include "casemail/log.h"
 #include "casemail/webauth.h"
 
-/* A query string is a few filters, not a document. */
-#define API_QUERY_MAX_BYTES 8192
 
 int
 api_answer(struct api_req *req, int status, JsonNode *node)
@@ -25,17 +23,11 @@ api_answer(struct api_req *req, int status, JsonNode *node)
 	return API_DONE;
 }
 
-int
-api_fail(struct api_req *req, int status, const char *code,
-	 const char *fmt, ...)
+static JsonNode *
+api_error_node(const char *code, const char *message)
 {
 	JsonBuilder *b = case_json_begin();
-	char message[CM_ERROR_MSG_MAX];
-	va_list ap;
 
-	va_start(ap, fmt);
-	g_vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
 	json_builder_set_member_name(b, "error");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "code");
@@ -43,7 +35,34 @@ api_fail(struct api_req *req, int status, const char *code,
 	json_builder_set_member_name(b, "message");
 	json_builder_add_string_value(b, message);
 	json_builder_end_object(b);
-	api_answer(req, status, case_json_end(b));
+	return case_json_end(b);
+}
+
+char *
+web_api_error_json(const char *code, const char *message)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *n = api_error_node(code, message);
+	char *json;
+
+	json_generator_set_root(g, n);
+	json = json_generator_to_data(g, NULL);
+	g_object_unref(g);
+	json_node_unref(n);
+	return json;
+}
+
+int
+api_fail(struct api_req *req, int status, const char *code,
+	 const char *fmt, ...)
+{
+	char message[CM_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	api_answer(req, status, api_error_node(code, message));
 	return API_FAILED;
 }
 
@@ -77,6 +96,11 @@ api_answer_case(struct api_req *req, int status, int64_t id, int full)
 	int rc = case_json_show(req->env->store, req->env->cfg, id, full,
 				&node, &req->err);
 
+	if (rc == 0 && (rc = case_json_sla(req->env->store, req->env->cfg, id,
+					   req->env->now,
+					   json_node_get_object(node),
+					   &req->err)) != 0)
+		json_node_unref(node);
 	return rc != 0 ? api_fail_cm(req, rc) : api_answer(req, status, node);
 }
 
@@ -235,7 +259,7 @@ api_parse_body(struct api_req *req, const char *body, size_t len)
 	JsonNode *root;
 
 	if (len > max)
-		return api_fail(req, 400, WEB_API_EBADREQUEST, "the body has "
+		return api_fail(req, 413, WEB_API_EBADREQUEST, "the body has "
 				"%zu bytes, more than [web] max_body (%zu)",
 				len, max);
 	/* No body: no members (POST .../solve needs none). */
@@ -270,22 +294,18 @@ api_parse_body(struct api_req *req, const char *body, size_t len)
 
 /* ---- the query ---------------------------------------------------------- */
 
-/* a=b&c=d, percent-escaped, '+' a space; a later name wins. */
-static int
-api_parse_query(struct api_req *req, const char *query)
+int
+api_query_parse(const char *query, GHashTable *into)
 {
 	char **pairs;
-	int rc = API_DONE;
+	int rc = 0;
 
-	req->query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   g_free);
 	if (query == NULL || query[0] == '\0')
-		return API_DONE;
+		return 0;
 	if (strlen(query) > API_QUERY_MAX_BYTES)
-		return api_fail(req, 400, WEB_API_EBADREQUEST, "the query is "
-				"longer than %d bytes", API_QUERY_MAX_BYTES);
+		return -1;
 	pairs = g_strsplit(query, "&", -1);
-	for (char **p = pairs; *p != NULL && rc == API_DONE; p++) {
+	for (char **p = pairs; *p != NULL && rc == 0; p++) {
 		char *eq, *name, *value;
 
 		if ((*p)[0] == '\0')
@@ -294,7 +314,7 @@ api_parse_query(struct api_req *req, const char *query)
 		eq = strchr(*p, '=');
 		if (eq != NULL)
 			*eq = '\0';
-		/* "" as illegal characters: %00 is refused by GLib. */
+		/* GLib refuses %00 (and a '%' without two hex digits). */
 		name = g_uri_unescape_string(*p, NULL);
 		value = g_uri_unescape_string(eq != NULL ? eq + 1 : "", NULL);
 		if (name == NULL || value == NULL ||
@@ -302,14 +322,25 @@ api_parse_query(struct api_req *req, const char *query)
 		    !g_utf8_validate(value, -1, NULL)) {
 			g_free(name);
 			g_free(value);
-			rc = api_fail(req, 400, WEB_API_EBADREQUEST, "malformed "
-				      "query");
+			rc = -1;
 			break;
 		}
-		g_hash_table_replace(req->query, name, value);
+		g_hash_table_replace(into, name, value);
 	}
 	g_strfreev(pairs);
 	return rc;
+}
+
+static int
+api_parse_query(struct api_req *req, const char *query)
+{
+	req->query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	if (api_query_parse(query, req->query) != 0)
+		return api_fail(req, 400, WEB_API_EBADREQUEST, "malformed "
+				"query (or longer than %d bytes)",
+				API_QUERY_MAX_BYTES);
+	return API_DONE;
 }
 
 /* ---- routing ------------------------------------------------------------ */

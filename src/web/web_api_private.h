@@ -73,6 +73,14 @@ int api_body_bool(struct api_req *req, const char *name, int *v_r);
 int api_body_strings(struct api_req *req, const char *name,
 		     GHashTable **table_r);
 
+/* A query string is a few filters, not a document. */
+#define API_QUERY_MAX_BYTES 8192
+
+/* Parse query "a=b&c=d" (percent-escapes, '+' a space; a later name
+ * wins) into into (g_strdup()ed names and values): 0, or -1 when it is
+ * malformed, not UTF-8 or over API_QUERY_MAX_BYTES. */
+int api_query_parse(const char *query, GHashTable *into);
+
 /* The endpoints (web_api_cases.c). */
 int api_cases_list(struct api_req *req);
 int api_case_show(struct api_req *req);

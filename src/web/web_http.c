@@ -468,7 +468,16 @@ web_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	r->now = w->clock();
-	if (r->status == MHD_HTTP_CONTENT_TOO_LARGE)
+	if (r->status == MHD_HTTP_CONTENT_TOO_LARGE &&
+	    g_str_has_prefix(r->path, "/api/v1")) {
+		/* An API client reads JSON, errors included. */
+		char *json = web_api_error_json(WEB_API_EBADREQUEST, "the body "
+						"is longer than [web] max_body");
+
+		r->content_type = "application/json";
+		g_string_assign(r->out, json);
+		g_free(json);
+	} else if (r->status == MHD_HTTP_CONTENT_TOO_LARGE)
 		web_error_page(r, r->status, "request too large");
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		web_error_page(r, MHD_HTTP_METHOD_NOT_ALLOWED,

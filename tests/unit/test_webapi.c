@@ -55,6 +55,12 @@ setup_small_body(void **state)
 }
 
 static int
+setup_sla(void **state)
+{
+	return setup_conf(state, "[sla]\nfirst_response = normal 4h\n");
+}
+
+static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
@@ -303,7 +309,7 @@ test_body_limit(void **state)
 	g_string_insert_c(body, 10, 's');
 	o = call_len(fx, "POST", "/cases/CV000001/notes", NULL, body->str,
 		     body->len, fx->token);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	assert_error(fx, o, 413, WEB_API_EBADREQUEST);
 	assert_non_null(strstr(json_object_get_string_member(
 		json_object_get_object_member(o, "error"), "message"),
 		"max_body"));
@@ -451,6 +457,25 @@ test_note_reply_solve(void **state)
 				  "actor = '" ANNA "' AND what = 'status'"), 1);
 }
 
+/* With targets set, a case shows its due times, as casectl show. */
+static void
+test_sla(void **state)
+{
+	struct fixture *fx = *state;
+	JsonObject *o, *first;
+	char num[32];
+
+	create_case(fx, "{\"subject\":\"Due soon\"}", num, sizeof(num));
+	o = call(fx, "GET", "/cases/CV000001", NULL, NULL);
+	assert_int_equal(fx->status, 200);
+	first = json_object_get_object_member(
+		json_object_get_object_member(o, "sla"), "first_response");
+	assert_non_null(first);
+	assert_int_equal(json_object_get_int_member(first, "target_secs"),
+			 4 * 3600);
+	assert_true(json_object_has_member(first, "due"));
+}
+
 int
 main(void)
 {
@@ -469,6 +494,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_note_reply_solve, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_sla, setup_sla, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
