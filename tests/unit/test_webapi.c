@@ -248,6 +248,11 @@ test_bad_requests(void **state)
 		"{\"subject\":\"a\\u0000b\"}",
 		"{\"subject\":\"line\\nBcc: x@y.z\"}",
 	};
+	static const char *const bad_queries[] = {
+		"colour=red", "status=closed", "view=everything", "limit=0",
+		"limit=1001", "offset=100001", "q=%00", "q=%zz", "field.nope=1",
+		"owner=not-an-address",
+	};
 	struct fixture *fx = *state;
 	JsonObject *o;
 
@@ -262,22 +267,10 @@ test_bad_requests(void **state)
 	o = call(fx, "POST", "/cases", NULL, "{\"subject\":\"\xff\"}");
 	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
 	/* Query: unknown names, bad values, bad escapes. */
-	o = call(fx, "GET", "/cases", "colour=red", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "status=closed", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "view=everything", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "limit=0", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "limit=1001", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "q=%00", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "q=%zz", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "field.nope=1", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_queries); i++) {
+		o = call(fx, "GET", "/cases", bad_queries[i], NULL);
+		assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	}
 	assert_int_equal(db_count(fx, "SELECT count(*) FROM cases"), 0);
 	/* An escaped backslash before u0000 is plain text, kept whole. */
 	o = call(fx, "POST", "/cases", NULL,
