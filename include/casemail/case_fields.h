@@ -50,6 +50,15 @@ int case_match_canon(const struct config *cfg, enum store_match_key key,
 		     struct cm_error *err);
 
 /*
+ * The built-in list view called name (active, recent, mine, watched,
+ * new, overdue, all, and breaching: Active cases past a service level,
+ * which *breaching_r says and sla_list_breaching() finds) into *view_r.
+ * CM_ENOTFOUND for any other name (casectl then looks for a saved view).
+ */
+int case_view_parse(const char *name, enum store_view *view_r,
+		    int *breaching_r);
+
+/*
  * Make f's views relative to the agent at address as (mine, watched,
  * new): f->as, and f->as_side their side when they have one (new: no
  * owner on that side), a new string in *side_r (caller g_free()s, NULL

@@ -265,6 +265,31 @@ case_match_canon(const struct config *cfg, enum store_match_key key,
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	enum store_view view;
+} case_views[] = {
+	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
+	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
+	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
+	{ "overdue", STORE_VIEW_OVERDUE },
+	/* Active cases past a service-level target (sla.h). */
+	{ "breaching", STORE_VIEW_ACTIVE },
+};
+
+int
+case_view_parse(const char *name, enum store_view *view_r,
+		int *breaching_r)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(case_views); i++)
+		if (strcmp(case_views[i].name, name) == 0) {
+			*view_r = case_views[i].view;
+			*breaching_r = strcmp(name, "breaching") == 0;
+			return 0;
+		}
+	return CM_ENOTFOUND;
+}
+
 int
 case_filter_as(struct store *s, struct store_filter *f, const char *as,
 	       char **side_r)

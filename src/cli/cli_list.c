@@ -35,16 +35,6 @@ static const struct option list_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static const struct {
-	const char *name;
-	enum store_view view;
-} list_views[] = {
-	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
-	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
-	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
-	{ "overdue", STORE_VIEW_OVERDUE },
-};
-
 struct list_opts {
 	struct store_filter f;
 	const char *view_name;
@@ -67,19 +57,12 @@ list_time(struct cli *cli, const char *arg, int64_t *t_r)
 static int
 list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
 {
-	/* Active cases past a service-level target (sla.h). */
-	if (strcmp(arg, "breaching") == 0) {
-		lo->f.view = STORE_VIEW_ACTIVE;
-		lo->view_name = "breaching";
-		lo->breaching = 1;
+	int breaching;
+
+	if (case_view_parse(arg, &lo->f.view, &breaching) == 0) {
+		lo->view_name = arg;
+		lo->breaching |= breaching;
 		return 0;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(list_views); i++) {
-		if (strcmp(list_views[i].name, arg) == 0) {
-			lo->f.view = list_views[i].view;
-			lo->view_name = list_views[i].name;
-			return 0;
-		}
 	}
 	if (lo->in_saved)
 		return cm_error_set(&cli->err, CM_EUSAGE,

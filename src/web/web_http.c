@@ -13,6 +13,7 @@
 
 #include "casemail/log.h"
 #include "casemail/web_api.h"
+#include "casemail/web_report.h"
 
 /* Threads serving requests: a desk is a few dozen agents; each request is
  * short (a page is a few ms), so a handful keeps everybody served. */
@@ -182,6 +183,31 @@ bad:
 
 /* ---- routing ---------------------------------------------------------- */
 
+/* The request's query, its arguments escaped again (the server hands
+ * them over unescaped), or NULL for none; caller g_free()s. */
+static char *web_query_string(struct web_req *r);
+
+/* GET /reports: WEB2's report content (report.h) in our page. */
+static void
+web_reports_page(struct web_req *r)
+{
+	struct web_api_env env = { r->store, r->web->cfg, r->now };
+	char *query = web_query_string(r);
+	GString *body = g_string_new(NULL);
+	int rc = web_report_page(&env, query, body, &r->err);
+
+	if (rc == 0) {
+		web_page_begin(r, "Reports");
+		g_string_append(r->out, "<h1>Reports</h1>\n");
+		g_string_append_len(r->out, body->str, (gssize)body->len);
+		web_page_end(r);
+	} else {
+		web_fail(r, &r->err);
+	}
+	g_string_free(body, TRUE);
+	g_free(query);
+}
+
 /* Re-escape one query argument onto the string in cls. */
 static enum MHD_Result
 web_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -206,16 +232,14 @@ web_route_api(struct web_req *r, const char *rest)
 	struct web_api_env env = { r->store, r->web->cfg, r->now };
 	const char *auth = web_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *bearer = NULL;
-	GString *query = g_string_new(NULL);
+	char *query = web_query_string(r);
 	char *json = NULL;
 	int status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 
 	if (auth != NULL && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0)
 		bearer = auth + 7;
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
-				  web_query_arg, query);
 	if (web_api_dispatch(&env, r->method, rest[0] != '\0' ? rest : "/",
-			     query->len ? query->str : NULL, r->body->str,
+			     query, r->body->str,
 			     r->body->len, bearer, &status, &json) != 0 ||
 	    json == NULL) {
 		log_warnx("web: %s %s: the API gave no answer", r->method,
@@ -228,7 +252,21 @@ web_route_api(struct web_req *r, const char *rest)
 	r->content_type = "application/json";
 	g_string_assign(r->out, json);
 	g_free(json);
-	g_string_free(query, TRUE);
+	g_free(query);
+}
+
+static char *
+web_query_string(struct web_req *r)
+{
+	GString *query = g_string_new(NULL);
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+				  web_query_arg, query);
+	if (query->len == 0) {
+		g_string_free(query, TRUE);
+		return NULL;
+	}
+	return g_string_free(query, FALSE);
 }
 
 static int
@@ -277,6 +315,8 @@ web_route_signed_in(struct web_req *r)
 		web_logout_post(r);
 	else if (strcmp(p, "/cases") == 0 && web_is(r, "GET"))
 		web_list_page(r);
+	else if (strcmp(p, "/reports") == 0 && web_is(r, "GET"))
+		web_reports_page(r);
 	else if (g_str_has_prefix(p, "/case/"))
 		web_route_case(r, p + strlen("/case/"));
 	else if (g_str_has_prefix(p, "/attachment/") && web_is(r, "GET"))

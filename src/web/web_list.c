@@ -21,16 +21,6 @@
 #define WEB_LIST_MAX_PAGE 100
 
 static const struct {
-	const char *name;
-	enum store_view view;
-} web_views[] = {
-	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
-	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
-	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
-	{ "overdue", STORE_VIEW_OVERDUE },
-};
-
-static const struct {
 	const char *param;
 	enum store_match_key key;
 } web_filters[] = {
@@ -101,17 +91,8 @@ web_list_view(struct web_req *r, struct web_list *l)
 	l->view_name = q != NULL && q[0] != '\0' ? "all" : "active";
 	if (v != NULL && v[0] != '\0')
 		l->view_name = v;
-	/* Active cases past a service-level target (sla.h). */
-	if (strcmp(l->view_name, "breaching") == 0) {
-		l->f.view = STORE_VIEW_ACTIVE;
-		l->breaching = 1;
+	if (case_view_parse(l->view_name, &l->f.view, &l->breaching) == 0)
 		return 0;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(web_views); i++)
-		if (strcmp(web_views[i].name, l->view_name) == 0) {
-			l->f.view = web_views[i].view;
-			return 0;
-		}
 	return cm_error_set(&r->err, CM_EUSAGE, "unknown view '%s' (one of: "
 			    "active, mine, new, overdue, breaching, watched, "
 			    "recent, all)", l->view_name);

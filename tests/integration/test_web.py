@@ -251,6 +251,13 @@ class Web(harness.DeskTest):
         self.assertIn("Photos requested",
                       d.find_element(By.CSS_SELECTOR, "div.thread").text)
         self.screenshot(d, "case-page.png")
+        # The reports page: charts drawn on the server, no script.
+        d.find_element(By.LINK_TEXT, "Reports").click()
+        self.assertTrue(harness.wait_for(lambda: "/reports" in d.current_url))
+        self.assertTrue(d.find_elements(By.CSS_SELECTOR, "main svg"))
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "script"), [])
+        self.screenshot(d, "reports.png")
+        d.back()
         d.find_element(By.CSS_SELECTOR, "form#solve button").click()
         self.assertTrue(harness.wait_for(lambda: "Solved." in d.page_source))
         self.assertEqual(self.ctl("show", self.case)["status"], "solved")
