@@ -321,8 +321,6 @@ web_route_signed_in(struct web_req *r)
 		web_route_case(r, p + strlen("/case/"));
 	else if (g_str_has_prefix(p, "/attachment/") && web_is(r, "GET"))
 		web_attachment(r, p + strlen("/attachment/"));
-	else if (strcmp(p, "/reports") == 0 && web_is(r, "GET"))
-		web_reports_page(r);
 	else
 		web_error_page(r, MHD_HTTP_NOT_FOUND, "no such page");
 }

@@ -147,8 +147,6 @@ void web_case_page_reply(struct web_req *r, int64_t id,
 			 const struct web_reply_state *reply);
 /* GET /attachment/MSG/N (web_case.c). */
 void web_attachment(struct web_req *r, const char *rest);
-/* GET /reports?period=..&by=.. (web_report.c). */
-void web_reports_page(struct web_req *r);
 
 /* Service levels (web_sla.c): the cases of f that breach a target at
  * f->now (*ids_r, caller unrefs); the <dt>/<dd> lines of case id's

@@ -328,32 +328,3 @@ web_report_page(const struct web_api_env *env, const char *query,
 	g_hash_table_unref(q);
 	return rc;
 }
-
-void
-web_reports_page(struct web_req *r)
-{
-	static const char *const args[] = { "period", "by" };
-	struct web_api_env env = { r->store, r->web->cfg, r->now };
-	GString *query = g_string_new(NULL), *content = g_string_new(NULL);
-
-	for (size_t i = 0; i < G_N_ELEMENTS(args); i++) {
-		const char *v = web_query(r, args[i]);
-		char *e;
-
-		if (v == NULL)
-			continue;
-		e = g_uri_escape_string(v, NULL, FALSE);
-		g_string_append_printf(query, "%s%s=%s", query->len ? "&" : "",
-				       args[i], e);
-		g_free(e);
-	}
-	if (web_report_page(&env, query->str, content, &r->err) != 0) {
-		web_fail(r, &r->err);
-	} else {
-		web_page_begin(r, "Reports");
-		g_string_append(r->out, content->str);
-		web_page_end(r);
-	}
-	g_string_free(query, TRUE);
-	g_string_free(content, TRUE);
-}
