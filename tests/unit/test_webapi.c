@@ -467,6 +467,18 @@ test_sla(void **state)
 	assert_int_equal(json_object_get_int_member(first, "target_secs"),
 			 4 * 3600);
 	assert_true(json_object_has_member(first, "due"));
+	o = call(fx, "GET", "/cases", "view=breaching", NULL);
+	assert_int_equal(json_object_get_int_member(o, "count"), 0);
+	/* A month on, unanswered: past its target. */
+	fx->api.now += 30 * 86400;
+	o = call(fx, "GET", "/cases", "view=breaching", NULL);
+	assert_int_equal(fx->status, 200);
+	assert_int_equal(json_object_get_int_member(o, "count"), 1);
+	o = call(fx, "GET", "/cases/CV000001", NULL, NULL);
+	first = json_object_get_object_member(
+		json_object_get_object_member(o, "sla"), "first_response");
+	assert_string_equal(json_object_get_string_member(first, "state"),
+			    "breached");
 }
 
 int
