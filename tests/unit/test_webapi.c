@@ -272,6 +272,23 @@ test_bad_requests(void **state)
 		assert_error(fx, o, 400, WEB_API_EBADREQUEST);
 	}
 	assert_int_equal(db_count(fx, "SELECT count(*) FROM cases"), 0);
+	/* Nesting that would overflow the parser's stack is refused
+	 * unread; brackets inside a string do not count. */
+	{
+		GString *deep = g_string_new(NULL);
+
+		for (int i = 0; i < 200000; i++)
+			g_string_append_c(deep, '[');
+		o = call(fx, "POST", "/cases", NULL, deep->str);
+		assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+		g_string_assign(deep, "{\"subject\":\"");
+		for (int i = 0; i < 100; i++)
+			g_string_append(deep, "[{");
+		g_string_append(deep, "\\\"\"}");
+		o = call(fx, "POST", "/cases", NULL, deep->str);
+		assert_int_equal(fx->status, 201);
+		g_string_free(deep, TRUE);
+	}
 	/* An escaped backslash before u0000 is plain text, kept whole. */
 	o = call(fx, "POST", "/cases", NULL,
 		 "{\"subject\":\"a\\\\u0000b\"}");
