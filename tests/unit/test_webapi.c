@@ -467,6 +467,30 @@ test_note_reply_solve(void **state)
 				  "actor = '" ANNA "' AND what = 'status'"), 1);
 }
 
+/* internal: 503 while another writer holds the store, 500 when the
+ * store itself is broken. */
+static void
+test_internal(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db = NULL;
+	JsonObject *o;
+	char num[32];
+
+	create_case(fx, "{\"subject\":\"s\"}", num, sizeof(num));
+	assert_int_equal(sqlite3_open(fx->env.cfg->store_database, &db),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	o = call(fx, "POST", "/cases/CV000001/solve", NULL, NULL);
+	assert_error(fx, o, 503, WEB_API_EINTERNAL);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK; DROP TABLE case_links",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	o = call(fx, "GET", "/cases/CV000001", NULL, NULL);
+	assert_error(fx, o, 500, WEB_API_EINTERNAL);
+}
+
 /* With targets set, a case shows its due times, as casectl show. */
 static void
 test_sla(void **state)
@@ -517,6 +541,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_note_reply_solve, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sla, setup_sla, teardown),
+		cmocka_unit_test_setup_teardown(test_internal, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
