@@ -27,6 +27,10 @@ JsonBuilder *case_json_begin(void);
 /* End the object case_json_begin() began and free b. */
 JsonNode *case_json_end(JsonBuilder *b);
 
+/* A new array of conv(item) for every item of items. */
+JsonArray *case_json_array(GPtrArray *items,
+			   JsonNode *(*conv)(gconstpointer item));
+
 /* The merge pointer, the cases merged in, the links and the custom
  * fields of a case. */
 struct case_relations {

@@ -545,10 +545,6 @@ enum store_view {
 	STORE_VIEW_OVERDUE,  /* active, follow-up before filter.now */
 };
 
-/* The view named word (all, active, recent, mine, watched, new,
- * overdue) in *v_r: 0, or CM_EINPUT (*v_r left alone). */
-int store_view_parse(const char *word, enum store_view *v_r);
-
 /* A filter; NULL pointers and STORE_TIME_UNSET times do not filter. */
 #define STORE_TIME_UNSET INT64_MIN
 

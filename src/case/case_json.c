@@ -231,8 +231,8 @@ case_json_end(JsonBuilder *b)
 	return n;
 }
 
-static JsonArray *
-json_array_of(GPtrArray *items, JsonNode *(*conv)(gconstpointer))
+JsonArray *
+case_json_array(GPtrArray *items, JsonNode *(*conv)(gconstpointer))
 {
 	JsonArray *a = json_array_sized_new(items->len);
 
@@ -349,10 +349,10 @@ case_json_show(struct store *s, const struct config *cfg, int64_t id,
 	    (rc = store_messages_get(s, id, &msgs, err)) == 0 &&
 	    (rc = store_events_get(s, id, &events, err)) == 0) {
 		json_object_set_array_member(o, "messages",
-					     json_array_of(msgs,
+					     case_json_array(msgs,
 							   json_message_conv));
 		json_object_set_array_member(o, "events",
-					     json_array_of(events,
+					     case_json_array(events,
 							   json_event_conv));
 	}
 	if (msgs != NULL)

@@ -119,6 +119,8 @@ void cli_print_none(const struct cli *cli, guint n, const char *none);
 /* The JSON shapes are case_json.h's (case_json_case(), _begin(), ...). */
 /* Write node to stdout, pretty, followed by a newline; frees node. */
 void cli_json_print(JsonNode *node);
+/* cli_json_print() of an array of conv(item) for every item. */
+void cli_json_print_list(GPtrArray *items, JsonNode *(*conv)(gconstpointer));
 
 /* Load case id and print it as JSON (with messages and events if full). */
 int cli_print_case_json(struct cli *cli, int64_t id, int full);

@@ -135,8 +135,9 @@ agent_write(struct cli *cli, void *data)
 }
 
 static JsonNode *
-agent_json(const struct store_agent *a)
+agent_json(gconstpointer agent)
 {
+	const struct store_agent *a = agent;
 	JsonBuilder *b = case_json_begin();
 	char when[TIME_ISO_SIZE];
 
@@ -186,13 +187,7 @@ agent_list(struct cli *cli)
 	if (rc != 0)
 		return rc;
 	if (cli->json) {
-		JsonArray *arr = json_array_sized_new(list->len);
-		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-
-		for (guint i = 0; i < list->len; i++)
-			json_array_add_element(arr, agent_json(list->pdata[i]));
-		json_node_take_array(n, arr);
-		cli_json_print(n);
+		cli_json_print_list(list, agent_json);
 	} else if (list->len == 0) {
 		puts("no agents (casectl agent add EMAIL --name NAME)");
 	} else {

@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-
 void
 cli_json_print(JsonNode *node)
 {
@@ -21,6 +20,15 @@ cli_json_print(JsonNode *node)
 	g_free(text);
 	g_object_unref(g);
 	json_node_unref(node);
+}
+
+void
+cli_json_print_list(GPtrArray *items, JsonNode *(*conv)(gconstpointer))
+{
+	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+	json_node_take_array(n, case_json_array(items, conv));
+	cli_json_print(n);
 }
 
 int

@@ -77,11 +77,6 @@ int
 cli_sla_breaching(struct cli *cli, const struct store_filter *f,
 		  GArray **ids_r)
 {
-	struct slaconf *sc = NULL;
-	int rc = slaconf_new(cli->cfg, &sc, &cli->err);
-
-	if (rc == 0)
-		rc = sla_list_breaching(sc, cli->store, f, ids_r, &cli->err);
-	slaconf_free(&sc);
-	return rc;
+	return sla_list_breaching_cfg(cli->cfg, cli->store, f, ids_r,
+				      &cli->err);
 }

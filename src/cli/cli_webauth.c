@@ -121,8 +121,9 @@ apiclient_opt(struct cli *cli, int opt, const char *arg, void *data)
 }
 
 static JsonNode *
-apiclient_json(const struct store_apiclient *c)
+apiclient_json(gconstpointer client)
 {
+	const struct store_apiclient *c = client;
 	JsonBuilder *b = case_json_begin();
 	char when[TIME_ISO_SIZE];
 
@@ -178,14 +179,7 @@ apiclient_list(struct cli *cli)
 	if (rc != 0)
 		return rc;
 	if (cli->json) {
-		JsonArray *arr = json_array_sized_new(list->len);
-		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-
-		for (guint i = 0; i < list->len; i++)
-			json_array_add_element(arr,
-					       apiclient_json(list->pdata[i]));
-		json_node_take_array(n, arr);
-		cli_json_print(n);
+		cli_json_print_list(list, apiclient_json);
 	} else {
 		cli_print_none(cli, list->len, "no API clients (casectl "
 			       "api-client add NAME --agent EMAIL)");

@@ -29,18 +29,6 @@ static const char *const outbox_state_words[] = {
 	[STORE_OUTBOX_DONE] = "done",
 };
 
-/* The views' names as casectl list --view, casemail-web and its API
- * take them (not stored: no CHECK list). */
-static const char *const view_words[] = {
-	[STORE_VIEW_ALL] = "all",
-	[STORE_VIEW_ACTIVE] = "active",
-	[STORE_VIEW_RECENT] = "recent",
-	[STORE_VIEW_MINE] = "mine",
-	[STORE_VIEW_WATCHED] = "watched",
-	[STORE_VIEW_NEW] = "new",
-	[STORE_VIEW_OVERDUE] = "overdue",
-};
-
 static const char *const rcpt_state_words[] = {
 	[STORE_RCPT_PENDING] = "pending",
 	[STORE_RCPT_SENT] = "sent",
@@ -55,9 +43,6 @@ const struct store_words store_msg_states = {
 };
 const struct store_words store_outbox_states = {
 	"outbox state", outbox_state_words, G_N_ELEMENTS(outbox_state_words),
-};
-static const struct store_words store_views = {
-	"view", view_words, G_N_ELEMENTS(view_words),
 };
 const struct store_words store_rcpt_states = {
 	"recipient state", rcpt_state_words, G_N_ELEMENTS(rcpt_state_words),
@@ -129,16 +114,5 @@ store_case_status_parse(const char *word, enum store_case_status *v_r)
 	if (v < 0)
 		return CM_EINPUT;
 	*v_r = (enum store_case_status)v;
-	return 0;
-}
-
-int
-store_view_parse(const char *word, enum store_view *v_r)
-{
-	int v = words_find(&store_views, word);
-
-	if (v < 0)
-		return CM_EINPUT;
-	*v_r = (enum store_view)v;
 	return 0;
 }

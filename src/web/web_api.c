@@ -230,24 +230,45 @@ api_body_strings(struct api_req *req, const char *name, GHashTable **table_r)
 	return rc;
 }
 
-/* Whether text holds the escape \u0000: json-glib would decode it to a
- * NUL that silently cuts the string short. */
-static int
-api_has_nul_escape(const char *text, size_t len)
-{
-	for (size_t i = 0; i + 6 <= len; i++) {
-		size_t n = 0;
+/* Our bodies nest two levels ({"set": {...}}); json-glib's parser
+ * recurses once per level, so a body of a million '[' would overflow
+ * the thread's stack.  Anything deeper than this is refused unread. */
+#define API_JSON_MAX_DEPTH 16
 
-		if (text[i] != '\\' || g_ascii_strncasecmp(text + i + 1,
-							     "u0000", 5) != 0)
-			continue;
-		/* An escaped backslash before it makes it plain text. */
-		while (n < i && text[i - 1 - n] == '\\')
-			n++;
-		if (n % 2 == 0)
-			return 1;
+/*
+ * What json-glib must not see: the escape \u0000 (it decodes to a NUL
+ * that silently cuts the string short) and nesting deeper than
+ * API_JSON_MAX_DEPTH.  NULL when text is fine, else why not.  A scan
+ * outside and inside strings: brackets in strings do not count.
+ */
+static const char *
+api_body_hazard(const char *text, size_t len)
+{
+	int depth = 0, in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '"')
+				in_string = 0;
+			else if (c == '\\' && i + 1 < len) {
+				if (i + 5 < len && text[i + 1] == 'u' &&
+				    g_ascii_strncasecmp(text + i + 2, "0000",
+							4) == 0)
+					return "a string holds \\u0000";
+				i++;   /* the escaped character */
+			}
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > API_JSON_MAX_DEPTH)
+				return "the JSON nests too deep";
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
 	}
-	return 0;
+	return NULL;
 }
 
 /* Parse the body: one JSON object, UTF-8, within [web] max_body. */
@@ -255,6 +276,7 @@ static int
 api_parse_body(struct api_req *req, const char *body, size_t len)
 {
 	size_t max = (size_t)req->env->cfg->web_max_body_bytes;
+	const char *hazard;
 	GError *gerr = NULL;
 	JsonNode *root;
 
@@ -273,9 +295,8 @@ api_parse_body(struct api_req *req, const char *body, size_t len)
 	    !g_utf8_validate(body, (gssize)len, NULL))
 		return api_fail(req, 400, WEB_API_EBADREQUEST, "the body is "
 				"not UTF-8 text");
-	if (api_has_nul_escape(body, len))
-		return api_fail(req, 400, WEB_API_EBADREQUEST, "a string holds "
-				"\\u0000");
+	if ((hazard = api_body_hazard(body, len)) != NULL)
+		return api_fail(req, 400, WEB_API_EBADREQUEST, "%s", hazard);
 	req->parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(req->parser, body, (gssize)len,
 					&gerr)) {

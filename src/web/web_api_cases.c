@@ -16,6 +16,7 @@
 #include "casemail/casenum.h"
 #include "casemail/log.h"
 #include "casemail/outbound.h"
+#include "casemail/sla.h"
 #include "casemail/template.h"
 
 /* ---- GET /cases ---------------------------------------------------------- */
@@ -39,6 +40,7 @@ struct api_list {
 	GPtrArray *values;        /* char ** per match (owned) */
 	char *side;
 	int limit, offset;
+	int breaching;            /* view=breaching: past a service level */
 };
 
 static void
@@ -106,10 +108,11 @@ api_list_view(struct api_req *req, struct api_list *l)
 
 	/* As casectl: list shows the Active cases, search all of them. */
 	l->f.view = q != NULL ? STORE_VIEW_ALL : STORE_VIEW_ACTIVE;
-	if (view != NULL && store_view_parse(view, &l->f.view) != 0)
+	if (view != NULL && case_view_parse(view, &l->f.view,
+					    &l->breaching) != 0)
 		return api_fail(req, 400, WEB_API_EBADREQUEST, "unknown view "
 				"(all, active, recent, mine, watched, new, "
-				"overdue)");
+				"overdue, breaching)");
 	if (l->f.view == STORE_VIEW_MINE || l->f.view == STORE_VIEW_WATCHED ||
 	    l->f.view == STORE_VIEW_NEW)
 		case_filter_as(req->env->store, &l->f, req->agent, &l->side);
@@ -222,7 +225,11 @@ api_cases_list(struct api_req *req)
 	}
 	/* The store pages from the top; the offset is skipped here. */
 	l.f.limit = l.limit + l.offset;
-	rc = store_case_list(req->env->store, &l.f, &ids, &req->err);
+	if (l.breaching)
+		rc = sla_list_breaching_cfg(req->env->cfg, req->env->store,
+					    &l.f, &ids, &req->err);
+	else
+		rc = store_case_list(req->env->store, &l.f, &ids, &req->err);
 	rc = rc != 0 ? api_fail_cm(req, rc) : api_list_answer(req, &l, ids);
 	if (ids != NULL)
 		g_array_unref(ids);

@@ -316,9 +316,11 @@ web_report_page(const struct web_api_env *env, const char *query,
 					 err);
 	if (rc == 0)
 		rc = slaconf_new(env->cfg, &sc, err);
+	/* The period is [from, to): to just after now takes in a case
+	 * opened this very second. */
 	if (rc == 0)
-		rc = report_build(sc, env->store, from, env->now, by, env->now,
-				  &r, err);
+		rc = report_build(sc, env->store, from, env->now + 1, by,
+				  env->now, &r, err);
 	if (rc == 0)
 		put_report(html_out, env, r, period, by_name);
 	report_free(&r);

@@ -6,7 +6,8 @@ urllib: a client made by `casectl api-client add` opens a case by API,
 reads and searches it, notes, replies with the `update` template (the
 mail reaches the SMTP receiver after `casemaild send`) and solves it;
 errors are JSON with their codes; a body just over [web] max_body is
-refused; and a revoked token stops working at once.
+refused; and a revoked token stops working at once.  And the reports
+page, signed in, with its SVG charts.
 
 usage: test_webapi.py casemail-web casemaild casectl templates
 """
@@ -165,6 +166,30 @@ class WebApi(harness.DeskTest):
             rows = db.execute("SELECT * FROM api_clients").fetchall()
         self.assertNotIn(self.token, repr(rows))
         self.assertNotIn(self.token[3:], repr(rows))
+
+
+    def test_reports_page(self):
+        for subject, typ in (("Lost <b>box</b>", "lost"),
+                             ("Broken", "damaged"), ("Dented", "damaged")):
+            status, _ = self.call("POST", "/cases", {"subject": subject,
+                                                     "type": typ})
+            self.assertEqual(status, 201)
+        p = subprocess.run([harness.CASECTL, "-c", self.conf, "agent",
+                            "password", AGENT],
+                           input=test_web.PASSWORDS[AGENT] + "\n", text=True,
+                           capture_output=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        web = test_web.Client(f"http://127.0.0.1:{self.port}")
+        self.assertEqual(web.request("/reports")[0], 303)  # not signed in
+        web.login(AGENT)
+        status, headers, page = web.request("/reports?period=7d&by=type")
+        self.assertEqual(status, 200, page)
+        self.assertIn("<title>Cases by type</title>", page)
+        self.assertIn("<title>Active cases per owner</title>", page)
+        self.assertIn('<th scope="row">damaged</th><td>2</td>', page)
+        self.assertIn('<option value="7d" selected>', page)
+        self.assertNotIn("style=", page)
+        self.assertEqual(web.request("/reports?period=forever")[0], 400)
 
 
 if __name__ == "__main__":

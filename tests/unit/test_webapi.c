@@ -248,6 +248,11 @@ test_bad_requests(void **state)
 		"{\"subject\":\"a\\u0000b\"}",
 		"{\"subject\":\"line\\nBcc: x@y.z\"}",
 	};
+	static const char *const bad_queries[] = {
+		"colour=red", "status=closed", "view=everything", "limit=0",
+		"limit=1001", "offset=100001", "q=%00", "q=%zz", "field.nope=1",
+		"owner=not-an-address",
+	};
 	struct fixture *fx = *state;
 	JsonObject *o;
 
@@ -262,23 +267,28 @@ test_bad_requests(void **state)
 	o = call(fx, "POST", "/cases", NULL, "{\"subject\":\"\xff\"}");
 	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
 	/* Query: unknown names, bad values, bad escapes. */
-	o = call(fx, "GET", "/cases", "colour=red", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "status=closed", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "view=everything", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "limit=0", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "limit=1001", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "q=%00", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "q=%zz", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
-	o = call(fx, "GET", "/cases", "field.nope=1", NULL);
-	assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_queries); i++) {
+		o = call(fx, "GET", "/cases", bad_queries[i], NULL);
+		assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+	}
 	assert_int_equal(db_count(fx, "SELECT count(*) FROM cases"), 0);
+	/* Nesting that would overflow the parser's stack is refused
+	 * unread; brackets inside a string do not count. */
+	{
+		GString *deep = g_string_new(NULL);
+
+		for (int i = 0; i < 200000; i++)
+			g_string_append_c(deep, '[');
+		o = call(fx, "POST", "/cases", NULL, deep->str);
+		assert_error(fx, o, 400, WEB_API_EBADREQUEST);
+		g_string_assign(deep, "{\"subject\":\"");
+		for (int i = 0; i < 100; i++)
+			g_string_append(deep, "[{");
+		g_string_append(deep, "\\\"\"}");
+		o = call(fx, "POST", "/cases", NULL, deep->str);
+		assert_int_equal(fx->status, 201);
+		g_string_free(deep, TRUE);
+	}
 	/* An escaped backslash before u0000 is plain text, kept whole. */
 	o = call(fx, "POST", "/cases", NULL,
 		 "{\"subject\":\"a\\\\u0000b\"}");
@@ -457,6 +467,30 @@ test_note_reply_solve(void **state)
 				  "actor = '" ANNA "' AND what = 'status'"), 1);
 }
 
+/* internal: 503 while another writer holds the store, 500 when the
+ * store itself is broken. */
+static void
+test_internal(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db = NULL;
+	JsonObject *o;
+	char num[32];
+
+	create_case(fx, "{\"subject\":\"s\"}", num, sizeof(num));
+	assert_int_equal(sqlite3_open(fx->env.cfg->store_database, &db),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	o = call(fx, "POST", "/cases/CV000001/solve", NULL, NULL);
+	assert_error(fx, o, 503, WEB_API_EINTERNAL);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK; DROP TABLE case_links",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	o = call(fx, "GET", "/cases/CV000001", NULL, NULL);
+	assert_error(fx, o, 500, WEB_API_EINTERNAL);
+}
+
 /* With targets set, a case shows its due times, as casectl show. */
 static void
 test_sla(void **state)
@@ -474,6 +508,18 @@ test_sla(void **state)
 	assert_int_equal(json_object_get_int_member(first, "target_secs"),
 			 4 * 3600);
 	assert_true(json_object_has_member(first, "due"));
+	o = call(fx, "GET", "/cases", "view=breaching", NULL);
+	assert_int_equal(json_object_get_int_member(o, "count"), 0);
+	/* A month on, unanswered: past its target. */
+	fx->api.now += 30 * 86400;
+	o = call(fx, "GET", "/cases", "view=breaching", NULL);
+	assert_int_equal(fx->status, 200);
+	assert_int_equal(json_object_get_int_member(o, "count"), 1);
+	o = call(fx, "GET", "/cases/CV000001", NULL, NULL);
+	first = json_object_get_object_member(
+		json_object_get_object_member(o, "sla"), "first_response");
+	assert_string_equal(json_object_get_string_member(first, "state"),
+			    "breached");
 }
 
 int
@@ -495,6 +541,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_note_reply_solve, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sla, setup_sla, teardown),
+		cmocka_unit_test_setup_teardown(test_internal, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
