@@ -1,7 +1,7 @@
 #!/bin/sh
 # demo.sh - the main job: a day at a logistics case desk, end to end.
 #
-#   scripts/demo.sh [--no-deps] [--build-dir DIR]
+#   scripts/demo.sh [--no-deps] [--build-dir DIR] [--web]
 #
 # Installs the packages (scripts/deps.sh; skipped with --no-deps or
 # SKIP_DEPS=1), builds casemail in build/ (or uses the tree given with
@@ -24,7 +24,11 @@
 #      (owning it on the shipper side), hands it to the outside support
 #      team with casectl escalate and tells the caller so with "update";
 #   6. the cases and their history are printed;
-#   7. every mail received is printed.
+#   7. every mail received is printed;
+#   8. casemail-web serves the desk in the browser: Anna signs in and sees
+#      the cases.  With --web it then prints the URL and her password and
+#      keeps the desk up (and the store) until Ctrl-C; DEMO_WEB_PORT sets
+#      the port (default 8080).
 #
 # The agent, Anna, is registered with casectl agent add, and every
 # casectl command that changes something names her with --as.
@@ -37,15 +41,17 @@
 set -eu
 
 usage() {
-	echo "usage: scripts/demo.sh [--no-deps] [--build-dir DIR]" >&2
+	echo "usage: scripts/demo.sh [--no-deps] [--build-dir DIR] [--web]" >&2
 	exit 2
 }
 
 build=
+web=0
 no_deps=${SKIP_DEPS:-0}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-deps) no_deps=1 ;;
+	--web) web=1 ;;
 	--build-dir)
 		[ $# -ge 2 ] || usage
 		build=$2
@@ -89,6 +95,7 @@ demo=$(mktemp -d /tmp/casemail-demo.XXXXXX)
 # Dovecot's processes (user dovecot) must be able to reach their files.
 chmod 755 "$demo"
 daemon_pid=
+web_pid=
 sink_up=0
 imap_up=0
 
@@ -108,6 +115,10 @@ running() {
 cleanup() {
 	rc=$?
 	set +e
+	if [ -n "$web_pid" ] && running "$web_pid"; then
+		kill -TERM "$web_pid" 2>/dev/null
+		wait "$web_pid" 2>/dev/null
+	fi
 	if [ -n "$daemon_pid" ] && running "$daemon_pid"; then
 		kill -TERM "$daemon_pid" 2>/dev/null
 		i=0
@@ -181,7 +192,7 @@ if [ "$no_deps" != 1 ]; then
 fi
 
 if [ "$use_tree" = 0 ] || [ ! -x "$build/casemaild" ] ||
-	[ ! -x "$build/casectl" ]; then
+	[ ! -x "$build/casectl" ] || [ ! -x "$build/casemail-web" ]; then
 	step "Building casemail in $build"
 	if ! { cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
 		cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)"; } \
@@ -193,6 +204,7 @@ if [ "$use_tree" = 0 ] || [ ! -x "$build/casemaild" ] ||
 fi
 CASEMAILD=$build/casemaild
 CASECTL=$build/casectl
+CASEMAIL_WEB=$build/casemail-web
 t_start=$(date +%s)
 
 # ---- the Python half: mail composition, the photo, reading the receiver ----
@@ -483,6 +495,12 @@ SMTP_PORT=$(cat "$demo/sink/port")
 say "IMAP  127.0.0.1:$IMAPS_PORT (TLS; mailbox of $CASE_ADDR: user test)"
 say "SMTP  127.0.0.1:$SMTP_PORT (takes every outgoing mail)"
 
+# The browser step's port: a free one unless --web shows it to a person.
+if [ "$web" = 1 ]; then
+	WEB_PORT=${DEMO_WEB_PORT:-8080}
+else
+	WEB_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
 printf 'secret\n' >"$demo/imap.pw"
 chmod 600 "$demo/imap.pw"
 cat >"$demo/casemail.conf" <<CONF
@@ -513,6 +531,10 @@ retry_min = 1
 # Authentication-Results: its word proves who an agent's mail is from.
 [trust]
 authserv_ids = $MTA_ID
+# casemail-web (step 8): plain HTTP on loopback, so no Secure cookies.
+[web]
+listen = 127.0.0.1:$WEB_PORT
+secure_cookies = no
 CONF
 
 step "Starting casemaild (foreground mode, in the background)"
@@ -762,6 +784,54 @@ boxes=$(LC_ALL=C sort "$demo/mailboxes" | tr '\n' ' ')
 [ "$boxes" = "INBOX messages=0 Processed messages=4 Review messages=0 " ] ||
 	fail "case mailbox: $boxes"
 ok "case mailbox: all 4 mails moved from INBOX to Processed"
+
+step "8. The desk in the browser: casemail-web"
+WEB_PASSWORD=anna-demo-password
+printf '%s\n' "$WEB_PASSWORD" | ctl agent password "$AGENT"
+"$CASEMAIL_WEB" -c "$demo/casemail.conf" </dev/null >/dev/null \
+	2>"$demo/casemail-web.log" &
+web_pid=$!
+wait_for "casemail-web listening on 127.0.0.1:$WEB_PORT" \
+	grep -q 'listening on' "$demo/casemail-web.log"
+# Anna signs in over HTTP and finds the day's cases on the list.
+"$PY" - "$WEB_PORT" "$WEB_PASSWORD" "$case" >"$demo/web.out" 2>&1 <<'PY' ||
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+port, password, case = sys.argv[1:]
+base = "http://127.0.0.1:%s" % port
+web = urllib.request.build_opener(
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+page = web.open(base + "/login").read().decode()
+token = re.search(r'name="login_csrf" value="([0-9a-f]+)"', page)[1]
+form = urllib.parse.urlencode({"email": "anna@desk.example",
+                               "password": password,
+                               "login_csrf": token}).encode()
+page = web.open(base + "/login", form).read().decode()
+assert 'id="logout"' in page, page
+page = web.open(base + "/cases?view=all").read().decode()
+assert case in page, page
+rows = page.count('<tr class="case')
+page = web.open(base + "/case/" + case).read().decode()
+assert 'class="case-number">%s<' % case in page, page
+print("Anna signed in; %d cases on the list; %s opens" % (rows, case))
+PY
+	fail "casemail-web: $(cat "$demo/web.out")"
+sed 's/^/   /' "$demo/web.out"
+ok "casemail-web serves the case list and $case"
+if [ "$web" = 1 ]; then
+	echo
+	echo "   The desk is up: open http://127.0.0.1:$WEB_PORT/ in a browser"
+	echo "   and sign in as anna@desk.example, password $WEB_PASSWORD."
+	echo "   (From another machine: ssh -L $WEB_PORT:127.0.0.1:$WEB_PORT"
+	echo "   this host.)  casemaild keeps running too.  Ctrl-C stops all."
+	wait "$web_pid" || true
+	exit 0
+fi
+kill -TERM "$web_pid"
+web_rc=0
+wait "$web_pid" || web_rc=$?
+web_pid=
+[ "$web_rc" = 0 ] || fail "casemail-web exited with status $web_rc"
+ok "casemail-web stopped (status 0)"
 
 step "Stopping casemaild (SIGTERM), the SMTP receiver and Dovecot"
 kill -TERM "$daemon_pid"

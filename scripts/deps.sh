@@ -9,6 +9,8 @@ set -eu
 PACKAGES="build-essential cmake pkg-config libetpan-dev libgmime-3.0-dev
 libsqlite3-dev libcurl4-gnutls-dev libgnutls28-dev libcmocka-dev
 libsystemd-dev libjson-glib-dev libxml2-dev libytnef0-dev libopendkim-dev dovecot-imapd
+libsodium-dev
+libmicrohttpd-dev chromium chromium-driver python3-selenium
 python3-aiosmtpd openssl sqlite3 valgrind man-db
 clang-14 libclang-rt-14-dev llvm-14"
 

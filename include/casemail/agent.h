@@ -54,4 +54,10 @@ int agent_may_act(struct store *s, const char *address,
 int agent_find(struct store *s, const char *address, struct store_agent **a_r,
 	       struct cm_error *err);
 
+/* The owners, watchers and participants of c who are registered agents
+ * get the agent's registered name (shown and in JSON).  The common
+ * codes. */
+int agent_case_names(struct store *s, struct store_case *c,
+		     struct cm_error *err);
+
 #endif

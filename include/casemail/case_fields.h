@@ -37,4 +37,34 @@ int case_field_set(const struct case_ctx *ctx, int64_t id,
 		   const struct config_field *f, const char *value,
 		   int *changed_r, struct cm_error *err);
 
+/*
+ * A list filter's value as the store spells it, checked (casectl's
+ * --status/--type/... and casemail-web's filters): a status or an enum
+ * word in its canonical spelling, an owner or watcher as a normalised
+ * address, a custom field's value by case_field_check() (field: its
+ * name).  New string in *out_r (caller g_free()s); CM_EUSAGE saying what
+ * is allowed.
+ */
+int case_match_canon(const struct config *cfg, enum store_match_key key,
+		     const char *field, const char *value, char **out_r,
+		     struct cm_error *err);
+
+/*
+ * The built-in list view called name (active, recent, mine, watched,
+ * new, overdue, all, and breaching: Active cases past a service level,
+ * which *breaching_r says and sla_list_breaching() finds) into *view_r.
+ * CM_ENOTFOUND for any other name (casectl then looks for a saved view).
+ */
+int case_view_parse(const char *name, enum store_view *view_r,
+		    int *breaching_r);
+
+/*
+ * Make f's views relative to the agent at address as (mine, watched,
+ * new): f->as, and f->as_side their side when they have one (new: no
+ * owner on that side), a new string in *side_r (caller g_free()s, NULL
+ * when none) that f borrows.  Returns 0.
+ */
+int case_filter_as(struct store *s, struct store_filter *f, const char *as,
+		   char **side_r);
+
 #endif

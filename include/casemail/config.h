@@ -212,6 +212,14 @@ struct config {
 	int trust_dkim_timeout_secs;  /* per DNS key lookup */
 	char **trust_partner_domains;  /* NULL-terminated, lower case */
 
+	/* [web] (casemail-web) */
+	char *web_listen;             /* "127.0.0.1:8080" */
+	int web_allow_remote;         /* listen may be a non-loopback address */
+	char *web_trusted_proxy;      /* the SSO proxy's IP, or NULL */
+	char *web_trusted_header;     /* names the agent, from that proxy only */
+	int web_session_ttl_secs;
+	int web_secure_cookies;       /* cookies carry Secure */
+	int web_max_body_bytes;       /* a request body's limit */
 	/* service levels: [sla] (see slaconf.h); [case] timezone and
 	 * desk_lead above apply too */
 	char **sla_first_response;    /* "[TYPE/]PRIORITY DURATION" items */

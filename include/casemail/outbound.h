@@ -59,6 +59,16 @@ int outbound_notify(struct outbound *o, int64_t case_id,
 		    const struct store_message *m, int64_t now,
 		    struct cm_error *err);
 
+/*
+ * A public note on case id by ctx->actor (case_add_note()), and the
+ * notification of the case's people (owners, watchers, subscribed
+ * participants; not the author) about it: what casectl note --public and
+ * casemail-web's note form do.  Inside the caller's transaction.
+ */
+struct case_ctx;
+int outbound_public_note(struct outbound *o, const struct case_ctx *ctx,
+			 int64_t id, const char *text, struct cm_error *err);
+
 /* The same for the desk's side only (owners and watchers): for what is
  * not meant for the customer or the carrier, like an agent's mail
  * command or an escalation to the outside support team. */

@@ -89,6 +89,15 @@ int report_by_parse(const char *word, enum store_report_by *by_r,
 		    struct cm_error *err);
 const char *report_by_name(enum store_report_by by);
 
+/*
+ * The start of a period that ends at now, as casectl report --period and
+ * the reports page take it: "month" (the current month, from its first
+ * midnight in [case] timezone) or "Nd", N days of 1 to REPORT_MAX_SECS.
+ * 0 with *from_r, or CM_EUSAGE.
+ */
+int report_period_parse(const struct config *cfg, const char *p, int64_t now,
+			int64_t *from_r, struct cm_error *err);
+
 /* The percent-th percentile (1 .. 100) of sorted int64_t values by
  * nearest rank: the ceil(percent * n / 100)-th smallest; 0 for none. */
 int64_t report_quantile(const GArray *sorted, int percent);

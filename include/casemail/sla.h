@@ -88,4 +88,9 @@ int sla_list_breaching(const struct slaconf *sc, struct store *s,
 		       const struct store_filter *f, GArray **ids_r,
 		       struct cm_error *err);
 
+/* sla_list_breaching() with cfg's [sla] read for this one call. */
+int sla_list_breaching_cfg(const struct config *cfg, struct store *s,
+			   const struct store_filter *f, GArray **ids_r,
+			   struct cm_error *err);
+
 #endif

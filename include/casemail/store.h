@@ -59,7 +59,7 @@
 #include "casemail/error.h"
 
 /* The schema version this binary writes (see migrations in store.c). */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 11
 
 struct store;
 

@@ -225,6 +225,28 @@ static const struct config_key config_keys[] = {
 	 * hold a batch for long. */
 	{ "trust", "dkim_timeout", CONFIG_INT, "5", 1, 60,
 	  OFF(trust_dkim_timeout_secs) },
+	/* ---- casemail-web (web_main.c) ---- */
+	/* host:port, an IPv4 or [IPv6] address; loopback unless allow_remote:
+	 * TLS is a reverse proxy's job. */
+	{ "web", "listen", CONFIG_STR, "127.0.0.1:8080", 3, 64,
+	  OFF(web_listen) },
+	{ "web", "allow_remote", CONFIG_BOOL, "no", 0, 0,
+	  OFF(web_allow_remote) },
+	/* A single sign-on proxy's address; only its requests may name the
+	 * agent in trusted_header. */
+	{ "web", "trusted_proxy", CONFIG_STR, NULL, 2, 64,
+	  OFF(web_trusted_proxy) },
+	{ "web", "trusted_header", CONFIG_STR, "X-Remote-User", 1, 64,
+	  OFF(web_trusted_header) },
+	/* A working day by default; at most 30 days. */
+	{ "web", "session_ttl", CONFIG_INT, "28800", 300, 2592000,
+	  OFF(web_session_ttl_secs) },
+	{ "web", "secure_cookies", CONFIG_BOOL, "yes", 0, 0,
+	  OFF(web_secure_cookies) },
+	/* A request body (a form, an API call) is typed, not uploaded: a
+	 * note is at most 1 MiB; 64 MiB would be a file dump. */
+	{ "web", "max_body", CONFIG_INT, "1048576", 1024, 67108864,
+	  OFF(web_max_body_bytes) },
 	/* ---- service levels (slaconf.h; checked by config_check.c) ---- */
 	/* Business hours are in [case] timezone; [case] desk_lead is
 	 * warned of breaches too (both keys are above). */

@@ -103,3 +103,38 @@ agent_may_act(struct store *s, const char *address, struct cm_error *err)
 	store_agent_free(&a);
 	return rc;
 }
+
+/* Each registered agent among people shows their registered name (a
+ * disabled one too: the name stays on what they did). */
+static int
+agent_names(struct store *s, GPtrArray *people, struct cm_error *err)
+{
+	for (guint i = 0; i < people->len; i++) {
+		struct store_person *p = people->pdata[i];
+		struct store_agent *a = NULL;
+		int rc = store_agent_get(s, p->address, &a, err);
+
+		if (rc == CM_ENOTFOUND) {
+			cm_error_clear(err);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		g_free(p->name);
+		p->name = g_strdup(a->name);
+		store_agent_free(&a);
+	}
+	return 0;
+}
+
+int
+agent_case_names(struct store *s, struct store_case *c, struct cm_error *err)
+{
+	int rc = agent_names(s, c->owners, err);
+
+	if (rc == 0)
+		rc = agent_names(s, c->watchers, err);
+	if (rc == 0)
+		rc = agent_names(s, c->participants, err);
+	return rc;
+}

@@ -5,6 +5,8 @@
  */
 #include "casemail/case_fields.h"
 
+#include "casemail/addr.h"
+
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,4 +193,118 @@ case_field_set(const struct case_ctx *ctx, int64_t id,
 	}
 	g_free(old);
 	return rc;
+}
+
+/* value as the store spells it, for key (new string in *out_r). */
+static int
+match_canon_enum(const struct config *cfg, enum store_match_key key,
+		 const char *value, char **out_r, struct cm_error *err)
+{
+	struct case_fields in = { 0 }, canon;
+	const char **slot = key == STORE_MATCH_TYPE ? &in.type
+			    : key == STORE_MATCH_KIND ? &in.kind
+			    : key == STORE_MATCH_SOURCE ? &in.source
+						       : &in.priority;
+	int rc;
+
+	*slot = value;
+	if ((rc = case_check_fields(cfg, &in, err)) != 0)
+		return rc;
+	case_canonical(cfg, &in, &canon);
+	*out_r = g_strdup(key == STORE_MATCH_TYPE ? canon.type
+			  : key == STORE_MATCH_KIND ? canon.kind
+			  : key == STORE_MATCH_SOURCE ? canon.source
+						     : canon.priority);
+	return 0;
+}
+
+static int
+match_canon_status(const char *value, char **out_r, struct cm_error *err)
+{
+	enum store_case_status st;
+	char *word = g_ascii_strdown(value, -1);
+	int rc = store_case_status_parse(word, &st);
+
+	g_free(word);
+	if (rc != 0)
+		return cm_error_set(err, CM_EUSAGE, "unknown status '%s' "
+				    "(one of: active, solved)", value);
+	*out_r = g_strdup(store_case_status_name(st));
+	return 0;
+}
+
+int
+case_match_canon(const struct config *cfg, enum store_match_key key,
+		 const char *field, const char *value, char **out_r,
+		 struct cm_error *err)
+{
+	const struct config_field *f;
+
+	*out_r = NULL;
+	switch (key) {
+	case STORE_MATCH_STATUS:
+		return match_canon_status(value, out_r, err);
+	case STORE_MATCH_TYPE:
+	case STORE_MATCH_KIND:
+	case STORE_MATCH_SOURCE:
+	case STORE_MATCH_PRIORITY:
+		return match_canon_enum(cfg, key, value, out_r, err);
+	case STORE_MATCH_OWNER:
+	case STORE_MATCH_WATCHER:
+		return addr_normalize(value, out_r, err);
+	case STORE_MATCH_FIELD:
+		if ((f = config_field_find(cfg, field)) == NULL)
+			return cm_error_set(err, CM_EUSAGE, "unknown "
+					    "field '%s'", field);
+		return case_field_check(f, value, out_r, err);
+	case STORE_MATCH_SHIPMENT:
+	case STORE_MATCH_CRM:
+		break;
+	}
+	*out_r = g_strdup(value);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum store_view view;
+} case_views[] = {
+	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
+	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
+	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
+	{ "overdue", STORE_VIEW_OVERDUE },
+	/* Active cases past a service-level target (sla.h). */
+	{ "breaching", STORE_VIEW_ACTIVE },
+};
+
+int
+case_view_parse(const char *name, enum store_view *view_r,
+		int *breaching_r)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(case_views); i++)
+		if (strcmp(case_views[i].name, name) == 0) {
+			*view_r = case_views[i].view;
+			*breaching_r = strcmp(name, "breaching") == 0;
+			return 0;
+		}
+	return CM_ENOTFOUND;
+}
+
+int
+case_filter_as(struct store *s, struct store_filter *f, const char *as,
+	       char **side_r)
+{
+	struct store_person *p = NULL;
+
+	*side_r = NULL;
+	f->as = as;
+	/* "new" = no owner on my side; someone with no side sees cases with
+	 * no owner at all. */
+	if (store_person_get(s, as, &p, NULL) == 0 && p->side != NULL &&
+	    strcmp(p->side, "internal") != 0) {
+		*side_r = g_strdup(p->side);
+		f->as_side = *side_r;
+	}
+	store_person_free(&p);
+	return 0;
 }

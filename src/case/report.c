@@ -7,8 +7,10 @@
  */
 #include "casemail/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "casemail/bizhours.h"
 #include "casemail/sla.h"
 
 const int report_age_days[REPORT_AGES - 1] = { 1, 3, 7 };
@@ -347,4 +349,44 @@ report_free(struct report **rp)
 	if (r->load != NULL)
 		g_ptr_array_unref(r->load);
 	g_free(r);
+}
+
+/* The first instant of the current month in the desk's timezone. */
+static int64_t
+report_month_start(const struct config *cfg, int64_t now)
+{
+	GTimeZone *tz = bizhours_timezone(cfg->case_timezone);
+	GDateTime *n = g_date_time_new_from_unix_local(now), *l, *m;
+	int64_t t;
+
+	l = g_date_time_to_timezone(n, tz);
+	m = g_date_time_new(tz, g_date_time_get_year(l),
+			    g_date_time_get_month(l), 1, 0, 0, 0);
+	t = g_date_time_to_unix(m);
+	g_date_time_unref(m);
+	g_date_time_unref(l);
+	g_date_time_unref(n);
+	g_time_zone_unref(tz);
+	return t;
+}
+
+int
+report_period_parse(const struct config *cfg, const char *p, int64_t now,
+		    int64_t *from_r, struct cm_error *err)
+{
+	char *end = NULL;
+	long days;
+
+	if (strcmp(p, "month") == 0) {
+		*from_r = report_month_start(cfg, now);
+		return 0;
+	}
+	days = strtol(p, &end, 10);
+	if (end == p || strcmp(end, "d") != 0 || days < 1 ||
+	    days > REPORT_MAX_SECS / 86400)
+		return cm_error_set(err, CM_EUSAGE, "the period is Nd "
+				    "(1 to %lld days, e.g. 7d or 30d) or month",
+				    (long long)(REPORT_MAX_SECS / 86400));
+	*from_r = now - (int64_t)days * 86400;
+	return 0;
 }

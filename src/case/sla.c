@@ -177,3 +177,18 @@ sla_list_breaching(const struct slaconf *sc, struct store *s,
 	*ids_r = out;
 	return 0;
 }
+
+int
+sla_list_breaching_cfg(const struct config *cfg, struct store *s,
+		       const struct store_filter *f, GArray **ids_r,
+		       struct cm_error *err)
+{
+	struct slaconf *sc = NULL;
+	int rc = slaconf_new(cfg, &sc, err);
+
+	*ids_r = NULL;
+	if (rc == 0)
+		rc = sla_list_breaching(sc, s, f, ids_r, err);
+	slaconf_free(&sc);
+	return rc;
+}

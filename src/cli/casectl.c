@@ -165,7 +165,7 @@ static const struct cli_cmd cli_cmds[] = {
 	  "held for review." },
 	{ "agent", cli_cmd_agent,
 	  "list | add EMAIL --name NAME [--signature-file FILE] | set EMAIL "
-	  "[OPTIONS] | remove EMAIL",
+	  "[OPTIONS] | remove EMAIL | password EMAIL",
 	  "Register the desk's agents: the name their mail shows and the\n"
 	  "signature templates can use ({{agent.name}}, {{agent.signature}}).\n"
 	  "Once any agent is registered, --as (or $CASEMAIL_USER) must name\n"
@@ -176,7 +176,10 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  --no-signature         (set) remove the signature\n"
 	  "  --disable, --enable    (set) the agent may not or may act again;\n"
 	  "                         a disabled agent keeps the name on old mail\n"
-	  "remove deletes the agent (their mail stays, under the address)." },
+	  "remove deletes the agent (their mail stays, under the address).\n"
+	  "password sets the password for casemail-web's sign-in, read from\n"
+	  "standard input (asked twice, not shown, on a terminal); it is\n"
+	  "stored as an Argon2id hash." },
 	{ "oauth", cli_cmd_oauth, "login [--port N] | status",
 	  "OAuth2 for [imap]/[smtp] auth = oauth2.  login: run the [oauth2]\n"
 	  "grant once and store the refresh token in refresh_token_file\n"
@@ -186,6 +189,12 @@ static const struct cli_cmd cli_cmds[] = {
 	  "any free port) for the redirect to /callback and prints 'open:\n"
 	  "URL' to open in a browser.  status: provider, grant, token state,\n"
 	  "valid until, last refresh and last error (never a token)." },
+	{ "api-client", cli_cmd_api_client,
+	  "list | add NAME --agent EMAIL | revoke NAME",
+	  "Clients of casemail-web's JSON API (casemail-api(7)): add prints\n"
+	  "the client's bearer token once (only its SHA-256 is stored); the\n"
+	  "client acts as the agent EMAIL.  revoke stops the token at once;\n"
+	  "a revoked client's name is not reused." },
 	{ "trace", cli_cmd_trace, "MESSAGE-ID",
 	  "Show what happened to an incoming mail: its case, its state and\n"
 	  "the decision record (fetched, parsed, threaded by what, or held\n"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "casemail/case.h"
+#include "casemail/case_json.h"
 #include "casemail/config.h"
 #include "casemail/error.h"
 #include "casemail/store.h"
@@ -122,16 +123,11 @@ void cli_print_none(const struct cli *cli, guint n, const char *none);
 
 /* ---- JSON (cli_json.c) ------------------------------------------------- */
 
-/* A JSON object for a case (roles included).  Caller owns the node. */
-JsonNode *cli_json_case(const struct config *cfg, const struct store_case *c);
-JsonNode *cli_json_event(const struct store_event *e);
-JsonNode *cli_json_message(const struct store_message *m);
-/* A new builder with a JSON object begun, for cli_json_end(). */
-JsonBuilder *cli_json_begin(void);
-/* End the object cli_json_begin() began and free b; caller owns the node. */
-JsonNode *cli_json_end(JsonBuilder *b);
+/* The JSON shapes are case_json.h's (case_json_case(), _begin(), ...). */
 /* Write node to stdout, pretty, followed by a newline; frees node. */
 void cli_json_print(JsonNode *node);
+/* cli_json_print() of an array of conv(item) for every item. */
+void cli_json_print_list(GPtrArray *items, JsonNode *(*conv)(gconstpointer));
 
 /* Load case id and print it as JSON (with messages and events if full). */
 int cli_print_case_json(struct cli *cli, int64_t id, int full);
@@ -158,6 +154,10 @@ int cli_cmd_agent(struct cli *cli, int argc, char **argv);
 /* The owners, watchers and participants of c who are registered agents
  * get the agent's name (show, show --json). */
 int cli_case_agent_names(struct cli *cli, struct store_case *c);
+/* cli_webauth.c: agent password EMAIL, and api-client. */
+int cli_agent_password(struct cli *cli, const struct cli_cmd *cmd,
+		       const char *address);
+int cli_cmd_api_client(struct cli *cli, int argc, char **argv);
 
 /* ---- filters of several values (cli_filter.c) ------------------------- */
 
@@ -210,9 +210,6 @@ int cli_cmd_view(struct cli *cli, int argc, char **argv);
 /* show: what the case was merged into or from, its links and its custom
  * fields (text lines). */
 int cli_show_relations(struct cli *cli, int64_t id);
-/* JSON: "merged_into", "merged_from", "links" and "fields" of case id
- * into o. */
-int cli_json_relations(struct cli *cli, int64_t id, JsonObject *o);
 /*
  * create: Active cases with the shipment reference ref.  Without force
  * and with some, CM_EREFUSED naming them (and --force); with force, the

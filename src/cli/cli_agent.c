@@ -7,6 +7,7 @@
  *                   [--disable | --enable]
  *   agent remove EMAIL
  *   agent list
+ *   agent password EMAIL   (cli_webauth.c)
  */
 #include "cli.h"
 
@@ -134,9 +135,10 @@ agent_write(struct cli *cli, void *data)
 }
 
 static JsonNode *
-agent_json(const struct store_agent *a)
+agent_json(gconstpointer agent)
 {
-	JsonBuilder *b = cli_json_begin();
+	const struct store_agent *a = agent;
+	JsonBuilder *b = case_json_begin();
 	char when[TIME_ISO_SIZE];
 
 	json_builder_set_member_name(b, "address");
@@ -153,7 +155,7 @@ agent_json(const struct store_agent *a)
 	time_format_iso(a->created_at, when, sizeof(when));
 	json_builder_set_member_name(b, "created");
 	json_builder_add_string_value(b, when);
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static void
@@ -185,13 +187,7 @@ agent_list(struct cli *cli)
 	if (rc != 0)
 		return rc;
 	if (cli->json) {
-		JsonArray *arr = json_array_sized_new(list->len);
-		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-
-		for (guint i = 0; i < list->len; i++)
-			json_array_add_element(arr, agent_json(list->pdata[i]));
-		json_node_take_array(n, arr);
-		cli_json_print(n);
+		cli_json_print_list(list, agent_json);
 	} else if (list->len == 0) {
 		puts("no agents (casectl agent add EMAIL --name NAME)");
 	} else {
@@ -273,43 +269,16 @@ cli_cmd_agent(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, cmd, "give list, or add, set or remove "
 				 "and one address");
 	r.verb = argv[first];
+	if (strcmp(r.verb, "password") == 0)
+		return cli_agent_password(cli, cmd, argv[first + 1]);
 	rc = agent_run(cli, cmd, &r, argv[first + 1]);
 	g_free(r.address);
 	g_free(r.signature);
 	return rc;
 }
 
-/* Each registered agent among people shows their registered name (a
- * disabled one too: the name stays on what they did). */
-static int
-agent_names(struct cli *cli, GPtrArray *people)
-{
-	for (guint i = 0; i < people->len; i++) {
-		struct store_person *p = people->pdata[i];
-		struct store_agent *a = NULL;
-		int rc = store_agent_get(cli->store, p->address, &a, &cli->err);
-
-		if (rc == CM_ENOTFOUND) {
-			cm_error_clear(&cli->err);
-			continue;
-		}
-		if (rc != 0)
-			return rc;
-		g_free(p->name);
-		p->name = g_strdup(a->name);
-		store_agent_free(&a);
-	}
-	return 0;
-}
-
 int
 cli_case_agent_names(struct cli *cli, struct store_case *c)
 {
-	int rc = agent_names(cli, c->owners);
-
-	if (rc == 0)
-		rc = agent_names(cli, c->watchers);
-	if (rc == 0)
-		rc = agent_names(cli, c->participants);
-	return rc;
+	return agent_case_names(cli->store, c, &cli->err);
 }

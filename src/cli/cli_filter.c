@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "casemail/addr.h"
 #include "casemail/case_fields.h"
 
 /* One filter being built: a key, and the values of every occurrence of
@@ -118,75 +117,6 @@ cli_filter_opt(struct cli *cli, struct cli_filter *cf, int opt,
 	return rc;
 }
 
-/* value as the store spells it, for key (new string in *out_r). */
-static int
-filter_canon_enum(struct cli *cli, enum store_match_key key,
-		  const char *value, char **out_r)
-{
-	struct case_fields in = { 0 }, canon;
-	const char **slot = key == STORE_MATCH_TYPE ? &in.type
-			    : key == STORE_MATCH_KIND ? &in.kind
-			    : key == STORE_MATCH_SOURCE ? &in.source
-						       : &in.priority;
-	int rc;
-
-	*slot = value;
-	if ((rc = case_check_fields(cli->cfg, &in, &cli->err)) != 0)
-		return rc;
-	case_canonical(cli->cfg, &in, &canon);
-	*out_r = g_strdup(key == STORE_MATCH_TYPE ? canon.type
-			  : key == STORE_MATCH_KIND ? canon.kind
-			  : key == STORE_MATCH_SOURCE ? canon.source
-						     : canon.priority);
-	return 0;
-}
-
-static int
-filter_canon_status(struct cli *cli, const char *value, char **out_r)
-{
-	enum store_case_status st;
-	char *word = g_ascii_strdown(value, -1);
-	int rc = store_case_status_parse(word, &st);
-
-	g_free(word);
-	if (rc != 0)
-		return cm_error_set(&cli->err, CM_EUSAGE, "unknown status '%s' "
-				    "(one of: active, solved)", value);
-	*out_r = g_strdup(store_case_status_name(st));
-	return 0;
-}
-
-static int
-filter_canon(struct cli *cli, const struct cli_filter_entry *e,
-	     const char *value, char **out_r)
-{
-	const struct config_field *f;
-
-	*out_r = NULL;
-	switch (e->key) {
-	case STORE_MATCH_STATUS:
-		return filter_canon_status(cli, value, out_r);
-	case STORE_MATCH_TYPE:
-	case STORE_MATCH_KIND:
-	case STORE_MATCH_SOURCE:
-	case STORE_MATCH_PRIORITY:
-		return filter_canon_enum(cli, e->key, value, out_r);
-	case STORE_MATCH_OWNER:
-	case STORE_MATCH_WATCHER:
-		return addr_normalize(value, out_r, &cli->err);
-	case STORE_MATCH_FIELD:
-		if ((f = config_field_find(cli->cfg, e->field)) == NULL)
-			return cm_error_set(&cli->err, CM_EUSAGE, "unknown "
-					    "field '%s'", e->field);
-		return case_field_check(f, value, out_r, &cli->err);
-	case STORE_MATCH_SHIPMENT:
-	case STORE_MATCH_CRM:
-		break;
-	}
-	*out_r = g_strdup(value);
-	return 0;
-}
-
 int
 cli_filter_finish(struct cli *cli, struct cli_filter *cf,
 		  struct store_filter *f)
@@ -199,8 +129,9 @@ cli_filter_finish(struct cli *cli, struct cli_filter *cf,
 
 		for (guint j = 0; j < e->values->len; j++) {
 			char *canon = NULL;
-			int rc = filter_canon(cli, e, e->values->pdata[j],
-					      &canon);
+			int rc = case_match_canon(cli->cfg, e->key, e->field,
+						  e->values->pdata[j], &canon,
+						  &cli->err);
 
 			if (rc != 0)
 				return rc;

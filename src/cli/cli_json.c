@@ -1,233 +1,10 @@
 /*
- * cli_json.c - JSON for casectl --json, written with json-glib.
+ * cli_json.c - printing casectl --json; the shapes are case_json.c's.
  *
  * Field names are part of the interface (docs/casectl.1): add fields,
  * never rename them.  Times are ISO 8601 UTC strings or null.
  */
 #include "cli.h"
-
-#include "casemail/casenum.h"
-#include "casemail/timeutil.h"
-
-static void
-json_time(JsonBuilder *b, const char *name, int64_t t)
-{
-	char buf[TIME_ISO_SIZE];
-
-	json_builder_set_member_name(b, name);
-	if (t == 0) {
-		json_builder_add_null_value(b);
-		return;
-	}
-	time_format_iso(t, buf, sizeof(buf));
-	json_builder_add_string_value(b, buf);
-}
-
-static void
-json_str(JsonBuilder *b, const char *name, const char *v)
-{
-	json_builder_set_member_name(b, name);
-	if (v == NULL)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(b, v);
-}
-
-/* role: "owner" adds side, "participant" adds subscribed; everyone has
- * bouncing_since (null unless marked bouncing and not yet expired). */
-static void
-json_people(JsonBuilder *b, const struct config *cfg, const char *name,
-	    GPtrArray *people, const char *role)
-{
-	int64_t now = time_now();
-
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (guint i = 0; i < people->len; i++) {
-		const struct store_person *p = people->pdata[i];
-
-		json_builder_begin_object(b);
-		json_str(b, "address", p->address);
-		json_str(b, "name", p->name);
-		if (g_strcmp0(role, "owner") == 0)
-			json_str(b, "side", p->side);
-		if (g_strcmp0(role, "participant") == 0) {
-			json_builder_set_member_name(b, "subscribed");
-			json_builder_add_boolean_value(b, p->subscribed != 0);
-		}
-		json_time(b, "bouncing_since", case_person_bouncing(cfg, p, now)
-					       ? p->bounced_at : 0);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-}
-
-/* "requester", "caller" (objects or null) and "outside_team". */
-static void
-json_contact(JsonBuilder *b, const struct store_case *c)
-{
-	const struct store_contact *ct = c->contact;
-
-	json_builder_set_member_name(b, "requester");
-	if (ct->requester_address == NULL) {
-		json_builder_add_null_value(b);
-	} else {
-		json_builder_begin_object(b);
-		json_str(b, "address", ct->requester_address);
-		json_str(b, "name", ct->requester_name);
-		json_builder_end_object(b);
-	}
-	json_builder_set_member_name(b, "caller");
-	json_builder_begin_object(b);
-	json_str(b, "name", ct->caller_name);
-	json_str(b, "company", ct->caller_company);
-	json_str(b, "phone", ct->caller_phone);
-	json_str(b, "email", ct->caller_email);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "outside_team");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < c->outside->len; i++)
-		json_builder_add_string_value(b, c->outside->pdata[i]);
-	json_builder_end_array(b);
-}
-
-static void
-json_case_members(JsonBuilder *b, const struct config *cfg,
-		  const struct store_case *c)
-{
-	char num[CASENUM_BUF_SIZE];
-
-	case_format_number(cfg, c->id, num, sizeof(num));
-	json_str(b, "number", num);
-	json_str(b, "kind", c->kind);
-	json_str(b, "type", c->type);
-	json_str(b, "subject", c->subject);
-	json_str(b, "status", store_case_status_name(c->status));
-	json_str(b, "waiting_on", c->waiting_on);
-	json_str(b, "priority", c->priority);
-	json_time(b, "follow_up", c->follow_up);
-	json_str(b, "shipment", c->shipment);
-	json_str(b, "crm_shipper", c->crm_shipper);
-	json_str(b, "crm_carrier", c->crm_carrier);
-	json_str(b, "source", c->source);
-	json_str(b, "creator", c->creator);
-	json_time(b, "created_at", c->created_at);
-	json_time(b, "updated_at", c->updated_at);
-	json_time(b, "solved_at", c->solved_at);
-	json_time(b, "last_message_at", c->last_message_at);
-	json_str(b, "last_message_from", c->last_message_from);
-	json_people(b, cfg, "owners", c->owners, "owner");
-	json_people(b, cfg, "watchers", c->watchers, "watcher");
-	json_people(b, cfg, "participants", c->participants, "participant");
-	json_contact(b, c);
-}
-
-JsonNode *
-cli_json_case(const struct config *cfg, const struct store_case *c)
-{
-	JsonBuilder *b = cli_json_begin();
-
-	json_case_members(b, cfg, c);
-	return cli_json_end(b);
-}
-
-JsonNode *
-cli_json_event(const struct store_event *e)
-{
-	JsonBuilder *b = cli_json_begin();
-
-	json_time(b, "at", e->at);
-	json_str(b, "actor", e->actor);
-	json_str(b, "what", e->what);
-	json_str(b, "old", e->old_value);
-	json_str(b, "new", e->new_value);
-	json_str(b, "detail", e->detail);
-	return cli_json_end(b);
-}
-
-static void
-json_address(JsonBuilder *b, const struct store_address *a)
-{
-	json_builder_begin_object(b);
-	json_str(b, "name", a->name);
-	json_str(b, "address", a->address);
-	json_builder_end_object(b);
-}
-
-static void
-json_addresses(JsonBuilder *b, const char *name, GPtrArray *list)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (guint i = 0; i < list->len; i++)
-		json_address(b, list->pdata[i]);
-	json_builder_end_array(b);
-}
-
-static void
-json_attachments(JsonBuilder *b, GPtrArray *list)
-{
-	json_builder_set_member_name(b, "attachments");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < list->len; i++) {
-		const struct store_attachment *a = list->pdata[i];
-
-		json_builder_begin_object(b);
-		json_str(b, "filename", a->filename);
-		json_str(b, "content_type", a->content_type);
-		json_builder_set_member_name(b, "size");
-		json_builder_add_int_value(b, a->size);
-		json_str(b, "sha256", a->sha256);
-		json_str(b, "content_id", a->content_id);
-		json_builder_set_member_name(b, "inline");
-		json_builder_add_boolean_value(b, a->inline_part != 0);
-		json_str(b, "skipped", a->skipped);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-}
-
-JsonNode *
-cli_json_message(const struct store_message *m)
-{
-	JsonBuilder *b = cli_json_begin();
-
-	json_str(b, "message_id", m->message_id);
-	json_str(b, "direction", m->direction);
-	json_builder_set_member_name(b, "internal");
-	json_builder_add_boolean_value(b, m->internal != 0);
-	json_builder_set_member_name(b, "from");
-	json_address(b, &m->from);
-	json_addresses(b, "to", m->to);
-	json_addresses(b, "cc", m->cc);
-	json_str(b, "subject", m->subject);
-	json_time(b, "date", m->date);
-	json_time(b, "received_at", m->received_at);
-	json_str(b, "body", m->body);
-	json_str(b, "body_full", m->body_full);
-	json_attachments(b, m->attachments);
-	return cli_json_end(b);
-}
-
-JsonBuilder *
-cli_json_begin(void)
-{
-	JsonBuilder *b = json_builder_new();
-
-	json_builder_begin_object(b);
-	return b;
-}
-
-JsonNode *
-cli_json_end(JsonBuilder *b)
-{
-	JsonNode *n;
-
-	json_builder_end_object(b);
-	n = json_builder_get_root(b);
-	g_object_unref(b);
-	return n;
-}
 
 void
 cli_json_print(JsonNode *node)
@@ -245,70 +22,26 @@ cli_json_print(JsonNode *node)
 	json_node_unref(node);
 }
 
-static JsonArray *
-json_array_of(GPtrArray *items, JsonNode *(*conv)(gconstpointer))
+void
+cli_json_print_list(GPtrArray *items, JsonNode *(*conv)(gconstpointer))
 {
-	JsonArray *a = json_array_sized_new(items->len);
+	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
 
-	for (guint i = 0; i < items->len; i++)
-		json_array_add_element(a, conv(items->pdata[i]));
-	return a;
-}
-
-static JsonNode *
-json_event_conv(gconstpointer p)
-{
-	return cli_json_event(p);
-}
-
-static JsonNode *
-json_message_conv(gconstpointer p)
-{
-	return cli_json_message(p);
+	json_node_take_array(n, case_json_array(items, conv));
+	cli_json_print(n);
 }
 
 int
 cli_print_case_json(struct cli *cli, int64_t id, int full)
 {
-	struct store_case *c = NULL;
-	GPtrArray *msgs = NULL, *events = NULL;
-	JsonNode *node;
-	JsonObject *o;
-	int rc;
+	JsonNode *node = NULL;
+	int rc = case_json_show(cli->store, cli->cfg, id, full, &node,
+				&cli->err);
 
-	if ((rc = store_case_get(cli->store, id, &c, &cli->err)) != 0)
-		return rc;
-	if ((rc = cli_case_agent_names(cli, c)) != 0) {
-		store_case_free(&c);
-		return rc;
-	}
-	node = cli_json_case(cli->cfg, c);
-	store_case_free(&c);
-	o = json_node_get_object(node);
-	rc = cli_json_relations(cli, id, o);
-	if (rc == 0)
-		rc = cli_sla_json(cli, id, o);
-	if (rc != 0) {
+	if (rc == 0 &&
+	    (rc = cli_sla_json(cli, id, json_node_get_object(node))) != 0)
 		json_node_unref(node);
-		return rc;
-	}
-	if (full) {
-		rc = store_messages_get(cli->store, id, &msgs, &cli->err);
-		if (rc == 0)
-			rc = store_events_get(cli->store, id, &events, &cli->err);
-		if (rc != 0) {
-			json_node_unref(node);
-			if (msgs != NULL)
-				g_ptr_array_unref(msgs);
-			return rc;
-		}
-		json_object_set_array_member(o, "messages",
-					     json_array_of(msgs, json_message_conv));
-		json_object_set_array_member(o, "events",
-					     json_array_of(events, json_event_conv));
-		g_ptr_array_unref(msgs);
-		g_ptr_array_unref(events);
-	}
-	cli_json_print(node);
-	return 0;
+	else if (rc == 0)
+		cli_json_print(node);
+	return rc;
 }

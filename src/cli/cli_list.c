@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "casemail/addr.h"
+#include "casemail/case_fields.h"
 #include "casemail/casenum.h"
 #include "casemail/timeutil.h"
 
@@ -34,16 +35,6 @@ static const struct option list_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static const struct {
-	const char *name;
-	enum store_view view;
-} list_views[] = {
-	{ "all", STORE_VIEW_ALL }, { "active", STORE_VIEW_ACTIVE },
-	{ "recent", STORE_VIEW_RECENT }, { "mine", STORE_VIEW_MINE },
-	{ "watched", STORE_VIEW_WATCHED }, { "new", STORE_VIEW_NEW },
-	{ "overdue", STORE_VIEW_OVERDUE },
-};
-
 struct list_opts {
 	struct store_filter f;
 	const char *view_name;
@@ -66,19 +57,12 @@ list_time(struct cli *cli, const char *arg, int64_t *t_r)
 static int
 list_view_opt(struct cli *cli, struct list_opts *lo, const char *arg)
 {
-	/* Active cases past a service-level target (sla.h). */
-	if (strcmp(arg, "breaching") == 0) {
-		lo->f.view = STORE_VIEW_ACTIVE;
-		lo->view_name = "breaching";
-		lo->breaching = 1;
+	int breaching;
+
+	if (case_view_parse(arg, &lo->f.view, &breaching) == 0) {
+		lo->view_name = arg;
+		lo->breaching |= breaching;
 		return 0;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(list_views); i++) {
-		if (strcmp(list_views[i].name, arg) == 0) {
-			lo->f.view = list_views[i].view;
-			lo->view_name = list_views[i].name;
-			return 0;
-		}
 	}
 	if (lo->in_saved)
 		return cm_error_set(&cli->err, CM_EUSAGE,
@@ -173,7 +157,6 @@ static int
 list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 		char **side_r)
 {
-	struct store_person *p = NULL;
 	int rc;
 
 	if (lo->f.view != STORE_VIEW_MINE && lo->f.view != STORE_VIEW_WATCHED &&
@@ -186,18 +169,9 @@ list_resolve_as(struct cli *cli, struct list_opts *lo, char **as_r,
 			cm_error_prefix(&cli->err, "--view %s", lo->view_name);
 		return rc;
 	}
-	lo->f.as = *as_r;
 	if (lo->latest_by_me)
 		lo->f.latest_by = *as_r;
-	/* "new" = no owner on my side; someone with no side sees cases with
-	 * no owner at all. */
-	if (store_person_get(cli->store, *as_r, &p, NULL) == 0 &&
-	    p->side != NULL && strcmp(p->side, "internal") != 0) {
-		*side_r = g_strdup(p->side);
-		lo->f.as_side = *side_r;
-	}
-	store_person_free(&p);
-	return 0;
+	return case_filter_as(cli->store, &lo->f, *as_r, side_r);
 }
 
 static void
@@ -227,11 +201,12 @@ list_print(struct cli *cli, GArray *ids)
 		if (rc != 0)
 			break;
 		if (arr != NULL) {
-			JsonNode *n = cli_json_case(cli->cfg, c);
+			JsonNode *n = case_json_case(cli->cfg, c);
 
 			json_array_add_element(arr, n);
-			rc = cli_json_relations(cli, c->id,
-						json_node_get_object(n));
+			rc = case_json_relations(cli->store, cli->cfg, c->id,
+						 json_node_get_object(n),
+						 &cli->err);
 		} else
 			list_line(cli->cfg, c);
 		store_case_free(&c);

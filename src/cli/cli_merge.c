@@ -1,7 +1,6 @@
 /*
- * cli_merge.c - casectl merge, link and unlink; and what show and JSON
- * say about a case's relations (merged into or from, links) and its
- * custom fields.
+ * cli_merge.c - casectl merge, link and unlink; and what show says about
+ * a case's relations (merged into or from, links) and its custom fields.
  */
 #include "cli.h"
 
@@ -125,40 +124,7 @@ cli_cmd_unlink(struct cli *cli, int argc, char **argv)
 	return link_run(cli, argc, argv, 0);
 }
 
-/* ---- relations and fields in show and JSON ---------------------------- */
-
-/* The merge pointer, the cases merged in, the links and the fields. */
-struct relations {
-	int64_t into;
-	GArray *from, *links;
-	GPtrArray *fields;
-};
-
-static void
-relations_clear(struct relations *r)
-{
-	if (r->from != NULL)
-		g_array_unref(r->from);
-	if (r->links != NULL)
-		g_array_unref(r->links);
-	if (r->fields != NULL)
-		g_ptr_array_unref(r->fields);
-}
-
-static int
-relations_load(struct cli *cli, int64_t id, struct relations *r)
-{
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	if ((rc = store_case_merged_into(cli->store, id, &r->into,
-					 &cli->err)) != 0 ||
-	    (rc = store_case_merged_from(cli->store, id, &r->from,
-					 &cli->err)) != 0 ||
-	    (rc = store_case_links(cli->store, id, &r->links, &cli->err)) != 0)
-		return rc;
-	return store_case_fields_get(cli->store, id, &r->fields, &cli->err);
-}
+/* ---- relations and fields in show ------------------------------------- */
 
 static void
 show_ids(struct cli *cli, const char *label, GArray *ids)
@@ -179,10 +145,10 @@ show_ids(struct cli *cli, const char *label, GArray *ids)
 int
 cli_show_relations(struct cli *cli, int64_t id)
 {
-	struct relations r;
+	struct case_relations r;
 	char num[CASENUM_BUF_SIZE];
 	int64_t final = 0;
-	int rc = relations_load(cli, id, &r);
+	int rc = case_relations_load(cli->store, id, &r, &cli->err);
 
 	if (rc == 0 && r.into != 0)
 		rc = store_case_resolve(cli->store, id, &final, &cli->err);
@@ -207,56 +173,8 @@ cli_show_relations(struct cli *cli, int64_t id)
 			g_free(label);
 		}
 	}
-	relations_clear(&r);
+	case_relations_clear(&r);
 	return rc;
-}
-
-static JsonArray *
-json_ids(struct cli *cli, GArray *ids)
-{
-	JsonArray *a = json_array_sized_new(ids->len);
-	char num[CASENUM_BUF_SIZE];
-
-	for (guint i = 0; i < ids->len; i++) {
-		case_format_number(cli->cfg, g_array_index(ids, int64_t, i),
-				   num, sizeof(num));
-		json_array_add_string_element(a, num);
-	}
-	return a;
-}
-
-int
-cli_json_relations(struct cli *cli, int64_t id, JsonObject *o)
-{
-	struct relations r;
-	char num[CASENUM_BUF_SIZE];
-	JsonObject *fields;
-	int64_t final = 0;
-	int rc = relations_load(cli, id, &r);
-
-	if (rc == 0 && r.into != 0)
-		rc = store_case_resolve(cli->store, id, &final, &cli->err);
-	if (rc != 0) {
-		relations_clear(&r);
-		return rc;
-	}
-	if (final != 0) {
-		case_format_number(cli->cfg, final, num, sizeof(num));
-		json_object_set_string_member(o, "merged_into", num);
-	} else {
-		json_object_set_null_member(o, "merged_into");
-	}
-	json_object_set_array_member(o, "merged_from", json_ids(cli, r.from));
-	json_object_set_array_member(o, "links", json_ids(cli, r.links));
-	fields = json_object_new();
-	for (guint i = 0; i < r.fields->len; i++) {
-		const struct store_field *f = r.fields->pdata[i];
-
-		json_object_set_string_member(fields, f->name, f->value);
-	}
-	json_object_set_object_member(o, "fields", fields);
-	relations_clear(&r);
-	return 0;
 }
 
 int

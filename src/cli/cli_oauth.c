@@ -79,14 +79,14 @@ cli_oauth_status_json(JsonBuilder *b, const struct config *cfg)
 static void
 cli_oauth_json(const struct config *cfg, GHashTable *state, int have_login)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 
 	cli_oauth_members(b, state);
 	json_builder_set_member_name(b, "refresh_token_file");
 	json_builder_add_string_value(b, cfg->oauth2_refresh_token_file);
 	json_builder_set_member_name(b, "refresh_token_present");
 	json_builder_add_boolean_value(b, have_login);
-	cli_json_print(cli_json_end(b));
+	cli_json_print(case_json_end(b));
 }
 
 void

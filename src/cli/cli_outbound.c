@@ -170,7 +170,6 @@ int
 cli_public_note(struct cli *cli, int64_t id, const char *text)
 {
 	struct case_ctx ctx;
-	struct store_message *m = NULL;
 	struct outbound out;
 	GPtrArray *templates = NULL;
 	int rc = cli_templates(cli, &templates);
@@ -178,13 +177,9 @@ cli_public_note(struct cli *cli, int64_t id, const char *text)
 	if (rc != 0)
 		return rc;
 	cli_ctx(cli, &ctx);
-	rc = case_add_note(&ctx, id, text, 1, &m, &cli->err);
-	if (rc == 0) {
-		outbound_init(&out, cli->store, cli->cfg, templates);
-		rc = outbound_notify(&out, id, m, cli->now, &cli->err);
-		outbound_clear(&out);
-	}
-	store_message_free(&m);
+	outbound_init(&out, cli->store, cli->cfg, templates);
+	rc = outbound_public_note(&out, &ctx, id, text, &cli->err);
+	outbound_clear(&out);
 	g_ptr_array_unref(templates);
 	return rc;
 }
@@ -205,7 +200,7 @@ join_list(GPtrArray *list)
 static JsonNode *
 template_json(const struct template *t)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	GPtrArray *lists[3] = { t->to, t->cc, t->requires };
 	const char *names[3] = { "to", "cc", "requires" };
 
@@ -228,7 +223,7 @@ template_json(const struct template *t)
 			json_builder_add_string_value(b, lists[i]->pdata[j]);
 		json_builder_end_array(b);
 	}
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 int
@@ -275,7 +270,7 @@ cli_cmd_templates(struct cli *cli, int argc, char **argv)
 static JsonNode *
 outbox_json(struct cli *cli, const struct store_outbox *m)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	char when[64], num[CASENUM_BUF_SIZE];
 
 	json_builder_set_member_name(b, "id");
@@ -322,7 +317,7 @@ outbox_json(struct cli *cli, const struct store_outbox *m)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static void
@@ -497,7 +492,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 	poll = status_time(cli, "health.last_poll");
 	send = status_time(cli, "health.last_send");
 	if (cli->json) {
-		b = cli_json_begin();
+		b = case_json_begin();
 		json_builder_set_member_name(b, "last_poll");
 		poll ? json_builder_add_string_value(b, poll)
 		     : json_builder_add_null_value(b);
@@ -517,7 +512,7 @@ cli_cmd_status(struct cli *cli, int argc, char **argv)
 		json_builder_set_member_name(b, "smtp_configured");
 		json_builder_add_boolean_value(b, cli->cfg->smtp_url != NULL);
 		cli_oauth_status_json(b, cli->cfg);
-		cli_json_print(cli_json_end(b));
+		cli_json_print(case_json_end(b));
 	} else {
 		printf("last poll:          %s\n", poll ? poll : "never");
 		printf("last send:          %s\n", send ? send : "never");

@@ -41,46 +41,6 @@ report_opt(struct cli *cli, int opt, const char *arg, void *data)
 	return cm_error_set(&cli->err, CM_EUSAGE, "bad option");
 }
 
-/* The first instant of the current month in the desk's timezone. */
-static int64_t
-report_month_start(const struct config *cfg, int64_t now)
-{
-	GTimeZone *tz = bizhours_timezone(cfg->case_timezone);
-	GDateTime *n = g_date_time_new_from_unix_local(now), *l, *m;
-	int64_t t;
-
-	l = g_date_time_to_timezone(n, tz);
-	m = g_date_time_new(tz, g_date_time_get_year(l),
-			    g_date_time_get_month(l), 1, 0, 0, 0);
-	t = g_date_time_to_unix(m);
-	g_date_time_unref(m);
-	g_date_time_unref(l);
-	g_date_time_unref(n);
-	g_time_zone_unref(tz);
-	return t;
-}
-
-/* --period: "month" or a number of days ("7d", "30d"). */
-static int
-report_period(struct cli *cli, const char *p, int64_t *from_r)
-{
-	char *end = NULL;
-	long days;
-
-	if (strcmp(p, "month") == 0) {
-		*from_r = report_month_start(cli->cfg, cli->now);
-		return 0;
-	}
-	days = strtol(p, &end, 10);
-	if (end == p || strcmp(end, "d") != 0 || days < 1 ||
-	    days > REPORT_MAX_SECS / 86400)
-		return cm_error_set(&cli->err, CM_EUSAGE, "--period wants Nd "
-				    "(1 to %lld days, e.g. 7d or 30d) or month",
-				    (long long)(REPORT_MAX_SECS / 86400));
-	*from_r = cli->now - (int64_t)days * 86400;
-	return 0;
-}
-
 static int
 report_range(struct cli *cli, const struct report_opts *ro, int64_t *from_r,
 	     int64_t *to_r)
@@ -96,8 +56,9 @@ report_range(struct cli *cli, const struct report_opts *ro, int64_t *from_r,
 	if (rc == 0 && ro->from != NULL)
 		rc = time_parse(ro->from, cli->now, from_r, &cli->err);
 	else if (rc == 0)
-		rc = report_period(cli, ro->period != NULL ? ro->period : "30d",
-				   from_r);
+		rc = report_period_parse(cli->cfg, ro->period != NULL ?
+					 ro->period : "30d", cli->now, from_r,
+					 &cli->err);
 	return rc;
 }
 

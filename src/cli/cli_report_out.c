@@ -265,7 +265,7 @@ json_load(JsonBuilder *b, const struct report *r)
 void
 cli_report_json(const struct report *r)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 
 	json_time_member(b, "from", r->from);
 	json_time_member(b, "to", r->to);
@@ -285,7 +285,7 @@ cli_report_json(const struct report *r)
 	json_counts(b, "by_source", r->by_source);
 	json_counts(b, "by_side", r->by_side);
 	json_load(b, r);
-	cli_json_print(cli_json_end(b));
+	cli_json_print(case_json_end(b));
 }
 
 /* ---- CSV (RFC 4180) ------------------------------------------------------ */

@@ -15,7 +15,7 @@
 static JsonNode *
 trace_json(struct cli *cli, const struct store_message *m)
 {
-	JsonNode *n = cli_json_message(m);
+	JsonNode *n = case_json_message(m);
 	JsonObject *o = json_node_get_object(n);
 	char num[CASENUM_BUF_SIZE];
 

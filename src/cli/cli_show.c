@@ -308,7 +308,7 @@ cli_cmd_history(struct cli *cli, int argc, char **argv)
 		JsonNode *n = json_node_new(JSON_NODE_ARRAY);
 
 		for (guint i = 0; i < events->len; i++)
-			json_array_add_element(a, cli_json_event(events->pdata[i]));
+			json_array_add_element(a, case_json_event(events->pdata[i]));
 		json_node_take_array(n, a);
 		cli_json_print(n);
 	} else {

@@ -72,58 +72,17 @@ cli_sla_show(struct cli *cli, int64_t id)
 	return rc;
 }
 
-static void
-cli_sla_time(JsonObject *o, const char *name, int64_t t)
-{
-	char buf[TIME_ISO_SIZE];
-
-	if (t == 0 || t == BIZHOURS_NEVER) {
-		json_object_set_null_member(o, name);
-		return;
-	}
-	time_format_iso(t, buf, sizeof(buf));
-	json_object_set_string_member(o, name, buf);
-}
-
 int
 cli_sla_json(struct cli *cli, int64_t id, JsonObject *o)
 {
-	struct sla_status st;
-	int enabled, rc = cli_sla_status(cli, id, &st, &enabled);
-	JsonObject *sla;
-
-	if (rc != 0 || !enabled)
-		return rc;
-	sla = json_object_new();
-	for (int k = 0; k < SLACONF_KINDS; k++) {
-		const struct sla_clock *c = &st.clock[k];
-		JsonObject *one;
-
-		if (c->state == SLA_NONE)
-			continue;
-		one = json_object_new();
-		json_object_set_string_member(one, "state",
-					      sla_state_name(c->state));
-		cli_sla_time(one, "due", c->due_at);
-		cli_sla_time(one, "done", c->done_at);
-		json_object_set_int_member(one, "target_secs", c->target_secs);
-		json_object_set_int_member(one, "used_secs", c->used_secs);
-		json_object_set_object_member(sla,
-			slaconf_kind_name((enum slaconf_kind)k), one);
-	}
-	json_object_set_object_member(o, "sla", sla);
-	return 0;
+	return case_json_sla(cli->store, cli->cfg, id, cli->now, o,
+			     &cli->err);
 }
 
 int
 cli_sla_breaching(struct cli *cli, const struct store_filter *f,
 		  GArray **ids_r)
 {
-	struct slaconf *sc = NULL;
-	int rc = slaconf_new(cli->cfg, &sc, &cli->err);
-
-	if (rc == 0)
-		rc = sla_list_breaching(sc, cli->store, f, ids_r, &cli->err);
-	slaconf_free(&sc);
-	return rc;
+	return sla_list_breaching_cfg(cli->cfg, cli->store, f, ids_r,
+				      &cli->err);
 }

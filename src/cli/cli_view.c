@@ -130,7 +130,7 @@ view_line(const struct store_saved_view *v)
 static JsonNode *
 view_json(const struct store_saved_view *v)
 {
-	JsonBuilder *b = cli_json_begin();
+	JsonBuilder *b = case_json_begin();
 	char **args = g_strsplit(v->args, "\n", -1);
 	char when[TIME_ISO_SIZE];
 
@@ -150,7 +150,7 @@ view_json(const struct store_saved_view *v)
 	json_builder_set_member_name(b, "saved_at");
 	json_builder_add_string_value(b, when);
 	g_strfreev(args);
-	return cli_json_end(b);
+	return case_json_end(b);
 }
 
 static int

@@ -405,3 +405,16 @@ outbound_confirm_unsubscribe(struct outbound *o, int64_t case_id,
 	return ob_system_mail(o, case_id, "unsubscribed", "confirm", address,
 			      NULL, 0, NULL, now, err);
 }
+
+int
+outbound_public_note(struct outbound *o, const struct case_ctx *ctx,
+		     int64_t id, const char *text, struct cm_error *err)
+{
+	struct store_message *m = NULL;
+	int rc = case_add_note(ctx, id, text, 1, &m, err);
+
+	if (rc == 0)
+		rc = outbound_notify(o, id, m, ctx->now, err);
+	store_message_free(&m);
+	return rc;
+}

@@ -385,8 +385,36 @@ const char *const store_migrations[] = {
 	"  actor TEXT,"
 	"  created_at INTEGER NOT NULL);",
 	/*
-	 * 8 -> 9 (issue 17): service levels.  first_response_at is when the desk first
-	 * answered: the first outgoing message stored on the case (an
+	 * 8 -> 9 (issue 17, web desk and API): an agent's password, as a
+	 * libsodium Argon2id string (algorithm, parameters, salt and hash;
+	 * NULL: the agent cannot sign in with a password), and the API's
+	 * clients: a bearer token per client, kept only as its SHA-256
+	 * (hex), acting as one agent; a revoked row stays as the record.
+	 */
+	"ALTER TABLE agents ADD COLUMN password_hash TEXT;"
+	"CREATE TABLE api_clients ("
+	"  name TEXT PRIMARY KEY,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  agent TEXT NOT NULL COLLATE NOCASE,"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  last_used_at INTEGER);",
+	/*
+	 * 9 -> 10 (issue 17, casemail-web): sign-in sessions.  The cookie
+	 * carries a random token; only its SHA-256 is kept (id_hash), so a
+	 * copy of the database signs nobody in.  csrf: the token every form
+	 * of the session must return.
+	 */
+	"CREATE TABLE web_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"
+	"  agent TEXT NOT NULL COLLATE NOCASE,"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX web_sessions_expires ON web_sessions(expires_at);",
+	/*
+	 * 10 -> 11 (issue 17): service levels.  first_response_at is when
+	 * the desk first answered: the first outgoing message stored on the case (an
 	 * agent's reply, template or public note), kept by a trigger so
 	 * every path that stores one sets it, and filled in for the cases
 	 * there are.  The clock's pauses are read from the "waiting" and

@@ -12,7 +12,10 @@
 # 3. Every mode that "CASEMAILD --help" lists (its usage lines and its
 #    option list) has a subsection (.SS) under MODES in casemaild.8, and
 #    every long option it shows appears in casemaild.8.
-# 4. The five pages render without warnings: "man --warnings -l" and
+# 3b. Every error code of include/casemail/web_api.h (WEB_API_E*) and
+#    every endpoint of src/web/web_api.c's route table is described in
+#    casemail-api.7.
+# 4. The pages render without warnings: "man --warnings -l" and
 #    "groff -man -ww -z" print nothing.  Without man(1) this part is
 #    skipped, and so is the test (exit 77) if 1-3 passed.
 # Prints one FAIL line per problem; exits 1 if there was any.
@@ -23,7 +26,8 @@ src=${1:?$usage}
 casectl=${2:?$usage}
 casemaild=${3:?$usage}
 docs=$src/docs
-pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5 casemail-oauth2.7"
+pages="casectl.1 casemail.conf.5 casemaild.8 casemail-templates.5 casemail-oauth2.7
+casemail-web.8 casemail-api.7"
 fail=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casemail-docs.XXXXXX") || exit 1
@@ -174,6 +178,42 @@ for opt in $(grep -o -- '--[a-z][a-z-]*' "$tmp/casemaild.help" | sort -u); do
 		fail=1
 	fi
 done
+
+# ---- 3b. the JSON API ---------------------------------------------------
+
+# The page as plain words without macro names or spaces: a tag such as
+# .BI "POST /api/v1/cases/" NUMBER /notes reads POST/api/v1/cases/NUMBER/notes.
+roff_plain < "$docs/casemail-api.7" | sed 's/^\.[A-Z]* *//' | tr -d ' ' \
+	> "$tmp/api"
+n=0
+for code in $(sed -n 's/^#define WEB_API_E[A-Z]* "\([a-z_]*\)".*/\1/p' \
+	"$src/include/casemail/web_api.h"); do
+	n=$((n + 1))
+	if ! grep -q "^$code(" "$tmp/api"; then
+		echo "FAIL: casemail-api.7: error code $code has no entry"
+		fail=1
+	fi
+done
+# { on_case, "rest", "METHOD", fn }: METHOD /cases[/NUMBER][/rest].
+sed -n '/api_routes\[\] = {/,/^};/p' "$src/src/web/web_api.c" |
+grep -o '{ [01], "[a-z]*", "[A-Z]*"' |
+sed 's/{ \([01]\), "\([a-z]*\)", "\([A-Z]*\)"/\1|\2|\3/' > "$tmp/routes"
+while IFS='|' read -r on_case rest method; do
+	n=$((n + 1))
+	path=/api/v1/cases
+	[ "$on_case" = 1 ] && path="$path/NUMBER"
+	[ -n "$rest" ] && path="$path/$rest"
+	if ! grep -qx "$method$path" "$tmp/api"; then
+		echo "FAIL: casemail-api.7: endpoint $method $path has no entry"
+		fail=1
+	fi
+done < "$tmp/routes"
+if [ "$n" -lt 12 ]; then
+	echo "FAIL: read only $n API codes and endpoints"
+	fail=1
+else
+	echo "api: $n codes and endpoints checked against casemail-api.7"
+fi
 
 # ---- 4. rendering ------------------------------------------------------
 

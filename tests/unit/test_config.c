@@ -147,6 +147,42 @@ test_enums(void **state)
 	testutil_rmdir(dir);
 }
 
+/* [web] (casemail-web): defaults, and each bound just past. */
+static void
+test_web(void **state)
+{
+	char *dir = testutil_tmpdir();
+	struct config *cfg;
+	char *long_listen;
+
+	(void)state;
+	cfg = load_ok(dir, "");
+	assert_string_equal(cfg->web_listen, "127.0.0.1:8080");
+	assert_int_equal(cfg->web_allow_remote, 0);
+	assert_null(cfg->web_trusted_proxy);
+	assert_string_equal(cfg->web_trusted_header, "X-Remote-User");
+	assert_int_equal(cfg->web_session_ttl_secs, 28800);
+	assert_int_equal(cfg->web_secure_cookies, 1);
+	config_free(&cfg);
+	cfg = load_ok(dir, "[web]\nsession_ttl = 2592000\n"
+		      "secure_cookies = no\ntrusted_proxy = 10.0.0.5\n");
+	assert_int_equal(cfg->web_session_ttl_secs, 2592000);
+	assert_int_equal(cfg->web_secure_cookies, 0);
+	assert_string_equal(cfg->web_trusted_proxy, "10.0.0.5");
+	config_free(&cfg);
+	load_bad(dir, "[web]\nsession_ttl = 2592001\n", "[web] session_ttl",
+		 NULL);
+	load_bad(dir, "[web]\nsession_ttl = 299\n", "[web] session_ttl",
+		 NULL);
+	/* 65 bytes: one over the limit. */
+	long_listen = g_strdup_printf("[web]\nlisten = %s:80\n",
+				      "127.000000000000000000000000000000000000"
+				      "00000000000000000000.1");
+	load_bad(dir, long_listen, "[web] listen", NULL);
+	g_free(long_listen);
+	testutil_rmdir(dir);
+}
+
 static void
 test_credentials(void **state)
 {
@@ -528,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_choose_path),
 		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_web),
 		cmocka_unit_test(test_timezone),
 	};
 
