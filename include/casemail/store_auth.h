@@ -54,10 +54,14 @@ int store_apiclient_add(struct store *s, const char *name,
 int store_apiclient_revoke(struct store *s, const char *name, int64_t now,
 			   struct cm_error *err);
 
+/* How exactly a client's last use is kept (seconds). */
+#define STORE_APICLIENT_USE_STEP_SECS 60
+
 /*
  * The client whose token hashes to token_hash and is not revoked into
- * *c_r, its last use set to now; CM_ENOTFOUND (*c_r NULL) when there is
- * none.
+ * *c_r, its last use set to now when the one recorded is
+ * STORE_APICLIENT_USE_STEP_SECS or more before; CM_ENOTFOUND (*c_r NULL)
+ * when there is none.
  */
 int store_apiclient_use(struct store *s, const char *token_hash, int64_t now,
 			struct store_apiclient **c_r, struct cm_error *err);

@@ -134,12 +134,11 @@ store_apiclient_use(struct store *s, const char *token_hash, int64_t now,
 		    struct store_apiclient **c_r, struct cm_error *err)
 {
 	static const char sql[] =
-		"UPDATE api_clients SET last_used_at = ?2"
-		" WHERE token_hash = ?1 AND revoked_at IS NULL"
-		" RETURNING " STORE_APICLIENT_COLUMNS;
-	const struct store_arg args[] = {
-		STORE_TEXT(token_hash), STORE_INT(now),
-	};
+		"SELECT " STORE_APICLIENT_COLUMNS " FROM api_clients"
+		" WHERE token_hash = ?1 AND revoked_at IS NULL";
+	static const char sql_used[] =
+		"UPDATE api_clients SET last_used_at = ?2 WHERE name = ?1";
+	const struct store_arg args[] = { STORE_TEXT(token_hash) };
 	sqlite3_stmt *st;
 	int rc;
 
@@ -149,8 +148,22 @@ store_apiclient_use(struct store *s, const char *token_hash, int64_t now,
 	if (rc != 0)
 		return rc;
 	*c_r = store_apiclient_read(st);
-	/* Step to the end: the UPDATE is complete only then. */
-	return store_step_done(s, st, "check API token", err);
+	sqlite3_reset(st);
+	/* A write per request would make every read a writer: the last
+	 * use is kept to the minute. */
+	if (now - (*c_r)->last_used_at >= STORE_APICLIENT_USE_STEP_SECS) {
+		const struct store_arg used[] = {
+			STORE_TEXT((*c_r)->name), STORE_INT(now),
+		};
+
+		rc = store_run(s, sql_used, STORE_ARGS(used), "note API use",
+			       err);
+		if (rc == 0)
+			(*c_r)->last_used_at = now;
+		else
+			store_apiclient_free(c_r);
+	}
+	return rc;
 }
 
 static int

@@ -160,6 +160,9 @@ test_api_clients(void **state)
 	assert_int_equal(apiclient_check(env.store, tok, 300, &agent, NULL), 0);
 	assert_string_equal(agent, "anna@desk.example");
 	g_free(agent);
+	/* Within the minute: the last use stays 300 (checked below). */
+	assert_int_equal(apiclient_check(env.store, tok, 359, &agent, NULL), 0);
+	g_free(agent);
 	/* Names: taken, malformed; agents: unknown. */
 	assert_int_equal(apiclient_create(env.store, "erp", "bob@desk.example",
 					  &tok2, &err), CM_EREFUSED);
