@@ -62,19 +62,4 @@ char *testutil_dkim_sign_len(const char *raw, const char *pem,
 			     const char *selector, const char *domain,
 			     ssize_t body_len);
 
-/* call (an int expression) in its own transaction on store: committed
- * when it returns 0, else rolled back; the expression's value is call's
- * or the commit's code. */
-#define TESTUTIL_TX(store, call)                                         \
-	({                                                               \
-		int rc_ = store_begin((store), NULL);                    \
-		if (rc_ == 0)                                            \
-			rc_ = (call);                                    \
-		if (rc_ == 0)                                            \
-			rc_ = store_commit((store), NULL);               \
-		else                                                     \
-			store_rollback((store));                         \
-		rc_;                                                     \
-	})
-
 #endif
