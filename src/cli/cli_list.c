@@ -123,8 +123,8 @@ list_load_saved(struct cli *cli, struct list_opts *lo)
 	if (rc == CM_ENOTFOUND)
 		return cm_error_set(&cli->err, CM_EUSAGE, "unknown view '%s' "
 				    "(built in: active, recent, mine, watched, "
-				    "new, overdue, all; saved: casectl view "
-				    "list)", lo->saved);
+				    "new, overdue, breaching, all; saved: "
+				    "casectl view list)", lo->saved);
 	if (rc != 0)
 		return rc;
 	args = g_strsplit(lo->sv->args, "\n", -1);
