@@ -73,8 +73,11 @@ text_iconv_lenient(iconv_t cd, const char *data, size_t len, GString *out,
 static int
 text_has_utf8_sequences(const char *data, size_t len)
 {
-	const char *p = data, *end = data + len;
+	const char *p = data, *end;
 
+	if (data == NULL)  /* NULL + 0 is undefined */
+		return 0;
+	end = data + len;
 	while (p < end) {
 		gunichar c;
 

@@ -87,10 +87,15 @@ void
 mime_base64_lenient(const char *in, size_t len, int keep_partial,
 		    GByteArray *out)
 {
-	const char *p = in, *end = in + len;
+	const char *p = in, *end;
 	guint32 acc = 0;
 	int n = 0, junk = 0;
 
+	/* An empty stream may come as NULL (GByteArray's data), and
+	 * NULL + 0 is undefined. */
+	if (in == NULL || len == 0)
+		return;
+	end = in + len;
 	for (; p < end; p++) {
 		int v = b64_value((unsigned char)*p);
 
