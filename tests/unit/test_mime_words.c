@@ -119,6 +119,15 @@ test_base64_body_padding(void **state)
 		  "\n\nSGVsbG8= ignore this\n");
 	assert_string_equal(m->text, "Hello");
 	mime_message_free(&m);
+	/* an empty base64 part (its stream's data is NULL: UBSan once
+	 * caught NULL + 0 here under the ingest fuzzer) */
+	m = parse("From: a@x.test\nSubject: s\nMIME-Version: 1.0\n"
+		  "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+		  "Content-Type: text/plain\nContent-Transfer-Encoding: base64"
+		  "\n\n--b\nContent-Type: application/octet-stream\n"
+		  "Content-Transfer-Encoding: base64\n\n--b--\n");
+	assert_non_null(m);
+	mime_message_free(&m);
 }
 
 /* ---- defect 5: ISO-2022-JP as Microsoft writes it ----------------------- */
