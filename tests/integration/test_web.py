@@ -309,24 +309,18 @@ class Web(harness.DeskTest):
             lambda: "Case updated" in d.page_source))
         self.assertEqual(self.ctl("history", self.case, json_out=False),
                          history)
-        # Remove the owner, then the watcher.
-        owners = [o["address"] for o in after["owners"]]
-        self.assertIn(AGENT, owners)
-        d.find_element(By.XPATH, "//form[contains(@class,'unassign')]"
-                       f"[input[@name='owner' and @value='{AGENT}']]"
-                       "/button").click()
-        self.assertTrue(harness.wait_for(
-            lambda: "Owner removed" in d.page_source), d.page_source)
-        after = self.ctl("show", self.case)
-        self.assertNotIn(AGENT, [o["address"] for o in after["owners"]])
-        self.assertIn(BOB, [w["address"] for w in after["watchers"]])
-        d.find_element(By.XPATH, "//form[contains(@class,'unwatch')]"
-                       f"[input[@name='user' and @value='{BOB}']]"
-                       "/button").click()
-        self.assertTrue(harness.wait_for(
-            lambda: "Watcher removed" in d.page_source), d.page_source)
-        after = self.ctl("show", self.case)
-        self.assertNotIn(BOB, [w["address"] for w in after["watchers"]])
+        # Remove the owner, then the watcher, with their buttons.
+        for action, field, who, role, notice in (
+                ("unassign", "owner", AGENT, "owners", "Owner removed"),
+                ("unwatch", "user", BOB, "watchers", "Watcher removed")):
+            self.assertIn(who, [p["address"] for p in after[role]])
+            d.find_element(By.XPATH, f"//form[contains(@class,'{action}')]"
+                           f"[input[@name='{field}' and @value='{who}']]"
+                           "/button").click()
+            self.assertTrue(harness.wait_for(
+                lambda: notice in d.page_source), d.page_source)
+            after = self.ctl("show", self.case)
+            self.assertNotIn(who, [p["address"] for p in after[role]])
         history = self.ctl("history", self.case, json_out=False)
         self.assertRegex(history, rf"owner.*{re.escape(AGENT)}")
         self.assertRegex(history, rf"watcher.*{re.escape(BOB)}")
