@@ -57,6 +57,9 @@ struct case_fields {
 int case_check_text(struct cm_error *err, const char *field, const char *v,
 		    size_t max, int may_be_empty);
 
+/* The priorities, lowest first, NULL-terminated. */
+const char *const *case_priority_names(void);
+
 /* Parse "CV123" / "cv000123" into the case id; CM_EUSAGE otherwise. */
 int case_parse_number(const struct config *cfg, const char *text,
 		      int64_t *id_r, struct cm_error *err);

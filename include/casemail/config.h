@@ -220,6 +220,9 @@ struct config {
 	int web_session_ttl_secs;
 	int web_secure_cookies;       /* cookies carry Secure */
 	int web_max_body_bytes;       /* a request body's limit */
+	int web_login_failures;       /* failed sign-ins per account */
+	int web_login_client_failures; /* ... per client address; 0: off */
+	int web_login_window_secs;    /* the window both count in */
 	/* service levels: [sla] (see slaconf.h); [case] timezone and
 	 * desk_lead above apply too */
 	char **sla_first_response;    /* "[TYPE/]PRIORITY DURATION" items */

@@ -26,6 +26,12 @@
 int time_parse(const char *text, int64_t now, int64_t *t_r,
 	       struct cm_error *err);
 
+/* time_parse() with local times in zone (as time_format_zone() takes it;
+ * NULL or "": $TZ), e.g. a browser's "2026-12-01T09:30" in the desk's
+ * [case] timezone. */
+int time_parse_zone(const char *text, const char *zone, int64_t now,
+		    int64_t *t_r, struct cm_error *err);
+
 /* Format t as ISO 8601 UTC into buf (TIME_ISO_SIZE bytes). */
 void time_format_iso(int64_t t, char *buf, size_t size);
 

@@ -247,6 +247,15 @@ static const struct config_key config_keys[] = {
 	 * note is at most 1 MiB; 64 MiB would be a file dump. */
 	{ "web", "max_body", CONFIG_INT, "1048576", 1024, 67108864,
 	  OFF(web_max_body_bytes) },
+	/* Sign-in limits (web_limit.c, in memory): failures per account and
+	 * per client address within login_window; client 0: no such limit
+	 * (behind a reverse proxy every client has the proxy's address). */
+	{ "web", "login_failures", CONFIG_INT, "5", 1, 1000,
+	  OFF(web_login_failures) },
+	{ "web", "login_client_failures", CONFIG_INT, "20", 0, 100000,
+	  OFF(web_login_client_failures) },
+	{ "web", "login_window", CONFIG_INT, "900", 10, 86400,
+	  OFF(web_login_window_secs) },
 	/* ---- service levels (slaconf.h; checked by config_check.c) ---- */
 	/* Business hours are in [case] timezone; [case] desk_lead is
 	 * warned of breaches too (both keys are above). */

@@ -35,17 +35,21 @@ time_parse_relative(const char *text, int64_t now, int64_t *t_r)
 	return 0;
 }
 
+static GTimeZone *time_zone_load(const char *zone);
+
 static int64_t
-time_local_midnight(int64_t now, int add_days)
+time_local_midnight(GTimeZone *tz, int64_t now, int add_days)
 {
-	GDateTime *t = g_date_time_new_from_unix_local(now);
-	GDateTime *m = g_date_time_new_local(g_date_time_get_year(t),
-					     g_date_time_get_month(t),
-					     g_date_time_get_day_of_month(t),
-					     0, 0, 0);
+	GDateTime *u = g_date_time_new_from_unix_utc(now);
+	GDateTime *t = g_date_time_to_timezone(u, tz);
+	GDateTime *m = g_date_time_new(tz, g_date_time_get_year(t),
+				       g_date_time_get_month(t),
+				       g_date_time_get_day_of_month(t),
+				       0, 0, 0);
 	GDateTime *d = g_date_time_add_days(m, add_days);
 	int64_t r = g_date_time_to_unix(d);
 
+	g_date_time_unref(u);
 	g_date_time_unref(t);
 	g_date_time_unref(m);
 	g_date_time_unref(d);
@@ -54,11 +58,10 @@ time_local_midnight(int64_t now, int add_days)
 
 /* Accept "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" and full ISO 8601. */
 static int
-time_parse_iso(const char *text, int64_t *t_r)
+time_parse_iso(GTimeZone *tz, const char *text, int64_t *t_r)
 {
 	char buf[64];
 	size_t len = strlen(text);
-	GTimeZone *local;
 	GDateTime *dt;
 
 	if (len < 10 || len >= sizeof(buf) - 10)
@@ -71,9 +74,7 @@ time_parse_iso(const char *text, int64_t *t_r)
 	/* GLib wants seconds: add ":00" to a bare HH:MM. */
 	if (strlen(buf) == 16)
 		g_strlcat(buf, ":00", sizeof(buf));
-	local = g_time_zone_new_local();
-	dt = g_date_time_new_from_iso8601(buf, local);
-	g_time_zone_unref(local);
+	dt = g_date_time_new_from_iso8601(buf, tz);
 	if (dt == NULL)
 		return -1;
 	*t_r = g_date_time_to_unix(dt);
@@ -84,18 +85,34 @@ time_parse_iso(const char *text, int64_t *t_r)
 int
 time_parse(const char *text, int64_t now, int64_t *t_r, struct cm_error *err)
 {
+	return time_parse_zone(text, NULL, now, t_r, err);
+}
+
+int
+time_parse_zone(const char *text, const char *zone, int64_t now,
+		int64_t *t_r, struct cm_error *err)
+{
+	GTimeZone *tz;
+	int rc = -1;
+
 	if (text == NULL)
 		text = "";
 	if (strcmp(text, "now") == 0) {
 		*t_r = now;
 		return 0;
 	}
-	if (strcmp(text, "today") == 0 || strcmp(text, "tomorrow") == 0) {
-		*t_r = time_local_midnight(now, strcmp(text, "tomorrow") == 0);
+	if (time_parse_relative(text, now, t_r) == 0)
 		return 0;
+	tz = time_zone_load(zone);
+	if (strcmp(text, "today") == 0 || strcmp(text, "tomorrow") == 0) {
+		*t_r = time_local_midnight(tz, now,
+					   strcmp(text, "tomorrow") == 0);
+		rc = 0;
+	} else {
+		rc = time_parse_iso(tz, text, t_r);
 	}
-	if (time_parse_relative(text, now, t_r) == 0 ||
-	    time_parse_iso(text, t_r) == 0)
+	g_time_zone_unref(tz);
+	if (rc == 0)
 		return 0;
 	return cm_error_set(err, CM_EUSAGE,
 			    "'%s' is not a date (use 2026-12-01, "

@@ -15,6 +15,12 @@
 
 static const char *const case_priorities[] = { "low", "normal", "high",
 					       "urgent", NULL };
+const char *const *
+case_priority_names(void)
+{
+	return case_priorities;
+}
+
 static const char *const case_kinds[] = { "client", "driver", NULL };
 static const char *const case_sources[] = { "email", "user", "api", "rule",
 					    NULL };

@@ -1,7 +1,7 @@
 /*
  * web_action.c - the case page's forms and what they do: reply with a
  * template (preview, then send), note, assign, watch, solve or reopen,
- * merge.  Each POST runs in one transaction through the same case_* and
+ * merge; and edit, unassign, unwatch (web_edit.c).  Each POST runs in one transaction through the same case_* and
  * outbound_* calls as casectl, as the signed-in agent, then redirects
  * back to the case (POST, redirect, GET: a reload sends nothing twice).
  */
@@ -174,6 +174,7 @@ web_case_forms(struct web_req *r, const struct store_case *c,
 			"</label> <button type=\"submit\">Add note</button>"
 			"</form></section>\n<section class=\"box\">"
 			"<h2>Work</h2>");
+	web_edit_form(r, c, num);
 	web_put(r->out, "<form id=\"assign\" class=\"action\" method=\"post\" "
 		"action=\"/case/%s/assign\">", num);
 	web_csrf_field(r);
@@ -335,6 +336,15 @@ web_act(struct web_req *r, int64_t id, const char *action, int64_t *go_r,
 	} else if (strcmp(action, "watch") == 0) {
 		rc = web_act_watch(r, &ctx, id);
 		*done_r = "Watching changed.";
+	} else if (strcmp(action, "edit") == 0) {
+		rc = web_act_edit(r, &ctx, id);
+		*done_r = "Case updated.";
+	} else if (strcmp(action, "unassign") == 0) {
+		rc = web_act_unassign(r, &ctx, id);
+		*done_r = "Owner removed.";
+	} else if (strcmp(action, "unwatch") == 0) {
+		rc = web_act_unwatch(r, &ctx, id);
+		*done_r = "Watcher removed.";
 	} else if (strcmp(action, "solve") == 0) {
 		rc = case_solve(&ctx, id, &r->err);
 		*done_r = "Solved.";

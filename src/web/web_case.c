@@ -65,9 +65,11 @@ web_case_facts(struct web_req *r, const struct store_case *c)
 	return 0;
 }
 
+/* remove: the action of each person's remove button ("unassign",
+ * "unwatch"), or NULL for none. */
 static void
-web_case_people_list(struct web_req *r, const char *label, GPtrArray *ps,
-		     int sides)
+web_case_people_list(struct web_req *r, const char *num, const char *label,
+		     GPtrArray *ps, int sides, const char *remove)
 {
 	if (ps->len == 0)
 		return;
@@ -80,20 +82,26 @@ web_case_people_list(struct web_req *r, const char *label, GPtrArray *ps,
 			p->address);
 		if (sides && p->side != NULL)
 			web_put(r->out, " (%s)", p->side);
+		if (remove != NULL)
+			web_remove_button(r, num, remove, strcmp(remove,
+					  "unassign") == 0 ? "owner" : "user",
+					  p->address, "Remove");
 		g_string_append(r->out, "</dd>");
 	}
 }
 
 static void
-web_case_people(struct web_req *r, const struct store_case *c)
+web_case_people(struct web_req *r, const struct store_case *c,
+		const char *num)
 {
 	const struct store_contact *ct = c->contact;
 
 	g_string_append(r->out, "<section class=\"people\"><h2>People</h2>"
 			"<dl>");
-	web_case_people_list(r, "Owners", c->owners, 1);
-	web_case_people_list(r, "Watchers", c->watchers, 0);
-	web_case_people_list(r, "Participants", c->participants, 1);
+	web_case_people_list(r, num, "Owners", c->owners, 1, "unassign");
+	web_case_people_list(r, num, "Watchers", c->watchers, 0, "unwatch");
+	web_case_people_list(r, num, "Participants", c->participants, 1,
+			     NULL);
 	web_case_fact(r, "Requester", ct->requester_address);
 	web_case_fact(r, "Caller", ct->caller_name);
 	web_case_fact(r, "Company", ct->caller_company);
@@ -228,7 +236,7 @@ web_case_page_reply(struct web_req *r, int64_t id,
 	g_string_append(r->out, "</div><aside>");
 	if (rc == 0) {
 		rc = web_case_facts(r, c);
-		web_case_people(r, c);
+		web_case_people(r, c, num);
 		if (rc == 0)
 			rc = web_case_history(r, id);
 	}

@@ -111,6 +111,7 @@ const char web_style_css[] =
 	"font:13px/1.4 ui-monospace,monospace;margin:.4em 0}\n"
 	".meta{color:#5b6b7b;font-size:12px}\n"
 	"form.action{margin:.5em 0}\n"
+	"form.action.inline{display:inline;margin:0}\n"
 	"textarea{width:100%;min-height:5em}\n"
 	".error{background:#fdecea;border:1px solid #f5c2c0;padding:.6em;"
 	"border-radius:4px}\n"

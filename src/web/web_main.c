@@ -111,10 +111,15 @@ main(int argc, char **argv)
 				      &err);
 	if (rc == 0)
 		rc = web_check_store(w.cfg, &err);
-	if (rc == 0 && !check)
+	if (rc == 0 && !check) {
+		w.limit = web_limit_new(w.cfg->web_login_failures,
+					w.cfg->web_login_client_failures,
+					w.cfg->web_login_window_secs);
 		rc = web_server_start(&w, &srv, &err);
+	}
 	if (rc != 0) {
 		log_errx("%s", err.msg);
+		web_limit_free(&w.limit);
 		config_free(&w.cfg);
 		return cm_exit_code(rc);
 	}
@@ -128,6 +133,7 @@ main(int argc, char **argv)
 	c = web_wait_for_signal();
 	log_info("signal %d: stopping", c);
 	web_server_stop(&srv);
+	web_limit_free(&w.limit);
 	config_free(&w.cfg);
 	return 0;
 }

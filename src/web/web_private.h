@@ -18,6 +18,7 @@
 #include "casemail/error.h"
 #include "casemail/store.h"
 #include "casemail/store_websession.h"
+#include "web_limit.h"
 
 /* Rows on one page of the case list. */
 #define WEB_LIST_ROWS 100
@@ -30,6 +31,7 @@
 struct web {
 	struct config *cfg;
 	int64_t (*clock)(void);     /* now, seconds */
+	struct web_limit *limit;    /* sign-in limits, or NULL: none */
 };
 
 /* One request and the answer being built. */
@@ -145,6 +147,20 @@ int web_case_forms(struct web_req *r, const struct store_case *c,
 /* The case page with reply shown in its reply form (after a preview). */
 void web_case_page_reply(struct web_req *r, int64_t id,
 			 const struct web_reply_state *reply);
+/* The edit form (type, priority, follow-up), a button that takes
+ * address off the case (action "unassign" with field "owner", "unwatch"
+ * with "user"), and what they do, in the caller's transaction
+ * (web_edit.c).  0 or an error in r->err. */
+void web_edit_form(struct web_req *r, const struct store_case *c,
+		   const char *num);
+void web_remove_button(struct web_req *r, const char *num,
+		       const char *action, const char *field,
+		       const char *address, const char *label);
+int web_act_edit(struct web_req *r, const struct case_ctx *ctx, int64_t id);
+int web_act_unassign(struct web_req *r, const struct case_ctx *ctx,
+		     int64_t id);
+int web_act_unwatch(struct web_req *r, const struct case_ctx *ctx,
+		    int64_t id);
 /* GET /attachment/MSG/N (web_case.c). */
 void web_attachment(struct web_req *r, const char *rest);
 

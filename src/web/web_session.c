@@ -23,6 +23,8 @@
 
 /* A login form is filled in within this; then it is reloaded. */
 #define WEB_LOGIN_FORM_SECS 3600
+/* What a wrong password and a refused sign-in both say. */
+#define WEB_LOGIN_FAILED "Wrong email or password."
 
 int
 web_token_equal(const char *a, const char *b)
@@ -211,6 +213,27 @@ web_login_page(struct web_req *r)
 	web_login_form(r, NULL, NULL);
 }
 
+/* Whether too many sign-ins failed for addr (NULL: not an address) or
+ * from this client: then this one is refused unchecked, logged, and
+ * counted against the client. */
+static int
+web_login_limited(struct web_req *r, const char *addr)
+{
+	enum web_limit_verdict v;
+
+	if (r->web->limit == NULL)
+		return 0;
+	v = web_limit_check(r->web->limit, addr, r->client_ip, r->now);
+	if (v == WEB_LIMIT_OK)
+		return 0;
+	log_warnx("web: sign-in for %s from %s refused: too many failed "
+		  "sign-ins for this %s", addr != NULL ? addr : "(no address)",
+		  r->client_ip, v == WEB_LIMIT_ACCOUNT ? "account"
+		  : "client address");
+	web_limit_failed(r->web->limit, NULL, r->client_ip, r->now);
+	return 1;
+}
+
 void
 web_login_post(struct web_req *r)
 {
@@ -230,8 +253,15 @@ web_login_post(struct web_req *r)
 			       "sign in again.");
 		return;
 	}
-	if (email != NULL && password != NULL &&
-	    addr_normalize(email, &addr, NULL) == 0 &&
+	if (email != NULL)
+		(void)addr_normalize(email, &addr, NULL);
+	if (web_login_limited(r, addr)) {
+		r->status = MHD_HTTP_UNAUTHORIZED;
+		web_login_form(r, email, WEB_LOGIN_FAILED);
+		g_free(addr);
+		return;
+	}
+	if (addr != NULL && password != NULL &&
 	    agent_password_check(r->store, addr, password, &ok,
 				 &r->err) != 0) {
 		g_free(addr);
@@ -241,11 +271,16 @@ web_login_post(struct web_req *r)
 	if (!ok) {
 		log_warnx("web: failed sign-in for %s from %s",
 			  addr != NULL ? addr : "(no address)", r->client_ip);
+		if (r->web->limit != NULL)
+			web_limit_failed(r->web->limit, addr, r->client_ip,
+					 r->now);
 		r->status = MHD_HTTP_UNAUTHORIZED;
-		web_login_form(r, email, "Wrong email or password.");
+		web_login_form(r, email, WEB_LOGIN_FAILED);
 	} else if (web_session_new(r, addr) != 0) {
 		web_fail(r, &r->err);
 	} else {
+		if (r->web->limit != NULL)
+			web_limit_succeeded(r->web->limit, addr);
 		web_set_cookie(r, WEB_COOKIE_LOGIN, "", 0);
 		web_redirect(r, "/cases");
 	}

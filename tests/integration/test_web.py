@@ -129,9 +129,9 @@ class Web(harness.DeskTest):
         self.sink.stop()
         self.desk_teardown()
 
-    def write_conf(self, web=""):
+    def write_conf(self, web="", case=""):
         self.write_desk_conf(
-            case=f"templates = {harness.TEMPLATES}\nsides = none\n",
+            case=f"templates = {harness.TEMPLATES}\nsides = none\n{case}",
             smtp_port=self.sink.port,
             tail=f"[web]\nlisten = 127.0.0.1:{self.port}\n"
                  f"secure_cookies = no\n{web}")
@@ -149,6 +149,8 @@ class Web(harness.DeskTest):
         self.assertTrue(harness.wait_for(up), "casemail-web did not start")
 
     def stop_web(self):
+        """Stop casemail-web; its stderr."""
+        err = ""
         if self.web is not None:
             self.web.terminate()
             _, err = self.web.communicate(timeout=30)
@@ -156,6 +158,7 @@ class Web(harness.DeskTest):
                 sys.stderr.write(err)
             self.assertEqual(self.web.returncode, 0, err)
             self.web = None
+        return err
 
     def browser(self):
         if webdriver is None or CHROMIUM is None or CHROMEDRIVER is None:
@@ -262,6 +265,118 @@ class Web(harness.DeskTest):
         self.assertTrue(harness.wait_for(lambda: "Solved." in d.page_source))
         self.assertEqual(self.ctl("show", self.case)["status"], "solved")
         self.assertTrue(d.find_elements(By.CSS_SELECTOR, "form#reopen"))
+
+    def test_edit_case_and_remove_people(self):
+        """The edit form: priority and follow-up (typed in the desk's
+        zone) reach the store as casectl shows them, audited; an owner
+        and a watcher come off with their Remove buttons."""
+        self.write_conf(case="timezone = Europe/Berlin\n")
+        # Anna made the case, so she owns it; Bob watches.
+        self.ctl("watch", self.case, "--user", BOB, json_out=False)
+        before = self.ctl("show", self.case)
+        self.assertEqual(before["priority"], "normal")
+        self.start_web()
+        d = self.browser()
+        self.sign_in(d)
+        d.get(self.base + "/case/" + self.case)
+        form = d.find_element(By.CSS_SELECTOR, "form#edit")
+        self.assertEqual(Select(form.find_element(By.NAME, "type"))
+                         .first_selected_option.text, "damaged")
+        Select(form.find_element(By.NAME, "priority")).select_by_value(
+            "high")
+        when = form.find_element(By.NAME, "follow_up")
+        self.assertEqual(when.get_attribute("type"), "datetime-local")
+        # Typing into a datetime-local depends on the browser's locale:
+        # set the value the picker would.
+        d.execute_script("arguments[0].value = '2026-12-24T09:30'", when)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertTrue(harness.wait_for(
+            lambda: "Case updated" in d.page_source), d.page_source)
+        after = self.ctl("show", self.case)
+        self.assertEqual(after["priority"], "high")
+        self.assertEqual(after["type"], "damaged")
+        # 09:30 in Berlin in winter is 08:30 UTC.
+        self.assertEqual(after["follow_up"], "2026-12-24T08:30:00Z")
+        self.assertEqual(d.find_element(By.NAME, "follow_up")
+                         .get_attribute("value"), "2026-12-24T09:30")
+        history = self.ctl("history", self.case, json_out=False)
+        self.assertRegex(history, r"priority.*normal.*high")
+        self.assertIn("follow_up", history)
+        # Saving again with the follow-up untouched changes nothing.
+        d.find_element(By.CSS_SELECTOR,
+                       "form#edit button[type=submit]").click()
+        self.assertTrue(harness.wait_for(
+            lambda: "Case updated" in d.page_source))
+        self.assertEqual(self.ctl("history", self.case, json_out=False),
+                         history)
+        # Remove the owner, then the watcher, with their buttons.
+        for action, field, who, role, notice in (
+                ("unassign", "owner", AGENT, "owners", "Owner removed"),
+                ("unwatch", "user", BOB, "watchers", "Watcher removed")):
+            self.assertIn(who, [p["address"] for p in after[role]])
+            d.find_element(By.XPATH, f"//form[contains(@class,'{action}')]"
+                           f"[input[@name='{field}' and @value='{who}']]"
+                           "/button").click()
+            self.assertTrue(harness.wait_for(
+                lambda: notice in d.page_source), d.page_source)
+            after = self.ctl("show", self.case)
+            self.assertNotIn(who, [p["address"] for p in after[role]])
+        history = self.ctl("history", self.case, json_out=False)
+        self.assertRegex(history, rf"owner.*{re.escape(AGENT)}")
+        self.assertRegex(history, rf"watcher.*{re.escape(BOB)}")
+        # A bad follow-up is refused and changes nothing.
+        c = Client(self.base)
+        c.login(AGENT)
+        status, _, _ = c.request(f"/case/{self.case}/edit", {
+            "csrf": c.csrf(), "priority": "low",
+            "follow_up": "2026-13-40T99:99", "follow_up_was": ""})
+        self.assertEqual(status, 400)
+        self.assertEqual(self.ctl("show", self.case)["priority"], "high")
+
+    def test_sign_in_limits(self):
+        """[web] login_failures per account and login_client_failures per
+        client address, through the real server: refused with the page a
+        wrong password gets, logged without the password."""
+        self.write_conf(web="login_failures = 3\n"
+                        "login_client_failures = 6\n")
+        self.start_web()
+
+        def attempt(who, password):
+            c = Client(self.base)
+            _, _, page = c.request("/login")
+            tok = re.search(r'name="login_csrf" value="([0-9a-f]+)"',
+                            page)[1]
+            status, headers, page = c.request("/login", {
+                "email": who, "password": password, "login_csrf": tok})
+            return status, page
+
+        wrong_status, wrong_page = attempt(AGENT, "wrong-guess-1")
+        self.assertEqual(wrong_status, 401)
+        self.assertIn("Wrong email or password", wrong_page)
+        attempt(AGENT, "wrong-guess-2")
+        # Two failures: the third try, at the limit, is still checked.
+        self.assertEqual(attempt(AGENT, "wrong-guess-3")[0], 401)
+        # Three: now even the right password is refused, the same way.
+        status, page = attempt(AGENT, PASSWORDS[AGENT])
+        self.assertEqual(status, 401)
+        self.assertIn("Wrong email or password", page)
+        # Another account from this client still signs in (4 of 6).
+        self.assertEqual(attempt(BOB, PASSWORDS[BOB])[0], 303)
+        attempt("nobody@desk.example", "wrong-guess-4")
+        self.assertEqual(attempt(BOB, "wrong-guess-5")[0], 401)
+        # Six from this address: it may not sign in as anyone.
+        self.assertEqual(attempt(BOB, PASSWORDS[BOB])[0], 401)
+        err = self.stop_web()
+        self.assertRegex(err, rf"sign-in for {re.escape(AGENT)} from "
+                         r"127\.0\.0\.1 refused: too many failed "
+                         r"sign-ins for this account")
+        self.assertRegex(err, rf"sign-in for {re.escape(BOB)} from "
+                         r"127\.0\.0\.1 refused: .* client address")
+        self.assertNotIn("wrong-guess", err)
+        self.assertNotIn(PASSWORDS[AGENT], err)
+        # A restart clears the counts (they are kept in memory only).
+        self.start_web()
+        Client(self.base).login(AGENT)
 
     def test_hostile_subject_is_text(self):
         hostile = self.ctl("create", "--subject", HOSTILE,

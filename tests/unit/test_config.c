@@ -163,7 +163,26 @@ test_web(void **state)
 	assert_string_equal(cfg->web_trusted_header, "X-Remote-User");
 	assert_int_equal(cfg->web_session_ttl_secs, 28800);
 	assert_int_equal(cfg->web_secure_cookies, 1);
+	assert_int_equal(cfg->web_login_failures, 5);
+	assert_int_equal(cfg->web_login_client_failures, 20);
+	assert_int_equal(cfg->web_login_window_secs, 900);
 	config_free(&cfg);
+	cfg = load_ok(dir, "[web]\nlogin_failures = 1000\n"
+		      "login_client_failures = 0\nlogin_window = 86400\n");
+	assert_int_equal(cfg->web_login_failures, 1000);
+	assert_int_equal(cfg->web_login_client_failures, 0);
+	assert_int_equal(cfg->web_login_window_secs, 86400);
+	config_free(&cfg);
+	load_bad(dir, "[web]\nlogin_failures = 1001\n",
+		 "[web] login_failures", NULL);
+	load_bad(dir, "[web]\nlogin_failures = 0\n",
+		 "[web] login_failures", NULL);
+	load_bad(dir, "[web]\nlogin_client_failures = 100001\n",
+		 "[web] login_client_failures", NULL);
+	load_bad(dir, "[web]\nlogin_window = 86401\n",
+		 "[web] login_window", NULL);
+	load_bad(dir, "[web]\nlogin_window = 9\n", "[web] login_window",
+		 NULL);
 	cfg = load_ok(dir, "[web]\nsession_ttl = 2592000\n"
 		      "secure_cookies = no\ntrusted_proxy = 10.0.0.5\n");
 	assert_int_equal(cfg->web_session_ttl_secs, 2592000);

@@ -112,6 +112,39 @@ test_format_zone(void **state)
 	assert_false(time_zone_valid("../../etc/passwd"));
 }
 
+/* Local times in a named zone, winter and summer, whatever $TZ says. */
+static void
+test_parse_zone(void **state)
+{
+	struct cm_error err = { 0 };
+	char buf[TIME_ISO_SIZE];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(time_parse_zone("2026-12-01T09:30", "Europe/Berlin",
+					 0, &t, &err), 0);
+	time_format_iso(t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-12-01T08:30:00Z");
+	assert_int_equal(time_parse_zone("2026-07-01T09:30", "Europe/Berlin",
+					 0, &t, &err), 0);
+	time_format_iso(t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-07-01T07:30:00Z");
+	/* An explicit offset wins over the zone. */
+	assert_int_equal(time_parse_zone("2026-07-01T09:30:00Z",
+					 "Europe/Berlin", 0, &t, &err), 0);
+	time_format_iso(t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-07-01T09:30:00Z");
+	/* 2026-12-01T23:30Z is already the 2nd in Berlin: tomorrow is the
+	 * 3rd, midnight there. */
+	assert_int_equal(time_parse("2026-12-01T23:30:00Z", 0, &t, &err), 0);
+	assert_int_equal(time_parse_zone("tomorrow", "Europe/Berlin", t, &t,
+					 &err), 0);
+	time_format_iso(t, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-12-02T23:00:00Z");
+	assert_int_equal(time_parse_zone("2026-13-01T09:30", "Europe/Berlin",
+					 0, &t, &err), CM_EUSAGE);
+}
+
 static void
 test_fixed_clock(void **state)
 {
@@ -131,6 +164,7 @@ main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_zone),
+		cmocka_unit_test(test_parse_zone),
 		cmocka_unit_test(test_fixed_clock),
 	};
 

@@ -125,6 +125,74 @@ test_token_equal(void **state)
 	assert_true(web_token_equal("", ""));
 }
 
+/* Sign-in limits: at the limit still allowed, one failure more refused,
+ * for the rest of the window only; a success clears the account; the
+ * client limit holds across accounts, and 0 turns it off. */
+static void
+test_login_limit(void **state)
+{
+	struct web_limit *l = web_limit_new(3, 5, 900);
+	int64_t t0 = 1000000;
+
+	(void)state;
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.0.0.1", t0),
+			 WEB_LIMIT_OK);
+	for (int i = 0; i < 2; i++)
+		web_limit_failed(l, "a@x.test", "10.0.0.1", t0 + i);
+	/* Two failures: the third try (at the limit) may be made. */
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.0.0.1", t0 + 2),
+			 WEB_LIMIT_OK);
+	web_limit_failed(l, "a@x.test", "10.0.0.1", t0 + 2);
+	/* Three: the fourth is refused, for this account only. */
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.0.0.1", t0 + 3),
+			 WEB_LIMIT_ACCOUNT);
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.9.9.9", t0 + 3),
+			 WEB_LIMIT_ACCOUNT);
+	assert_int_equal(web_limit_check(l, "b@x.test", "10.0.0.1", t0 + 3),
+			 WEB_LIMIT_OK);
+	/* The window runs from the first failure: just before its end
+	 * still refused, at its end open again. */
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.0.0.2",
+					 t0 + 899), WEB_LIMIT_ACCOUNT);
+	assert_int_equal(web_limit_check(l, "a@x.test", "10.0.0.2",
+					 t0 + 900), WEB_LIMIT_OK);
+	/* A success clears the account's count. */
+	web_limit_failed(l, "c@x.test", "10.0.0.3", t0);
+	web_limit_failed(l, "c@x.test", "10.0.0.3", t0);
+	web_limit_failed(l, "c@x.test", "10.0.0.3", t0);
+	assert_int_equal(web_limit_check(l, "c@x.test", "10.0.0.4", t0),
+			 WEB_LIMIT_ACCOUNT);
+	web_limit_succeeded(l, "c@x.test");
+	assert_int_equal(web_limit_check(l, "c@x.test", "10.0.0.4", t0),
+			 WEB_LIMIT_OK);
+	/* Client 10.0.0.1 has 3 failures; 4 is under its limit of 5,
+	 * 5 is at it: then every account is refused from there. */
+	web_limit_failed(l, "d@x.test", "10.0.0.1", t0 + 5);
+	assert_int_equal(web_limit_check(l, "e@x.test", "10.0.0.1", t0 + 5),
+			 WEB_LIMIT_OK);
+	web_limit_failed(l, NULL, "10.0.0.1", t0 + 6);
+	assert_int_equal(web_limit_check(l, "e@x.test", "10.0.0.1", t0 + 6),
+			 WEB_LIMIT_CLIENT);
+	assert_int_equal(web_limit_check(l, NULL, "10.0.0.1",
+					 t0 + 6), WEB_LIMIT_CLIENT);
+	assert_int_equal(web_limit_check(l, "e@x.test", "10.0.0.7", t0 + 6),
+			 WEB_LIMIT_OK);
+	web_limit_free(&l);
+	assert_null(l);
+
+	/* login_client_failures = 0: no client limit. */
+	l = web_limit_new(2, 0, 60);
+	for (int i = 0; i < 50; i++)
+		web_limit_failed(l, NULL, "10.0.0.1", t0);
+	web_limit_failed(l, "f@x.test", "10.0.0.1", t0);
+	assert_int_equal(web_limit_check(l, "f@x.test", "10.0.0.1", t0),
+			 WEB_LIMIT_OK);
+	web_limit_failed(l, "f@x.test", "10.0.0.1", t0);
+	assert_int_equal(web_limit_check(l, "f@x.test", "10.0.0.1", t0),
+			 WEB_LIMIT_ACCOUNT);
+	web_limit_free(&l);
+}
+
 int
 main(void)
 {
@@ -133,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_form),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_token_equal),
+		cmocka_unit_test(test_login_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
