@@ -80,6 +80,13 @@ int smtp_send(struct smtp *smtp, const char *from, const char *const *rcpts,
  * token, fetch a new one and open a new session. */
 int smtp_login_denied(const struct smtp *smtp);
 
+/* Nonzero when the last smtp_send() or smtp_check() failed because it
+ * needed a new connection, which a session with an access token opens in
+ * its first transfer only (it would log in with a token that may have
+ * run out): open a new session with a current token and send again.
+ * The mail was not taken.  QUIT at smtp_close() never connects either. */
+int smtp_connection_lost(const struct smtp *smtp);
+
 /*
  * Connect, EHLO, TLS and AUTH as configured, then NOOP: checks the
  * settings without sending mail (casemaild check --connect).  CM_ECONFIG

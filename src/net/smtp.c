@@ -6,6 +6,7 @@
 #include "casemail/smtp.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -49,6 +50,10 @@ struct smtp {
 	struct smtp_trace trace;
 	struct smtp_upload upload;
 	CURLcode last;  /* of the last transfer */
+	int one_login;  /* an access token: connect in the first transfer only */
+	int transfers;  /* started so far */
+	int quitting;   /* QUIT: never connect for it */
+	int lost;       /* the last transfer needed a connection it may not open */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -295,6 +300,35 @@ rcpt_list(const char *const *rcpts, size_t n_rcpts)
 	return list;
 }
 
+/*
+ * libcurl opens a new connection, and logs in again with the credentials
+ * the handle was given, whenever the last one is gone.  Two transfers
+ * must not: QUIT, which has nothing to say to a new connection, and any
+ * but the first transfer of a session with an access token, a token that
+ * may have run out since (the caller opens a new session with a current
+ * one: smtp_connection_lost()).
+ */
+static curl_socket_t
+smtp_socket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct smtp *s = arg;
+
+	(void)purpose;
+	if (s->quitting || (s->one_login && s->transfers > 1)) {
+		s->lost = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+/* Before each transfer (see smtp_socket_cb()). */
+static void
+smtp_transfer_start(struct smtp *s)
+{
+	s->transfers++;
+	s->lost = 0;
+}
+
 /* One curl_easy_perform over the kept connection; the trace is filled. */
 static CURLcode
 smtp_perform(struct smtp *s, const char *from, const char *const *rcpts,
@@ -317,8 +351,10 @@ smtp_perform(struct smtp *s, const char *from, const char *const *rcpts,
 	if (cres == CURLE_OK)
 		cres = curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE,
 					(curl_off_t)upload_size(data, len));
-	if (cres == CURLE_OK)
+	if (cres == CURLE_OK) {
+		smtp_transfer_start(s);
 		cres = curl_easy_perform(s->curl);
+	}
 	/* The list is ours and freed now: libcurl must not keep a pointer. */
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
 	curl_slist_free_all(list);
@@ -517,6 +553,9 @@ session_setopts(struct smtp *s, const struct smtp_conf *conf, const char *url)
 	SETOPT(CURLOPT_DEBUGFUNCTION, smtp_debug_cb);
 	SETOPT(CURLOPT_DEBUGDATA, &s->trace);
 	SETOPT(CURLOPT_VERBOSE, 1L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, smtp_socket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, s);
+	s->one_login = conf->user != NULL && conf->access_token != NULL;
 #undef SETOPT
 	return r;
 }
@@ -581,6 +620,12 @@ smtp_login_denied(const struct smtp *smtp)
 }
 
 int
+smtp_connection_lost(const struct smtp *smtp)
+{
+	return smtp != NULL && smtp->lost;
+}
+
+int
 smtp_check(struct smtp *s, struct cm_error *err)
 {
 	CURL *c = s->curl;
@@ -593,8 +638,10 @@ smtp_check(struct smtp *s, struct cm_error *err)
 		r = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "NOOP");
 	if (r == CURLE_OK)
 		r = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
-	if (r == CURLE_OK)
+	if (r == CURLE_OK) {
+		smtp_transfer_start(s);
 		r = curl_easy_perform(c);
+	}
 	s->last = r;
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -613,7 +660,8 @@ smtp_check(struct smtp *s, struct cm_error *err)
  * timeout says.  So QUIT goes first as a custom command under our limit;
  * a server that answers closes the connection, one that does not makes
  * the transfer time out, and either way libcurl has nothing left to wait
- * for.  No connection (never made, or the server went away): nothing to do.
+ * for.  No connection (never made, or the server went away): nothing to
+ * do, and no new connection (and login) just to say QUIT.
  */
 static void
 smtp_quit(struct smtp *s)
@@ -633,6 +681,7 @@ smtp_quit(struct smtp *s)
 				     (long)SMTP_QUIT_TIMEOUT_SECS);
 	if (r == CURLE_OK)
 		r = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+	s->quitting = 1;
 	if (r == CURLE_OK)
 		(void)curl_easy_perform(c);
 }

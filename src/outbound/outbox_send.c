@@ -48,11 +48,12 @@ outbox_job_free(gpointer p)
 }
 
 /*
- * A kept OAuth2 session logs in with the token it was opened with
- * whenever libcurl has to connect again, which after an idle spell means
- * an expired token.  *stale_r: the session's token is no longer the one
- * oauth2_token() hands out (refreshed before expiry), so the session must
- * be opened anew; *token_r then holds the new one.
+ * A login never offers a token that oauth2_token() would replace: a kept
+ * OAuth2 session that has not connected yet would log in with the token
+ * it was opened with (one that has connects only once: smtp.h), so
+ * *stale_r: the session's token is no longer the one oauth2_token() hands
+ * out (refreshed before expiry), the session must be opened anew, and
+ * *token_r holds the new token.
  */
 static int
 outbox_session_stale(const struct config *cfg, struct outbox_session *ss,
@@ -112,17 +113,25 @@ outbox_session_open(struct outbox_sender *ob, struct outbox_session *ss,
 }
 
 /*
- * The server refused the session's OAuth2 token: a new session with a
- * new token, once per group (a token refused twice is the account's
- * trouble, not the token's).  0 when the job may go on.
+ * An OAuth2 session must log in again: the server refused its token (a
+ * new session with a new token, once per group: a token refused twice is
+ * the account's trouble, not the token's), or its connection is gone (a
+ * new session with the token oauth2_token() hands out now, since the old
+ * one never connects again: smtp.h).  0 when the job may go on.
  */
 static int
 outbox_token_retry(struct outbox_session *ss, struct cm_error *err)
 {
+	int denied = smtp_login_denied(ss->smtp);
+
 	if (ss->ob->cfg->smtp_auth != CONFIG_AUTH_OAUTH2 ||
-	    !smtp_login_denied(ss->smtp) || ss->token_retried)
+	    (denied && ss->token_retried) ||
+	    (!denied && !smtp_connection_lost(ss->smtp)))
 		return -1;
-	ss->token_retried = 1;
+	if (denied)
+		ss->token_retried = 1;
+	else
+		oauth2_secret_free(&ss->token); /* not refused: kept */
 	smtp_close(&ss->smtp);
 	return outbox_session_open(ss->ob, ss, err) == 0 ? 0 : -1;
 }

@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -732,6 +735,89 @@ test_restart(void **state)
 	smtp_close(&s);
 }
 
+/* A listener of our own on 127.0.0.1:port (where the receiver was), to
+ * tell whether anything connects: the kernel completes a connection to
+ * it whether or not it is accepted. */
+static int
+listen_on(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static void
+assert_nobody_connected(int fd)
+{
+	int got = accept(fd, NULL, NULL);
+
+	if (got >= 0)
+		close(got);
+	assert_true(got < 0);
+	close(fd);
+}
+
+/* The server dropped the session: smtp_close() does not connect again
+ * (and log in) only to say QUIT. */
+static void
+test_quit_no_reconnect(void **state)
+{
+	static const char *const rcpt[] = { "quit@example.test" };
+	struct smtp_conf c = conf_plain();
+	struct smtp *s = open_ok(&c);
+	GPtrArray *res = send_rcpts(s, rcpt, 1, 0);
+	int fd;
+
+	(void)state;
+	smtp_results_free(&res);
+	sink_stop(&fx_plain);
+	fd = listen_on(fx_plain.port);
+	smtp_close(&s);
+	assert_nobody_connected(fd);
+}
+
+/* A session with an access token connects in its first transfer only: a
+ * later one that needs a new connection (so a login with a token that
+ * may have run out since) fails, and says so. */
+static void
+test_token_no_reconnect(void **state)
+{
+	static const char *const rcpt[] = { "token@example.test" };
+	struct smtp_conf c = conf_plain();
+	struct smtp *s;
+	GPtrArray *res;
+	unsigned before;
+	int fd;
+
+	(void)state;
+	c.user = AUTH_USER; /* the plain receiver offers no AUTH */
+	c.access_token = "an-access-token";
+	s = open_ok(&c);
+	res = send_rcpts(s, rcpt, 1, 0);
+	assert_result(res, 0, rcpt[0], SMTP_RCPT_OK, 250, "250 ");
+	smtp_results_free(&res);
+	assert_false(smtp_connection_lost(s));
+	before = mail_count(&fx_plain);
+	sink_stop(&fx_plain);
+	fd = listen_on(fx_plain.port);
+	res = send_rcpts(s, rcpt, 1, CM_ETEMP);
+	assert_int_equal(((struct smtp_rcpt_result *)res->pdata[0])->status,
+			 SMTP_RCPT_TEMPFAIL);
+	smtp_results_free(&res);
+	assert_true(smtp_connection_lost(s));
+	assert_false(smtp_login_denied(s));
+	smtp_close(&s);
+	assert_nobody_connected(fd);
+	assert_int_equal(mail_count(&fx_plain), before);
+}
+
 /* STARTTLS required by us, not offered by the server: no mail goes out. */
 static void
 test_starttls_missing(void **state)
@@ -1020,6 +1106,8 @@ main(void)
 		T(test_helo_domain),
 		T(test_open_refused),
 		T(test_restart),
+		T(test_quit_no_reconnect),
+		T(test_token_no_reconnect),
 		T(test_starttls_missing),
 		T(test_starttls_ok),
 		T(test_starttls_wrong_ca),
