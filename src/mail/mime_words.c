@@ -336,6 +336,17 @@ words_raw_to_utf8(const char *s, size_t len, const char *const *charsets)
 	return mime_text_to_utf8(s, len, NULL);
 }
 
+/* No "=?" and no 8-bit byte: nothing to fix (most fields), so nothing
+ * is allocated. */
+static gboolean
+words_plain(const char *v)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+			return FALSE;
+	return TRUE;
+}
+
 char *
 mime_words_fix(const char *value, const char *const *charsets)
 {
@@ -344,7 +355,7 @@ mime_words_fix(const char *value, const char *const *charsets)
 	gboolean changed = FALSE, eight_bit = FALSE;
 	struct word w;
 
-	if (value == NULL)
+	if (value == NULL || words_plain(value))
 		return NULL;
 	out = g_string_new(NULL);
 	for (; *p != '\0'; p++) {
