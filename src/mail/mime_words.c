@@ -59,21 +59,29 @@ b64_value(unsigned char c)
  * After a '=' pad, more data follows only when the rest is base64 and
  * line breaks (chunks joined by a careless or hostile encoder).  Text
  * after the pad ("Cg== ignored") ends the data, as RFC 2045 6.8 says.
+ * The tail made only of those is found once, from the end, so a stream
+ * of many pads ("QQ=QQ=...") is not scanned again after each of them:
+ * *clean_r is where it starts, *last_r its last base64 character (NULL
+ * if none).
  */
-static int
-b64_resumes(const char *p, const char *end)
+static void
+b64_tail(const char *in, const char *end, const char **clean_r,
+	 const char **last_r)
 {
-	int data = 0;
+	const char *p = end, *last = NULL;
 
-	for (; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (; p > in; p--) {
+		unsigned char c = (unsigned char)p[-1];
 
-		if (b64_value(c) >= 0)
-			data = 1;
-		else if (c != '=' && c != '\r' && c != '\n')
-			return 0;
+		if (b64_value(c) >= 0) {
+			if (last == NULL)
+				last = p - 1;
+		} else if (c != '=' && c != '\r' && c != '\n') {
+			break;
+		}
 	}
-	return data;
+	*clean_r = p;
+	*last_r = last;
 }
 
 /* Write a quantum of n characters (2 or 3 give 1 or 2 bytes, 4 give 3)
@@ -104,7 +112,7 @@ void
 mime_base64_lenient(const char *in, size_t len, int keep_partial,
 		    GByteArray *out)
 {
-	const char *p = in, *end;
+	const char *p = in, *end, *clean = NULL, *last = NULL;
 	guint32 acc = 0;
 	guint start = out->len;
 	guint8 *o;
@@ -137,10 +145,11 @@ mime_base64_lenient(const char *in, size_t len, int keep_partial,
 			n = 0;
 			while (p + 1 < end && p[1] == '=')
 				p++;
-			if (!b64_resumes(p + 1, end)) {
-				n = 0;
+			if (clean == NULL)
+				b64_tail(in, end, &clean, &last);
+			/* the rest is base64 and line breaks, with data */
+			if (p + 1 < clean || last == NULL || last < p + 1)
 				break;
-			}
 		}
 	}
 	/*
