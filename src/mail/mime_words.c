@@ -31,91 +31,125 @@
 
 /* ---- base64 ------------------------------------------------------------ */
 
+/* The value of each base64 character, -1 for the others (set once). */
+static signed char b64_table[256];
+
+static void
+b64_table_init(void)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		memset(b64_table, -1, sizeof(b64_table));
+		for (int i = 0; alphabet[i] != '\0'; i++)
+			b64_table[(unsigned char)alphabet[i]] = (signed char)i;
+		g_once_init_leave(&done, 1);
+	}
+}
+
 static int
 b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return b64_table[c];
 }
 
 /*
  * After a '=' pad, more data follows only when the rest is base64 and
  * line breaks (chunks joined by a careless or hostile encoder).  Text
  * after the pad ("Cg== ignored") ends the data, as RFC 2045 6.8 says.
+ * The tail made only of those is found once, from the end, so a stream
+ * of many pads ("QQ=QQ=...") is not scanned again after each of them:
+ * *clean_r is where it starts, *last_r its last base64 character (NULL
+ * if none).
  */
-static int
-b64_resumes(const char *p, const char *end)
+static void
+b64_tail(const char *in, const char *end, const char **clean_r,
+	 const char **last_r)
 {
-	int data = 0;
+	const char *p = end, *last = NULL;
 
-	for (; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (; p > in; p--) {
+		unsigned char c = (unsigned char)p[-1];
 
-		if (b64_value(c) >= 0)
-			data = 1;
-		else if (c != '=' && c != '\r' && c != '\n')
-			return 0;
+		if (b64_value(c) >= 0) {
+			if (last == NULL)
+				last = p - 1;
+		} else if (c != '=' && c != '\r' && c != '\n') {
+			break;
+		}
 	}
-	return data;
+	*clean_r = p;
+	*last_r = last;
 }
 
-/* Flush a part quantum of n characters (2 or 3 give 1 or 2 bytes). */
+/* Write a quantum of n characters (2 or 3 give 1 or 2 bytes, 4 give 3)
+ * at *o and move *o past it. */
 static void
-b64_flush(guint32 acc, int n, GByteArray *out)
+b64_flush(guint32 acc, int n, guint8 **o)
 {
-	guint8 b[3];
+	guint8 *b = *o;
 
 	if (n < 2)
 		return;
 	acc <<= 6 * (4 - n);
 	b[0] = (guint8)(acc >> 16);
-	b[1] = (guint8)(acc >> 8);
-	b[2] = (guint8)acc;
-	g_byte_array_append(out, b, (guint)(n - 1));
+	if (n > 2)
+		b[1] = (guint8)(acc >> 8);
+	if (n > 3)
+		b[2] = (guint8)acc;
+	*o = b + n - 1;
 }
 
+/*
+ * The decoding writes straight into out, grown once to the most the
+ * input can give (three bytes for each four characters; a part quantum
+ * gives fewer): a call per quantum to append was most of the time of a
+ * message with an attachment.
+ */
 void
 mime_base64_lenient(const char *in, size_t len, int keep_partial,
 		    GByteArray *out)
 {
-	const char *p = in, *end;
+	const char *p = in, *end, *clean = NULL, *last = NULL;
 	guint32 acc = 0;
+	guint start = out->len;
+	guint8 *o;
 	int n = 0, junk = 0;
 
 	/* An empty stream may come as NULL (GByteArray's data), and
 	 * NULL + 0 is undefined. */
 	if (in == NULL || len == 0)
 		return;
+	b64_table_init();
 	end = in + len;
+	g_byte_array_set_size(out, start + (guint)(len / 4 * 3 + 3));
+	o = out->data + start;
 	for (; p < end; p++) {
 		int v = b64_value((unsigned char)*p);
 
-		junk = junk || (v < 0 && (*p == '\0' ||
-					  strchr("= \t\r\n", *p) == NULL));
 		if (v >= 0) {
 			acc = (acc << 6) | (guint32)v;
 			if (++n == 4) {
-				b64_flush(acc, 4, out);
+				b64_flush(acc, 4, &o);
 				acc = 0;
 				n = 0;
 			}
-		} else if (*p == '=') {
-			b64_flush(acc, n, out);
+			continue;
+		}
+		junk = junk || *p == '\0' || strchr("= \t\r\n", *p) == NULL;
+		if (*p == '=') {
+			b64_flush(acc, n, &o);
 			acc = 0;
 			n = 0;
 			while (p + 1 < end && p[1] == '=')
 				p++;
-			if (!b64_resumes(p + 1, end))
-				return;
+			if (clean == NULL)
+				b64_tail(in, end, &clean, &last);
+			/* the rest is base64 and line breaks, with data */
+			if (p + 1 < clean || last == NULL || last < p + 1)
+				break;
 		}
 	}
 	/*
@@ -124,7 +158,40 @@ mime_base64_lenient(const char *in, size_t len, int keep_partial,
 	 * noise, dropped as RFC 2045 6.8 and other decoders do.
 	 */
 	if (keep_partial && !junk)
-		b64_flush(acc, n, out);
+		b64_flush(acc, n, &o);
+	g_byte_array_set_size(out, (guint)(o - out->data));
+}
+
+/*
+ * The raw bytes of stream: a part of a message parsed from memory is a
+ * window on the message's buffer (GMime's memory substreams share it),
+ * read in place; any other stream is copied into *copy.
+ */
+static const char *
+b64_raw(GMimeStream *raw, size_t *len_r, GMimeStream **copy)
+{
+	GByteArray *ba;
+
+	*copy = NULL;
+	if (GMIME_IS_STREAM_MEM(raw) &&
+	    (ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw))) != NULL &&
+	    raw->bound_start >= 0 && raw->bound_start <= (gint64)ba->len) {
+		gint64 end = raw->bound_end < 0 || raw->bound_end > (gint64)ba->len
+			? (gint64)ba->len : raw->bound_end;
+
+		if (end < raw->bound_start)
+			end = raw->bound_start;
+		*len_r = (size_t)(end - raw->bound_start);
+		return *len_r > 0 ? (const char *)ba->data + raw->bound_start
+				  : NULL;
+	}
+	*copy = g_mime_stream_mem_new();
+	g_mime_stream_reset(raw);
+	g_mime_stream_write_to_stream(raw, *copy);
+	g_mime_stream_reset(raw);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(*copy));
+	*len_r = ba->len;
+	return (const char *)ba->data;
 }
 
 GBytes *
@@ -132,11 +199,13 @@ mime_base64_content(GMimePart *part)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
 	GMimeStream *raw = g_mime_data_wrapper_get_stream(wrapper);
-	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *copy;
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	const char *media = ct != NULL ? g_mime_content_type_get_media_type(ct)
 				       : NULL;
-	GByteArray *ba, *out;
+	GByteArray *out;
+	size_t len;
+	const char *data = b64_raw(raw, &len, &copy);
 	/*
 	 * Text whose base64 lacks its padding loses its last characters to
 	 * GMime, and a reader sees that.  A binary part ending in a part
@@ -145,13 +214,10 @@ mime_base64_content(GMimePart *part)
 	 */
 	int keep_partial = media != NULL && g_ascii_strcasecmp(media, "text") == 0;
 
-	g_mime_stream_reset(raw);
-	g_mime_stream_write_to_stream(raw, mem);
-	g_mime_stream_reset(raw);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	out = g_byte_array_sized_new(ba->len / 4 * 3 + 3);
-	mime_base64_lenient((const char *)ba->data, ba->len, keep_partial, out);
-	g_object_unref(mem);
+	out = g_byte_array_sized_new((guint)(len / 4 * 3 + 3));
+	mime_base64_lenient(data, len, keep_partial, out);
+	if (copy != NULL)
+		g_object_unref(copy);
 	return g_byte_array_free_to_bytes(out);
 }
 
@@ -279,6 +345,17 @@ words_raw_to_utf8(const char *s, size_t len, const char *const *charsets)
 	return mime_text_to_utf8(s, len, NULL);
 }
 
+/* No "=?" and no 8-bit byte: nothing to fix (most fields), so nothing
+ * is allocated. */
+static gboolean
+words_plain(const char *v)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+			return FALSE;
+	return TRUE;
+}
+
 char *
 mime_words_fix(const char *value, const char *const *charsets)
 {
@@ -287,7 +364,7 @@ mime_words_fix(const char *value, const char *const *charsets)
 	gboolean changed = FALSE, eight_bit = FALSE;
 	struct word w;
 
-	if (value == NULL)
+	if (value == NULL || words_plain(value))
 		return NULL;
 	out = g_string_new(NULL);
 	for (; *p != '\0'; p++) {
