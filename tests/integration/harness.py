@@ -411,6 +411,15 @@ class DeskTest(unittest.TestCase):
     def desk_teardown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def own_mailbox(self, letter):
+        """A mailbox of this test's own on the shared Dovecot: letter (one
+        per test file) and the end of the test's name."""
+        return letter + re.sub(r"\W", "", self._testMethodName)[-20:]
+
+    def start_sink(self):
+        """An SMTP receiver in DIR/sink, started; the caller stops it."""
+        return Sink(os.path.join(self.dir, "sink")).start()
+
     def write_desk_conf(self, case="", imap_port=None, tls="none",
                         user="test", imap="", smtp_port=None, smtp="",
                         tail=""):

@@ -23,7 +23,7 @@ class Agents(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-agents-")
         self.env["CASEMAIL_NOW"] = str(NOW)
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.write_desk_conf(case=f"desk_name = Case Desk\n"
                              f"templates = {harness.TEMPLATES}\n"
                              "timezone = Europe/Berlin\n",

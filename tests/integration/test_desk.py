@@ -12,7 +12,6 @@ table.
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,8 +36,8 @@ PARTIES = [("customer", CUSTOMER), ("carrier owner", CARRIER_OWNER),
 class Desk(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-desk.")
-        self.box = "D" + re.sub(r"\W", "", self._testMethodName)[-20:]
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.box = self.own_mailbox("D")
+        self.sink = self.start_sink()
         self.write_conf()
         self.imap = DOVECOT.login()
         self.imap.create(self.box)

@@ -36,7 +36,7 @@ class Gateway(harness.DeskTest):
 
     def setUp(self):
         self.desk_setup("casemail-gw.")
-        self.box = "T" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.box = self.own_mailbox("T")
         self.processed = self.box + "-Processed"
         self.review = self.box + "-Review"
         self.write_conf()

@@ -126,10 +126,10 @@ def cc_list(n, per_field):
 class Hostile(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-hostile.")
-        self.box = "H" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.box = self.own_mailbox("H")
         self.processed = self.box + "-Processed"
         self.review = self.box + "-Review"
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.write_desk_conf(case=f"""\
 desk_name = Case Desk
 templates = {harness.TEMPLATES}

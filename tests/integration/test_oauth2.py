@@ -47,7 +47,7 @@ class OAuth2Test(harness.DeskTest):
     def setUp(self):
         OAUTH.admin("reset")
         self.desk_setup("casemail-oauth2.")
-        self.box = "A" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.box = self.own_mailbox("A")
         self.sink = harness.Sink(os.path.join(self.dir, "sink"),
                                  oauth2_url=OAUTH.introspect_url,
                                  oauth2_mechs="XOAUTH2").start()

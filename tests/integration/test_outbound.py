@@ -27,8 +27,8 @@ DOVECOT = None  # the run's harness.Dovecot
 class Outbound(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-out.")
-        self.box = "O" + re.sub(r"\W", "", self._testMethodName)[-20:]
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.box = self.own_mailbox("O")
+        self.sink = self.start_sink()
         self.write_conf()
         self.imap = DOVECOT.login()
         self.imap.create(self.box)

@@ -33,7 +33,7 @@ MAX_RUNS = 8
 class Poison(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-poison.")
-        self.box = "P" + re.sub(r"\W", "", self._testMethodName)[-20:]
+        self.box = self.own_mailbox("P")
         self.processed = self.box + "-Processed"
         self.review = self.box + "-Review"
         self.write_desk_conf(

@@ -28,7 +28,7 @@ class Service(harness.DeskTest):
         self.desk_setup("casemail-svc.")
         os.chmod(self.dir, 0o755)  # Dovecot's processes must traverse it
         self.dovecot = harness.Dovecot(os.path.join(self.dir, "imap")).start()
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.write_conf()
         self.proc = None
         self.notify = None

@@ -132,7 +132,7 @@ class Spoofing(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-spoof.")
         self.box = "Spoof"
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.write_desk_conf(case=f"""\
 desk_name = Case Desk
 escalation_address = {ESCALATION}

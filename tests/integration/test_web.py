@@ -104,7 +104,7 @@ class Client:
 class Web(harness.DeskTest):
     def setUp(self):
         self.desk_setup("casemail-web-")
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.web = None

@@ -35,7 +35,7 @@ class WebApi(harness.DeskTest):
 
     def setUp(self):
         self.desk_setup("casemail-webapi-")
-        self.sink = harness.Sink(os.path.join(self.dir, "sink")).start()
+        self.sink = self.start_sink()
         self.port = test_web.free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         self.web = None
