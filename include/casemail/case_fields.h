@@ -67,4 +67,12 @@ int case_view_parse(const char *name, enum store_view *view_r,
 int case_filter_as(struct store *s, struct store_filter *f, const char *as,
 		   char **side_r);
 
+/*
+ * Search f for text (borrowed: it must outlive f): its words, and the
+ * case whose number is one of them (the last such word wins), as
+ * casemail-web's list and its API read q=.
+ */
+void case_filter_text(const struct config *cfg, struct store_filter *f,
+		      const char *text);
+
 #endif

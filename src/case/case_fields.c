@@ -308,3 +308,17 @@ case_filter_as(struct store *s, struct store_filter *f, const char *as,
 	store_person_free(&p);
 	return 0;
 }
+
+void
+case_filter_text(const struct config *cfg, struct store_filter *f,
+		 const char *text)
+{
+	char **words = g_strsplit(text, " ", -1);
+	int64_t id;
+
+	f->text = text;
+	for (char **w = words; *w != NULL; w++)
+		if (case_parse_number(cfg, *w, &id, NULL) == 0)
+			f->text_case_id = id;
+	g_strfreev(words);
+}

@@ -116,16 +116,8 @@ api_list_view(struct api_req *req, struct api_list *l)
 	if (l->f.view == STORE_VIEW_MINE || l->f.view == STORE_VIEW_WATCHED ||
 	    l->f.view == STORE_VIEW_NEW)
 		case_filter_as(req->env->store, &l->f, req->agent, &l->side);
-	if (q != NULL) {
-		char **words = g_strsplit(q, " ", -1);
-		int64_t id;
-
-		for (char **w = words; *w != NULL; w++)
-			if (case_parse_number(req->env->cfg, *w, &id, NULL) == 0)
-				l->f.text_case_id = id;
-		g_strfreev(words);
-		l->f.text = q;
-	}
+	if (q != NULL)
+		case_filter_text(req->env->cfg, &l->f, q);
 	return API_DONE;
 }
 

@@ -138,18 +138,8 @@ web_list_parse(struct web_req *r, struct web_list *l)
 					  web_list_field_arg, &wf);
 		rc = wf.rc;
 	}
-	if (rc == 0 && q != NULL && q[0] != '\0') {
-		char **words = g_strsplit(q, " ", -1);
-
-		l->f.text = q;
-		for (char **w = words; *w != NULL; w++) {
-			int64_t id;
-
-			if (case_parse_number(r->web->cfg, *w, &id, NULL) == 0)
-				l->f.text_case_id = id;
-		}
-		g_strfreev(words);
-	}
+	if (rc == 0 && q != NULL && q[0] != '\0')
+		case_filter_text(r->web->cfg, &l->f, q);
 	if (rc == 0 && page != NULL)
 		l->page = CLAMP(atoi(page), 0, WEB_LIST_MAX_PAGE);
 	if (rc == 0)
