@@ -14,4 +14,12 @@
  */
 char *strv_join(const GPtrArray *strings, const char *sep);
 
+/*
+ * The items of a comma-separated list (a configuration list, a filter's
+ * values, a template header), each trimmed of white space, empty ones
+ * left out.  A new NULL-terminated array the caller frees with
+ * g_strfreev(); no item gives an empty array.
+ */
+char **strv_split_list(const char *list);
+
 #endif

@@ -7,6 +7,7 @@
 #include "config_private.h"
 
 #include "casemail/addr.h"
+#include "casemail/strv.h"
 
 #include <ctype.h>
 #include <glib.h>
@@ -316,13 +317,12 @@ static int
 config_set_list(struct config *cfg, const struct config_key *k,
 		const char *value, struct cm_error *err)
 {
-	char **items = g_strsplit(value, ",", -1);
+	char **items = strv_split_list(value);
 	GPtrArray *out = g_ptr_array_new();
 
 	for (char **p = items; *p != NULL; p++) {
-		char *item = g_strstrip(*p);
-		if (item[0] == '\0')
-			continue;
+		char *item = *p;
+
 		if (strcmp(k->key, "organization_domains") == 0 ||
 		    strcmp(k->key, "partner_domains") == 0 ||
 		    strcmp(k->key, "authserv_ids") == 0) {

@@ -13,3 +13,20 @@ strv_join(const GPtrArray *strings, const char *sep)
 	}
 	return g_string_free(s, FALSE);
 }
+
+char **
+strv_split_list(const char *list)
+{
+	char **items = g_strsplit(list, ",", -1);
+	guint n = 0;
+
+	for (char **p = items; *p != NULL; p++) {
+		g_strstrip(*p);
+		if ((*p)[0] == '\0')
+			g_free(*p);
+		else
+			items[n++] = *p;
+	}
+	items[n] = NULL;
+	return items;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "casemail/case_fields.h"
+#include "casemail/strv.h"
 
 /* One filter being built: a key, and the values of every occurrence of
  * its option (the same option twice adds values: either may match). */
@@ -75,14 +76,11 @@ filter_entry(struct cli_filter *cf, enum store_match_key key, int negate,
 static int
 filter_values(struct cli *cli, struct cli_filter_entry *e, const char *list)
 {
-	char **items = g_strsplit(list, ",", -1);
+	char **items = strv_split_list(list);
 	int rc = 0;
 
-	for (char **p = items; *p != NULL; p++) {
-		g_strstrip(*p);
-		if ((*p)[0] != '\0')
-			g_ptr_array_add(e->values, g_strdup(*p));
-	}
+	for (char **p = items; *p != NULL; p++)
+		g_ptr_array_add(e->values, g_strdup(*p));
 	g_strfreev(items);
 	if (e->values->len == 0)
 		rc = cm_error_set(&cli->err, CM_EUSAGE, "--%s%s wants a value",

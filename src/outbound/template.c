@@ -25,6 +25,7 @@
 
 #include "casemail/log.h"
 #include "casemail/record.h"
+#include "casemail/strv.h"
 #include "template_private.h"
 
 /*
@@ -168,14 +169,11 @@ parse_list(struct header_parse *hp, GPtrArray *list, const char *value,
 		      struct cm_error *),
 	   struct cm_error *err)
 {
-	char **items = g_strsplit(value, ",", -1);
+	char **items = strv_split_list(value);
 	int rc = 0;
 
-	for (char **i = items; *i != NULL && rc == 0; i++) {
-		g_strstrip(*i);
-		if (**i != '\0')
-			rc = add(hp, list, *i, err);
-	}
+	for (char **i = items; *i != NULL && rc == 0; i++)
+		rc = add(hp, list, *i, err);
 	g_strfreev(items);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "casemail/case_fields.h"
 #include "casemail/casenum.h"
+#include "casemail/strv.h"
 
 /* Deeper pages than this are a search's job, not paging's. */
 #define WEB_LIST_MAX_PAGE 100
@@ -46,7 +47,7 @@ static int
 web_list_match(struct web_req *r, struct web_list *l,
 	       enum store_match_key key, const char *field, const char *raw)
 {
-	char **items = g_strsplit(raw, ",", -1);
+	char **items = strv_split_list(raw);
 	GPtrArray *vals = g_ptr_array_new();
 	struct store_match m = { .key = key };
 	int rc = 0;
@@ -54,9 +55,6 @@ web_list_match(struct web_req *r, struct web_list *l,
 	for (char **p = items; rc == 0 && *p != NULL; p++) {
 		char *canon = NULL;
 
-		g_strstrip(*p);
-		if ((*p)[0] == '\0')
-			continue;
 		rc = case_match_canon(r->web->cfg, key, field, *p, &canon,
 				      &r->err);
 		if (rc == 0)

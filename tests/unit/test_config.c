@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casemail/strv.h"
+
 static struct config *
 load_ok(const char *dir, const char *text)
 {
@@ -568,10 +570,32 @@ test_trust(void **state)
 	testutil_rmdir(dir);
 }
 
+/* The one splitter of comma-separated lists (keys, filters, templates). */
+static void
+test_split_list(void **state)
+{
+	char **v;
+
+	(void)state;
+	v = strv_split_list(" a ,b,, c\t,");
+	assert_int_equal(g_strv_length(v), 3);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[1], "b");
+	assert_string_equal(v[2], "c");
+	g_strfreev(v);
+	v = strv_split_list(" , ,");
+	assert_null(v[0]);
+	g_strfreev(v);
+	v = strv_split_list("");
+	assert_null(v[0]);
+	g_strfreev(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_list),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
