@@ -414,6 +414,13 @@ class TestTLS(Gateway):
 class TestDaemon(Gateway):
     """casemaild without a mode: IDLE, then SIGTERM."""
 
+    @staticmethod
+    def log_text(log):
+        """What the daemon logged so far (for a failure's message)."""
+        log.flush()
+        log.seek(0)
+        return log.read()
+
     def run_daemon(self, idle):
         self.write_conf(idle=idle, extra_imap="poll_interval = 1\n")
         with open(os.path.join(self.dir, "daemon.log"), "w+",
@@ -425,11 +432,11 @@ class TestDaemon(Gateway):
                 self.append(mail(SHIPPER, DESK, "First while running"))
                 self.assertTrue(harness.wait_for(
                     lambda: self.cases_now() == 1, step=0.2),
-                    "first mail not ingested")
+                    "first mail not ingested\n" + self.log_text(log))
                 self.append(mail(SHIPPER, DESK, "Second while running"))
                 self.assertTrue(harness.wait_for(
                     lambda: self.cases_now() == 2, step=0.2),
-                    "second mail not ingested")
+                    "second mail not ingested\n" + self.log_text(log))
                 self.assertTrue(harness.wait_for(
                     lambda: self.count(self.box) == 0, step=0.2), "not moved")
             finally:
